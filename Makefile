@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## Initialise var/ (SQLite, keyring, signing key), load demo data, serve on :8000.
+run: $(STAMP)
+	$(BIN)/qorgau init
+	$(BIN)/qorgau demo
+	$(BIN)/qorgau run
+
+## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+## Every benchmark; each prints one JSON object per line.
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

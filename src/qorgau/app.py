@@ -1,0 +1,87 @@
+"""Composition root: build the services from settings, and the web app from the services.
+
+Nothing is built at import time; ``build_services`` is the one place that wires concrete
+infrastructure (database, key provider, signer) into the domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from qorgau.audit.log import AuditLog
+from qorgau.audit.verify import VerifyReport, verify
+from qorgau.catalog import Catalogue
+from qorgau.config import Settings
+from qorgau.crypto.blind import BlindIndexer
+from qorgau.crypto.keyring import LocalKeyring
+from qorgau.crypto.signer import Signer
+from qorgau.db import Database
+from qorgau.security.access import AccessPolicy
+from qorgau.vault.gate import Gate
+from qorgau.vault.state import all_digests
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalogue: Catalogue
+    access: AccessPolicy
+    keys: LocalKeyring
+    signer: Signer
+    audit: AuditLog
+    gate: Gate
+
+    def verify_audit(self) -> VerifyReport:
+        with self.db.engine.connect() as conn:
+            return verify(conn, self.signer.public_raw, all_digests)
+
+    def checkpoint(self) -> int:
+        with self.db.unit_of_work() as conn:
+            return self.audit.checkpoint(conn, self.signer)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Services:
+    db = Database(settings.resolved_database_url, pool_size=pool_size)
+    catalogue = Catalogue.default().with_retention(settings.retention_days)
+    access = AccessPolicy.default(catalogue)
+    keys = LocalKeyring(settings.keyring_path)
+    signer = Signer.load(settings.signing_key_path)
+    with db.engine.connect() as conn:
+        partitions = AuditLog.partition_count(conn) or settings.audit_partitions
+    audit = AuditLog(partitions, chained=chained)
+    gate = Gate(
+        keys=keys,
+        indexer=BlindIndexer(keys.index_key()),
+        catalogue=catalogue,
+        access=access,
+        audit=audit,
+    )
+    return Services(settings, db, catalogue, access, keys, signer, audit, gate)
+
+
+def create_app(services: Services) -> FastAPI:
+    from qorgau.web.api import router
+    from qorgau.web.problems import install_problem_handlers
+    from qorgau.web.site import router as site_router
+    from qorgau.web.nostore import NoStoreMiddleware
+
+    app = FastAPI(
+        title="qorgau",
+        version="0.1.0",
+        description="Personal-data processing management: the operator's policy, enforced.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    app.include_router(router, prefix="/api/v1")
+    app.include_router(site_router)
+    app.add_middleware(NoStoreMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Tamper-evident audit log: hash chains in partitions, signed checkpoints (DESIGN 2, 3)."""

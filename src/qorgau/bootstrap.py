@@ -1,0 +1,45 @@
+"""``qorgau init``: var/ with the database, keyring (0600) and audit signing key."""
+
+from __future__ import annotations
+
+import os
+
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
+from qorgau.config import Settings
+from qorgau.crypto.keyring import LocalKeyring
+from qorgau.crypto.signer import Signer
+from qorgau.db import Database
+from qorgau.migrate import upgrade
+
+
+def initialise(settings: Settings) -> list[str]:
+    """Idempotent: creates what is missing and migrates the schema to head."""
+    done: list[str] = []
+    home = settings.home
+    if not home.exists():
+        home.mkdir(parents=True, mode=0o700)
+        done.append(f"created {home}")
+    if not settings.keyring_path.exists():
+        LocalKeyring.create(settings.keyring_path)
+        done.append(f"created keyring {settings.keyring_path} (mode 0600)")
+    if not settings.signing_key_path.exists():
+        Signer.create(settings.signing_key_path)
+        done.append(f"created audit signing key {settings.signing_key_path} (mode 0600)")
+    db = Database(settings.resolved_database_url)
+    try:
+        upgrade(db.engine)
+        with db.unit_of_work() as conn:
+            if AuditLog.partition_count(conn) == 0:
+                AuditLog.initialise(conn, settings.audit_partitions)
+                audit = AuditLog(settings.audit_partitions)
+                audit.append(
+                    conn,
+                    Event("init", f"cli:init:{os.environ.get('USER', 'operator')}",
+                          detail={"partitions": settings.audit_partitions}),
+                )
+                done.append(f"initialised audit log ({settings.audit_partitions} partitions)")
+        done.append(f"database ready ({db.dialect})")
+    finally:
+        db.dispose()
+    return done

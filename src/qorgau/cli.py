@@ -1,0 +1,301 @@
+"""Command line: init, run, demo, import, keys create|rotate, audit verify|checkpoint.
+
+Errors print a plain message (never a personal value) and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from qorgau.app import Services, build_services
+from qorgau.audit.model import Event
+from qorgau.config import Settings
+from qorgau.crypto.keyring import KeyError_
+from qorgau.errors import DomainError
+from qorgau.vault.model import Actor
+
+app = typer.Typer(help="qorgau: personal-data processing management", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys and key-encryption keys", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+out = Console()
+
+CLI_ACTOR_ROLE = "dpo"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _services(settings: Settings | None = None) -> Services:
+
+    s = settings or _settings()
+    if not s.keyring_path.exists():
+        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
+    try:
+        return build_services(s)
+    except KeyError_ as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _actor(name: str) -> Actor:
+    user = os.environ.get("USER", "operator")
+    return Actor(role=CLI_ACTOR_ROLE, id=f"cli:{name}:{user}")
+
+
+@app.command()
+def init() -> None:
+    """Create var/ (database, keyring 0600, audit signing key) and the schema."""
+    from qorgau.bootstrap import initialise
+
+    s = _settings()
+    created = initialise(s)
+    for line in created:
+        out.print(line, markup=False)
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the API (/api/v1, docs at /docs) and the status page."""
+    import uvicorn
+
+    s = _settings()
+    if not s.keyring_path.exists():
+        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
+    out.print(f"qorgau on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "qorgau.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(help="fictional subjects to create")] = 300,
+    seed: Annotated[int, typer.Option(help="random seed")] = 2026,
+    force: Annotated[bool, typer.Option(help="add even if subjects exist")] = False,
+) -> None:
+    """Load fictional demo subjects (generated names, valid-checksum IINs, +7 7xx phones)."""
+    from sqlalchemy import func, select
+
+    from qorgau.demo.people import generate_people
+    from qorgau.vault.store import subject
+
+    svc = _services()
+    with svc.db.engine.connect() as conn:
+        existing = conn.execute(select(func.count()).select_from(subject)).scalar_one()
+    if existing and not force:
+        out.print(f"{existing} subjects already present; demo data not loaded (use --force)")
+        return
+    actor = _actor("demo")
+    items = [
+        svc.gate.prepare("potential_borrower", "contract", rec, "demo")
+        for rec in generate_people(count, seed)
+    ]
+    with svc.db.unit_of_work() as conn:
+        svc.gate.collect_many(conn, actor, items)
+    svc.checkpoint()
+    out.print(f"loaded {len(items)} fictional subjects")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    purpose: Annotated[str, typer.Option(help="purpose code, e.g. contract")],
+    category: Annotated[str, typer.Option(help="subject category code")],
+    source: Annotated[str, typer.Option(help="source recorded with each value")] = "import",
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Import subjects from CSV or JSON Lines (columns are catalogue codes).
+
+    Prints accepted and refused counts with row numbers and reason codes (never values).
+    Exits 0 when the file was processed, even with refused rows. An interrupted import
+    resumes after its last committed batch when run again.
+    """
+    from qorgau.catalog import UnknownPurpose, UnknownSubjectCategory
+    from qorgau.importer import run_import
+
+    svc = _services()
+    try:
+        svc.catalogue.purpose(purpose)
+        svc.catalogue.subject_category(category)
+    except (UnknownPurpose, UnknownSubjectCategory) as exc:
+        raise _fail(str(exc.args[0]) if exc.args else str(exc), 2) from exc
+    total = sum(1 for _ in file.open("rb"))
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json or not err.is_terminal,
+    )
+
+    def acked(through: int, accepted: int) -> None:
+        # An acknowledged batch is committed: a crash after this line loses nothing.
+        print(f"ack rows<={through} accepted={accepted}", file=sys.stderr, flush=True)
+        progress.update(task, completed=through)
+
+    with progress:
+        task = progress.add_task("import", total=total)
+        try:
+            summary = run_import(
+                svc.db,
+                svc.gate,
+                _actor("import"),
+                file,
+                purpose=purpose,
+                category=category,
+                source=source,
+                batch_size=batch_size,
+                fmt=fmt,
+                on_batch=acked,
+            )
+        except DomainError as exc:
+            raise _fail(str(exc), 2) from exc
+    svc.checkpoint()
+    if as_json:
+        print(json.dumps(summary.as_dict()))
+        return
+    out.print(f"rows: {summary.rows}  accepted: {summary.accepted}  refused: {len(summary.refused)}")
+    if summary.skipped:
+        out.print(f"resumed after row {summary.skipped} (committed by an earlier run)")
+    for row, reason in summary.refused[:200]:
+        out.print(f"  row {row}: {reason}", markup=False)
+    if len(summary.refused) > 200:
+        out.print(f"  ... and {len(summary.refused) - 200} more (use --json for all)")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, dpo, operator or analyst")],
+    name: Annotated[str, typer.Option(help="who or what uses the key")] = "api",
+) -> None:
+    """Create an API key for a role; the key is printed once and stored only hashed."""
+    from qorgau.security.apikeys import create_key
+
+    svc = _services()
+    if role not in svc.access.roles:
+        raise _fail(f"unknown role '{role}'; roles: {', '.join(svc.access.role_names)}", 2)
+    with svc.db.unit_of_work() as conn:
+        key, token = create_key(conn, role, name)
+        event = Event("key.create", _actor("keys").id, detail={"key": key.id, "role": role})
+        svc.audit.append(conn, event)
+    err.print(f"API key {key.id} for role {role} (shown once; store it safely):")
+    print(token)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1)] = 2000,
+    keep_old: Annotated[bool, typer.Option(help="keep the old KEKs in the keyring")] = False,
+) -> None:
+    """New key-encryption key; re-wrap every data key (values are not re-encrypted)."""
+    from qorgau.vault.keys import kek_usage, rewrap_batch
+
+    svc = _services()
+    old = [k for k in svc.keys.kek_ids()]
+    new = svc.keys.add_kek()
+    actor_id = _actor("keys").id
+    moved = 0
+    # Wait out other processes' once-a-second keyring check, then sweep until no data key
+    # remains under an old KEK.
+    deadline = time.monotonic() + 1.2
+    while True:
+        with svc.db.unit_of_work() as conn:
+            n = rewrap_batch(conn, svc.keys, svc.audit, actor_id, batch_size)
+        moved += n
+        if n == 0 and time.monotonic() >= deadline:
+            with svc.db.engine.connect() as conn:
+                if not any(k != new for k in kek_usage(conn)):
+                    break
+        elif n == 0:
+            time.sleep(0.2)
+    if not keep_old:
+        for k in old:
+            svc.keys.retire_kek(k)
+    out.print(f"active key-encryption key: {new}; data keys re-wrapped: {moved}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-walk chains, checkpoints and vault state; exit 1 naming the first bad event."""
+
+    svc = _services()
+    t0 = time.perf_counter()
+    report = svc.verify_audit()
+    took = time.perf_counter() - t0
+    if report.ok:
+        with svc.db.unit_of_work() as conn:
+            event = Event("audit.verify", _actor("audit").id, detail={"events": report.events})
+            svc.audit.append(conn, event)
+    doc = {
+        "ok": report.ok,
+        "events": report.events,
+        "partitions": report.partitions,
+        "checkpoints": report.checkpoints,
+        "subjects": report.subjects,
+        "seconds": round(took, 3),
+        "first_problem": str(report.first) if report.first else None,
+    }
+    if as_json:
+        print(json.dumps(doc))
+    elif report.ok:
+        out.print(
+            f"audit log intact: {report.events} events in {report.partitions} partitions, "
+            f"{report.checkpoints} signed checkpoints, {report.subjects} subjects reconciled"
+        )
+    else:
+        err.print(f"AUDIT LOG BROKEN: {report.first}", markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the heads of all partitions now."""
+
+    svc = _services()
+    cid = svc.checkpoint()
+    out.print(f"checkpoint {cid} signed")
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Envelope encryption of values: AES-256-GCM under the subject's data key (DESIGN 4).
+
+The associated data binds each ciphertext to (subject, field, version), so a ciphertext
+copied onto another subject, field or version fails to decrypt. Only the vault's gate may
+import this module (enforced by tests/unit/test_architecture.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE = 12
+
+
+class TamperedValue(Exception):
+    """A ciphertext does not authenticate under its subject, field and version."""
+
+    def __init__(self, subject_id: str, field: str, version: int) -> None:
+        super().__init__(
+            f"value {field} v{version} of subject {subject_id} does not authenticate "
+            "(moved, edited or corrupted ciphertext)"
+        )
+        self.subject_id = subject_id
+        self.field = field
+        self.version = version
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def _ad(subject_id: str, field: str, version: int) -> bytes:
+    return f"{subject_id}|{field}|{version}".encode()
+
+
+def seal(aead: AESGCM, subject_id: str, field: str, version: int, plaintext: str) -> bytes:
+    nonce = os.urandom(NONCE)
+    return nonce + aead.encrypt(nonce, plaintext.encode(), _ad(subject_id, field, version))
+
+
+def open_(aead: AESGCM, subject_id: str, field: str, version: int, blob: bytes) -> str:
+    try:
+        return aead.decrypt(blob[:NONCE], blob[NONCE:], _ad(subject_id, field, version)).decode()
+    except InvalidTag as exc:
+        raise TamperedValue(subject_id, field, version) from exc
+
+
+def cipher(data_key: bytes) -> AESGCM:
+    return AESGCM(data_key)

@@ -1,0 +1,170 @@
+"""Key provider: key-encryption keys (KEKs) that wrap each subject's data key (DESIGN 4).
+
+The default provider is a local keyring file created by ``qorgau init`` with mode 0600.
+The provider is a protocol so an HSM or a KMS can sit behind it. Key material never leaves
+this module except as wrapped data keys and the blind-index key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE = 12
+
+
+class KeyError_(Exception):
+    """A key is missing, unknown or does not open a wrapped key."""
+
+
+class KeyProvider(Protocol):
+    @property
+    def active_kek_id(self) -> str: ...
+
+    def kek_ids(self) -> list[str]: ...
+
+    def wrap(self, data_key: bytes, subject_id: str) -> tuple[str, bytes]: ...
+
+    def unwrap(self, kek_id: str, wrapped: bytes, subject_id: str) -> bytes: ...
+
+    def index_key(self) -> bytes: ...
+
+    def add_kek(self) -> str: ...
+
+    def retire_kek(self, kek_id: str) -> None: ...
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _unb64(s: str) -> bytes:
+    return base64.b64decode(s.encode())
+
+
+def _ad(subject_id: str) -> bytes:
+    return b"qorgau:dk:" + subject_id.encode()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret file atomically with mode 0600 (never world- or group-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+class LocalKeyring:
+    """KEKs and the blind-index key in a JSON file (mode 0600)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._load()
+
+    def _load(self) -> None:
+        path = self.path
+        try:
+            self._mtime = path.stat().st_mtime_ns
+            self._checked = time.monotonic()
+            raw = json.loads(path.read_bytes())
+        except FileNotFoundError as exc:
+            raise KeyError_(f"keyring not found at {path}; run `qorgau init`") from exc
+        self._active: str = raw["active_kek"]
+        self._keks: dict[str, bytes] = {k: _unb64(v) for k, v in raw["keks"].items()}
+        self._index_key = _unb64(raw["index_key"])
+        self._created_at: str = raw.get("created_at", "")
+        self._aead: dict[str, AESGCM] = {k: AESGCM(v) for k, v in self._keks.items()}
+
+    @classmethod
+    def create(cls, path: Path) -> LocalKeyring:
+        if path.exists():
+            raise KeyError_(f"keyring already exists at {path}")
+        kek_id = "kek-" + secrets.token_hex(4)
+        doc = {
+            "version": 1,
+            "created_at": datetime.now(UTC).isoformat(),
+            "active_kek": kek_id,
+            "keks": {kek_id: _b64(AESGCM.generate_key(bit_length=256))},
+            "index_key": _b64(secrets.token_bytes(32)),
+        }
+        write_private(path, json.dumps(doc, indent=2).encode())
+        return cls(path)
+
+    def _save(self) -> None:
+        doc = {
+            "version": 1,
+            "created_at": self._created_at,
+            "active_kek": self._active,
+            "keks": {k: _b64(v) for k, v in self._keks.items()},
+            "index_key": _b64(self._index_key),
+        }
+        write_private(self.path, json.dumps(doc, indent=2).encode())
+
+    @property
+    def active_kek_id(self) -> str:
+        return self._active
+
+    def kek_ids(self) -> list[str]:
+        return list(self._keks)
+
+    def _refresh(self) -> None:
+        """Pick up a KEK rotated by another process (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return
+        self._checked = now
+        if self.path.stat().st_mtime_ns != self._mtime:
+            self._load()
+
+    def wrap(self, data_key: bytes, subject_id: str) -> tuple[str, bytes]:
+        self._refresh()
+        nonce = os.urandom(NONCE)
+        return self._active, nonce + self._aead[self._active].encrypt(
+            nonce, data_key, _ad(subject_id)
+        )
+
+    def unwrap(self, kek_id: str, wrapped: bytes, subject_id: str) -> bytes:
+        aead = self._aead.get(kek_id)
+        if aead is None:
+            # Another process (``qorgau keys rotate``) may have added a KEK since we loaded.
+            self._load()
+            aead = self._aead.get(kek_id)
+        if aead is None:
+            raise KeyError_(f"unknown key-encryption key {kek_id}")
+        try:
+            return aead.decrypt(wrapped[:NONCE], wrapped[NONCE:], _ad(subject_id))
+        except InvalidTag as exc:
+            raise KeyError_("wrapped data key does not belong to this subject") from exc
+
+    def index_key(self) -> bytes:
+        return self._index_key
+
+    def add_kek(self) -> str:
+        kek_id = "kek-" + secrets.token_hex(4)
+        self._keks[kek_id] = AESGCM.generate_key(bit_length=256)
+        self._aead[kek_id] = AESGCM(self._keks[kek_id])
+        self._active = kek_id
+        self._save()
+        return kek_id
+
+    def retire_kek(self, kek_id: str) -> None:
+        if kek_id == self._active:
+            raise KeyError_("the active key-encryption key cannot be retired")
+        self._keks.pop(kek_id, None)
+        self._aead.pop(kek_id, None)
+        self._save()

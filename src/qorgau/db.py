@@ -1,0 +1,115 @@
+"""Engines and the unit of work (SQLite WAL embedded default, PostgreSQL in production).
+
+A unit of work is one database transaction: the change and its audit event are written
+inside it, or neither is (DESIGN invariant 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from qorgau.errors import Refusal
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+GENESIS = bytes(32)
+
+
+def chain_hash(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
+    """The audit hash chain step (DESIGN invariant 3).
+
+    PostgreSQL computes the same function in SQL (see the migration's ``qorgau_chain``);
+    SQLite gets this one registered on every connection.
+    """
+    return hashlib.sha256(prev + f"{part}:{seq}\n".encode() + body).digest()
+
+
+def _sqlite_chain(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
+    return chain_hash(bytes(prev), int(part), int(seq), bytes(body))
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+
+
+def make_null_pool_engine(url: str) -> Engine:
+    """For short-lived tools (migrations in tests)."""
+    if is_sqlite(url):
+        return make_engine(url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, poolclass=NullPool)
+
+
+def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE: every unit of work writes (at
+    # least its audit event), so taking the write lock up front avoids upgrade deadlocks.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+    dbapi_conn.create_function("qorgau_chain", 4, _sqlite_chain, deterministic=True)
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """A transaction that commits on normal exit and rolls back on any exception, except
+        a gate refusal: it changed nothing but appended its audit event, which must stay."""
+        with self.engine.connect() as conn:
+            conn.begin()
+            try:
+                yield conn
+            except Refusal:
+                conn.commit()
+                raise
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

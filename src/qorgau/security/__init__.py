@@ -1,0 +1,1 @@
+"""Staff roles, the access matrix, API keys (policy 7.3.8)."""

@@ -1,0 +1,79 @@
+"""API keys: 128-bit random bearer tokens, stored only as SHA-256 digests (policy 7.3.8).
+
+A fast hash suits a 128-bit random secret (no dictionary to attack); passwords, which people
+choose, get argon2 elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Connection, DateTime, LargeBinary, String, Table, insert, select
+
+from qorgau.db import metadata
+from qorgau.errors import DomainError
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("role", String(24), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+PREFIX = "qg_"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    kind = "unauthenticated"
+    title = "Authentication required"
+
+
+class UnknownRole(DomainError):
+    code = "unknown-role"
+
+    def __init__(self, role: str, roles: list[str]) -> None:
+        super().__init__(f"unknown role '{role}'; roles: {', '.join(roles)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    role: str
+    name: str
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def create_key(conn: Connection, role: str, name: str) -> tuple[ApiKey, str]:
+    """Returns the key record and the token, which is shown once and never stored."""
+    key_id = secrets.token_hex(4)
+    token = PREFIX + key_id + "_" + secrets.token_urlsafe(16)
+    conn.execute(
+        insert(api_key).values(
+            id=key_id, digest=_digest(token), role=role, name=name, created_at=datetime.now(UTC)
+        )
+    )
+    return ApiKey(key_id, role, name), token
+
+
+def authenticate(conn: Connection, token: str) -> ApiKey:
+    if not token.startswith(PREFIX):
+        raise Unauthenticated("missing or malformed API key")
+    row = conn.execute(
+        select(api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at).where(
+            api_key.c.digest == _digest(token)
+        )
+    ).one_or_none()
+    if row is None or row[3] is not None:
+        raise Unauthenticated("unknown or revoked API key")
+    return ApiKey(row[0], row[1], row[2])

@@ -1,0 +1,556 @@
+"""The gate: the only code that decrypts personal data (DESIGN 1, 4, 5, 9).
+
+Every read names a purpose. The gate checks, in order: a purpose is given; the actor's role
+may use it; the purpose may use the fields (policy 4.1) and the role may see them; the subject
+is neither blocked nor destroyed; the purpose has a live legal basis for the subject
+(policy 6.1, 6.5). Then it decrypts, masks what the role may only see masked and appends an
+audit event in the caller's transaction. Refusals are audit events too (policy 7.3.8).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NoReturn
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
+from qorgau.catalog import Catalogue
+from qorgau.crypto import aead
+from qorgau.crypto.blind import BlindIndexer
+from qorgau.crypto.keyring import KeyProvider
+from qorgau.errors import Refusal
+from qorgau.security.access import AccessPolicy, Decision, Operation
+from qorgau.vault import state
+from qorgau.vault.model import (
+    Actor,
+    BasisProvider,
+    FieldDenied,
+    FieldNotInPurpose,
+    IntegrityFailure,
+    InvalidTransition,
+    NoLiveBasis,
+    OperationNotPermitted,
+    PurposeNotPermitted,
+    PurposeRequired,
+    ReadResult,
+    Status,
+    SubjectBlocked,
+    SubjectDestroyed,
+    SubjectNotFound,
+    ValueMeta,
+)
+from qorgau.vault.store import blind_index, history, subject, value
+
+_INS_SUBJECT = insert(subject)
+_INS_VALUE = insert(value)
+_INS_INDEX = insert(blind_index)
+
+_LOAD = select(
+    subject.c.id,
+    subject.c.category,
+    subject.c.status,
+    subject.c.kek_id,
+    subject.c.wrapped_key,
+    value.c.field,
+    value.c.version,
+    value.c.purpose,
+    value.c.source,
+    value.c.collected_at,
+    value.c.ciphertext,
+).select_from(subject.outerjoin(value, value.c.subject_id == subject.c.id))
+_LOAD_ONE = _LOAD.where(subject.c.id == bindparam("sid"))
+_LOAD_BY_INDEX = _LOAD.where(
+    subject.c.id.in_(
+        select(blind_index.c.subject_id).where(
+            blind_index.c.kind == bindparam("kind"), blind_index.c.digest == bindparam("digest")
+        )
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A subject's values, validated and normalised, ready to be stored (no I/O yet)."""
+
+    category: str
+    purpose: str
+    source: str
+    values: Mapping[str, str]
+
+
+@dataclass(slots=True)
+class _Loaded:
+    id: str
+    category: str
+    status: str
+    kek_id: str | None
+    wrapped: bytes | None
+    rows: dict[str, tuple[int, str, str, datetime, bytes]]
+
+
+class LawfulByPurpose:
+    """Until the consent ledger answers (issue: consent), every declared purpose counts as
+    having a basis; the ledger replaces this through the same protocol."""
+
+    def has_live_basis(self, subject_id: str, purpose: str, at: datetime) -> bool:
+        return True
+
+
+class Gate:
+    def __init__(
+        self,
+        *,
+        keys: KeyProvider,
+        indexer: BlindIndexer,
+        catalogue: Catalogue,
+        access: AccessPolicy,
+        audit: AuditLog,
+        basis: BasisProvider | None = None,
+    ) -> None:
+        self.keys = keys
+        self.indexer = indexer
+        self.catalogue = catalogue
+        self.access = access
+        self.audit = audit
+        self.basis: BasisProvider = basis or LawfulByPurpose()
+        self._cipher = lru_cache(maxsize=8192)(self._open_key)
+        self._index_kinds = {
+            code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
+        }
+
+    # -- writes -------------------------------------------------------------------------
+
+    def prepare(
+        self, category: str, purpose: str, values: Mapping[str, str], source: str
+    ) -> Prepared:
+        """Validate and normalise (special categories refused, policy 3.2). Pure."""
+        self.catalogue.subject_category(category)
+        self.catalogue.purpose(purpose)
+        return Prepared(category, purpose, source, self.catalogue.normalise_record(purpose, values))
+
+    def collect(self, conn: Connection, actor: Actor, item: Prepared) -> str:
+        return self.collect_many(conn, actor, [item])[0]
+
+    def collect_many(self, conn: Connection, actor: Actor, items: Sequence[Prepared]) -> list[str]:
+        """Store new subjects, their encrypted values and blind indexes, and one audit event
+        per subject, all in the caller's transaction."""
+        for purpose in {i.purpose for i in items}:
+            self._require_op(conn, actor, Operation.COLLECT, purpose=purpose)
+            self._require_purpose(conn, actor, purpose)
+        now = datetime.now(UTC)
+        subjects: list[dict[str, Any]] = []
+        values: list[dict[str, Any]] = []
+        index: list[dict[str, Any]] = []
+        events: list[Event] = []
+        ids: list[str] = []
+        digest = self.indexer.digest
+        kinds = self._index_kinds
+        for item in items:
+            sid = uuid.uuid4().hex
+            ids.append(sid)
+            dk = aead.new_data_key()
+            kek_id, wrapped = self.keys.wrap(dk, sid)
+            cipher = AESGCM(dk)
+            subjects.append(
+                {
+                    "id": sid,
+                    "category": item.category,
+                    "status": Status.ACTIVE.value,
+                    "created_at": now,
+                    "kek_id": kek_id,
+                    "wrapped_key": wrapped,
+                    "destroyed_at": None,
+                }
+            )
+            vrows: list[state.ValueRow] = []
+            irows: list[state.IndexRow] = []
+            for f, v in item.values.items():
+                ct = aead.seal(cipher, sid, f, 1, v)
+                vrows.append((f, 1, item.purpose, item.source, now, ct))
+                values.append(
+                    {
+                        "subject_id": sid,
+                        "field": f,
+                        "version": 1,
+                        "purpose": item.purpose,
+                        "source": item.source,
+                        "collected_at": now,
+                        "ciphertext": ct,
+                    }
+                )
+                kind = kinds.get(f)
+                if kind is not None:
+                    d = digest(kind, v)
+                    irows.append((kind, d))
+                    index.append({"kind": kind, "digest": d, "subject_id": sid})
+            events.append(
+                Event(
+                    "collect",
+                    actor.id,
+                    subject_id=sid,
+                    purpose=item.purpose,
+                    fields=tuple(sorted(item.values)),
+                    detail={"category": item.category, "source": item.source},
+                    state=state.digest(Status.ACTIVE.value, item.category, True, vrows, (), irows),
+                    at=now,
+                )
+            )
+        conn.execute(_INS_SUBJECT, subjects)
+        if values:
+            conn.execute(_INS_VALUE, values)
+        if index:
+            conn.execute(_INS_INDEX, index)
+        self.audit.append_many(conn, events)
+        return ids
+
+    def clarify(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        purpose: str,
+        values: Mapping[str, str],
+        source: str,
+    ) -> list[str]:
+        """Update values; earlier versions stay, encrypted, in history (policy 7.3.7).
+
+        Clarification is the one processing a block allows (appendix: blocking).
+        """
+        self._require_op(conn, actor, Operation.CLARIFY, subject_id, purpose)
+        self._require_purpose(conn, actor, purpose, subject_id)
+        normalised = self.catalogue.normalise_record(purpose, values)
+        loaded = self._load_one(conn, subject_id)
+        if loaded.status == Status.DESTROYED:
+            self._refuse(conn, actor, SubjectDestroyed(subject_id), "clarify", subject_id, purpose)
+        cipher = self._cipher_for(loaded)
+        now = datetime.now(UTC)
+        for f, v in normalised.items():
+            old = loaded.rows.get(f)
+            version = 1
+            if old is not None:
+                version = old[0] + 1
+                conn.execute(
+                    insert(history).values(
+                        subject_id=subject_id,
+                        field=f,
+                        version=old[0],
+                        purpose=old[1],
+                        source=old[2],
+                        collected_at=old[3],
+                        superseded_at=now,
+                        ciphertext=old[4],
+                    )
+                )
+                conn.execute(delete(value).where(value.c.subject_id == subject_id, value.c.field == f))
+            conn.execute(
+                _INS_VALUE,
+                {
+                    "subject_id": subject_id,
+                    "field": f,
+                    "version": version,
+                    "purpose": purpose,
+                    "source": source,
+                    "collected_at": now,
+                    "ciphertext": aead.seal(cipher, subject_id, f, version, v),
+                },
+            )
+            kind = self._index_kinds.get(f)
+            if kind is not None:
+                conn.execute(
+                    delete(blind_index).where(
+                        blind_index.c.subject_id == subject_id, blind_index.c.kind == kind
+                    )
+                )
+                conn.execute(
+                    _INS_INDEX,
+                    {"kind": kind, "digest": self.indexer.digest(kind, v), "subject_id": subject_id},
+                )
+        fields = sorted(normalised)
+        self._event(conn, "clarify", actor, subject_id, purpose, fields, {"source": source})
+        return fields
+
+    def block(self, conn: Connection, actor: Actor, subject_id: str, reason: str) -> None:
+        self._transition(conn, actor, subject_id, "block", Status.ACTIVE, Status.BLOCKED, reason)
+
+    def unblock(self, conn: Connection, actor: Actor, subject_id: str, reason: str) -> None:
+        self._transition(conn, actor, subject_id, "unblock", Status.BLOCKED, Status.ACTIVE, reason)
+
+    def destroy(self, conn: Connection, actor: Actor, subject_id: str, ground: str) -> list[str]:
+        """Crypto-shred: the data key, values, history and blind indexes go; a tombstone
+        (id, category, status, time) stays for the audit log (DESIGN 4, 9)."""
+        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        loaded = self._load_one(conn, subject_id)
+        if loaded.status == Status.DESTROYED:
+            raise InvalidTransition(subject_id, loaded.status, "destroy")
+        fields = sorted(loaded.rows)
+        for table in (value, history, blind_index):
+            conn.execute(delete(table).where(table.c.subject_id == subject_id))
+        conn.execute(
+            update(subject)
+            .where(subject.c.id == subject_id)
+            .values(
+                status=Status.DESTROYED.value,
+                kek_id=None,
+                wrapped_key=None,
+                destroyed_at=datetime.now(UTC),
+            )
+        )
+        self._event(
+            conn, "destroy", actor, subject_id, None, fields, {"ground": ground, "method": "crypto-shred"}
+        )
+        return fields
+
+    # -- reads --------------------------------------------------------------------------
+
+    def read(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        purpose: str | None,
+        fields: Sequence[str] | None = None,
+    ) -> ReadResult:
+        plan = self._plan(conn, actor, purpose, fields, subject_id)
+        assert purpose is not None
+        rows = conn.execute(_LOAD_ONE, {"sid": subject_id}).all()
+        if not rows:
+            raise SubjectNotFound(subject_id)
+        loaded = _group(rows)[0]
+        result = self._reveal(conn, actor, loaded, purpose, plan)
+        self._read_event(conn, "retrieve", actor, result, purpose, {})
+        return result
+
+    def search(
+        self,
+        conn: Connection,
+        actor: Actor,
+        kind: str,
+        raw: str,
+        purpose: str | None,
+        fields: Sequence[str] | None = None,
+    ) -> list[ReadResult]:
+        """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
+        plan = self._plan(conn, actor, purpose, fields, None)
+        assert purpose is not None
+        if kind not in self._index_kinds.values():
+            raise FieldNotInPurpose([kind], "search")
+        field = next(f for f, k in self._index_kinds.items() if k == kind)
+        normalised = self.catalogue.normalise(field, raw)
+        rows = conn.execute(
+            _LOAD_BY_INDEX, {"kind": kind, "digest": self.indexer.digest(kind, normalised)}
+        ).all()
+        results: list[ReadResult] = []
+        for loaded in _group(rows):
+            if loaded.status != Status.ACTIVE:
+                results.append(ReadResult(loaded.id, loaded.category, loaded.status))
+                continue
+            result = self._reveal(conn, actor, loaded, purpose, plan)
+            self._read_event(conn, "retrieve", actor, result, purpose, {"via": kind})
+            results.append(result)
+        if not results:
+            self._event(conn, "search", actor, None, purpose, [], {"kind": kind, "hits": 0})
+        return results
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _plan(
+        self,
+        conn: Connection,
+        actor: Actor,
+        purpose: str | None,
+        fields: Sequence[str] | None,
+        subject_id: str | None,
+    ) -> dict[str, Decision] | None:
+        """Which fields the read may reveal, and how; ``None`` means all the purpose allows."""
+        if not purpose:
+            self._refuse(conn, actor, PurposeRequired(), "read", subject_id, None)
+        self._require_purpose(conn, actor, purpose, subject_id)
+        if fields is None:
+            return None
+        p = self.catalogue.purpose(purpose)
+        outside = sorted(f for f in fields if not p.allows(f))
+        if outside:
+            self._refuse(conn, actor, FieldNotInPurpose(outside, purpose), "read", subject_id, purpose)
+        plan = {f: self.access.decide(actor.role, purpose, f) for f in fields}
+        denied = sorted(f for f, d in plan.items() if d is Decision.DENY)
+        if denied:
+            self._refuse(conn, actor, FieldDenied(denied, actor.role), "read", subject_id, purpose)
+        return plan
+
+    def _reveal(
+        self,
+        conn: Connection,
+        actor: Actor,
+        loaded: _Loaded,
+        purpose: str,
+        plan: dict[str, Decision] | None,
+    ) -> ReadResult:
+        if loaded.status == Status.BLOCKED:
+            self._refuse(conn, actor, SubjectBlocked(loaded.id), "read", loaded.id, purpose)
+        if loaded.status == Status.DESTROYED:
+            self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)
+        if not self.basis.has_live_basis(loaded.id, purpose, datetime.now(UTC)):
+            self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
+        if plan is None:
+            p = self.catalogue.purpose(purpose)
+            decide = self.access.decide
+            plan = {}
+            for f in loaded.rows:
+                if p.allows(f):
+                    d = decide(actor.role, purpose, f)
+                    if d is not Decision.DENY:
+                        plan[f] = d
+        cipher = self._cipher_for(loaded)
+        result = ReadResult(loaded.id, loaded.category, loaded.status)
+        fields_cat = self.catalogue.fields
+        for f, decision in plan.items():
+            row = loaded.rows.get(f)
+            if row is None:
+                continue
+            version, vpurpose, source, at, ct = row
+            try:
+                plain = aead.open_(cipher, loaded.id, f, version, ct)
+            except aead.TamperedValue as exc:
+                raise IntegrityFailure(str(exc)) from exc
+            if decision is Decision.MASK:
+                plain = fields_cat[f].mask(plain)
+                result.masked.append(f)
+            result.values[f] = plain
+            result.meta[f] = ValueMeta(vpurpose, source, at, version)
+        return result
+
+    def _cipher_for(self, loaded: _Loaded) -> AESGCM:
+        if loaded.kek_id is None or loaded.wrapped is None:
+            raise SubjectDestroyed(loaded.id)
+        return self._cipher(loaded.kek_id, loaded.wrapped, loaded.id)
+
+    def _open_key(self, kek_id: str, wrapped: bytes, subject_id: str) -> AESGCM:
+        return AESGCM(self.keys.unwrap(kek_id, wrapped, subject_id))
+
+    def _load_one(self, conn: Connection, subject_id: str) -> _Loaded:
+        rows = conn.execute(_LOAD_ONE, {"sid": subject_id}).all()
+        if not rows:
+            raise SubjectNotFound(subject_id)
+        return _group(rows)[0]
+
+    def _require_op(
+        self,
+        conn: Connection,
+        actor: Actor,
+        op: Operation,
+        subject_id: str | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        if not self.access.may(actor.role, op):
+            self._refuse(conn, actor, OperationNotPermitted(actor.role, op.value), op.value, subject_id, purpose)
+
+    def _require_purpose(
+        self, conn: Connection, actor: Actor, purpose: str, subject_id: str | None = None
+    ) -> None:
+        self.catalogue.purpose(purpose)
+        if not self.access.may_use(actor.role, purpose):
+            self._refuse(conn, actor, PurposeNotPermitted(actor.role, purpose), "use", subject_id, purpose)
+
+    def _transition(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        action: str,
+        source: Status,
+        target: Status,
+        reason: str,
+    ) -> None:
+        self._require_op(conn, actor, Operation.BLOCK, subject_id)
+        current = conn.execute(
+            select(subject.c.status).where(subject.c.id == subject_id)
+        ).scalar_one_or_none()
+        if current is None:
+            raise SubjectNotFound(subject_id)
+        if current != source:
+            raise InvalidTransition(subject_id, current, action)
+        conn.execute(update(subject).where(subject.c.id == subject_id).values(status=target.value))
+        self._event(conn, action, actor, subject_id, None, [], {"reason": reason})
+
+    def _event(
+        self,
+        conn: Connection,
+        action: str,
+        actor: Actor,
+        subject_id: str | None,
+        purpose: str | None,
+        fields: Iterable[str],
+        detail: dict[str, Any],
+    ) -> None:
+        """A state-changing event: it records the subject's state digest after the change."""
+        self.audit.append(
+            conn,
+            Event(
+                action,
+                actor.id,
+                subject_id=subject_id,
+                purpose=purpose,
+                fields=tuple(fields),
+                detail={"role": actor.role, **detail},
+                state=state.subject_digest(conn, subject_id) if subject_id else None,
+            ),
+        )
+
+    def _read_event(
+        self,
+        conn: Connection,
+        action: str,
+        actor: Actor,
+        result: ReadResult,
+        purpose: str,
+        detail: dict[str, Any],
+    ) -> None:
+        d: dict[str, Any] = {"role": actor.role, **detail}
+        if result.masked:
+            d["masked"] = result.masked
+        self.audit.append(
+            conn,
+            Event(action, actor.id, subject_id=result.subject_id, purpose=purpose,
+                  fields=tuple(result.values), detail=d),
+        )
+
+    def _refuse(
+        self,
+        conn: Connection,
+        actor: Actor,
+        exc: Refusal,
+        operation: str,
+        subject_id: str | None,
+        purpose: str | None,
+    ) -> NoReturn:
+        self.audit.append(
+            conn,
+            Event(
+                "refuse",
+                actor.id,
+                subject_id=subject_id,
+                purpose=purpose,
+                detail={"role": actor.role, "op": operation, "code": exc.code},
+            ),
+        )
+        raise exc
+
+
+def _group(rows: Sequence[Any]) -> list[_Loaded]:
+    out: dict[str, _Loaded] = {}
+    for sid, category, status, kek_id, wrapped, f, ver, purpose, source, at, ct in rows:
+        loaded = out.get(sid)
+        if loaded is None:
+            loaded = out[sid] = _Loaded(
+                sid, category, status, kek_id, bytes(wrapped) if wrapped else None, {}
+            )
+        if f is not None:
+            loaded.rows[f] = (ver, purpose, source, at, bytes(ct))
+    return list(out.values())

@@ -1,0 +1,136 @@
+"""Vault domain: actors, results and the gate's refusals (DESIGN 1, policy 4.1, 6.5, 7.3.8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from qorgau.errors import DomainError, Refusal
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    DESTROYED = "destroyed"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a role (decides the access matrix) and an id for the audit log."""
+
+    role: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMeta:
+    purpose: str
+    source: str
+    collected_at: datetime
+    version: int
+
+
+@dataclass(slots=True)
+class ReadResult:
+    subject_id: str
+    category: str
+    status: str
+    values: dict[str, str] = field(default_factory=dict)
+    masked: list[str] = field(default_factory=list)
+    meta: dict[str, ValueMeta] = field(default_factory=dict)
+
+
+class BasisProvider(Protocol):
+    """Does a purpose have a live legal basis for this subject now (policy 6.1, 6.5)?"""
+
+    def has_live_basis(self, subject_id: str, purpose: str, at: datetime) -> bool: ...
+
+
+class PurposeRequired(Refusal):
+    code = "purpose-required"
+
+    def __init__(self) -> None:
+        super().__init__("a purpose is required to read personal data (policy 2.1)")
+
+
+class PurposeNotPermitted(Refusal):
+    code = "purpose-not-permitted"
+
+    def __init__(self, role: str, purpose: str) -> None:
+        super().__init__(f"role '{role}' may not process data for purpose '{purpose}'")
+
+
+class FieldNotInPurpose(Refusal):
+    code = "field-not-in-purpose"
+
+    def __init__(self, fields: list[str], purpose: str) -> None:
+        super().__init__(
+            f"purpose '{purpose}' may not use field(s) {', '.join(fields)} (policy 4.1)"
+        )
+        self.fields = fields
+
+
+class FieldDenied(Refusal):
+    code = "field-denied"
+
+    def __init__(self, fields: list[str], role: str) -> None:
+        super().__init__(f"role '{role}' may not see field(s) {', '.join(fields)}")
+        self.fields = fields
+
+
+class OperationNotPermitted(Refusal):
+    code = "operation-not-permitted"
+
+    def __init__(self, role: str, operation: str) -> None:
+        super().__init__(f"role '{role}' may not {operation}")
+
+
+class SubjectBlocked(Refusal):
+    code = "subject-blocked"
+    kind = "conflict"
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(f"subject {subject_id} is blocked: processing is halted")
+
+
+class SubjectDestroyed(Refusal):
+    code = "subject-destroyed"
+    kind = "conflict"
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(f"subject {subject_id} was destroyed; only its tombstone remains")
+
+
+class NoLiveBasis(Refusal):
+    code = "no-live-basis"
+
+    def __init__(self, subject_id: str, purpose: str) -> None:
+        super().__init__(
+            f"purpose '{purpose}' has no live legal basis for subject {subject_id} (policy 6.5)"
+        )
+
+
+class SubjectNotFound(DomainError):
+    code = "subject-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(f"subject {subject_id} not found")
+
+
+class InvalidTransition(DomainError):
+    code = "invalid-transition"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self, subject_id: str, status: str, operation: str) -> None:
+        super().__init__(f"subject {subject_id} is {status}: cannot {operation}")
+
+
+class IntegrityFailure(DomainError):
+    code = "integrity-failure"
+    kind = "integrity"
+    title = "Stored data failed its integrity check"

@@ -1,0 +1,64 @@
+"""Vault tables. Every subject-owned table carries ``subject_id`` (scale-out plan: Citus)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
+
+from qorgau.db import metadata
+
+subject = Table(
+    "subject",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("category", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The subject's data key wrapped by a key-encryption key; NULL once crypto-shredded.
+    Column("kek_id", String(32), nullable=True),
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("destroyed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_subject_kek_id", "kek_id"),
+)
+
+value = Table(
+    "vault_value",
+    metadata,
+    Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+history = Table(
+    "vault_history",
+    metadata,
+    Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("purpose", String(40), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+)
+
+blind_index = Table(
+    "blind_index",
+    metadata,
+    Column("kind", String(24), primary_key=True),
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
+    Index("ix_blind_index_subject_id", "subject_id"),
+)

@@ -1,0 +1,1 @@
+"""Web: REST API (FastAPI), status page; public site and console come later."""

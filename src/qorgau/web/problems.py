@@ -1,0 +1,116 @@
+"""One mapping from domain errors to problem+json (RFC 9457) with stable type URIs.
+
+Bodies name fields and reason codes, never submitted values: FastAPI's validation errors
+carry the input, so they are rebuilt here without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qorgau.catalog import (
+    FieldNotAllowed,
+    InvalidValue,
+    SpecialCategoryFound,
+    UnknownField,
+    UnknownPurpose,
+    UnknownSubjectCategory,
+)
+from qorgau.errors import DomainError
+
+MEDIA = "application/problem+json"
+STATUS = {
+    "invalid": 422,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "integrity": 500,
+}
+
+#: Every problem type the API can return, with its title (served at /problems/<code>).
+TYPES: dict[str, str] = {
+    "invalid-value": "A value failed validation",
+    "special-category": "Special categories of personal data are not processed (policy 3.2)",
+    "unknown-field": "Unknown data category",
+    "unknown-purpose": "Unknown purpose",
+    "unknown-subject-category": "Unknown subject category",
+    "field-not-allowed": "The purpose may not collect this field (policy 4.1)",
+    "request-validation": "The request body is malformed",
+    "http": "HTTP error",
+}
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain(_r: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.kind == "unauthenticated" else None
+        resp = problem(STATUS.get(exc.kind, 400), exc.code, exc.title, str(exc))
+        if headers:
+            resp.headers.update(headers)
+        return resp
+
+    @app.exception_handler(InvalidValue)
+    async def invalid(_r: Request, exc: InvalidValue) -> JSONResponse:
+        return problem(
+            422, "invalid-value", TYPES["invalid-value"], exc.message, field=exc.field,
+            reason=exc.code,
+        )
+
+    @app.exception_handler(SpecialCategoryFound)
+    async def special(_r: Request, exc: SpecialCategoryFound) -> JSONResponse:
+        return problem(
+            422, "special-category", TYPES["special-category"], str(exc), field=exc.field,
+            category=exc.category,
+        )
+
+    @app.exception_handler(FieldNotAllowed)
+    async def not_allowed(_r: Request, exc: FieldNotAllowed) -> JSONResponse:
+        return problem(
+            422, "field-not-allowed", TYPES["field-not-allowed"], str(exc), field=exc.field,
+            purpose=exc.purpose,
+        )
+
+    for cls, code in (
+        (UnknownField, "unknown-field"),
+        (UnknownPurpose, "unknown-purpose"),
+        (UnknownSubjectCategory, "unknown-subject-category"),
+    ):
+
+        async def unknown(_r: Request, exc: Exception, code: str = code) -> JSONResponse:
+            return problem(422, code, TYPES[code], _text(exc))
+
+        app.add_exception_handler(cls, unknown)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return problem(
+            422, "request-validation", TYPES["request-validation"],
+            "the request body does not match the schema", errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, "http", TYPES["http"], str(exc.detail))
+
+
+def _text(exc: Exception) -> str:
+    # KeyError's str() adds quotes; prefer the message argument.
+    return str(exc.args[0]) if exc.args else exc.__class__.__name__

@@ -1,0 +1,61 @@
+"""A minimal status page and the problem-type pages (no personal data on either)."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+
+from qorgau.vault.store import subject
+from qorgau.web.deps import ServicesDep
+from qorgau.web.problems import TYPES
+
+router = APIRouter(include_in_schema=False)
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>qorgau</title><meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem}}
+td{{padding:.2rem 1rem .2rem 0}}</style></head><body>
+<h1>qorgau</h1><p>Personal-data processing management for {operator}.</p>
+<table>{rows}</table>
+<p><a href="/docs">API documentation (OpenAPI)</a></p></body></html>"""
+
+
+@router.get("/", response_class=HTMLResponse)
+def status_page(services: ServicesDep) -> str:
+    with services.db.engine.connect() as conn:
+        counts = dict(
+            conn.execute(select(subject.c.status, func.count()).group_by(subject.c.status)).all()
+        )
+    s = services.settings
+    rows = [
+        ("Status", "running"),
+        ("Database", services.db.dialect),
+        ("Law profile", s.law_profile),
+        ("Subjects: active", str(counts.get("active", 0))),
+        ("Subjects: blocked", str(counts.get("blocked", 0))),
+        ("Subjects: destroyed", str(counts.get("destroyed", 0))),
+        ("Audit partitions", str(services.audit.partitions)),
+    ]
+    html_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+    return _PAGE.format(operator=html.escape(s.operator.name), rows=html_rows)
+
+
+@router.get("/healthz")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/problems/{code}", response_class=HTMLResponse)
+def problem_type(code: str) -> str:
+    from qorgau.web.problems import TYPES as t
+
+    title = t.get(code)
+    if title is None:
+        raise HTTPException(404, "unknown problem type")
+    return f"<!doctype html><title>{code}</title><h1>{code}</h1><p>{title}</p>"
+
+
+__all__ = ["TYPES", "router"]

@@ -1,0 +1,234 @@
+"""The vault and its gate on SQLite and PostgreSQL (DESIGN 1, 4, 5, 9; policy 3.2, 4.1, 7.3.7)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, update
+
+from qorgau.app import Services
+from qorgau.audit.store import audit_event
+from qorgau.catalog import InvalidValue, SpecialCategoryFound, make_iin
+from qorgau.catalog.registry import FieldNotAllowed
+from qorgau.vault.model import (
+    Actor,
+    FieldDenied,
+    FieldNotInPurpose,
+    IntegrityFailure,
+    InvalidTransition,
+    OperationNotPermitted,
+    PurposeNotPermitted,
+    PurposeRequired,
+    SubjectBlocked,
+    SubjectDestroyed,
+)
+from qorgau.vault.store import blind_index, history, subject, value
+
+IIN = make_iin(date(1990, 4, 17), "female", 1234)
+
+
+def person(**over: str) -> dict[str, str]:
+    rec = {
+        "last_name": "Сапарова",
+        "first_name": "Айгерим",
+        "iin": IIN,
+        "phone": "8 (701) 555-12-34",
+        "email": "aigerim.saparova@example.com",
+        "birth_date": "1990-04-17",
+        "income": "350000",
+    }
+    rec.update(over)
+    return rec
+
+
+def create(services: Services, actor: Actor, **over: str) -> str:
+    item = services.gate.prepare("potential_borrower", "contract", person(**over), "test")
+    with services.db.unit_of_work() as conn:
+        return services.gate.collect(conn, actor, item)
+
+
+def events(services: Services, action: str) -> int:
+    with services.db.engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(audit_event).where(audit_event.c.action == action)
+        ).scalar_one()
+
+
+def test_collect_encrypts_and_reads_back_normalised(services: Services, dpo: Actor) -> None:
+    sid = create(services, dpo)
+    with services.db.engine.connect() as conn:
+        blobs = [bytes(r[0]) for r in conn.execute(select(value.c.ciphertext))]
+        purposes = {r[0] for r in conn.execute(select(value.c.purpose))}
+    assert len(blobs) == 7
+    assert purposes == {"contract"}
+    assert all(b"555" not in b and "Айгерим".encode() not in b for b in blobs)
+    with services.db.unit_of_work() as conn:
+        got = services.gate.read(conn, dpo, sid, "contract")
+    assert got.values["phone"] == "+77015551234"
+    assert got.values["iin"] == IIN
+    assert got.meta["phone"].purpose == "contract"
+    assert got.meta["phone"].source == "test"
+    assert got.masked == []
+    assert events(services, "collect") == 1
+    assert events(services, "retrieve") == 1
+
+
+def test_operator_sees_iin_masked(services: Services, dpo: Actor, operator: Actor) -> None:
+    sid = create(services, dpo)
+    with services.db.unit_of_work() as conn:
+        got = services.gate.read(conn, operator, sid, "contract", ["iin", "first_name"])
+    assert got.values["first_name"] == "Айгерим"
+    assert got.values["iin"] != IIN
+    assert got.values["iin"].endswith(IIN[-4:])
+    assert got.masked == ["iin"]
+
+
+@pytest.mark.parametrize(
+    ("role", "purpose", "fields", "error"),
+    [
+        ("dpo", None, None, PurposeRequired),
+        ("dpo", "", ["iin"], PurposeRequired),
+        ("analyst", "contract", None, PurposeNotPermitted),
+        ("operator", "statistics", None, PurposeNotPermitted),
+        ("dpo", "statistics", ["iin"], FieldNotInPurpose),
+        ("dpo", "service_info", ["income"], FieldNotInPurpose),
+    ],
+)
+def test_gate_refusals_are_distinct_and_audited(
+    services: Services,
+    dpo: Actor,
+    role: str,
+    purpose: str | None,
+    fields: list[str] | None,
+    error: type[Exception],
+) -> None:
+    sid = create(services, dpo)
+    actor = Actor(role=role, id=f"test:{role}")
+    with pytest.raises(error) as info:
+        with services.db.unit_of_work() as conn:
+            services.gate.read(conn, actor, sid, purpose, fields)
+    assert IIN not in str(info.value)
+    assert events(services, "refuse") == 1  # committed although the read failed
+
+
+def test_denied_field_refused(services: Services, dpo: Actor) -> None:
+    from dataclasses import replace
+
+    sid = create(services, dpo)
+    rules = services.access.roles["operator"]
+    services.gate.access = replace(
+        services.access,
+        roles={**services.access.roles, "operator": replace(rules, denied=frozenset({"income"}))},
+    )
+    with pytest.raises(FieldDenied):
+        with services.db.unit_of_work() as conn:
+            services.gate.read(conn, Actor("operator", "t:o"), sid, "contract", ["income"])
+
+
+def test_search_by_blind_index_any_format(services: Services, dpo: Actor) -> None:
+    sid = create(services, dpo)
+    create(services, dpo, iin=make_iin(date(1985, 1, 2), "male", 77), phone="+77075550000",
+           email="other@example.org", first_name="Ерлан", last_name="Ахметов")
+    with services.db.unit_of_work() as conn:
+        hits = services.gate.search(conn, dpo, "phone", "+7 701 555 12 34", "contract", ["phone"])
+        assert [h.subject_id for h in hits] == [sid]
+        by_iin = services.gate.search(conn, dpo, "iin", IIN, "contract")
+        assert [h.subject_id for h in by_iin] == [sid]
+        none = services.gate.search(conn, dpo, "email", "nobody@example.com", "contract")
+        assert none == []
+    with services.db.engine.connect() as conn:
+        digests = [bytes(r[0]) for r in conn.execute(select(blind_index.c.digest))]
+    assert len(digests) == 6
+    assert all(IIN.encode() not in d for d in digests)
+
+
+def test_invalid_and_special_values_store_nothing(services: Services, dpo: Actor) -> None:
+    with pytest.raises(InvalidValue) as bad:
+        services.gate.prepare("potential_borrower", "contract", person(iin="900417450001"), "t")
+    assert bad.value.field == "iin"
+    assert "900417450001" not in str(bad.value)
+    with pytest.raises(SpecialCategoryFound) as special:
+        services.gate.prepare(
+            "potential_borrower", "contract", person(note="клиент сказал, что у него есть судимость"), "t"
+        )
+    assert special.value.category == "criminal_record"
+    with pytest.raises(FieldNotAllowed):
+        services.gate.prepare("potential_borrower", "service_info", person(), "t")
+    with services.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(subject)).scalar_one() == 0
+
+
+def test_clarify_keeps_encrypted_history(services: Services, dpo: Actor) -> None:
+    sid = create(services, dpo)
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77025550101"}, "call")
+    with services.db.unit_of_work() as conn:
+        got = services.gate.read(conn, dpo, sid, "contract", ["phone"])
+        assert got.values["phone"] == "+77025550101"
+        assert got.meta["phone"].version == 2
+        assert services.gate.search(conn, dpo, "phone", "+77015551234", "contract") == []
+        assert len(services.gate.search(conn, dpo, "phone", "87025550101", "contract")) == 1
+    with services.db.engine.connect() as conn:
+        old = conn.execute(select(history.c.version, history.c.ciphertext)).all()
+    assert [r[0] for r in old] == [1]
+    assert b"5551234" not in bytes(old[0][1])
+
+
+def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) -> None:
+    sid = create(services, dpo)
+    with services.db.unit_of_work() as conn:
+        services.gate.block(conn, dpo, sid, "subject request")
+    with pytest.raises(SubjectBlocked):
+        with services.db.unit_of_work() as conn:
+            services.gate.read(conn, dpo, sid, "contract")
+    # Clarification is the one processing a block allows (appendix: blocking).
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, dpo, sid, "contract", {"income": "400000"}, "call")
+        services.gate.unblock(conn, dpo, sid, "breach not confirmed")
+        assert services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "400000"
+    with pytest.raises(OperationNotPermitted):
+        with services.db.unit_of_work() as conn:
+            services.gate.destroy(conn, operator, sid, "retention")
+    with services.db.unit_of_work() as conn:
+        fields = services.gate.destroy(conn, dpo, sid, "subject request")
+    assert "iin" in fields
+    with services.db.engine.connect() as conn:
+        for table in (value, history, blind_index):
+            assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+        tomb = conn.execute(select(subject)).one()
+    assert tomb.status == "destroyed"
+    assert tomb.wrapped_key is None
+    with pytest.raises(SubjectDestroyed):
+        with services.db.unit_of_work() as conn:
+            services.gate.read(conn, dpo, sid, "contract")
+    with pytest.raises(InvalidTransition):
+        with services.db.unit_of_work() as conn:
+            services.gate.destroy(conn, dpo, sid, "again")
+
+
+def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dpo: Actor) -> None:
+    a = create(services, dpo)
+    b = create(services, dpo, iin=make_iin(date(1970, 5, 5), "male", 5), phone="+77055550000",
+               email="b@example.org")
+    with services.db.unit_of_work() as conn:
+        a_phone = conn.execute(
+            select(value.c.ciphertext).where(value.c.subject_id == a, value.c.field == "phone")
+        ).scalar_one()
+        a_email = conn.execute(
+            select(value.c.ciphertext).where(value.c.subject_id == a, value.c.field == "email")
+        ).scalar_one()
+        conn.execute(
+            update(value).where(value.c.subject_id == b, value.c.field == "phone").values(ciphertext=a_phone)
+        )
+        conn.execute(
+            update(value).where(value.c.subject_id == a, value.c.field == "phone").values(ciphertext=a_email)
+        )
+    for sid in (a, b):
+        with pytest.raises(IntegrityFailure) as info:
+            with services.db.unit_of_work() as conn:
+                services.gate.read(conn, dpo, sid, "contract", ["phone"])
+        assert "phone" in str(info.value)
+    report = services.verify_audit()
+    assert not report.ok
+    assert "vault rows differ" in str(report.first)
