@@ -7,9 +7,11 @@ inside it, or neither is (DESIGN invariant 2).
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
@@ -41,6 +43,34 @@ def chain_hash(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
 
 def _sqlite_chain(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
     return chain_hash(bytes(prev), int(part), int(seq), bytes(body))
+
+
+class Sql:
+    """A statement for the DBAPI cursor on hot paths, written once with ``:name`` parameters
+    and rendered for sqlite3 (named) and psycopg (pyformat). Skips SQLAlchemy's per-row
+    parameter processing, which costs more than the insert itself in bulk."""
+
+    __slots__ = ("pg", "sqlite")
+
+    def __init__(self, sql: str) -> None:
+        self.sqlite = sql
+        self.pg = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
+
+    def render(self, conn: Connection) -> str:
+        return self.sqlite if conn.dialect.name == "sqlite" else self.pg
+
+
+def cursor(conn: Connection) -> Any:
+    """The DBAPI cursor of this unit of work's connection (same transaction)."""
+    return conn.connection.cursor()
+
+
+def db_time(conn: Connection, dt: datetime) -> Any:
+    """A time as the dialect stores it: SQLAlchemy's SQLite text format (naive UTC) or the
+    aware datetime for PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return dt
 
 
 def is_sqlite(url: str) -> bool:

@@ -19,7 +19,8 @@ from qorgau.app import Services
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.catalog import make_iin
 from qorgau.vault.model import Actor
-from qorgau.vault.store import blind_index, history, subject, value
+from qorgau.vault.record import pack, unpack
+from qorgau.vault.store import blind_index, history, subject
 
 
 def seed(services: Services, actor: Actor, n: int = 6) -> list[str]:
@@ -157,13 +158,16 @@ def test_forged_checkpoint_is_named(services: Services, dpo: Actor) -> None:
     assert report.first is not None and "signature" in report.first.reason
 
 
-@pytest.mark.parametrize("table", ["value", "history", "blind_index", "subject"])
+@pytest.mark.parametrize("table", ["sealed", "history", "blind_index", "subject"])
 def test_vault_tampering_is_named(services: Services, dpo: Actor, table: str) -> None:
     ids = seed(services, dpo)
     target = ids[0]
     with behind_the_back(services) as conn:
-        if table == "value":
-            conn.execute(delete(value).where(value.c.subject_id == target, value.c.field == "phone"))
+        if table == "sealed":
+            sealed = conn.execute(select(subject.c.sealed).where(subject.c.id == target)).scalar_one()
+            entries = unpack(sealed)
+            del entries["phone"]
+            conn.execute(update(subject).where(subject.c.id == target).values(sealed=pack(entries.values())))
         elif table == "history":
             conn.execute(update(history).where(history.c.subject_id == target).values(source="forged"))
         elif table == "blind_index":
@@ -180,7 +184,7 @@ def test_deleted_subject_row_is_caught(services: Services, dpo: Actor) -> None:
     with behind_the_back(services) as conn:
         if services.db.dialect == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        for table in (value, history, blind_index):
+        for table in (history, blind_index):
             conn.execute(delete(table).where(table.c.subject_id == ids[3]))
         conn.execute(delete(subject).where(subject.c.id == ids[3]))
     report = services.verify_audit()

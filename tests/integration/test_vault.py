@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -23,7 +24,8 @@ from qorgau.vault.model import (
     SubjectBlocked,
     SubjectDestroyed,
 )
-from qorgau.vault.store import blind_index, history, subject, value
+from qorgau.vault.record import pack, unpack
+from qorgau.vault.store import blind_index, history, subject
 
 IIN = make_iin(date(1990, 4, 17), "female", 1234)
 
@@ -58,11 +60,13 @@ def events(services: Services, action: str) -> int:
 def test_collect_encrypts_and_reads_back_normalised(services: Services, dpo: Actor) -> None:
     sid = create(services, dpo)
     with services.db.engine.connect() as conn:
-        blobs = [bytes(r[0]) for r in conn.execute(select(value.c.ciphertext))]
-        purposes = {r[0] for r in conn.execute(select(value.c.purpose))}
-    assert len(blobs) == 7
-    assert purposes == {"contract"}
-    assert all(b"555" not in b and "Айгерим".encode() not in b for b in blobs)
+        sealed = bytes(conn.execute(select(subject.c.sealed)).scalar_one())
+    entries = unpack(sealed)
+    assert len(entries) == 7
+    assert {e.purpose for e in entries.values()} == {"contract"}
+    for raw in ("5551234", "Айгерим", IIN, "saparova", "350000"):
+        assert raw.encode() not in sealed
+        assert all(raw.encode() not in e.ciphertext for e in entries.values())
     with services.db.unit_of_work() as conn:
         got = services.gate.read(conn, dpo, sid, "contract")
     assert got.values["phone"] == "+77015551234"
@@ -113,8 +117,6 @@ def test_gate_refusals_are_distinct_and_audited(
 
 
 def test_denied_field_refused(services: Services, dpo: Actor) -> None:
-    from dataclasses import replace
-
     sid = create(services, dpo)
     rules = services.access.roles["operator"]
     services.gate.access = replace(
@@ -194,11 +196,12 @@ def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) 
         fields = services.gate.destroy(conn, dpo, sid, "subject request")
     assert "iin" in fields
     with services.db.engine.connect() as conn:
-        for table in (value, history, blind_index):
+        for table in (history, blind_index):
             assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
         tomb = conn.execute(select(subject)).one()
     assert tomb.status == "destroyed"
     assert tomb.wrapped_key is None
+    assert tomb.sealed is None
     with pytest.raises(SubjectDestroyed):
         with services.db.unit_of_work() as conn:
             services.gate.read(conn, dpo, sid, "contract")
@@ -212,18 +215,13 @@ def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dp
     b = create(services, dpo, iin=make_iin(date(1970, 5, 5), "male", 5), phone="+77055550000",
                email="b@example.org")
     with services.db.unit_of_work() as conn:
-        a_phone = conn.execute(
-            select(value.c.ciphertext).where(value.c.subject_id == a, value.c.field == "phone")
-        ).scalar_one()
-        a_email = conn.execute(
-            select(value.c.ciphertext).where(value.c.subject_id == a, value.c.field == "email")
-        ).scalar_one()
-        conn.execute(
-            update(value).where(value.c.subject_id == b, value.c.field == "phone").values(ciphertext=a_phone)
-        )
-        conn.execute(
-            update(value).where(value.c.subject_id == a, value.c.field == "phone").values(ciphertext=a_email)
-        )
+        ea = unpack(conn.execute(select(subject.c.sealed).where(subject.c.id == a)).scalar_one())
+        eb = unpack(conn.execute(select(subject.c.sealed).where(subject.c.id == b)).scalar_one())
+        # b's phone gets a's phone ciphertext; a's phone gets a's e-mail ciphertext.
+        eb["phone"] = replace(eb["phone"], ciphertext=ea["phone"].ciphertext)
+        ea["phone"] = replace(ea["phone"], ciphertext=ea["email"].ciphertext)
+        conn.execute(update(subject).where(subject.c.id == a).values(sealed=pack(ea.values())))
+        conn.execute(update(subject).where(subject.c.id == b).values(sealed=pack(eb.values())))
     for sid in (a, b):
         with pytest.raises(IntegrityFailure) as info:
             with services.db.unit_of_work() as conn:

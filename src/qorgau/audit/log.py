@@ -17,18 +17,21 @@ from typing import Any
 import orjson
 import secrets
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from qorgau.audit.model import Event, partition_of
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.crypto.signer import Signer
-from qorgau.db import GENESIS, chain_hash
+from qorgau.db import GENESIS, Sql, chain_hash, cursor, db_time
 
-_STEP = text(
+_STEP = Sql(
     "UPDATE audit_head SET seq = seq + 1, hash = qorgau_chain(hash, part, seq + 1, :body) "
     "WHERE part = :part RETURNING seq, hash"
 )
-_INSERT = insert(audit_event)
+_INSERT = Sql(
+    "INSERT INTO audit_event (part, seq, at, action, subject_id, body, hash) "
+    "VALUES (:part, :seq, :at, :action, :subject_id, :body, :hash)"
+)
 
 
 class AuditWriteError(RuntimeError):
@@ -57,15 +60,17 @@ class AuditLog:
     def append(self, conn: Connection, event: Event) -> None:
         body = event.body()
         part = partition_of(event.subject_id, event.actor, self.partitions)
+        cur = cursor(conn)
         if self.chained:
-            row = conn.execute(_STEP, {"body": body, "part": part}).one_or_none()
+            cur.execute(_STEP.render(conn), {"body": body, "part": part})
+            row = cur.fetchone()
             if row is None:
                 raise AuditWriteError(f"audit partition {part} missing: run `qorgau init`")
             seq, digest = int(row[0]), bytes(row[1])
         else:
             # Unchained (benchmark baseline): a random sequence number keeps (part, seq) unique.
             seq, digest = secrets.randbits(62), GENESIS
-        conn.execute(_INSERT, _row(part, seq, event, body, digest))
+        cur.execute(_INSERT.render(conn), _row(conn, part, seq, event, body, digest))
 
     def append_many(self, conn: Connection, events: Sequence[Event]) -> None:
         if not events:
@@ -80,14 +85,28 @@ class AuditLog:
         heads = {int(p): (int(s), bytes(h)) for p, s, h in conn.execute(q)}
         rows: list[dict[str, Any]] = []
         new_heads: list[dict[str, Any]] = []
+        stored_at: dict[datetime, Any] = {}
         for part, items in parts.items():
             seq, digest = heads[part]
             for ev, body in items:
                 seq += 1
                 digest = chain_hash(digest, part, seq, body)
-                rows.append(_row(part, seq, ev, body, digest))
+                at = stored_at.get(ev.at)
+                if at is None:
+                    at = stored_at[ev.at] = db_time(conn, ev.at)
+                rows.append(
+                    {
+                        "part": part,
+                        "seq": seq,
+                        "at": at,
+                        "action": ev.action,
+                        "subject_id": ev.subject_id,
+                        "body": body,
+                        "hash": digest,
+                    }
+                )
             new_heads.append({"p": part, "seq": seq, "hash": digest})
-        conn.execute(_INSERT, rows)
+        cursor(conn).executemany(_INSERT.render(conn), rows)
         conn.execute(
             update(audit_head)
             .where(audit_head.c.part == bindparam("p"))
@@ -127,11 +146,13 @@ def checkpoint_body(
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
-def _row(part: int, seq: int, ev: Event, body: bytes, digest: bytes) -> dict[str, Any]:
+def _row(
+    conn: Connection, part: int, seq: int, ev: Event, body: bytes, digest: bytes
+) -> dict[str, Any]:
     return {
         "part": part,
         "seq": seq,
-        "at": ev.at,
+        "at": db_time(conn, ev.at),
         "action": ev.action,
         "subject_id": ev.subject_id,
         "body": body,

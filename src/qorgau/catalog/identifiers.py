@@ -171,9 +171,11 @@ def validate_bin(raw: str, field: str = "bin") -> str:
 # --------------------------------------------------------------------------------------
 
 KZ_MOBILE_PREFIXES: frozenset[str] = frozenset(
-    ["700", "701", "702", "705", "706", "707", "708", "747"]
-    + ["760", "761", "762", "763", "764", "771", "775", "776", "777", "778", "785"]
-)
+    {
+        "700", "701", "702", "705", "706", "707", "708", "747",
+        "760", "761", "762", "763", "764", "771", "775", "776", "777", "778", "785",
+    }
+)  # fmt: skip
 # Geographic numbers: area codes 71x (north, centre, east) and 72x (south, west).
 KZ_LANDLINE_PREFIXES: frozenset[str] = frozenset(["71", "72"])
 
@@ -259,7 +261,8 @@ def validate_iban_kz(raw: str, field: str = "bank_account") -> str:
         raise InvalidValue(
             field, "iban.format", "a KZ IBAN is KZ, 2 check digits, a bank code and 13 characters"
         )
-    if _mod97(iban[4:] + iban[:4]) != 1:
+    # Check digits run 02..98; 00, 01 and 99 alias 97, 98 and 02 modulo 97 and are never issued.
+    if iban[2:4] in ("00", "01", "99") or _mod97(iban[4:] + iban[:4]) != 1:
         raise InvalidValue(field, "iban.checksum", "the IBAN check digits do not match")
     return iban
 

@@ -244,9 +244,7 @@ _DIGIT_SEPARATORS = re.compile(r"[\s\u00a0\u202f']+")
 def _bounded(category: DataCategory, number: int, prefix: str) -> str:
     low, high = category.min_value, category.max_value
     if (low is not None and number < low) or (high is not None and number > high):
-        raise InvalidValue(
-            category.code, f"{prefix}.range", f"the number must be in {low}..{high}"
-        )
+        raise InvalidValue(category.code, f"{prefix}.range", f"the number must be in {low}..{high}")
     return str(number)
 
 
@@ -286,8 +284,8 @@ def _enum(category: DataCategory, raw: str) -> str:
 
 
 # ISO 3166-1 alpha-2 officially assigned codes.
-_COUNTRIES = frozenset(
-    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+_ISO_3166 = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
     BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK
     DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR
     GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM
@@ -295,8 +293,8 @@ _COUNTRIES = frozenset(
     MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL
     PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST
     SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG
-    VI VN VU WF WS YE YT ZA ZM ZW""".split()
-)
+    VI VN VU WF WS YE YT ZA ZM ZW"""
+_COUNTRIES = frozenset(_ISO_3166.split())
 # Names people type for the citizenships the operator meets most (casefolded).
 _COUNTRY_NAMES: Mapping[str, str] = MappingProxyType(
     {
@@ -415,9 +413,7 @@ def _languages(category: DataCategory, raw: str) -> str:
         if not match:
             raise InvalidValue(category.code, "languages.format", "language tags are expected")
         if tag != "*":
-            subtags = [
-                sub.upper() if len(sub) == 2 else sub for sub in match[2].split("-") if sub
-            ]
+            subtags = [sub.upper() if len(sub) == 2 else sub for sub in match[2].split("-") if sub]
             tag = "-".join([match[1], *subtags])
         tags.append(tag)
     if not tags:

@@ -439,7 +439,7 @@ class FieldNotAllowed(ValueError):  # noqa: N818 - public name fixed by the cata
         self.purpose = purpose
 
 
-class InvalidRetention(ValueError):
+class InvalidRetention(ValueError):  # noqa: N818 - named like its sibling errors
     """A retention override is not a positive whole number of days."""
 
     code = "retention.invalid"
@@ -522,4 +522,3 @@ class Catalogue:
                 raise FieldNotAllowed(code, purpose)
             record[code] = category.normalise(raw)
         return record
-

@@ -6,9 +6,11 @@ of them, and free text (staff notes, interests, credit history...) is scanned on
 a hit is refused with :class:`SpecialCategoryFound`, which names the field and the category
 and never repeats the text (DESIGN invariants 5 and 8).
 
-How matching works. The text is normalised (NFC, casefold, ``ё`` to ``е``, every run of
-non-letters to one space) and searched with one regular expression compiled at import,
-built from keyword lists in Russian, Kazakh and English. A keyword is either a whole word
+How matching works. The text is normalised (NFC, casefold, ``ё`` to ``е``, stress marks
+dropped) and searched
+with regular expressions compiled once at import from keyword lists in Russian, Kazakh and
+English; any run of characters that are not letters or digits separates words (so
+punctuation, hyphens and line breaks do not hide a phrase). A keyword is either a whole word
 (``раса``), a stem that must start a word (``национальност*`` matches ``национальности``),
 or a phrase of such words. Stems are chosen so that everyday loan vocabulary does not hit:
 ``раса`` is listed by its case forms, so ``раз``, ``расходы`` and ``рассрочка`` pass;
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 __all__ = ["SPECIAL_CATEGORIES", "SpecialCategoryFound", "ensure_no_special", "scan_special"]
@@ -91,13 +93,13 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = {
     ),
     "political_views": (
         # ru: "политически значимое лицо" is an AML/CFT status (PEP), not a view
-        r"re:политическ\w*(?! (?:значим|экспонир|публичн))",
+        r"re:политическ[^\W_]*(?![\W_]+(?:значим|экспонир|публичн))",
         "партия*", "партии", "партий", "партией", "партию", "партийн*", "партиец", "партийц*",
         "оппозиц*", "митинг*", "коммунист*", "политзаключ*", "политвзгляд*",
         # kk
         "саяси", "оппозиция*",
         # en
-        r"re:politic\w*(?! exposed)", "opposition", "communist*",
+        r"re:politic[^\W_]*(?![\W_]+exposed)", "opposition", "communist*",
     ),
     "religious_beliefs": (
         # ru
@@ -145,39 +147,61 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Over the casefolded text: letters and digits make words; anything else separates them.
+_LETTERS = r"[^\W_]*"
+_SEPARATOR = r"[\W_]+"
+
+
 def _word(token: str) -> str:
     if token.endswith("*"):
-        return re.escape(token[:-1]) + r"\w*"
+        return re.escape(token[:-1]) + _LETTERS
     return re.escape(token)
 
 
 def _keyword(keyword: str) -> str:
     if keyword.startswith("re:"):
         return keyword[3:]
-    return " ".join(_word(token) for token in keyword.split(" "))
+    return _SEPARATOR.join(_word(token) for token in keyword.split(" "))
 
 
-def _compile() -> re.Pattern[str]:
-    groups = []
-    for category, keywords in _KEYWORDS.items():
-        assert category in SPECIAL_CATEGORIES, category
-        groups.append(f"(?P<{category}>{'|'.join(_keyword(k) for k in keywords)})")
-    return re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?!\w)")
+def _alternatives(keywords: Iterable[str]) -> str:
+    """Alternation grouped by first letter: the regex engine then tries, at each word,
+    only the keywords that start with that word's first letter."""
+    by_first: dict[str, list[str]] = {}
+    for keyword in keywords:
+        fragment = _keyword(keyword)
+        by_first.setdefault(fragment[0], []).append(fragment[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in by_first.items())
 
 
-_PATTERN = _compile()
-_NON_WORD = re.compile(r"[\W_]+")
+def _bounded(alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![^\W_])(?:" + alternatives + r")(?![^\W_])")
+
+
+# Stage 1 finds the first hit among all keywords; stage 2 names its category.
+_ANY = _bounded(_alternatives(k for keywords in _KEYWORDS.values() for k in keywords))
+_BY_CATEGORY = tuple(
+    (category, _bounded(_alternatives(keywords))) for category, keywords in _KEYWORDS.items()
+)
+assert all(category in SPECIAL_CATEGORIES for category, _ in _BY_CATEGORY)
 
 
 def _normalise(text: str) -> str:
+    """NFC, casefolded, ``ё`` as ``е``, stress marks (combining acute and grave) dropped."""
     folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
-    return _NON_WORD.sub(" ", folded)
+    return folded.replace("\u0301", "").replace("\u0300", "")
 
 
 def scan_special(text: str) -> str | None:
     """Code of the special category mentioned first in ``text``, or None (policy 3.2)."""
-    match = _PATTERN.search(_normalise(text))
-    return match.lastgroup if match else None
+    normalised = _normalise(text)
+    hit = _ANY.search(normalised)
+    if hit is None:
+        return None
+    for category, pattern in _BY_CATEGORY:
+        if pattern.match(normalised, hit.start()):
+            return category
+    raise AssertionError("unreachable: the hit belongs to some category")  # pragma: no cover
 
 
 def ensure_no_special(field: str, text: str) -> None:

@@ -9,7 +9,8 @@ audit event in the caller's transaction. Refusals are audit events too (policy 7
 
 from __future__ import annotations
 
-import uuid
+import secrets
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from functools import lru_cache
 from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -25,9 +26,11 @@ from qorgau.catalog import Catalogue
 from qorgau.crypto import aead
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import KeyProvider
+from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
 from qorgau.vault import state
+from qorgau.vault.record import Entry, pack, pack_rows, unpack
 from qorgau.vault.model import (
     Actor,
     BasisProvider,
@@ -46,33 +49,26 @@ from qorgau.vault.model import (
     SubjectNotFound,
     ValueMeta,
 )
-from qorgau.vault.store import blind_index, history, subject, value
+from qorgau.vault.store import blind_index, history, subject
 
-_INS_SUBJECT = insert(subject)
-_INS_VALUE = insert(value)
-_INS_INDEX = insert(blind_index)
-
-_LOAD = select(
-    subject.c.id,
-    subject.c.category,
-    subject.c.status,
-    subject.c.kek_id,
-    subject.c.wrapped_key,
-    value.c.field,
-    value.c.version,
-    value.c.purpose,
-    value.c.source,
-    value.c.collected_at,
-    value.c.ciphertext,
-).select_from(subject.outerjoin(value, value.c.subject_id == subject.c.id))
-_LOAD_ONE = _LOAD.where(subject.c.id == bindparam("sid"))
-_LOAD_BY_INDEX = _LOAD.where(
-    subject.c.id.in_(
-        select(blind_index.c.subject_id).where(
-            blind_index.c.kind == bindparam("kind"), blind_index.c.digest == bindparam("digest")
-        )
-    )
+_INS_SUBJECT = Sql(
+    "INSERT INTO subject (id, category, status, created_at, kek_id, wrapped_key, sealed) "
+    "VALUES (:id, :category, :status, :created_at, :kek_id, :wrapped_key, :sealed)"
 )
+_INS_INDEX = Sql(
+    "INSERT INTO blind_index (kind, digest, subject_id) VALUES (:kind, :digest, :subject_id)"
+)
+_COLS = "s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed"
+_LOAD_ONE = Sql(f"SELECT {_COLS} FROM subject s WHERE s.id = :sid")
+_LOAD_BY_INDEX = Sql(
+    f"SELECT {_COLS} FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+    "WHERE b.kind = :kind AND b.digest = :digest"
+)
+
+
+def new_subject_id() -> str:
+    """Time-ordered: 48 bits of milliseconds, then 80 random bits (32 hex digits)."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +88,11 @@ class _Loaded:
     status: str
     kek_id: str | None
     wrapped: bytes | None
-    rows: dict[str, tuple[int, str, str, datetime, bytes]]
+    sealed: bytes | None
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return unpack(self.sealed)
 
 
 class LawfulByPurpose:
@@ -145,68 +145,60 @@ class Gate:
             self._require_op(conn, actor, Operation.COLLECT, purpose=purpose)
             self._require_purpose(conn, actor, purpose)
         now = datetime.now(UTC)
+        at_iso = now.isoformat()
+        stored_now = db_time(conn, now)
         subjects: list[dict[str, Any]] = []
-        values: list[dict[str, Any]] = []
         index: list[dict[str, Any]] = []
         events: list[Event] = []
         ids: list[str] = []
         digest = self.indexer.digest
         kinds = self._index_kinds
+        seal_all = aead.seal_all
         for item in items:
-            sid = uuid.uuid4().hex
+            sid = new_subject_id()
             ids.append(sid)
             dk = aead.new_data_key()
             kek_id, wrapped = self.keys.wrap(dk, sid)
             cipher = AESGCM(dk)
+            rows = []
+            irows: list[state.IndexRow] = []
+            purpose, source = item.purpose, item.source
+            values = item.values
+            for f, ct in seal_all(cipher, sid, 1, values):
+                rows.append((f, 1, purpose, source, at_iso, ct))
+                kind = kinds.get(f)
+                if kind is not None:
+                    d = digest(kind, values[f])
+                    irows.append((kind, d))
+                    index.append({"kind": kind, "digest": d, "subject_id": sid})
+            sealed = pack_rows(rows)
             subjects.append(
                 {
                     "id": sid,
                     "category": item.category,
                     "status": Status.ACTIVE.value,
-                    "created_at": now,
+                    "created_at": stored_now,
                     "kek_id": kek_id,
                     "wrapped_key": wrapped,
-                    "destroyed_at": None,
+                    "sealed": sealed,
                 }
             )
-            vrows: list[state.ValueRow] = []
-            irows: list[state.IndexRow] = []
-            for f, v in item.values.items():
-                ct = aead.seal(cipher, sid, f, 1, v)
-                vrows.append((f, 1, item.purpose, item.source, now, ct))
-                values.append(
-                    {
-                        "subject_id": sid,
-                        "field": f,
-                        "version": 1,
-                        "purpose": item.purpose,
-                        "source": item.source,
-                        "collected_at": now,
-                        "ciphertext": ct,
-                    }
-                )
-                kind = kinds.get(f)
-                if kind is not None:
-                    d = digest(kind, v)
-                    irows.append((kind, d))
-                    index.append({"kind": kind, "digest": d, "subject_id": sid})
             events.append(
                 Event(
                     "collect",
                     actor.id,
                     subject_id=sid,
                     purpose=item.purpose,
-                    fields=tuple(sorted(item.values)),
+                    fields=tuple(item.values),
                     detail={"category": item.category, "source": item.source},
-                    state=state.digest(Status.ACTIVE.value, item.category, True, vrows, (), irows),
+                    state=state.digest(Status.ACTIVE.value, item.category, True, sealed, (), irows),
                     at=now,
                 )
             )
-        conn.execute(_INS_SUBJECT, subjects)
-        if values:
-            conn.execute(_INS_VALUE, values)
+        cur = cursor(conn)
+        cur.executemany(_INS_SUBJECT.render(conn), subjects)
         if index:
-            conn.execute(_INS_INDEX, index)
+            cur.executemany(_INS_INDEX.render(conn), index)
         self.audit.append_many(conn, events)
         return ids
 
@@ -231,36 +223,26 @@ class Gate:
             self._refuse(conn, actor, SubjectDestroyed(subject_id), "clarify", subject_id, purpose)
         cipher = self._cipher_for(loaded)
         now = datetime.now(UTC)
+        entries = loaded.entries
         for f, v in normalised.items():
-            old = loaded.rows.get(f)
+            old = entries.get(f)
             version = 1
             if old is not None:
-                version = old[0] + 1
+                version = old.version + 1
                 conn.execute(
                     insert(history).values(
                         subject_id=subject_id,
                         field=f,
-                        version=old[0],
-                        purpose=old[1],
-                        source=old[2],
-                        collected_at=old[3],
+                        version=old.version,
+                        purpose=old.purpose,
+                        source=old.source,
+                        collected_at=datetime.fromisoformat(old.collected_at),
                         superseded_at=now,
-                        ciphertext=old[4],
+                        ciphertext=old.ciphertext,
                     )
                 )
-                conn.execute(delete(value).where(value.c.subject_id == subject_id, value.c.field == f))
-            conn.execute(
-                _INS_VALUE,
-                {
-                    "subject_id": subject_id,
-                    "field": f,
-                    "version": version,
-                    "purpose": purpose,
-                    "source": source,
-                    "collected_at": now,
-                    "ciphertext": aead.seal(cipher, subject_id, f, version, v),
-                },
-            )
+            ct = aead.seal(cipher, subject_id, f, version, v)
+            entries[f] = Entry(f, version, purpose, source, now.isoformat(), ct)
             kind = self._index_kinds.get(f)
             if kind is not None:
                 conn.execute(
@@ -269,9 +251,15 @@ class Gate:
                     )
                 )
                 conn.execute(
-                    _INS_INDEX,
-                    {"kind": kind, "digest": self.indexer.digest(kind, v), "subject_id": subject_id},
+                    insert(blind_index).values(
+                        kind=kind, digest=self.indexer.digest(kind, v), subject_id=subject_id
+                    )
                 )
+        conn.execute(
+            update(subject)
+            .where(subject.c.id == subject_id)
+            .values(sealed=pack(entries.values()))
+        )
         fields = sorted(normalised)
         self._event(conn, "clarify", actor, subject_id, purpose, fields, {"source": source})
         return fields
@@ -289,8 +277,8 @@ class Gate:
         loaded = self._load_one(conn, subject_id)
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy")
-        fields = sorted(loaded.rows)
-        for table in (value, history, blind_index):
+        fields = sorted(loaded.entries)
+        for table in (history, blind_index):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         conn.execute(
             update(subject)
@@ -299,6 +287,7 @@ class Gate:
                 status=Status.DESTROYED.value,
                 kek_id=None,
                 wrapped_key=None,
+                sealed=None,
                 destroyed_at=datetime.now(UTC),
             )
         )
@@ -319,10 +308,7 @@ class Gate:
     ) -> ReadResult:
         plan = self._plan(conn, actor, purpose, fields, subject_id)
         assert purpose is not None
-        rows = conn.execute(_LOAD_ONE, {"sid": subject_id}).all()
-        if not rows:
-            raise SubjectNotFound(subject_id)
-        loaded = _group(rows)[0]
+        loaded = self._load_one(conn, subject_id)
         result = self._reveal(conn, actor, loaded, purpose, plan)
         self._read_event(conn, "retrieve", actor, result, purpose, {})
         return result
@@ -343,11 +329,14 @@ class Gate:
             raise FieldNotInPurpose([kind], "search")
         field = next(f for f, k in self._index_kinds.items() if k == kind)
         normalised = self.catalogue.normalise(field, raw)
-        rows = conn.execute(
-            _LOAD_BY_INDEX, {"kind": kind, "digest": self.indexer.digest(kind, normalised)}
-        ).all()
+        cur = cursor(conn)
+        cur.execute(
+            _LOAD_BY_INDEX.render(conn),
+            {"kind": kind, "digest": self.indexer.digest(kind, normalised)},
+        )
         results: list[ReadResult] = []
-        for loaded in _group(rows):
+        for row in cur.fetchall():
+            loaded = _loaded(row)
             if loaded.status != Status.ACTIVE:
                 results.append(ReadResult(loaded.id, loaded.category, loaded.status))
                 continue
@@ -398,11 +387,12 @@ class Gate:
             self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)
         if not self.basis.has_live_basis(loaded.id, purpose, datetime.now(UTC)):
             self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
+        entries = loaded.entries
         if plan is None:
             p = self.catalogue.purpose(purpose)
             decide = self.access.decide
             plan = {}
-            for f in loaded.rows:
+            for f in entries:
                 if p.allows(f):
                     d = decide(actor.role, purpose, f)
                     if d is not Decision.DENY:
@@ -411,19 +401,20 @@ class Gate:
         result = ReadResult(loaded.id, loaded.category, loaded.status)
         fields_cat = self.catalogue.fields
         for f, decision in plan.items():
-            row = loaded.rows.get(f)
-            if row is None:
+            e = entries.get(f)
+            if e is None:
                 continue
-            version, vpurpose, source, at, ct = row
             try:
-                plain = aead.open_(cipher, loaded.id, f, version, ct)
+                plain = aead.open_(cipher, loaded.id, f, e.version, e.ciphertext)
             except aead.TamperedValue as exc:
                 raise IntegrityFailure(str(exc)) from exc
             if decision is Decision.MASK:
                 plain = fields_cat[f].mask(plain)
                 result.masked.append(f)
             result.values[f] = plain
-            result.meta[f] = ValueMeta(vpurpose, source, at, version)
+            result.meta[f] = ValueMeta(
+                e.purpose, e.source, datetime.fromisoformat(e.collected_at), e.version
+            )
         return result
 
     def _cipher_for(self, loaded: _Loaded) -> AESGCM:
@@ -435,10 +426,12 @@ class Gate:
         return AESGCM(self.keys.unwrap(kek_id, wrapped, subject_id))
 
     def _load_one(self, conn: Connection, subject_id: str) -> _Loaded:
-        rows = conn.execute(_LOAD_ONE, {"sid": subject_id}).all()
-        if not rows:
+        cur = cursor(conn)
+        cur.execute(_LOAD_ONE.render(conn), {"sid": subject_id})
+        row = cur.fetchone()
+        if row is None:
             raise SubjectNotFound(subject_id)
-        return _group(rows)[0]
+        return _loaded(row)
 
     def _require_op(
         self,
@@ -543,14 +536,13 @@ class Gate:
         raise exc
 
 
-def _group(rows: Sequence[Any]) -> list[_Loaded]:
-    out: dict[str, _Loaded] = {}
-    for sid, category, status, kek_id, wrapped, f, ver, purpose, source, at, ct in rows:
-        loaded = out.get(sid)
-        if loaded is None:
-            loaded = out[sid] = _Loaded(
-                sid, category, status, kek_id, bytes(wrapped) if wrapped else None, {}
-            )
-        if f is not None:
-            loaded.rows[f] = (ver, purpose, source, at, bytes(ct))
-    return list(out.values())
+def _loaded(row: Sequence[Any]) -> _Loaded:
+    sid, category, status, kek_id, wrapped, sealed = row
+    return _Loaded(
+        sid,
+        category,
+        status,
+        kek_id,
+        bytes(wrapped) if wrapped is not None else None,
+        bytes(sealed) if sealed is not None else None,
+    )

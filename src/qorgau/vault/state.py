@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from qorgau.vault.store import blind_index, history, subject, value
+from qorgau.vault.store import blind_index, history, subject
 
-ValueRow = tuple[str, int, str, str, datetime, bytes]
 HistoryRow = tuple[str, int, str, str, datetime, datetime, bytes]
 IndexRow = tuple[str, bytes]
 
@@ -32,14 +31,13 @@ def digest(
     status: str,
     category: str,
     has_key: bool,
-    values: Iterable[ValueRow],
+    sealed: bytes | None,
     hist: Iterable[HistoryRow] = (),
     index: Iterable[IndexRow] = (),
 ) -> bytes:
-    h = hashlib.sha256(f"{status}|{category}|{int(has_key)}\n".encode())
-    for f, ver, purpose, source, at, ct in sorted(values, key=lambda r: r[0]):
-        h.update(f"v|{f}|{ver}|{purpose}|{source}|{iso(at)}|{len(ct)}|".encode())
-        h.update(ct)
+    h = hashlib.sha256(f"{status}|{category}|{int(has_key)}|{len(sealed or b'')}\n".encode())
+    if sealed:
+        h.update(sealed)
     for f, ver, purpose, source, at, sup, ct in sorted(hist, key=lambda r: (r[0], r[1])):
         h.update(f"h|{f}|{ver}|{purpose}|{source}|{iso(at)}|{iso(sup)}|{len(ct)}|".encode())
         h.update(ct)
@@ -48,93 +46,54 @@ def digest(
     return h.digest()
 
 
+_HIST_COLS = (
+    history.c.field,
+    history.c.version,
+    history.c.purpose,
+    history.c.source,
+    history.c.collected_at,
+    history.c.superseded_at,
+    history.c.ciphertext,
+)
+
+
 def subject_digest(conn: Connection, subject_id: str) -> bytes:
     row = conn.execute(
-        select(subject.c.status, subject.c.category, subject.c.wrapped_key).where(
+        select(subject.c.status, subject.c.category, subject.c.wrapped_key, subject.c.sealed).where(
             subject.c.id == subject_id
         )
     ).one()
-    return digest(
-        row[0],
-        row[1],
-        row[2] is not None,
-        _values(conn, subject_id),
-        _history(conn, subject_id),
-        _index(conn, subject_id),
-    )
-
-
-def _values(conn: Connection, subject_id: str) -> list[ValueRow]:
-    q = select(
-        value.c.field,
-        value.c.version,
-        value.c.purpose,
-        value.c.source,
-        value.c.collected_at,
-        value.c.ciphertext,
-    ).where(value.c.subject_id == subject_id)
-    return [(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in conn.execute(q)]
-
-
-def _history(conn: Connection, subject_id: str) -> list[HistoryRow]:
-    q = select(
-        history.c.field,
-        history.c.version,
-        history.c.purpose,
-        history.c.source,
-        history.c.collected_at,
-        history.c.superseded_at,
-        history.c.ciphertext,
-    ).where(history.c.subject_id == subject_id)
-    return [(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6])) for r in conn.execute(q)]
-
-
-def _index(conn: Connection, subject_id: str) -> list[IndexRow]:
-    q = select(blind_index.c.kind, blind_index.c.digest).where(
-        blind_index.c.subject_id == subject_id
-    )
-    return [(r[0], bytes(r[1])) for r in conn.execute(q)]
+    hist = [
+        (r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]))
+        for r in conn.execute(select(*_HIST_COLS).where(history.c.subject_id == subject_id))
+    ]
+    index = [
+        (r[0], bytes(r[1]))
+        for r in conn.execute(
+            select(blind_index.c.kind, blind_index.c.digest).where(
+                blind_index.c.subject_id == subject_id
+            )
+        )
+    ]
+    sealed = bytes(row[3]) if row[3] is not None else None
+    return digest(row[0], row[1], row[2] is not None, sealed, hist, index)
 
 
 def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
-    """Every subject's state digest, by merging four id-ordered scans (audit verify)."""
+    """Every subject's state digest, by merging three id-ordered scans (audit verify)."""
     subs = conn.execution_options(yield_per=5000).execute(
-        select(subject.c.id, subject.c.status, subject.c.category, subject.c.wrapped_key)
-        .order_by(subject.c.id)
-    )
-    vals = _grouped(
-        conn,
         select(
-            value.c.subject_id,
-            value.c.field,
-            value.c.version,
-            value.c.purpose,
-            value.c.source,
-            value.c.collected_at,
-            value.c.ciphertext,
-        ).order_by(value.c.subject_id),
+            subject.c.id, subject.c.status, subject.c.category, subject.c.wrapped_key, subject.c.sealed
+        ).order_by(subject.c.id)
     )
-    hists = _grouped(
-        conn,
-        select(
-            history.c.subject_id,
-            history.c.field,
-            history.c.version,
-            history.c.purpose,
-            history.c.source,
-            history.c.collected_at,
-            history.c.superseded_at,
-            history.c.ciphertext,
-        ).order_by(history.c.subject_id),
-    )
-    idx = _grouped(
+    hists = _Grouped(conn, select(history.c.subject_id, *_HIST_COLS).order_by(history.c.subject_id))
+    idx = _Grouped(
         conn,
         select(blind_index.c.subject_id, blind_index.c.kind, blind_index.c.digest).order_by(
             blind_index.c.subject_id
         ),
     )
-    for sid, status, category, wrapped in subs:
-        v = vals.take(sid)
+    for sid, status, category, wrapped, sealed in subs:
         hs = hists.take(sid)
         ix = idx.take(sid)
         yield (
@@ -143,16 +102,16 @@ def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
                 status,
                 category,
                 wrapped is not None,
-                [(r[0], r[1], r[2], r[3], r[4], bytes(r[5])) for r in v],
+                bytes(sealed) if sealed is not None else None,
                 [(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6])) for r in hs],
                 [(r[0], bytes(r[1])) for r in ix],
             ),
         )
-    if any(g.take(None) or g.orphans for g in (vals, hists, idx)):
+    if any(g.take(None) or g.orphans for g in (hists, idx)):
         yield ("<rows without a subject>", b"")
 
 
-class _grouped:
+class _Grouped:
     """Rows of one id-ordered scan, handed out per subject id in the same order."""
 
     def __init__(self, conn: Connection, q: Any) -> None:

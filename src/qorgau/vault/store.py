@@ -1,4 +1,8 @@
-"""Vault tables. Every subject-owned table carries ``subject_id`` (scale-out plan: Citus)."""
+"""Vault tables. Every subject-owned table carries ``subject_id`` (scale-out plan: Citus).
+
+Subject ids are time-ordered (48-bit milliseconds, then 80 random bits) so new subjects land
+at the right edge of every index instead of at random pages.
+"""
 
 from __future__ import annotations
 
@@ -25,20 +29,10 @@ subject = Table(
     # The subject's data key wrapped by a key-encryption key; NULL once crypto-shredded.
     Column("kek_id", String(32), nullable=True),
     Column("wrapped_key", LargeBinary, nullable=True),
+    # The current values, each sealed on its own (vault/record.py); NULL once destroyed.
+    Column("sealed", LargeBinary, nullable=True),
     Column("destroyed_at", DateTime(timezone=True), nullable=True),
     Index("ix_subject_kek_id", "kek_id"),
-)
-
-value = Table(
-    "vault_value",
-    metadata,
-    Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
-    Column("field", String(40), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("purpose", String(40), nullable=False),
-    Column("source", String(40), nullable=False),
-    Column("collected_at", DateTime(timezone=True), nullable=False),
-    Column("ciphertext", LargeBinary, nullable=False),
 )
 
 history = Table(
@@ -52,6 +46,7 @@ history = Table(
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("superseded_at", DateTime(timezone=True), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 blind_index = Table(
@@ -61,4 +56,5 @@ blind_index = Table(
     Column("digest", LargeBinary(32), primary_key=True),
     Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
     Index("ix_blind_index_subject_id", "subject_id"),
+    sqlite_with_rowid=False,
 )

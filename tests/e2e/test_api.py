@@ -1,0 +1,590 @@
+"""The REST API over real HTTP: a uvicorn process per database (SQLite and PostgreSQL).
+
+Every response is checked by a client hook: ``Cache-Control: no-store`` always, and every
+error is ``application/problem+json`` with a ``/problems/...`` type (DESIGN 5: personal
+data is never cached). Personal values travel only in bodies and never come back in an
+error body or the server's log (DESIGN 5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from qorgau.catalog import normalise_phone
+from qorgau.config import Settings
+from qorgau.db import Database
+from qorgau.demo.people import generate_people
+from qorgau.security.apikeys import create_key
+from qorgau.vault.store import subject
+
+ROLES = ("admin", "dpo", "operator", "analyst")
+PROBLEM = "application/problem+json"
+#: Values that identify a person: these must never reach a log or an error body.
+IDENTIFYING = (
+    "last_name",
+    "first_name",
+    "patronymic",
+    "iin",
+    "phone",
+    "email",
+    "birth_date",
+    "residential_address",
+)
+#: Every problem type these tests provoke on purpose (GET /problems/<code> must know them).
+EXPECTED_TYPES = {
+    "purpose-required",
+    "purpose-not-permitted",
+    "field-not-in-purpose",
+    "subject-blocked",
+    "subject-destroyed",
+    "subject-not-found",
+    "invalid-value",
+    "special-category",
+    "unknown-field",
+    "request-validation",
+    "unauthenticated",
+    "operation-not-permitted",
+}
+# A phone number no generated person has (generated numbers are unique and random).
+UNKNOWN_PHONE = "+7 778 000 00 01"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    base: str
+    tokens: dict[str, str]
+    log: Path
+    proc: subprocess.Popen[bytes]
+    database_url: str
+    people: Iterator[dict[str, str]]
+    sent: set[str] = field(default_factory=set)
+    seen_types: set[str] = field(default_factory=set)
+
+    def remember(self, *values: str) -> None:
+        """Record personal values sent to the server (checked against its log at the end)."""
+        for v in values:
+            self.sent.add(v)
+            try:
+                self.sent.add(normalise_phone(v))
+            except ValueError:
+                pass
+
+    def person(self) -> dict[str, str]:
+        rec = next(self.people)
+        self.remember(*(rec[k] for k in IDENTIFYING if k in rec))
+        return rec
+
+    def _check(self, response: httpx.Response) -> None:
+        response.read()
+        where = f"{response.request.method} {response.request.url.path}"
+        assert response.headers.get("cache-control") == "no-store", where
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith(PROBLEM), where
+            body = response.json()
+            assert body["type"].startswith("/problems/"), where
+            assert body["status"] == response.status_code, where
+            self.seen_types.add(body["type"].removeprefix("/problems/"))
+
+    def client(self, role: str | None = None, token: str | None = None) -> httpx.Client:
+        headers = {}
+        if role is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[role]}"
+        elif token is not None:
+            headers["Authorization"] = token
+        return httpx.Client(
+            base_url=self.base,
+            headers=headers,
+            timeout=30,
+            event_hooks={"response": [self._check]},
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(
+    module_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One uvicorn process per database for the whole module, with a key per role."""
+    s = module_settings
+    db = Database(s.resolved_database_url)
+    tokens: dict[str, str] = {}
+    with db.unit_of_work() as conn:
+        for role in ROLES:
+            _key, tokens[role] = create_key(conn, role, f"e2e-{role}")
+    db.dispose()
+
+    workdir = tmp_path_factory.mktemp("e2e-server")
+    log = workdir / "server.log"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
+    env.update(
+        QORGAU_HOME=str(s.home),
+        QORGAU_DATABASE_URL=s.resolved_database_url,
+        QORGAU_AUDIT_PARTITIONS=str(s.audit_partitions),
+    )
+    cmd = [sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port)]
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [*cmd, "--log-level", "info"], cwd=workdir, env=env, stdout=fh, stderr=fh
+        )
+    srv = Server(
+        base=f"http://127.0.0.1:{port}",
+        tokens=tokens,
+        log=log,
+        proc=proc,
+        database_url=s.resolved_database_url,
+        people=generate_people(400, seed=int(uuid.uuid4().int % 10_000)),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{srv.log_text()}")
+            try:
+                if httpx.get(f"{srv.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer /healthz:\n{srv.log_text()}")
+            time.sleep(0.1)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def create(srv: Server, http: httpx.Client, rec: dict[str, str] | None = None) -> str:
+    rec = rec if rec is not None else srv.person()
+    body = {"category": "potential_borrower", "purpose": "contract", "values": rec}
+    r = http.post("/api/v1/subjects", json=body)
+    assert r.status_code == 201, r.text
+    sid: str = r.json()["id"]
+    return sid
+
+
+def read(http: httpx.Client, sid: str, **body: Any) -> httpx.Response:
+    return http.post(f"/api/v1/subjects/{sid}/read", json=body)
+
+
+def problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    doc: dict[str, Any] = r.json()
+    assert doc["type"] == f"/problems/{code}", doc
+    return doc
+
+
+def test_create_subject(server: Server) -> None:
+    """Collect under a purpose: 201 and an opaque id (policy 2.1, 5.1)."""
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": server.person()},
+        )
+    assert r.status_code == 201, r.text
+    assert re.fullmatch(r"[0-9a-f]{32}", r.json()["id"])
+    assert r.headers["content-type"].startswith("application/json")
+
+
+def test_read_under_purpose_by_role(server: Server) -> None:
+    """DESIGN 1, policy 7.3.8: dpo sees clear values, operator sees IDs masked, analyst is
+    refused the contract purpose."""
+    rec = server.person()
+    with server.client("dpo") as dpo, server.client("operator") as op:
+        with server.client("analyst") as analyst:
+            sid = create(server, dpo, rec)
+            clear = read(dpo, sid, purpose="contract")
+            masked = read(op, sid, purpose="contract")
+            refused = read(analyst, sid, purpose="contract")
+    assert clear.status_code == 200, clear.text
+    doc = clear.json()
+    assert doc["id"] == sid
+    assert doc["status"] == "active"
+    assert doc["masked"] == []
+    assert doc["values"]["iin"] == rec["iin"]
+    assert doc["values"]["last_name"] == rec["last_name"]
+    assert doc["values"]["phone"] == normalise_phone(rec["phone"])
+    assert doc["values"]["email"] == rec["email"]
+    assert doc["meta"]["iin"]["purpose"] == "contract"
+    assert doc["meta"]["iin"]["version"] == 1
+
+    assert masked.status_code == 200, masked.text
+    mdoc = masked.json()
+    assert mdoc["values"]["iin"] == "********" + rec["iin"][-4:]
+    assert "iin" in mdoc["masked"]
+    assert rec["iin"] not in masked.text
+    assert mdoc["values"]["first_name"] == rec["first_name"]
+
+    problem(refused, 403, "purpose-not-permitted")
+    assert rec["iin"] not in refused.text
+
+
+def test_read_without_purpose_is_refused(server: Server) -> None:
+    """Policy 2.1, DESIGN 1: a read names a purpose."""
+    with server.client("dpo") as http:
+        sid = create(server, http)
+        r = read(http, sid)
+    problem(r, 403, "purpose-required")
+
+
+def test_field_outside_purpose_is_refused(server: Server) -> None:
+    """Policy 4.1: a purpose reads only its own fields."""
+    with server.client("dpo") as http:
+        sid = create(server, http)
+        r = read(http, sid, purpose="service_info", fields=["first_name", "iin"])
+        ok = read(http, sid, purpose="service_info", fields=["first_name"])
+    doc = problem(r, 403, "field-not-in-purpose")
+    assert "iin" in doc["detail"]
+    assert ok.status_code == 200, ok.text
+    assert set(ok.json()["values"]) == {"first_name"}
+
+
+def _phone_spellings(phone: str) -> list[str]:
+    n = normalise_phone(phone)[2:]  # 10 national digits
+    return [
+        phone,
+        f"+7{n}",
+        f"8{n}",
+        f"7{n}",
+        n,
+        f"8 ({n[:3]}) {n[3:6]}-{n[6:8]}-{n[8:]}",
+        f"+7-{n[:3]}-{n[3:6]}-{n[6:]}",
+    ]
+
+
+def test_search_by_phone_in_several_formats(server: Server) -> None:
+    """DESIGN 5: the blind index finds every spelling; the value travels in the body."""
+    rec = server.person()
+    with server.client("dpo") as http:
+        sid = create(server, http, rec)
+        for spelling in _phone_spellings(rec["phone"]):
+            server.remember(spelling)
+            r = http.post(
+                "/api/v1/subjects/search",
+                json={"kind": "phone", "value": spelling, "purpose": "contract"},
+            )
+            assert r.status_code == 200, (spelling, r.text)
+            doc = r.json()
+            assert doc["count"] == 1, spelling
+            assert doc["data"][0]["id"] == sid
+            assert doc["data"][0]["values"]["phone"] == normalise_phone(rec["phone"])
+        by_iin = http.post(
+            "/api/v1/subjects/search",
+            json={"kind": "iin", "value": rec["iin"], "purpose": "contract"},
+        )
+    assert [d["id"] for d in by_iin.json()["data"]] == [sid]
+
+
+def test_search_unknown_phone_is_empty(server: Server) -> None:
+    server.remember(UNKNOWN_PHONE)
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects/search",
+            json={"kind": "phone", "value": UNKNOWN_PHONE, "purpose": "contract"},
+        )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"data": [], "count": 0}
+
+
+def test_clarify_then_read_new_value(server: Server) -> None:
+    """Policy 7.3.7: clarification keeps a new version; search follows the new value."""
+    rec, other = server.person(), server.person()
+    new_phone = other["phone"]
+    with server.client("operator") as http:
+        sid = create(server, http, rec)
+        r = http.post(
+            f"/api/v1/subjects/{sid}/clarify",
+            json={"purpose": "contract", "values": {"phone": new_phone}},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json() == {"fields": ["phone"]}
+        got = read(http, sid, purpose="contract", fields=["phone"])
+        old = http.post(
+            "/api/v1/subjects/search",
+            json={"kind": "phone", "value": rec["phone"], "purpose": "contract"},
+        )
+        new = http.post(
+            "/api/v1/subjects/search",
+            json={"kind": "phone", "value": new_phone, "purpose": "contract"},
+        )
+    assert got.status_code == 200, got.text
+    assert got.json()["values"] == {"phone": normalise_phone(new_phone)}
+    assert got.json()["meta"]["phone"]["version"] == 2
+    assert old.json()["count"] == 0
+    assert [d["id"] for d in new.json()["data"]] == [sid]
+
+
+def test_block_and_unblock(server: Server) -> None:
+    """Appendix (blocking): a blocked subject is not read; unblocking restores it."""
+    with server.client("dpo") as http:
+        sid = create(server, http)
+        r = http.post(f"/api/v1/subjects/{sid}/block", json={"reason": "subject request"})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"id": sid, "status": "blocked"}
+        problem(read(http, sid, purpose="contract"), 409, "subject-blocked")
+        r = http.post(f"/api/v1/subjects/{sid}/unblock", json={"reason": "checked"})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"id": sid, "status": "active"}
+        after = read(http, sid, purpose="contract")
+    assert after.status_code == 200, after.text
+    assert after.json()["status"] == "active"
+
+
+def test_destroy_then_read_is_conflict(server: Server) -> None:
+    """DESIGN 4, 9: destruction crypto-shreds; only a tombstone answers."""
+    rec = server.person()
+    with server.client("dpo") as http:
+        sid = create(server, http, rec)
+        r = http.post(f"/api/v1/subjects/{sid}/destroy", json={"ground": "retention expired"})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["id"] == sid
+        assert doc["status"] == "destroyed"
+        assert "iin" in doc["fields"]
+        problem(read(http, sid, purpose="contract"), 409, "subject-destroyed")
+        found = http.post(
+            "/api/v1/subjects/search",
+            json={"kind": "iin", "value": rec["iin"], "purpose": "contract"},
+        )
+    assert found.json()["count"] == 0
+
+
+def test_unknown_subject_is_404(server: Server) -> None:
+    with server.client("dpo") as http:
+        r = read(http, uuid.uuid4().hex, purpose="contract")
+    problem(r, 404, "subject-not-found")
+
+
+def test_invalid_iin_is_422_without_the_value(server: Server) -> None:
+    """DESIGN 5: the problem names the field and reason, never the submitted value."""
+    rec = server.person()
+    bad = rec["iin"][:11] + str((int(rec["iin"][11]) + 1) % 10)
+    rec["iin"] = bad
+    server.remember(bad)
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": rec},
+        )
+    doc = problem(r, 422, "invalid-value")
+    assert doc["field"] == "iin"
+    assert doc["reason"] == "iin.checksum"
+    assert bad not in r.text
+    assert rec["last_name"] not in r.text
+
+
+def test_special_category_is_refused(server: Server) -> None:
+    """Policy 3.2: free text naming a special category is refused, naming the category."""
+    rec = server.person()
+    rec["note"] = "у него судимость"
+    server.remember(rec["note"])
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": rec},
+        )
+    doc = problem(r, 422, "special-category")
+    assert doc["category"] == "criminal_record"
+    assert doc["field"] == "note"
+    assert "судимость" not in r.text
+    assert rec["iin"] not in r.text
+
+
+def test_unknown_field_is_refused(server: Server) -> None:
+    rec = server.person()
+    rec["favourite_colour"] = "blue"
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": rec},
+        )
+    doc = problem(r, 422, "unknown-field")
+    assert "favourite_colour" in doc["detail"]
+    assert rec["iin"] not in r.text
+
+
+def test_malformed_json_is_not_echoed(server: Server) -> None:
+    """DESIGN 5: FastAPI's validation errors carry the input; ours must not."""
+    rec = server.person()
+    raw = json.dumps(
+        {"category": "potential_borrower", "purpose": "contract", "values": rec},
+        ensure_ascii=False,
+    )[:-7]
+    with server.client("dpo") as http:
+        truncated = http.post(
+            "/api/v1/subjects",
+            content=raw.encode(),
+            headers={"content-type": "application/json"},
+        )
+        wrong_type = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": [rec["iin"]]},
+        )
+    for r in (truncated, wrong_type):
+        problem(r, 422, "request-validation")
+        for k in IDENTIFYING:
+            assert rec[k] not in r.text, k
+        assert rec["iin"] not in r.text
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer qg_00000000_notarealkeynotarealkey", "Bearer nonsense", "Basic dXNlcjpwdw=="],
+)
+def test_missing_or_invalid_key_is_401(server: Server, authorization: str | None) -> None:
+    with server.client(token=authorization) as http:
+        r = read(http, uuid.uuid4().hex, purpose="contract")
+        s = http.post("/api/v1/audit/verify")
+    for resp in (r, s):
+        problem(resp, 401, "unauthenticated")
+    assert r.headers.get("www-authenticate") == "Bearer"
+
+
+def test_operator_may_not_destroy(server: Server) -> None:
+    """Policy 7.3.8: the call centre may collect and clarify, never destroy."""
+    with server.client("operator") as op:
+        sid = create(server, op)
+        r = op.post(f"/api/v1/subjects/{sid}/destroy", json={"ground": "no"})
+        b = op.post(f"/api/v1/subjects/{sid}/block", json={"reason": "no"})
+        still = read(op, sid, purpose="contract")
+    problem(r, 403, "operation-not-permitted")
+    problem(b, 403, "operation-not-permitted")
+    assert still.status_code == 200
+    assert still.json()["status"] == "active"
+
+
+def test_every_page_is_no_store(server: Server) -> None:
+    """Cache-Control: no-store on pages and documents too (checked by the client hook)."""
+    with server.client() as http:
+        for path in ("/", "/docs", "/healthz", "/api/v1/openapi.json", "/problems/invalid-value"):
+            r = http.get(path)
+            assert r.status_code == 200, path
+            assert r.headers["cache-control"] == "no-store"
+        missing = http.get("/no/such/page")
+        assert missing.status_code == 404
+        wrong_method = http.get("/api/v1/subjects")
+        assert wrong_method.status_code == 405
+
+
+def test_openapi_lists_every_route_with_schemas(server: Server) -> None:
+    with server.client() as http:
+        spec = http.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    expected = {
+        "/api/v1/subjects": "201",
+        "/api/v1/subjects/search": "200",
+        "/api/v1/subjects/{subject_id}/read": "200",
+        "/api/v1/subjects/{subject_id}/clarify": "200",
+        "/api/v1/subjects/{subject_id}/block": "200",
+        "/api/v1/subjects/{subject_id}/unblock": "200",
+        "/api/v1/subjects/{subject_id}/destroy": "200",
+        "/api/v1/audit/verify": "200",
+    }
+    assert set(expected) <= set(paths), sorted(set(expected) - set(paths))
+    schemas = spec["components"]["schemas"]
+    for path, ok in expected.items():
+        op = paths[path]["post"]
+        resp = op["responses"][ok]["content"]["application/json"]["schema"]
+        assert "$ref" in resp, path
+        assert resp["$ref"].rsplit("/", 1)[-1] in schemas, path
+        if path != "/api/v1/audit/verify":
+            req = op["requestBody"]["content"]["application/json"]["schema"]
+            assert "$ref" in req, path
+            assert req["$ref"].rsplit("/", 1)[-1] in schemas, path
+        assert op.get("security"), f"{path} does not declare the bearer key"
+
+
+def test_audit_verify_over_http(server: Server) -> None:
+    """DESIGN 3: the chains, checkpoints and vault state reconcile after all of the above."""
+    with server.client("dpo") as http:
+        r = http.post("/api/v1/audit/verify")
+    with server.client("analyst") as http:
+        refused = http.post("/api/v1/audit/verify")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["ok"] is True, doc
+    assert doc["first_problem"] is None
+    assert doc["events"] > 0
+    assert doc["subjects"] > 0
+    problem(refused, 403, "operation-not-permitted")
+
+
+def test_status_page_shows_counts_only(server: Server) -> None:
+    db = Database(server.database_url)
+    try:
+        with db.engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    select(subject.c.status, func.count()).group_by(subject.c.status)
+                ).all()
+            )
+    finally:
+        db.dispose()
+    with server.client() as http:
+        r = http.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    for status in ("active", "blocked", "destroyed"):
+        m = re.search(rf"Subjects: {status}</td><td>(\d+)<", page)
+        assert m, status
+        assert int(m.group(1)) == counts.get(status, 0), status
+    assert counts.get("destroyed", 0) >= 1
+    leaked = sorted(v for v in server.sent if v in page)
+    assert not leaked, f"{len(leaked)} personal values on the status page"
+
+
+def test_problem_types_are_documented(server: Server) -> None:
+    """RFC 9457: each ``type`` the API returned dereferences to a page."""
+    codes = server.seen_types | EXPECTED_TYPES
+    missing = []
+    with server.client() as http:
+        for code in sorted(codes):
+            r = http.get(f"/problems/{code}")
+            if r.status_code != 200:
+                missing.append(code)
+    assert not missing, f"/problems/<code> is not served for: {', '.join(missing)}"
+
+
+def test_server_log_has_no_personal_values(server: Server) -> None:
+    """DESIGN 5: no personal value in any log line. Runs last: stops the server first so
+    that everything it wrote is on disk."""
+    server.stop()
+    text = server.log_text()
+    assert "Application startup complete" in text
+    assert "Traceback" not in text, text[-4000:]
+    leaked = sorted(v for v in server.sent if v in text or json.dumps(v)[1:-1] in text)
+    assert server.sent, "no personal values were recorded"
+    assert not leaked, f"{len(leaked)} personal values in the server log, e.g. {leaked[:3]}"
