@@ -1,6 +1,6 @@
 """Audit verify throughput on SQLite: chains and checkpoints re-walked (target >= 300,000/s).
 
-Baseline, same run: reading the same rows without hashing or parsing.
+Baseline, same run: reading the same rows, the same way, without hashing or checking.
 """
 
 from __future__ import annotations
@@ -31,12 +31,16 @@ def main() -> None:
         t0 = time.perf_counter()
         report = verify(conn, svc.signer.public_raw)
         took = time.perf_counter() - t0
-        assert report.ok and report.events == N, report.first
+        assert report.ok and report.events == N + 1, report.first  # + the init event
         t1 = time.perf_counter()
         q = select(audit_event.c.id, audit_event.c.part, audit_event.c.seq, audit_event.c.action,
                    audit_event.c.subject_id, audit_event.c.body, audit_event.c.hash
                    ).order_by(audit_event.c.part, audit_event.c.seq)
-        n = sum(1 for _ in conn.execution_options(yield_per=10_000).execute(q))
+        cur = conn.connection.cursor()
+        cur.execute(str(q.compile(dialect=conn.dialect)))
+        n = 0
+        while rows := cur.fetchmany(10_000):
+            n += len(rows)
         base = time.perf_counter() - t1
     svc.close()
     emit("audit_verify_sqlite", N / took, "events/s", n / base, ">= 300000 events/s",

@@ -32,17 +32,34 @@ metadata = MetaData(naming_convention=NAMING)
 GENESIS = bytes(32)
 
 
-def chain_hash(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
+def chain_hash(
+    prev: bytes,
+    part: int,
+    seq: int,
+    action: str,
+    subject_id: str | None,
+    state: bytes | None,
+    body: bytes,
+) -> bytes:
     """The audit hash chain step (DESIGN invariant 3).
 
-    PostgreSQL computes the same function in SQL (see the migration's ``qorgau_chain``);
-    SQLite gets this one registered on every connection.
+    The header binds the columns that queries and ``verify`` use (position, action, subject,
+    state digest) so that verifying never has to parse a body. PostgreSQL computes the same
+    function in SQL (the migration's ``qorgau_chain``); SQLite gets this one registered on
+    every connection.
     """
-    return hashlib.sha256(prev + f"{part}:{seq}\n".encode() + body).digest()
+    header = f"{part}:{seq}:{action}:{subject_id or ''}:{state.hex() if state else ''}\n"
+    return hashlib.sha256(prev + header.encode() + body).digest()
 
 
-def _sqlite_chain(prev: bytes, part: int, seq: int, body: bytes) -> bytes:
-    return chain_hash(bytes(prev), int(part), int(seq), bytes(body))
+def _sqlite_chain(
+    prev: bytes, part: int, seq: int, action: str, subject_id: str | None, state: bytes | None,
+    body: bytes,
+) -> bytes:
+    return chain_hash(
+        bytes(prev), int(part), int(seq), action, subject_id,
+        bytes(state) if state is not None else None, bytes(body),
+    )
 
 
 class Sql:
@@ -107,7 +124,7 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
-    dbapi_conn.create_function("qorgau_chain", 4, _sqlite_chain, deterministic=True)
+    dbapi_conn.create_function("qorgau_chain", 7, _sqlite_chain, deterministic=True)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:

@@ -51,9 +51,7 @@ def module_database_url(
 
 
 @pytest.fixture(scope="module")
-def module_settings(
-    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
+def module_settings(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Like ``settings`` in tests/conftest.py, but shared by every test of a module."""
     home = tmp_path_factory.mktemp("e2e-home") / "var"
     home.mkdir(mode=0o700)

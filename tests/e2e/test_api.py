@@ -8,6 +8,7 @@ error body or the server's log (DESIGN 5).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -86,10 +87,8 @@ class Server:
         """Record personal values sent to the server (checked against its log at the end)."""
         for v in values:
             self.sent.add(v)
-            try:
+            with contextlib.suppress(ValueError):
                 self.sent.add(normalise_phone(v))
-            except ValueError:
-                pass
 
     def person(self) -> dict[str, str]:
         rec = next(self.people)
@@ -134,9 +133,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(
-    module_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
+def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One uvicorn process per database for the whole module, with a key per role."""
     s = module_settings
     db = Database(s.resolved_database_url)
@@ -211,7 +208,11 @@ def test_create_subject(server: Server) -> None:
     with server.client("dpo") as http:
         r = http.post(
             "/api/v1/subjects",
-            json={"category": "potential_borrower", "purpose": "contract", "values": server.person()},
+            json={
+                "category": "potential_borrower",
+                "purpose": "contract",
+                "values": server.person(),
+            },
         )
     assert r.status_code == 201, r.text
     assert re.fullmatch(r"[0-9a-f]{32}", r.json()["id"])
@@ -222,12 +223,15 @@ def test_read_under_purpose_by_role(server: Server) -> None:
     """DESIGN 1, policy 7.3.8: dpo sees clear values, operator sees IDs masked, analyst is
     refused the contract purpose."""
     rec = server.person()
-    with server.client("dpo") as dpo, server.client("operator") as op:
-        with server.client("analyst") as analyst:
-            sid = create(server, dpo, rec)
-            clear = read(dpo, sid, purpose="contract")
-            masked = read(op, sid, purpose="contract")
-            refused = read(analyst, sid, purpose="contract")
+    with (
+        server.client("dpo") as dpo,
+        server.client("operator") as op,
+        server.client("analyst") as analyst,
+    ):
+        sid = create(server, dpo, rec)
+        clear = read(dpo, sid, purpose="contract")
+        masked = read(op, sid, purpose="contract")
+        refused = read(analyst, sid, purpose="contract")
     assert clear.status_code == 200, clear.text
     doc = clear.json()
     assert doc["id"] == sid

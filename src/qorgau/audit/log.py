@@ -25,12 +25,13 @@ from qorgau.crypto.signer import Signer
 from qorgau.db import GENESIS, Sql, chain_hash, cursor, db_time
 
 _STEP = Sql(
-    "UPDATE audit_head SET seq = seq + 1, hash = qorgau_chain(hash, part, seq + 1, :body) "
+    "UPDATE audit_head SET seq = seq + 1, "
+    "hash = qorgau_chain(hash, part, seq + 1, :action, :subject_id, :state, :body) "
     "WHERE part = :part RETURNING seq, hash"
 )
 _INSERT = Sql(
-    "INSERT INTO audit_event (part, seq, at, action, subject_id, body, hash) "
-    "VALUES (:part, :seq, :at, :action, :subject_id, :body, :hash)"
+    "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash) "
+    "VALUES (:part, :seq, :at, :action, :subject_id, :state, :body, :hash)"
 )
 
 
@@ -62,7 +63,16 @@ class AuditLog:
         part = partition_of(event.subject_id, event.actor, self.partitions)
         cur = cursor(conn)
         if self.chained:
-            cur.execute(_STEP.render(conn), {"body": body, "part": part})
+            cur.execute(
+                _STEP.render(conn),
+                {
+                    "action": event.action,
+                    "subject_id": event.subject_id,
+                    "state": event.state,
+                    "body": body,
+                    "part": part,
+                },
+            )
             row = cur.fetchone()
             if row is None:
                 raise AuditWriteError(f"audit partition {part} missing: run `qorgau init`")
@@ -90,7 +100,9 @@ class AuditLog:
             seq, digest = heads[part]
             for ev, body in items:
                 seq += 1
-                digest = chain_hash(digest, part, seq, body)
+                digest = chain_hash(
+                    digest, part, seq, ev.action, ev.subject_id, ev.state, body
+                )
                 at = stored_at.get(ev.at)
                 if at is None:
                     at = stored_at[ev.at] = db_time(conn, ev.at)
@@ -101,6 +113,7 @@ class AuditLog:
                         "at": at,
                         "action": ev.action,
                         "subject_id": ev.subject_id,
+                        "state": ev.state,
                         "body": body,
                         "hash": digest,
                     }
@@ -155,6 +168,7 @@ def _row(
         "at": db_time(conn, ev.at),
         "action": ev.action,
         "subject_id": ev.subject_id,
+        "state": ev.state,
         "body": body,
         "hash": digest,
     }

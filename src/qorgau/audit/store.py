@@ -33,6 +33,8 @@ audit_event = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("action", String(40), nullable=False),
     Column("subject_id", String(32), nullable=True),
+    # Digest of the subject's stored state after a state-changing event (vault/state.py).
+    Column("state", LargeBinary(32), nullable=True),
     Column("body", LargeBinary, nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
     UniqueConstraint("part", "seq", name="uq_audit_event_part_seq"),

@@ -10,15 +10,16 @@ stored state; the reconciler recomputes it from the vault tables).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.crypto.signer import verify_signature
-from qorgau.db import GENESIS
+from qorgau.db import GENESIS, cursor
 
 #: Yields (subject_id, digest of its stored state) for every subject row in the vault.
 Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
@@ -121,20 +122,18 @@ def _walk(
         audit_event.c.seq,
         audit_event.c.action,
         audit_event.c.subject_id,
+        audit_event.c.state,
         audit_event.c.body,
         audit_event.c.hash,
     ).order_by(audit_event.c.part, audit_event.c.seq)
     sha = hashlib.sha256
-    loads = orjson.loads
     cur_part = -1
     walked: set[int] = set()
     prev = GENESIS
     want = 1
     marks: dict[int, bytes] = {}
     bad = report.problems.append
-    for eid, part, seq, action, subject_id, body, digest in conn.execution_options(
-        yield_per=10_000
-    ).execute(q):
+    for eid, part, seq, action, subject_id, st, body, digest in _rows(conn, q):
         if part != cur_part:
             if cur_part >= 0 and not _close(cur_part, want - 1, prev, heads, marks, report):
                 return
@@ -148,21 +147,17 @@ def _walk(
             reason = "event missing before this one (deleted or reordered)"
             bad(Problem(reason, eid, part, seq))
             return
-        body = bytes(body)
-        h = sha(prev + f"{part}:{seq}\n".encode() + body).digest()
+        # Inline chain_hash: the columns are bound by the header, so no body is parsed.
+        header = f"{part}:{seq}:{action}:{subject_id or ''}:{st.hex() if st else ''}\n"
+        h = sha(prev + header.encode() + body).digest()
         if h != bytes(digest):
             bad(Problem("hash does not match (edited or reordered)", eid, part, seq))
             return
         if seq in marks and marks[seq] != h:
             bad(Problem("differs from a signed checkpoint", eid, part, seq))
             return
-        doc = loads(body)
-        if doc["a"] != action or doc.get("s") != subject_id:
-            bad(Problem("columns differ from the signed body (edited)", eid, part, seq))
-            return
-        st = doc.get("st")
         if st is not None:
-            states[subject_id] = bytes.fromhex(st)
+            states[subject_id] = st
         prev, want = h, want + 1
         report.events += 1
     if cur_part >= 0 and not _close(cur_part, want - 1, prev, heads, marks, report):
@@ -171,6 +166,18 @@ def _walk(
     for part in sorted(heads):
         if part not in walked and not _close(part, 0, GENESIS, heads, expected.get(part, {}), report):
             return
+
+
+def _rows(conn: Connection, q: Any) -> Iterator[Any]:
+    """Stream the events: SQLite's own cursor (twice as fast as Result rows), a server-side
+    cursor on PostgreSQL (``yield_per``), so memory stays flat on any log size."""
+    if conn.dialect.name != "sqlite":
+        yield from conn.execution_options(yield_per=10_000).execute(q)
+        return
+    cur = cursor(conn)
+    cur.execute(str(q.compile(dialect=conn.dialect)))
+    while rows := cur.fetchmany(10_000):
+        yield from rows
 
 
 def _close(

@@ -81,9 +81,9 @@ class DataCategory:
     """One category of personal data of policy 5.1, with its validation and masking.
 
     ``kind`` selects the normaliser (one of :data:`KINDS`); ``choices`` and ``aliases``
-    (alias -> choice, keys casefolded) serve the ``enum`` kind; ``min_value`` and
-    ``max_value`` bound the ``money`` and ``integer`` kinds. ``free_text`` values are
-    scanned for special categories (policy 3.2).
+    (alias -> choice, in any spelling: stored by :func:`enum_key`) serve the ``enum``
+    kind; ``min_value`` and ``max_value`` bound the ``money`` and ``integer`` kinds.
+    ``free_text`` values are scanned for special categories (policy 3.2).
     """
 
     code: str
@@ -243,8 +243,10 @@ _DIGIT_SEPARATORS = re.compile(r"[\s\u00a0\u202f']+")
 
 def _bounded(category: DataCategory, number: int, prefix: str) -> str:
     low, high = category.min_value, category.max_value
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise InvalidValue(category.code, f"{prefix}.range", f"the number must be in {low}..{high}")
+    if low is not None and number < low:
+        raise InvalidValue(category.code, f"{prefix}.range", f"the minimum is {low}")
+    if high is not None and number > high:
+        raise InvalidValue(category.code, f"{prefix}.range", f"the maximum is {high}")
     return str(number)
 
 

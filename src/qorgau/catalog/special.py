@@ -7,10 +7,11 @@ a hit is refused with :class:`SpecialCategoryFound`, which names the field and t
 and never repeats the text (DESIGN invariants 5 and 8).
 
 How matching works. The text is normalised (NFC, casefold, ``ё`` to ``е``, stress marks
-dropped) and searched
-with regular expressions compiled once at import from keyword lists in Russian, Kazakh and
-English; any run of characters that are not letters or digits separates words (so
-punctuation, hyphens and line breaks do not hide a phrase). A keyword is either a whole word
+dropped) and searched with regular expressions compiled once at import from keyword lists
+in Russian, Kazakh and English; any run of characters that are not letters or digits
+separates words (so punctuation, hyphens and line breaks do not hide a phrase). Stage one
+finds the first hit among all keywords (grouped by first letter, so each word costs a few
+comparisons); stage two, only on a hit, names its category. A keyword is either a whole word
 (``раса``), a stem that must start a word (``национальност*`` matches ``национальности``),
 or a phrase of such words. Stems are chosen so that everyday loan vocabulary does not hit:
 ``раса`` is listed by its case forms, so ``раз``, ``расходы`` and ``рассрочка`` pass;

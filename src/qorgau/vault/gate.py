@@ -30,7 +30,7 @@ from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
 from qorgau.vault import state
-from qorgau.vault.record import Entry, pack, pack_rows, unpack
+from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
 from qorgau.vault.model import (
     Actor,
     BasisProvider,
@@ -387,12 +387,12 @@ class Gate:
             self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)
         if not self.basis.has_live_basis(loaded.id, purpose, datetime.now(UTC)):
             self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
-        entries = loaded.entries
+        raw = index(loaded.sealed)
         if plan is None:
             p = self.catalogue.purpose(purpose)
             decide = self.access.decide
             plan = {}
-            for f in entries:
+            for f in raw:
                 if p.allows(f):
                     d = decide(actor.role, purpose, f)
                     if d is not Decision.DENY:
@@ -401,9 +401,10 @@ class Gate:
         result = ReadResult(loaded.id, loaded.category, loaded.status)
         fields_cat = self.catalogue.fields
         for f, decision in plan.items():
-            e = entries.get(f)
-            if e is None:
+            r = raw.get(f)
+            if r is None:
                 continue
+            e = entry(r)
             try:
                 plain = aead.open_(cipher, loaded.id, f, e.version, e.ciphertext)
             except aead.TamperedValue as exc:

@@ -50,3 +50,15 @@ def unpack(blob: bytes | None) -> dict[str, Entry]:
     for f, v, p, s, at, ct in orjson.loads(blob):
         out[f] = Entry(f, v, p, s, at, base64.b64decode(ct))
     return out
+
+
+def index(blob: bytes | None) -> dict[str, list[object]]:
+    """Parsed but not decoded: field -> raw row; ``entry`` decodes only what a read needs."""
+    if not blob:
+        return {}
+    return {row[0]: row for row in orjson.loads(blob)}
+
+
+def entry(row: list[object]) -> Entry:
+    f, v, p, s, at, ct = row
+    return Entry(str(f), int(v), str(p), str(s), str(at), base64.b64decode(str(ct)))  # type: ignore[call-overload]

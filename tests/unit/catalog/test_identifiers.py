@@ -295,7 +295,8 @@ accounts = st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=13,
 def test_iban_roundtrip(bank_code: str, account: str) -> None:
     iban = make_iban_kz(bank_code, account)
     assert validate_iban_kz(iban) == iban
-    assert iban[4:7] == bank_code and iban[7:] == account
+    assert iban[4:7] == bank_code
+    assert iban[7:] == account
 
 
 @given(bank_codes, accounts, st.integers(min_value=2, max_value=19), st.integers(1, 35))
@@ -358,7 +359,9 @@ def test_invalid_emails(raw: str, code: str) -> None:
 
 
 local_parts = st.from_regex(r"[A-Za-z0-9_+-]{1,20}(\.[A-Za-z0-9_+-]{1,10}){0,2}", fullmatch=True)
-domains = st.from_regex(r"[A-Za-z0-9]{1,10}(\.[A-Za-z0-9]{1,10}){0,2}\.(com|org|example)", fullmatch=True)
+domains = st.from_regex(
+    r"[A-Za-z0-9]{1,10}(\.[A-Za-z0-9]{1,10}){0,2}\.(com|org|example)", fullmatch=True
+)
 
 
 @given(local_parts, domains, st.sampled_from(["", " ", "\t"]))

@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('subject_id', sa.String(length=32), nullable=True),
+    sa.Column('state', sa.LargeBinary(length=32), nullable=True),
     sa.Column('body', sa.LargeBinary(), nullable=False),
     sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event')),
@@ -113,9 +114,12 @@ def upgrade() -> None:
 
 
 PG_UP = r"""
-CREATE OR REPLACE FUNCTION qorgau_chain(prev bytea, part integer, seq bigint, body bytea)
-RETURNS bytea LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT sha256(prev || convert_to(part::text || ':' || seq::text || E'\n', 'UTF8') || body)
+CREATE OR REPLACE FUNCTION qorgau_chain(
+  prev bytea, part integer, seq bigint, action text, subject text, state bytea, body bytea
+) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT sha256(prev || convert_to(
+    part::text || ':' || seq::text || ':' || action || ':' || coalesce(subject, '') || ':'
+    || coalesce(encode(state, 'hex'), '') || E'\n', 'UTF8') || body)
 $$;
 CREATE OR REPLACE FUNCTION qorgau_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -139,7 +143,7 @@ DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event;
 DROP TRIGGER IF EXISTS audit_checkpoint_append_only ON audit_checkpoint;
 DROP TRIGGER IF EXISTS audit_checkpoint_no_truncate ON audit_checkpoint;
 DROP FUNCTION IF EXISTS qorgau_audit_append_only();
-DROP FUNCTION IF EXISTS qorgau_chain(bytea, integer, bigint, bytea);
+DROP FUNCTION IF EXISTS qorgau_chain(bytea, integer, bigint, text, text, bytea, bytea);
 """
 
 

@@ -1,0 +1,155 @@
+"""The models and the migrations agree, on SQLite and PostgreSQL (DESIGN: Stack; invariant 3).
+
+``alembic upgrade head`` must build exactly the schema that ``qorgau.schema.metadata``
+describes (else autogenerate would emit a diff); every migration must run down and up again
+on a fresh database; and on PostgreSQL the SQL chain step ``qorgau_chain`` must compute the
+same hash as ``qorgau.db.chain_hash``, because appends chain in SQL while ``verify`` and bulk
+appends chain in Python (invariant 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, LargeBinary, bindparam, inspect, text
+
+from qorgau.db import GENESIS, chain_hash, make_null_pool_engine
+from qorgau.migrate import alembic_config
+from qorgau.schema import metadata
+
+# Audit triggers and the chain function the first migration creates on PostgreSQL (DESIGN 3).
+PG_TRIGGERS = {
+    "audit_event_append_only",
+    "audit_event_no_truncate",
+    "audit_checkpoint_append_only",
+    "audit_checkpoint_no_truncate",
+}
+PG_FUNCTIONS = {"qorgau_chain", "qorgau_audit_append_only"}
+
+
+def _diff(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(ctx, metadata))
+
+
+def _tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def _pg_objects(engine: Engine) -> tuple[set[str], set[str]]:
+    with engine.connect() as conn:
+        triggers = {
+            r[0] for r in conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        }
+        functions = {
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+                    "ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
+                )
+            )
+        }
+    return triggers & PG_TRIGGERS, functions & PG_FUNCTIONS
+
+
+def _revisions(url: str) -> list[str]:
+    """Revision ids from base to head."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def test_one_head() -> None:
+    """A branched history would make ``upgrade head`` ambiguous for ``qorgau init``."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+
+
+def test_models_match_migrations(database_url: str) -> None:
+    """After ``upgrade head`` (conftest's template) autogenerate finds nothing to do."""
+    engine = make_null_pool_engine(database_url)
+    try:
+        assert _diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_base_then_upgrade_head(database_url: str, tmp_path: Path) -> None:
+    """Every migration runs down and up again; the result still matches the models.
+
+    SQLite uses a new, empty file; PostgreSQL the fixture's own (migrated) database.
+    """
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        command.upgrade(alembic_config(url), "head")
+    else:
+        url = database_url
+    cfg = alembic_config(url)
+    engine = make_null_pool_engine(url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        assert _diff(engine) == []
+        expected_tables = _tables(engine)
+        assert expected_tables == set(metadata.tables)
+
+        command.downgrade(cfg, "base")
+        assert _tables(engine) == set()
+        if pg:
+            assert _pg_objects(engine) == (set(), set())
+
+        # Stairway: each revision up, down one, up again; catches a downgrade that leaves
+        # something behind that its own upgrade then trips over.
+        previous = "base"
+        for rev in _revisions(url):
+            command.upgrade(cfg, rev)
+            command.downgrade(cfg, previous)
+            command.upgrade(cfg, rev)
+            previous = rev
+
+        assert _tables(engine) == expected_tables
+        assert _diff(engine) == []
+        if pg:
+            assert _pg_objects(engine) == (PG_TRIGGERS, PG_FUNCTIONS)
+    finally:
+        engine.dispose()
+
+
+CHAIN_CASES = [
+    (GENESIS, 0, 1, b""),
+    (GENESIS, 15, 1, b'{"a":"init"}'),
+    (bytes(range(32)), 4095, 2**40, "Сапарова Айгерім, Алматы".encode()),
+    (b"\xff" * 32, 7, 2**63 - 1, bytes(range(256)) * 4),
+    (hashlib.sha256(b"prev").digest(), 3, 42, b"\x00\n3:42\n\x00"),
+]
+
+
+@pytest.mark.parametrize(("prev", "part", "seq", "body"), CHAIN_CASES)
+def test_sql_chain_step_equals_python(
+    database_url: str, prev: bytes, part: int, seq: int, body: bytes
+) -> None:
+    """DESIGN 3: the database's ``qorgau_chain`` (a SQL function on PostgreSQL, a registered
+    Python function on SQLite) is the same step as ``qorgau.db.chain_hash``."""
+    engine = make_null_pool_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            got = _sql_chain(conn, prev, part, seq, body)
+    finally:
+        engine.dispose()
+    assert got == chain_hash(prev, part, seq, body)
+    assert got == hashlib.sha256(prev + f"{part}:{seq}\n".encode() + body).digest()
+
+
+def _sql_chain(conn: Connection, prev: bytes, part: int, seq: int, body: bytes) -> bytes:
+    q = text("SELECT qorgau_chain(:p, :part, :seq, :body)").bindparams(
+        bindparam("p", type_=LargeBinary), bindparam("body", type_=LargeBinary)
+    )
+    return bytes(conn.execute(q, {"p": prev, "part": part, "seq": seq, "body": body}).scalar_one())
