@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from common import emit, fresh
 from sqlalchemy import select
 
+from common import emit, fresh
 from qorgau.audit.model import Event
 from qorgau.audit.store import audit_event
 from qorgau.audit.verify import verify
@@ -21,9 +21,17 @@ def main() -> None:
     _, svc = fresh()
     batch = 50_000
     for i in range(0, N, batch):
-        events = [Event("retrieve", "bench:dpo", subject_id=f"{(i + j) % 20011:032x}",
-                        purpose="contract", fields=("phone", "iin"), detail={"role": "dpo"})
-                  for j in range(batch)]
+        events = [
+            Event(
+                "retrieve",
+                "bench:dpo",
+                subject_id=f"{(i + j) % 20011:032x}",
+                purpose="contract",
+                fields=("phone", "iin"),
+                detail={"role": "dpo"},
+            )
+            for j in range(batch)
+        ]
         with svc.db.unit_of_work() as conn:
             svc.audit.append_many(conn, events)
     svc.checkpoint()
@@ -31,11 +39,18 @@ def main() -> None:
         t0 = time.perf_counter()
         report = verify(conn, svc.signer.public_raw)
         took = time.perf_counter() - t0
-        assert report.ok and report.events == N + 1, report.first  # + the init event
+        assert report.ok, report.first
+        assert report.events == N + 1  # + the init event
         t1 = time.perf_counter()
-        q = select(audit_event.c.id, audit_event.c.part, audit_event.c.seq, audit_event.c.action,
-                   audit_event.c.subject_id, audit_event.c.body, audit_event.c.hash
-                   ).order_by(audit_event.c.part, audit_event.c.seq)
+        q = select(
+            audit_event.c.id,
+            audit_event.c.part,
+            audit_event.c.seq,
+            audit_event.c.action,
+            audit_event.c.subject_id,
+            audit_event.c.body,
+            audit_event.c.hash,
+        ).order_by(audit_event.c.part, audit_event.c.seq)
         cur = conn.connection.cursor()
         cur.execute(str(q.compile(dialect=conn.dialect)))
         n = 0
@@ -43,8 +58,7 @@ def main() -> None:
             n += len(rows)
         base = time.perf_counter() - t1
     svc.close()
-    emit("audit_verify_sqlite", N / took, "events/s", n / base, ">= 300000 events/s",
-         events=N)
+    emit("audit_verify_sqlite", N / took, "events/s", n / base, ">= 300000 events/s", events=N)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import random
 import time
 
 from common import emit, fresh
-
 from qorgau.demo.people import generate_people
 from qorgau.vault.model import Actor
 
@@ -38,21 +37,24 @@ def main() -> None:
     for phone in phones:
         with db.unit_of_work() as conn:
             hits = gate.search(conn, operator, "phone", phone, "contract", FIELDS)
-            assert hits and "iin" in hits[0].masked
+            assert hits
+            assert "iin" in hits[0].masked
     took_each = time.perf_counter() - t0
 
     # The gate itself: 100 reads per transaction (a worker, an export, a batch lookup).
     t0 = time.perf_counter()
     for i in range(0, READS, 100):
         with db.unit_of_work() as conn:
-            for phone in phones[i:i + 100]:
+            for phone in phones[i : i + 100]:
                 hits = gate.search(conn, operator, "phone", phone, "contract", FIELDS)
                 assert hits
     took = time.perf_counter() - t0
 
     digests = [gate.indexer.digest("phone", gate.catalogue.normalise("phone", p)) for p in phones]
-    sql = ("SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed FROM blind_index b "
-           "JOIN subject s ON s.id = b.subject_id WHERE b.kind = ? AND b.digest = ?")
+    sql = (
+        "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed FROM blind_index b "
+        "JOIN subject s ON s.id = b.subject_id WHERE b.kind = ? AND b.digest = ?"
+    )
     t1 = time.perf_counter()
     for d in digests:
         with db.unit_of_work() as conn:
@@ -64,16 +66,32 @@ def main() -> None:
     for i in range(0, READS, 100):
         with db.unit_of_work() as conn:
             cur = conn.connection.cursor()
-            for d in digests[i:i + 100]:
+            for d in digests[i : i + 100]:
                 cur.execute(sql, ("phone", d))
                 assert cur.fetchone()
     base = time.perf_counter() - t1
     svc.close()
-    emit("gate_read_inprocess_sqlite", READS / took, "reads/s", READS / base,
-         ">= 20000 reads/s", reads=READS, fields=len(FIELDS), role="operator (IIN masked)",
-         reads_per_transaction=100)
-    emit("gate_read_inprocess_sqlite_txn_each", READS / took_each, "reads/s", READS / base_each,
-         ">= 20000 reads/s", reads=READS, fields=len(FIELDS), reads_per_transaction=1)
+    emit(
+        "gate_read_inprocess_sqlite",
+        READS / took,
+        "reads/s",
+        READS / base,
+        ">= 20000 reads/s",
+        reads=READS,
+        fields=len(FIELDS),
+        role="operator (IIN masked)",
+        reads_per_transaction=100,
+    )
+    emit(
+        "gate_read_inprocess_sqlite_txn_each",
+        READS / took_each,
+        "reads/s",
+        READS / base_each,
+        ">= 20000 reads/s",
+        reads=READS,
+        fields=len(FIELDS),
+        reads_per_transaction=1,
+    )
 
 
 if __name__ == "__main__":

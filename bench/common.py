@@ -11,10 +11,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qorgau.app import Services, build_services  # noqa: E402
-from qorgau.bootstrap import initialise  # noqa: E402
-from qorgau.config import Settings  # noqa: E402
-from qorgau.vault.model import Actor  # noqa: E402
+from qorgau.app import Services, build_services
+from qorgau.bootstrap import initialise
+from qorgau.config import Settings
+from qorgau.vault.model import Actor
 
 DPO = Actor(role="dpo", id="bench:dpo")
 
@@ -26,9 +26,16 @@ def fresh(database_url: str | None = None, **kw: Any) -> tuple[Settings, Service
     return settings, build_services(settings)
 
 
-def emit(bench: str, value: float, unit: str, baseline: float | None, target: str, **extra: Any) -> None:
-    doc = {"bench": bench, "value": round(value, 3), "unit": unit,
-           "baseline": None if baseline is None else round(baseline, 3), "target": target}
+def emit(
+    bench: str, value: float, unit: str, baseline: float | None, target: str, **extra: Any
+) -> None:
+    doc = {
+        "bench": bench,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": None if baseline is None else round(baseline, 3),
+        "target": target,
+    }
     doc.update(extra)
     print(json.dumps(doc), flush=True)
 

@@ -6,9 +6,13 @@ infrastructure (database, key provider, signer) into the domain.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.verify import VerifyReport, verify
@@ -38,8 +42,11 @@ class Services:
         with self.db.engine.connect() as conn:
             return verify(conn, self.signer.public_raw, all_digests)
 
-    def checkpoint(self) -> int:
+    def checkpoint(self, *, if_moved: bool = False) -> int | None:
+        """Sign the heads now; with ``if_moved``, only when events came since the last one."""
         with self.db.unit_of_work() as conn:
+            if if_moved and AuditLog.heads_signed(conn):
+                return None
             return self.audit.checkpoint(conn, self.signer)
 
     def close(self) -> None:
@@ -65,13 +72,32 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
     return Services(settings, db, catalogue, access, keys, signer, audit, gate)
 
 
+async def _checkpoints(services: Services) -> None:
+    """Sign the partition heads at intervals while serving (DESIGN invariant 3)."""
+    while True:
+        await asyncio.sleep(services.settings.checkpoint_interval)
+        await run_in_threadpool(services.checkpoint, if_moved=True)
+
+
 def create_app(services: Services) -> FastAPI:
     from qorgau.web.api import router
+    from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.site import router as site_router
-    from qorgau.web.nostore import NoStoreMiddleware
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_checkpoints(services))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            await run_in_threadpool(services.checkpoint, if_moved=True)
 
     app = FastAPI(
+        lifespan=lifespan,
         title="qorgau",
         version="0.1.0",
         description="Personal-data processing management: the operator's policy, enforced.",

@@ -35,8 +35,11 @@ def initialise(settings: Settings) -> list[str]:
                 audit = AuditLog(settings.audit_partitions)
                 audit.append(
                     conn,
-                    Event("init", f"cli:init:{os.environ.get('USER', 'operator')}",
-                          detail={"partitions": settings.audit_partitions}),
+                    Event(
+                        "init",
+                        f"cli:init:{os.environ.get('USER', 'operator')}",
+                        detail={"partitions": settings.audit_partitions},
+                    ),
                 )
                 done.append(f"initialised audit log ({settings.audit_partitions} partitions)")
         done.append(f"database ready ({db.dialect})")

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qorgau.app import Services, build_services
 from qorgau.audit.model import Event
 from qorgau.config import Settings
-from qorgau.crypto.keyring import KeyError_
+from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
 from qorgau.vault.model import Actor
 
@@ -51,7 +51,7 @@ def _services(settings: Settings | None = None) -> Services:
         raise _fail(f"{s.home} is not initialised: run `qorgau init`")
     try:
         return build_services(s)
-    except KeyError_ as exc:
+    except KeyringError as exc:
         raise _fail(str(exc)) from exc
 
 
@@ -184,13 +184,25 @@ def import_(
     if as_json:
         print(json.dumps(summary.as_dict()))
         return
-    out.print(f"rows: {summary.rows}  accepted: {summary.accepted}  refused: {len(summary.refused)}")
+    out.print(
+        f"rows: {summary.rows}  accepted: {summary.accepted}  refused: {len(summary.refused)}"
+    )
     if summary.skipped:
         out.print(f"resumed after row {summary.skipped} (committed by an earlier run)")
     for row, reason in summary.refused[:200]:
         out.print(f"  row {row}: {reason}", markup=False)
     if len(summary.refused) > 200:
         out.print(f"  ... and {len(summary.refused) - 200} more (use --json for all)")
+
+
+@app.command()
+def catalogue() -> None:
+    """Print the catalogue (purposes, data and subject categories) as Markdown."""
+    from qorgau.catalog import Catalogue
+    from qorgau.catalog.document import catalogue_markdown
+
+    cat = Catalogue.default().with_retention(_settings().retention_days)
+    print(catalogue_markdown(cat), end="")
 
 
 @keys_app.command("create")

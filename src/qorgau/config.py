@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     law_profile: str = "kz_94v"
     timezone: str = "Asia/Almaty"
     audit_partitions: int = Field(default=64, ge=1, le=4096)
-    #: A signed checkpoint is written after this many events (and on demand).
-    checkpoint_every: int = Field(default=10_000, ge=1)
+    #: Seconds between signed checkpoints while ``qorgau run`` serves (when the log moved).
+    checkpoint_interval: float = Field(default=60.0, gt=0)
     #: Operator-configured retention periods in days per purpose code, e.g. {"offers": 180}.
     retention_days: dict[str, int] = Field(default_factory=dict)
 

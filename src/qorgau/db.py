@@ -6,9 +6,12 @@ inside it, or neither is (DESIGN invariant 2).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,12 +56,22 @@ def chain_hash(
 
 
 def _sqlite_chain(
-    prev: bytes, part: int, seq: int, action: str, subject_id: str | None, state: bytes | None,
+    prev: bytes,
+    part: int,
+    seq: int,
+    action: str,
+    subject_id: str | None,
+    state: bytes | None,
     body: bytes,
 ) -> bytes:
     return chain_hash(
-        bytes(prev), int(part), int(seq), action, subject_id,
-        bytes(state) if state is not None else None, bytes(body),
+        bytes(prev),
+        int(part),
+        int(seq),
+        action,
+        subject_id,
+        bytes(state) if state is not None else None,
+        bytes(body),
     )
 
 
@@ -131,12 +144,48 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _WriterLock:
+    """In-process lock plus, for a database file, an exclusive flock on ``<file>-writer``."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        if database and database != ":memory:":
+            self._fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        self._thread.acquire()
+        if self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._thread.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._thread.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """Owns the engine; hands out units of work."""
 
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # SQLite has one writer at a time and every unit of work writes. Writers queue on a
+        # lock (threads of this process, then other processes through an flock on a file
+        # beside the database) instead of sleeping in SQLite's busy handler, which backs off
+        # in steps of up to 100 ms and turns contention into latency.
+        self._writer: _WriterLock | None = None
+        if is_sqlite(url):
+            self._writer = _WriterLock(self.engine.url.database)
 
     @property
     def dialect(self) -> str:
@@ -146,6 +195,15 @@ class Database:
     def unit_of_work(self) -> Iterator[Connection]:
         """A transaction that commits on normal exit and rolls back on any exception, except
         a gate refusal: it changed nothing but appended its audit event, which must stay."""
+        if self._writer is None:
+            with self._transaction() as conn:
+                yield conn
+            return
+        with self._writer, self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             conn.begin()
             try:
@@ -160,3 +218,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()

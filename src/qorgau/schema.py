@@ -1,9 +1,9 @@
 """Every table, gathered on one MetaData (Alembic's target; tests compare it to migrations)."""
 
-from qorgau.audit import store as _audit_store
 from qorgau import importer as _importer
+from qorgau.audit import store as _audit_store
 from qorgau.db import metadata
 from qorgau.security import apikeys as _apikeys
 from qorgau.vault import store as _vault_store
 
-__all__ = ["_apikeys", "_importer", "_audit_store", "_vault_store", "metadata"]
+__all__ = ["_apikeys", "_audit_store", "_importer", "_vault_store", "metadata"]

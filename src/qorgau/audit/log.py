@@ -9,18 +9,17 @@ Python with the same function and write with executemany.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import secrets
-
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
 from qorgau.audit.model import Event, partition_of
-from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
+from qorgau.audit.store import audit_checkpoint, audit_head
 from qorgau.crypto.signer import Signer
 from qorgau.db import GENESIS, Sql, chain_hash, cursor, db_time
 
@@ -100,9 +99,7 @@ class AuditLog:
             seq, digest = heads[part]
             for ev, body in items:
                 seq += 1
-                digest = chain_hash(
-                    digest, part, seq, ev.action, ev.subject_id, ev.state, body
-                )
+                digest = chain_hash(digest, part, seq, ev.action, ev.subject_id, ev.state, body)
                 at = stored_at.get(ev.at)
                 if at is None:
                     at = stored_at[ev.at] = db_time(conn, ev.at)
@@ -129,6 +126,9 @@ class AuditLog:
 
     def checkpoint(self, conn: Connection, signer: Signer) -> int:
         """Sign the heads of all partitions; each checkpoint links to the previous one."""
+        if conn.dialect.name == "postgresql":
+            # Two processes checkpointing at once would both link to the same predecessor.
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('qorgau.checkpoint'))"))
         heads = conn.execute(
             select(audit_head.c.part, audit_head.c.seq, audit_head.c.hash).order_by(
                 audit_head.c.part
@@ -146,6 +146,20 @@ class AuditLog:
         )
         pk = result.inserted_primary_key
         return int(pk[0]) if pk else 0
+
+    @staticmethod
+    def heads_signed(conn: Connection) -> bool:
+        """Whether the latest checkpoint already covers every partition's head."""
+        body = conn.execute(
+            select(audit_checkpoint.c.body).order_by(audit_checkpoint.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if body is None:
+            return False
+        signed = {int(p): int(s) for p, s, _h in orjson.loads(bytes(body))["heads"]}
+        current = {
+            int(p): int(s) for p, s in conn.execute(select(audit_head.c.part, audit_head.c.seq))
+        }
+        return signed == current
 
 
 def checkpoint_body(

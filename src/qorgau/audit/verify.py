@@ -86,8 +86,9 @@ def _checkpoints(
     expected: dict[int, dict[int, bytes]] = {}
     prev: bytes | None = None
     rows = conn.execute(
-        select(audit_checkpoint.c.id, audit_checkpoint.c.body, audit_checkpoint.c.signature)
-        .order_by(audit_checkpoint.c.id)
+        select(
+            audit_checkpoint.c.id, audit_checkpoint.c.body, audit_checkpoint.c.signature
+        ).order_by(audit_checkpoint.c.id)
     )
     for cid, body, sig in rows:
         report.checkpoints += 1
@@ -164,7 +165,9 @@ def _walk(
         return
     # A partition whose events are all gone: its head or a signed checkpoint still counts them.
     for part in sorted(heads):
-        if part not in walked and not _close(part, 0, GENESIS, heads, expected.get(part, {}), report):
+        if part not in walked and not _close(
+            part, 0, GENESIS, heads, expected.get(part, {}), report
+        ):
             return
 
 

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-class InvalidValue(ValueError):  # noqa: N818 - public name fixed by the catalogue interface
+class InvalidValue(ValueError):
     """A value failed validation. ``code`` is stable (for translations and API clients);
     ``message`` is human-readable English. Neither contains the value itself."""
 

@@ -387,7 +387,7 @@ PURPOSES: Mapping[str, Purpose] = MappingProxyType(
 # --------------------------------------------------------------------------------------
 
 
-class UnknownField(KeyError):  # noqa: N818 - public name fixed by the catalogue interface
+class UnknownField(KeyError):
     """No data category has this code."""
 
     code = "field.unknown"
@@ -400,7 +400,7 @@ class UnknownField(KeyError):  # noqa: N818 - public name fixed by the catalogue
         return f"unknown data category '{self.field}'"
 
 
-class UnknownPurpose(KeyError):  # noqa: N818 - public name fixed by the catalogue interface
+class UnknownPurpose(KeyError):
     """No purpose has this code (policy 2.1)."""
 
     code = "purpose.unknown"
@@ -413,7 +413,7 @@ class UnknownPurpose(KeyError):  # noqa: N818 - public name fixed by the catalog
         return f"unknown purpose '{self.purpose}'"
 
 
-class UnknownSubjectCategory(KeyError):  # noqa: N818 - public name fixed by the interface
+class UnknownSubjectCategory(KeyError):
     """No subject category has this code (policy 3.3)."""
 
     code = "subject_category.unknown"
@@ -426,7 +426,7 @@ class UnknownSubjectCategory(KeyError):  # noqa: N818 - public name fixed by the
         return f"unknown subject category '{self.subject_category}'"
 
 
-class FieldNotAllowed(ValueError):  # noqa: N818 - public name fixed by the catalogue interface
+class FieldNotAllowed(ValueError):
     """The purpose may not use this data category (minimisation, policy 2.1 and 4.1)."""
 
     code = "field.not_allowed"
@@ -439,7 +439,7 @@ class FieldNotAllowed(ValueError):  # noqa: N818 - public name fixed by the cata
         self.purpose = purpose
 
 
-class InvalidRetention(ValueError):  # noqa: N818 - named like its sibling errors
+class InvalidRetention(ValueError):
     """A retention override is not a positive whole number of days."""
 
     code = "retention.invalid"

@@ -33,7 +33,7 @@ from types import MappingProxyType
 __all__ = ["SPECIAL_CATEGORIES", "SpecialCategoryFound", "ensure_no_special", "scan_special"]
 
 
-class SpecialCategoryFound(ValueError):  # noqa: N818 - public name fixed by the catalogue interface
+class SpecialCategoryFound(ValueError):
     """Free text mentions a special category (policy 3.2). Never carries the text."""
 
     code = "special_category"

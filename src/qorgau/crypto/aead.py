@@ -44,9 +44,7 @@ def seal(aead: AESGCM, subject_id: str, field: str, version: int, plaintext: str
 
 def seal_all(
     aead: AESGCM, subject_id: str, version: int, values: Mapping[str, str]
-) -> list[
-    tuple[str, bytes]
-]:
+) -> list[tuple[str, bytes]]:
     """``seal`` for every value of a new subject, with one call for all the nonces."""
     nonces = os.urandom(NONCE * len(values))
     enc = aead.encrypt

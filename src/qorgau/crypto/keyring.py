@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 NONCE = 12
 
 
-class KeyError_(Exception):
+class KeyringError(Exception):
     """A key is missing, unknown or does not open a wrapped key."""
 
 
@@ -83,7 +83,7 @@ class LocalKeyring:
             self._checked = time.monotonic()
             raw = json.loads(path.read_bytes())
         except FileNotFoundError as exc:
-            raise KeyError_(f"keyring not found at {path}; run `qorgau init`") from exc
+            raise KeyringError(f"keyring not found at {path}; run `qorgau init`") from exc
         self._active: str = raw["active_kek"]
         self._keks: dict[str, bytes] = {k: _unb64(v) for k, v in raw["keks"].items()}
         self._index_key = _unb64(raw["index_key"])
@@ -93,7 +93,7 @@ class LocalKeyring:
     @classmethod
     def create(cls, path: Path) -> LocalKeyring:
         if path.exists():
-            raise KeyError_(f"keyring already exists at {path}")
+            raise KeyringError(f"keyring already exists at {path}")
         kek_id = "kek-" + secrets.token_hex(4)
         doc = {
             "version": 1,
@@ -145,11 +145,11 @@ class LocalKeyring:
             self._load()
             aead = self._aead.get(kek_id)
         if aead is None:
-            raise KeyError_(f"unknown key-encryption key {kek_id}")
+            raise KeyringError(f"unknown key-encryption key {kek_id}")
         try:
             return aead.decrypt(wrapped[:NONCE], wrapped[NONCE:], _ad(subject_id))
         except InvalidTag as exc:
-            raise KeyError_("wrapped data key does not belong to this subject") from exc
+            raise KeyringError("wrapped data key does not belong to this subject") from exc
 
     def index_key(self) -> bytes:
         return self._index_key
@@ -164,7 +164,7 @@ class LocalKeyring:
 
     def retire_kek(self, kek_id: str) -> None:
         if kek_id == self._active:
-            raise KeyError_("the active key-encryption key cannot be retired")
+            raise KeyringError("the active key-encryption key cannot be retired")
         self._keks.pop(kek_id, None)
         self._aead.pop(kek_id, None)
         self._save()

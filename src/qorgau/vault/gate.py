@@ -30,7 +30,6 @@ from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
 from qorgau.vault import state
-from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
 from qorgau.vault.model import (
     Actor,
     BasisProvider,
@@ -49,6 +48,7 @@ from qorgau.vault.model import (
     SubjectNotFound,
     ValueMeta,
 )
+from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
 from qorgau.vault.store import blind_index, history, subject
 
 _INS_SUBJECT = Sql(
@@ -58,10 +58,13 @@ _INS_SUBJECT = Sql(
 _INS_INDEX = Sql(
     "INSERT INTO blind_index (kind, digest, subject_id) VALUES (:kind, :digest, :subject_id)"
 )
-_COLS = "s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed"
-_LOAD_ONE = Sql(f"SELECT {_COLS} FROM subject s WHERE s.id = :sid")
+_LOAD_ONE = Sql(
+    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
+    "FROM subject s WHERE s.id = :sid"
+)
 _LOAD_BY_INDEX = Sql(
-    f"SELECT {_COLS} FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
+    "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
     "WHERE b.kind = :kind AND b.digest = :digest"
 )
 
@@ -256,9 +259,7 @@ class Gate:
                     )
                 )
         conn.execute(
-            update(subject)
-            .where(subject.c.id == subject_id)
-            .values(sealed=pack(entries.values()))
+            update(subject).where(subject.c.id == subject_id).values(sealed=pack(entries.values()))
         )
         fields = sorted(normalised)
         self._event(conn, "clarify", actor, subject_id, purpose, fields, {"source": source})
@@ -292,7 +293,13 @@ class Gate:
             )
         )
         self._event(
-            conn, "destroy", actor, subject_id, None, fields, {"ground": ground, "method": "crypto-shred"}
+            conn,
+            "destroy",
+            actor,
+            subject_id,
+            None,
+            fields,
+            {"ground": ground, "method": "crypto-shred"},
         )
         return fields
 
@@ -366,7 +373,9 @@ class Gate:
         p = self.catalogue.purpose(purpose)
         outside = sorted(f for f in fields if not p.allows(f))
         if outside:
-            self._refuse(conn, actor, FieldNotInPurpose(outside, purpose), "read", subject_id, purpose)
+            self._refuse(
+                conn, actor, FieldNotInPurpose(outside, purpose), "read", subject_id, purpose
+            )
         plan = {f: self.access.decide(actor.role, purpose, f) for f in fields}
         denied = sorted(f for f, d in plan.items() if d is Decision.DENY)
         if denied:
@@ -443,14 +452,23 @@ class Gate:
         purpose: str | None = None,
     ) -> None:
         if not self.access.may(actor.role, op):
-            self._refuse(conn, actor, OperationNotPermitted(actor.role, op.value), op.value, subject_id, purpose)
+            self._refuse(
+                conn,
+                actor,
+                OperationNotPermitted(actor.role, op.value),
+                op.value,
+                subject_id,
+                purpose,
+            )
 
     def _require_purpose(
         self, conn: Connection, actor: Actor, purpose: str, subject_id: str | None = None
     ) -> None:
         self.catalogue.purpose(purpose)
         if not self.access.may_use(actor.role, purpose):
-            self._refuse(conn, actor, PurposeNotPermitted(actor.role, purpose), "use", subject_id, purpose)
+            self._refuse(
+                conn, actor, PurposeNotPermitted(actor.role, purpose), "use", subject_id, purpose
+            )
 
     def _transition(
         self,
@@ -511,8 +529,14 @@ class Gate:
             d["masked"] = result.masked
         self.audit.append(
             conn,
-            Event(action, actor.id, subject_id=result.subject_id, purpose=purpose,
-                  fields=tuple(result.values), detail=d),
+            Event(
+                action,
+                actor.id,
+                subject_id=result.subject_id,
+                purpose=purpose,
+                fields=tuple(result.values),
+                detail=d,
+            ),
         )
 
     def _refuse(

@@ -83,7 +83,11 @@ def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
     """Every subject's state digest, by merging three id-ordered scans (audit verify)."""
     subs = conn.execution_options(yield_per=5000).execute(
         select(
-            subject.c.id, subject.c.status, subject.c.category, subject.c.wrapped_key, subject.c.sealed
+            subject.c.id,
+            subject.c.status,
+            subject.c.category,
+            subject.c.wrapped_key,
+            subject.c.sealed,
         ).order_by(subject.c.id)
     )
     hists = _Grouped(conn, select(history.c.subject_id, *_HIST_COLS).order_by(history.c.subject_id))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from qorgau.security.access import Operation
 from qorgau.vault.model import OperationNotPermitted, ReadResult
-from qorgau.web.deps import CurrentActor, ServicesDep, UnitOfWork
+from qorgau.web.deps import CurrentActor, ServicesDep, run_db
 
 router = APIRouter(tags=["vault"])
 
@@ -119,70 +119,85 @@ def _public(r: ReadResult) -> SubjectPublic:
 
 
 @router.post("/subjects", status_code=status.HTTP_201_CREATED)
-def create_subject(
-    body: SubjectCreate, actor: CurrentActor, services: ServicesDep, conn: UnitOfWork
+async def create_subject(
+    body: SubjectCreate, actor: CurrentActor, services: ServicesDep
 ) -> SubjectCreated:
     """Collect a subject's values under one purpose (policy 2.1, 3.2, 5.1)."""
     item = services.gate.prepare(body.category, body.purpose, body.values, body.source)
-    return SubjectCreated(id=services.gate.collect(conn, actor, item))
+    sid = await run_db(services, lambda conn: services.gate.collect(conn, actor, item))
+    return SubjectCreated(id=sid)
 
 
 @router.post("/subjects/search")
-def search_subjects(
-    body: SearchRequest, actor: CurrentActor, services: ServicesDep, conn: UnitOfWork
+async def search_subjects(
+    body: SearchRequest, actor: CurrentActor, services: ServicesDep
 ) -> SubjectList:
     """Exact match by phone, IIN, e-mail or document number, through blind indexes."""
-    found = services.gate.search(conn, actor, body.kind, body.value, body.purpose, body.fields)
+    found = await run_db(
+        services,
+        lambda conn: services.gate.search(
+            conn, actor, body.kind, body.value, body.purpose, body.fields
+        ),
+    )
     return SubjectList(data=[_public(r) for r in found], count=len(found))
 
 
 @router.post("/subjects/{subject_id}/read")
-def read_subject(
+async def read_subject(
     subject_id: str,
     actor: CurrentActor,
     services: ServicesDep,
-    conn: UnitOfWork,
     body: Annotated[ReadRequest, Body()],
 ) -> SubjectPublic:
     """Read through the gate under a purpose; masked fields come masked."""
-    return _public(services.gate.read(conn, actor, subject_id, body.purpose, body.fields))
+    found = await run_db(
+        services,
+        lambda conn: services.gate.read(conn, actor, subject_id, body.purpose, body.fields),
+    )
+    return _public(found)
 
 
 @router.post("/subjects/{subject_id}/clarify")
-def clarify_subject(
+async def clarify_subject(
     subject_id: str,
     body: ClarifyRequest,
     actor: CurrentActor,
     services: ServicesDep,
-    conn: UnitOfWork,
 ) -> Clarified:
     """Clarify (update) values; earlier versions stay encrypted in history (policy 7.3.7)."""
-    fields = services.gate.clarify(conn, actor, subject_id, body.purpose, body.values, body.source)
+    fields = await run_db(
+        services,
+        lambda conn: services.gate.clarify(
+            conn, actor, subject_id, body.purpose, body.values, body.source
+        ),
+    )
     return Clarified(fields=fields)
 
 
 @router.post("/subjects/{subject_id}/block")
-def block_subject(
-    subject_id: str, body: Reason, actor: CurrentActor, services: ServicesDep, conn: UnitOfWork
+async def block_subject(
+    subject_id: str, body: Reason, actor: CurrentActor, services: ServicesDep
 ) -> StatusChanged:
-    services.gate.block(conn, actor, subject_id, body.reason)
+    await run_db(services, lambda conn: services.gate.block(conn, actor, subject_id, body.reason))
     return StatusChanged(id=subject_id, status="blocked")
 
 
 @router.post("/subjects/{subject_id}/unblock")
-def unblock_subject(
-    subject_id: str, body: Reason, actor: CurrentActor, services: ServicesDep, conn: UnitOfWork
+async def unblock_subject(
+    subject_id: str, body: Reason, actor: CurrentActor, services: ServicesDep
 ) -> StatusChanged:
-    services.gate.unblock(conn, actor, subject_id, body.reason)
+    await run_db(services, lambda conn: services.gate.unblock(conn, actor, subject_id, body.reason))
     return StatusChanged(id=subject_id, status="active")
 
 
 @router.post("/subjects/{subject_id}/destroy")
-def destroy_subject(
-    subject_id: str, body: Ground, actor: CurrentActor, services: ServicesDep, conn: UnitOfWork
+async def destroy_subject(
+    subject_id: str, body: Ground, actor: CurrentActor, services: ServicesDep
 ) -> Destroyed:
     """Crypto-shred the subject; a tombstone stays (DESIGN 4, 9)."""
-    fields = services.gate.destroy(conn, actor, subject_id, body.ground)
+    fields = await run_db(
+        services, lambda conn: services.gate.destroy(conn, actor, subject_id, body.ground)
+    )
     return Destroyed(id=subject_id, status="destroyed", fields=fields)
 
 

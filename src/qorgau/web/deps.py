@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
@@ -15,11 +16,28 @@ from qorgau.app import Services
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
 from qorgau.vault.model import Actor
 
+T = TypeVar("T")
+
+
+async def run_db(services: Services, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one unit of work. On SQLite (one writer, microseconds per statement)
+    it runs inline: a thread-pool hop would cost more than the work. On PostgreSQL it runs
+    in the thread pool so the event loop never waits on the network."""
+
+    def call() -> T:
+        with services.db.unit_of_work() as conn:
+            return work(conn)
+
+    if services.db.dialect == "sqlite":
+        return call()
+    return await run_in_threadpool(call)
+
+
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer qg_...`")
 _TTL = 30.0
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -27,19 +45,13 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def unit_of_work(services: ServicesDep) -> Iterator[Connection]:
-    with services.db.unit_of_work() as conn:
-        yield conn
-
-
-UnitOfWork = Annotated[Connection, Depends(unit_of_work)]
-
 # digest -> (key, expiry). Keys are looked up at most every 30 s per process; revocation
-# takes effect within that window.
+# takes effect within that window. The dependencies are async so FastAPI does not send each
+# one to its thread pool; a cache miss is one indexed lookup.
 _cache: dict[bytes, tuple[ApiKey, float]] = {}
 
 
-def current_actor(
+async def current_actor(
     services: ServicesDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:

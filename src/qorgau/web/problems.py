@@ -46,9 +46,19 @@ TYPES: dict[str, str] = {
 }
 
 
-def problem(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> JSONResponse:
+def problem_types() -> dict[str, str]:
+    """Every problem type: the catalogue's and the request's, and every domain error's."""
+    found = dict(TYPES)
+    stack: list[type[DomainError]] = [DomainError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        doc = cls.__doc__.strip().splitlines()[0] if cls.__doc__ else cls.title
+        found.setdefault(cls.code, doc)
+    return found
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA)
@@ -66,21 +76,33 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidValue)
     async def invalid(_r: Request, exc: InvalidValue) -> JSONResponse:
         return problem(
-            422, "invalid-value", TYPES["invalid-value"], exc.message, field=exc.field,
+            422,
+            "invalid-value",
+            TYPES["invalid-value"],
+            exc.message,
+            field=exc.field,
             reason=exc.code,
         )
 
     @app.exception_handler(SpecialCategoryFound)
     async def special(_r: Request, exc: SpecialCategoryFound) -> JSONResponse:
         return problem(
-            422, "special-category", TYPES["special-category"], str(exc), field=exc.field,
+            422,
+            "special-category",
+            TYPES["special-category"],
+            str(exc),
+            field=exc.field,
             category=exc.category,
         )
 
     @app.exception_handler(FieldNotAllowed)
     async def not_allowed(_r: Request, exc: FieldNotAllowed) -> JSONResponse:
         return problem(
-            422, "field-not-allowed", TYPES["field-not-allowed"], str(exc), field=exc.field,
+            422,
+            "field-not-allowed",
+            TYPES["field-not-allowed"],
+            str(exc),
+            field=exc.field,
             purpose=exc.purpose,
         )
 
@@ -98,12 +120,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation(_r: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type")}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type"),
+            }
             for e in exc.errors()
         ]
         return problem(
-            422, "request-validation", TYPES["request-validation"],
-            "the request body does not match the schema", errors=errors,
+            422,
+            "request-validation",
+            TYPES["request-validation"],
+            "the request body does not match the schema",
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)

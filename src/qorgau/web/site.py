@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from qorgau.vault.store import subject
 from qorgau.web.deps import ServicesDep
-from qorgau.web.problems import TYPES
+from qorgau.web.problems import problem_types
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,9 +26,12 @@ td{{padding:.2rem 1rem .2rem 0}}</style></head><body>
 @router.get("/", response_class=HTMLResponse)
 def status_page(services: ServicesDep) -> str:
     with services.db.engine.connect() as conn:
-        counts = dict(
-            conn.execute(select(subject.c.status, func.count()).group_by(subject.c.status)).all()
-        )
+        counts: dict[str, int] = {
+            str(k): int(n)
+            for k, n in conn.execute(
+                select(subject.c.status, func.count()).group_by(subject.c.status)
+            )
+        }
     s = services.settings
     rows = [
         ("Status", "running"),
@@ -50,12 +53,7 @@ def health() -> dict[str, str]:
 
 @router.get("/problems/{code}", response_class=HTMLResponse)
 def problem_type(code: str) -> str:
-    from qorgau.web.problems import TYPES as t
-
-    title = t.get(code)
+    title = problem_types().get(code)
     if title is None:
         raise HTTPException(404, "unknown problem type")
-    return f"<!doctype html><title>{code}</title><h1>{code}</h1><p>{title}</p>"
-
-
-__all__ = ["TYPES", "router"]
+    return f"<!doctype html><title>{code}</title><h1>{code}</h1><p>{html.escape(title)}</p>"
