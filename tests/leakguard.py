@@ -120,6 +120,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         *(f"  {name}: {n} message(s)" for name, n in sorted(hits.items())),
     ]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
     for line in lines:
         if reporter is not None:
             reporter.write_line(line, red=True, bold=True)

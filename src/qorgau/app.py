@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -80,7 +81,7 @@ async def _checkpoints(services: Services) -> None:
 
 
 def create_app(services: Services) -> FastAPI:
-    from qorgau.web.api import router
+    from qorgau.web.api import router, with_problem_schema
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.site import router as site_router
@@ -106,6 +107,13 @@ def create_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_problem_schema(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")
     app.include_router(site_router)

@@ -147,7 +147,7 @@ def import_(
         svc.catalogue.purpose(purpose)
         svc.catalogue.subject_category(category)
     except (UnknownPurpose, UnknownSubjectCategory) as exc:
-        raise _fail(str(exc.args[0]) if exc.args else str(exc), 2) from exc
+        raise _fail(str(exc), 2) from exc
     total = sum(1 for _ in file.open("rb"))
     progress = Progress(
         TextColumn("importing"),

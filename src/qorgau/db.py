@@ -144,6 +144,20 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@contextmanager
+def _transaction(conn: Connection) -> Iterator[None]:
+    conn.begin()
+    try:
+        yield
+    except Refusal:
+        conn.commit()
+        raise
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
 class _WriterLock:
     """In-process lock plus, for a database file, an exclusive flock on ``<file>-writer``."""
 
@@ -184,6 +198,9 @@ class Database:
         # beside the database) instead of sleeping in SQLite's busy handler, which backs off
         # in steps of up to 100 ms and turns contention into latency.
         self._writer: _WriterLock | None = None
+        self._local = threading.local()
+        self._opened: list[Connection] = []
+        self._opened_lock = threading.Lock()
         if is_sqlite(url):
             self._writer = _WriterLock(self.engine.url.database)
 
@@ -196,27 +213,30 @@ class Database:
         """A transaction that commits on normal exit and rolls back on any exception, except
         a gate refusal: it changed nothing but appended its audit event, which must stay."""
         if self._writer is None:
-            with self._transaction() as conn:
+            with self.engine.connect() as conn, _transaction(conn):
                 yield conn
             return
-        with self._writer, self._transaction() as conn:
-            yield conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.begin()
-            try:
+        with self._writer:
+            conn = self._thread_connection()
+            with _transaction(conn):
                 yield conn
-            except Refusal:
-                conn.commit()
-                raise
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+
+    def _thread_connection(self) -> Connection:
+        """SQLite: each thread keeps one open connection (a pool checkout and reset cost
+        more than a whole read). Only one is ever inside a transaction: the writer lock."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self.engine.connect()
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
 
     def dispose(self) -> None:
+        with self._opened_lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
         self.engine.dispose()
         if self._writer is not None:
             self._writer.close()

@@ -57,6 +57,7 @@ EXPECTED_TYPES = {
     "invalid-value",
     "special-category",
     "unknown-field",
+    "unknown-purpose",
     "request-validation",
     "unauthenticated",
     "operation-not-permitted",
@@ -163,7 +164,7 @@ def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         log=log,
         proc=proc,
         database_url=s.resolved_database_url,
-        people=generate_people(1000, seed=int(uuid.uuid4().int % 10_000)),
+        people=generate_people(1000, seed=2031),
     )
     try:
         deadline = time.monotonic() + 30
@@ -491,6 +492,22 @@ def test_unknown_field_is_refused(server: Server) -> None:
     doc = problem(r, 422, "unknown-field")
     assert "favourite_colour" in doc["detail"]
     assert rec["iin"] not in r.text
+
+
+def test_unknown_purpose_is_refused(server: Server) -> None:
+    """Policy 2.1: only declared purposes exist, for collection and for reading."""
+    rec = server.person()
+    with server.client("dpo") as http:
+        sid = create(server, http)
+        r = read(http, sid, purpose="astrology")
+        c = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "astrology", "values": rec},
+        )
+    problem(r, 422, "unknown-purpose")
+    doc = problem(c, 422, "unknown-purpose")
+    assert "astrology" in doc["detail"]
+    assert rec["iin"] not in c.text
 
 
 def test_malformed_json_is_not_echoed(server: Server) -> None:

@@ -10,6 +10,7 @@ appends chain in Python (invariant 3).
 from __future__ import annotations
 
 import hashlib
+from inspect import signature as inspect_signature
 from pathlib import Path
 from typing import Any
 
@@ -123,33 +124,49 @@ def test_downgrade_base_then_upgrade_head(database_url: str, tmp_path: Path) -> 
         engine.dispose()
 
 
-CHAIN_CASES = [
-    (GENESIS, 0, 1, b""),
-    (GENESIS, 15, 1, b'{"a":"init"}'),
-    (bytes(range(32)), 4095, 2**40, "Сапарова Айгерім, Алматы".encode()),
-    (b"\xff" * 32, 7, 2**63 - 1, bytes(range(256)) * 4),
-    (hashlib.sha256(b"prev").digest(), 3, 42, b"\x00\n3:42\n\x00"),
-]
+CHAIN_CASES: dict[str, dict[str, Any]] = {
+    "genesis-empty": dict(
+        prev=GENESIS, part=0, seq=1, action="init", subject_id=None, state=None, body=b""
+    ),
+    "no-subject": dict(
+        prev=GENESIS, part=15, seq=1, action="audit.verify", subject_id=None, state=None,
+        body=b'{"a":"audit.verify"}',
+    ),
+    "subject-state-utf8": dict(
+        prev=bytes(range(32)), part=4095, seq=2**40, action="collect",
+        subject_id="0190f3c2a1b24c7d8e9fa0b1c2d3e4f5", state=hashlib.sha256(b"s").digest(),
+        body="Сапарова Айгерім, Алматы".encode(),
+    ),
+    "max-seq-binary-body": dict(
+        prev=b"\xff" * 32, part=7, seq=2**63 - 1, action="destroy",
+        subject_id="ffffffffffffffffffffffffffffffff", state=b"\x00" * 32,
+        body=bytes(range(256)) * 4,
+    ),
+    "empty-state": dict(
+        prev=hashlib.sha256(b"prev").digest(), part=3, seq=42, action="refuse",
+        subject_id="", state=b"", body=b"\x00\n3:42\n\x00",
+    ),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize(("prev", "part", "seq", "body"), CHAIN_CASES)
-def test_sql_chain_step_equals_python(
-    database_url: str, prev: bytes, part: int, seq: int, body: bytes
-) -> None:
+@pytest.mark.parametrize("case", list(CHAIN_CASES.values()), ids=list(CHAIN_CASES))
+def test_sql_chain_step_equals_python(database_url: str, case: dict[str, Any]) -> None:
     """DESIGN 3: the database's ``qorgau_chain`` (a SQL function on PostgreSQL, a registered
-    Python function on SQLite) is the same step as ``qorgau.db.chain_hash``."""
+    Python function on SQLite) is the same step as ``qorgau.db.chain_hash``: single appends
+    chain in SQL, bulk appends and ``verify`` in Python."""
     engine = make_null_pool_engine(database_url)
     try:
         with engine.connect() as conn:
-            got = _sql_chain(conn, prev, part, seq, body)
+            got = _sql_chain(conn, case)
     finally:
         engine.dispose()
-    assert got == chain_hash(prev, part, seq, body)
-    assert got == hashlib.sha256(prev + f"{part}:{seq}\n".encode() + body).digest()
+    assert got == chain_hash(**case)
 
 
-def _sql_chain(conn: Connection, prev: bytes, part: int, seq: int, body: bytes) -> bytes:
-    q = text("SELECT qorgau_chain(:p, :part, :seq, :body)").bindparams(
-        bindparam("p", type_=LargeBinary), bindparam("body", type_=LargeBinary)
-    )
-    return bytes(conn.execute(q, {"p": prev, "part": part, "seq": seq, "body": body}).scalar_one())
+def _sql_chain(conn: Connection, case: dict[str, Any]) -> bytes:
+    """``SELECT qorgau_chain(...)`` with the arguments in ``chain_hash``'s order."""
+    names = list(inspect_signature(chain_hash).parameters)
+    assert set(names) == set(case), "chain_hash changed: update CHAIN_CASES"
+    binary = [bindparam(n, type_=LargeBinary) for n in names if isinstance(case[n], bytes)]
+    q = text(f"SELECT qorgau_chain({', '.join(':' + n for n in names)})").bindparams(*binary)
+    return bytes(conn.execute(q, case).scalar_one())

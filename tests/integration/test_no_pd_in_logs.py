@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +194,8 @@ def _workload(
             conn, dpo, [gate.prepare("potential_borrower", "contract", r, "test") for r in stored]
         )
     for i, rec in enumerate(refused_here + extra):
-        texts.failing(
-            lambda rec=rec: gate.prepare("potential_borrower", "contract", rec, "t"),
-            f"prepare {i}",
-        )
+        prepare = partial(gate.prepare, "potential_borrower", "contract", rec, "t")
+        texts.failing(prepare, f"prepare {i}")
 
     # Reads: allowed, masked, refused.
     def read(actor: Actor, sid: str, purpose: str | None, fields: list[str] | None = None) -> Any:

@@ -6,7 +6,7 @@ Personal values travel only in request and response bodies, never in URLs (DESIG
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
@@ -15,7 +15,42 @@ from qorgau.security.access import Operation
 from qorgau.vault.model import OperationNotPermitted, ReadResult
 from qorgau.web.deps import CurrentActor, ServicesDep, run_db
 
-router = APIRouter(tags=["vault"])
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``type`` is a stable ``/problems/<code>`` URI."""
+
+    type: str = Field(examples=["/problems/purpose-required"])
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    reason: str | None = None
+
+
+def _problem(description: str) -> dict[str, object]:
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
+
+
+def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Register the Problem schema the error responses refer to."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    return openapi
+
+
+router = APIRouter(
+    tags=["vault"],
+    responses={
+        401: _problem("Missing, unknown or revoked API key"),
+        403: _problem("Refused by the gate (purpose, role, field or operation)"),
+        404: _problem("Unknown subject"),
+        409: _problem("Subject blocked or destroyed, or a transition not allowed"),
+        422: _problem("Invalid value, special category, unknown code or malformed body"),
+    },
+)
 
 Purpose = Annotated[str, Field(min_length=1, max_length=40, examples=["contract"])]
 FieldCode = Annotated[str, Field(min_length=1, max_length=40)]

@@ -113,7 +113,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     ):
 
         async def unknown(_r: Request, exc: Exception, code: str = code) -> JSONResponse:
-            return problem(422, code, TYPES[code], _text(exc))
+            return problem(422, code, TYPES[code], str(exc))
 
         app.add_exception_handler(cls, unknown)
 
@@ -138,8 +138,3 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, "http", TYPES["http"], str(exc.detail))
-
-
-def _text(exc: Exception) -> str:
-    # KeyError's str() adds quotes; prefer the message argument.
-    return str(exc.args[0]) if exc.args else exc.__class__.__name__
