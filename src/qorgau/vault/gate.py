@@ -46,6 +46,7 @@ from qorgau.vault.model import (
     SubjectBlocked,
     SubjectDestroyed,
     SubjectNotFound,
+    UnknownSearchKind,
     ValueMeta,
 )
 from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
@@ -120,13 +121,25 @@ class Gate:
         self.keys = keys
         self.indexer = indexer
         self.catalogue = catalogue
-        self.access = access
+        self._access = access
         self.audit = audit
         self.basis: BasisProvider = basis or LawfulByPurpose()
         self._cipher = lru_cache(maxsize=8192)(self._open_key)
         self._index_kinds = {
             code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
         }
+        self._index_fields = {kind: code for code, kind in self._index_kinds.items()}
+        # (role, purpose, fields) -> plan; only plans that passed every check are kept.
+        self._plans: dict[tuple[str, str, tuple[str, ...]], dict[str, Decision]] = {}
+
+    @property
+    def access(self) -> AccessPolicy:
+        return self._access
+
+    @access.setter
+    def access(self, policy: AccessPolicy) -> None:
+        self._access = policy
+        self._plans = {}
 
     # -- writes -------------------------------------------------------------------------
 
@@ -332,9 +345,9 @@ class Gate:
         """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
         plan = self._plan(conn, actor, purpose, fields, None)
         assert purpose is not None
-        if kind not in self._index_kinds.values():
-            raise FieldNotInPurpose([kind], "search")
-        field = next(f for f, k in self._index_kinds.items() if k == kind)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
         normalised = self.catalogue.normalise(field, raw)
         cur = cursor(conn)
         cur.execute(
@@ -367,6 +380,10 @@ class Gate:
         """Which fields the read may reveal, and how; ``None`` means all the purpose allows."""
         if not purpose:
             self._refuse(conn, actor, PurposeRequired(), "read", subject_id, None)
+        if fields is not None:
+            cached = self._plans.get((actor.role, purpose, tuple(fields)))
+            if cached is not None:
+                return cached
         self._require_purpose(conn, actor, purpose, subject_id)
         if fields is None:
             return None
@@ -380,6 +397,8 @@ class Gate:
         denied = sorted(f for f, d in plan.items() if d is Decision.DENY)
         if denied:
             self._refuse(conn, actor, FieldDenied(denied, actor.role), "read", subject_id, purpose)
+        if len(self._plans) < 4096:
+            self._plans[(actor.role, purpose, tuple(fields))] = plan
         return plan
 
     def _reveal(

@@ -130,6 +130,13 @@ class InvalidTransition(DomainError):
         super().__init__(f"subject {subject_id} is {status}: cannot {operation}")
 
 
+class UnknownSearchKind(DomainError):
+    code = "unknown-search-kind"
+
+    def __init__(self, kind: str, kinds: list[str]) -> None:
+        super().__init__(f"no blind index of kind '{kind}'; kinds: {', '.join(kinds)}")
+
+
 class IntegrityFailure(DomainError):
     code = "integrity-failure"
     kind = "integrity"

@@ -10,6 +10,7 @@ Pure: no cryptography here, no database.
 from __future__ import annotations
 
 import base64
+from binascii import a2b_base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,4 +62,4 @@ def index(blob: bytes | None) -> dict[str, list[object]]:
 
 def entry(row: list[object]) -> Entry:
     f, v, p, s, at, ct = row
-    return Entry(str(f), int(v), str(p), str(s), str(at), base64.b64decode(str(ct)))  # type: ignore[call-overload]
+    return Entry(f, v, p, s, at, a2b_base64(ct))  # type: ignore[arg-type]
