@@ -20,13 +20,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from qorgau.app import Services, build_services
+from qorgau.audit.log import AuditLog
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.migrate import upgrade
-from qorgau.audit.log import AuditLog
 from qorgau.vault.model import Actor
+
+# Fails the session if any captured log line holds a registered personal value or an IIN.
+pytest_plugins = ["leakguard"]
 
 PARTITIONS = 16
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"

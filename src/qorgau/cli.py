@@ -23,7 +23,12 @@ from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
 from qorgau.vault.model import Actor
 
-app = typer.Typer(help="qorgau: personal-data processing management", no_args_is_help=True)
+# Never print local variables in a traceback: they may hold personal values.
+app = typer.Typer(
+    help="qorgau: personal-data processing management",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 keys_app = typer.Typer(help="API keys and key-encryption keys", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from qorgau.audit.model import Event
 from qorgau.catalog import (
@@ -26,6 +27,7 @@ from qorgau.catalog import (
     UnknownField,
 )
 from qorgau.db import Database, metadata
+from qorgau.errors import DomainError
 from qorgau.vault.gate import Gate, Prepared
 from qorgau.vault.model import Actor
 
@@ -78,6 +80,38 @@ def read_rows(path: Path, fmt: str | None = None) -> Iterator[dict[str, str]]:
                 yield {str(k): "" if v is None else str(v) for k, v in doc.items()}
 
 
+class ImportInProgress(DomainError):
+    code = "import-in-progress"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another run of this import is in progress; run it again afterwards to resume"
+        )
+
+
+def _open_job(db: Database, jid: str) -> tuple[int, int]:
+    """The job's committed progress (rows done, accepted), creating the job if new."""
+    q = select(import_job.c.rows_done, import_job.c.accepted).where(import_job.c.id == jid)
+    with db.unit_of_work() as conn:
+        row = conn.execute(q).one_or_none()
+    if row is not None:
+        return int(row[0]), int(row[1])
+    try:
+        with db.unit_of_work() as conn:
+            conn.execute(
+                insert(import_job).values(
+                    id=jid, rows_done=0, accepted=0, started_at=datetime.now(UTC)
+                )
+            )
+        return 0, 0
+    except IntegrityError:  # another run created it a moment ago
+        with db.unit_of_work() as conn:
+            row = conn.execute(q).one()
+        return int(row[0]), int(row[1])
+
+
 def job_id(path: Path, purpose: str, category: str) -> str:
     h = hashlib.sha256(f"{purpose}|{category}|".encode())
     with path.open("rb") as fh:
@@ -112,33 +146,28 @@ def run_import(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> Summary:
     jid = job_id(path, purpose, category)
-    with db.unit_of_work() as conn:
-        row = conn.execute(
-            select(import_job.c.rows_done, import_job.c.accepted).where(import_job.c.id == jid)
-        ).one_or_none()
-        if row is None:
-            conn.execute(
-                insert(import_job).values(
-                    id=jid, rows_done=0, accepted=0, started_at=datetime.now(UTC)
-                )
-            )
-            done, accepted_before = 0, 0
-        else:
-            done, accepted_before = int(row[0]), int(row[1])
+    done, accepted_before = _open_job(db, jid)
     summary = Summary(skipped=done, accepted=accepted_before)
     batch: list[Prepared] = []
     n = 0
+    last = done
 
     def flush(through: int) -> None:
+        nonlocal last
         with db.unit_of_work() as conn:
             if batch:
                 gate.collect_many(conn, actor, batch)
-            summary.accepted += len(batch)
-            conn.execute(
+            # Optimistic: the job must still be where this run left it, or another run of
+            # the same import is going on; then this batch rolls back.
+            moved = conn.execute(
                 update(import_job)
-                .where(import_job.c.id == jid)
-                .values(rows_done=through, accepted=summary.accepted)
-            )
+                .where(import_job.c.id == jid, import_job.c.rows_done == last)
+                .values(rows_done=through, accepted=summary.accepted + len(batch))
+            ).rowcount
+            if moved != 1:
+                raise ImportInProgress()
+        summary.accepted += len(batch)
+        last = through
         batch.clear()
         if on_batch is not None:
             on_batch(through, summary.accepted)
@@ -157,7 +186,7 @@ def run_import(
         if len(batch) >= batch_size:
             flush(n)
     summary.rows = max(n, done)
-    if n > done or batch:
+    if n > last:
         flush(n)
     with db.unit_of_work() as conn:
         conn.execute(

@@ -55,7 +55,10 @@ def behind_the_back(services: Services) -> Iterator[Connection]:
 
 def busiest_partition(conn: Connection) -> int:
     return conn.execute(
-        select(audit_event.c.part).group_by(audit_event.c.part).order_by(func.count().desc()).limit(1)
+        select(audit_event.c.part)
+        .group_by(audit_event.c.part)
+        .order_by(func.count().desc())
+        .limit(1)
     ).scalar_one()
 
 
@@ -72,23 +75,29 @@ def test_edited_event_is_named(services: Services, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         eid, body = conn.execute(
-            select(audit_event.c.id, audit_event.c.body).where(audit_event.c.action == "retrieve").limit(1)
+            select(audit_event.c.id, audit_event.c.body)
+            .where(audit_event.c.action == "retrieve")
+            .limit(1)
         ).one()
         forged = bytes(body).replace(b"retrieve", b"search__")
         conn.execute(update(audit_event).where(audit_event.c.id == eid).values(body=forged))
     report = services.verify_audit()
     assert not report.ok
-    assert report.first is not None and report.first.event_id == eid
+    assert report.first is not None
+    assert report.first.event_id == eid
     assert "hash" in report.first.reason
 
 
 def test_edited_column_is_named(services: Services, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
-        eid = conn.execute(select(audit_event.c.id).where(audit_event.c.action == "collect").limit(1)).scalar_one()
+        eid = conn.execute(
+            select(audit_event.c.id).where(audit_event.c.action == "collect").limit(1)
+        ).scalar_one()
         conn.execute(update(audit_event).where(audit_event.c.id == eid).values(action="retrieve"))
     report = services.verify_audit()
-    assert report.first is not None and report.first.event_id == eid
+    assert report.first is not None
+    assert report.first.event_id == eid
 
 
 def test_deleted_event_is_named(services: Services, dpo: Actor) -> None:
@@ -96,20 +105,23 @@ def test_deleted_event_is_named(services: Services, dpo: Actor) -> None:
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
         rows = conn.execute(
-            select(audit_event.c.id, audit_event.c.seq).where(audit_event.c.part == part).order_by(audit_event.c.seq)
+            select(audit_event.c.id, audit_event.c.seq)
+            .where(audit_event.c.part == part)
+            .order_by(audit_event.c.seq)
         ).all()
         assert len(rows) >= 2
         conn.execute(delete(audit_event).where(audit_event.c.id == rows[0][0]))
     report = services.verify_audit()
     assert not report.ok
-    assert report.first is not None and report.first.event_id == rows[1][0]
+    assert report.first is not None
+    assert report.first.event_id == rows[1][0]
 
 
 def test_reordered_events_are_named(services: Services, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
-        (a, sa, ba, ha), (b, sb, bb, hb) = conn.execute(
+        (a, sa, _ba, _ha), (b, sb, _bb, _hb) = conn.execute(
             select(audit_event.c.id, audit_event.c.seq, audit_event.c.body, audit_event.c.hash)
             .where(audit_event.c.part == part)
             .order_by(audit_event.c.seq)
@@ -121,18 +133,24 @@ def test_reordered_events_are_named(services: Services, dpo: Actor) -> None:
         conn.execute(update(audit_event).where(audit_event.c.id == a).values(seq=sb))
     report = services.verify_audit()
     assert not report.ok
-    assert report.first is not None and report.first.event_id == b
+    assert report.first is not None
+    assert report.first.event_id == b
 
 
 def test_truncated_partition_is_named(services: Services, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
-        last = conn.execute(select(func.max(audit_event.c.seq)).where(audit_event.c.part == part)).scalar_one()
-        conn.execute(delete(audit_event).where(audit_event.c.part == part, audit_event.c.seq == last))
+        last = conn.execute(
+            select(func.max(audit_event.c.seq)).where(audit_event.c.part == part)
+        ).scalar_one()
+        conn.execute(
+            delete(audit_event).where(audit_event.c.part == part, audit_event.c.seq == last)
+        )
     report = services.verify_audit()
     assert not report.ok
-    assert report.first is not None and report.first.part == part
+    assert report.first is not None
+    assert report.first.part == part
     assert "truncated" in report.first.reason
 
 
@@ -152,10 +170,13 @@ def test_forged_checkpoint_is_named(services: Services, dpo: Actor) -> None:
     with behind_the_back(services) as conn:
         cid, body = conn.execute(select(audit_checkpoint.c.id, audit_checkpoint.c.body)).one()
         conn.execute(
-            update(audit_checkpoint).where(audit_checkpoint.c.id == cid).values(body=bytes(body) + b" ")
+            update(audit_checkpoint)
+            .where(audit_checkpoint.c.id == cid)
+            .values(body=bytes(body) + b" ")
         )
     report = services.verify_audit()
-    assert report.first is not None and "signature" in report.first.reason
+    assert report.first is not None
+    assert "signature" in report.first.reason
 
 
 @pytest.mark.parametrize("table", ["sealed", "history", "blind_index", "subject"])
@@ -164,19 +185,28 @@ def test_vault_tampering_is_named(services: Services, dpo: Actor, table: str) ->
     target = ids[0]
     with behind_the_back(services) as conn:
         if table == "sealed":
-            sealed = conn.execute(select(subject.c.sealed).where(subject.c.id == target)).scalar_one()
+            sealed = conn.execute(
+                select(subject.c.sealed).where(subject.c.id == target)
+            ).scalar_one()
             entries = unpack(sealed)
             del entries["phone"]
-            conn.execute(update(subject).where(subject.c.id == target).values(sealed=pack(entries.values())))
+            conn.execute(
+                update(subject).where(subject.c.id == target).values(sealed=pack(entries.values()))
+            )
         elif table == "history":
-            conn.execute(update(history).where(history.c.subject_id == target).values(source="forged"))
+            conn.execute(
+                update(history).where(history.c.subject_id == target).values(source="forged")
+            )
         elif table == "blind_index":
             conn.execute(delete(blind_index).where(blind_index.c.subject_id == target))
         else:
-            conn.execute(update(subject).where(subject.c.id == target).values(category="public_source"))
+            conn.execute(
+                update(subject).where(subject.c.id == target).values(category="public_source")
+            )
     report = services.verify_audit()
     assert not report.ok
-    assert report.first is not None and report.first.subject_id == target
+    assert report.first is not None
+    assert report.first.subject_id == target
 
 
 def test_deleted_subject_row_is_caught(services: Services, dpo: Actor) -> None:

@@ -283,3 +283,46 @@ def _check_every_subject_decrypts(
         assert seen == set(expected)
     finally:
         services.close()
+
+
+@pytest.mark.slow
+def test_two_runs_of_one_import_at_once_store_each_row_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The operator restarts an import while the first run is still alive (a hung terminal,
+    an overlapping cron job): each row must still be stored exactly once (DESIGN 2; policy
+    7.3.8: the audit trail must not record a collection twice). A run may finish the job,
+    or refuse because another run holds it; rerunning afterwards completes the job."""
+    rows = ROWS  # long enough that both runs are past start-up while the other works
+    data = tmp_path / "people.csv"
+    _write_csv(data, list(generate_people(rows, SEED + 1)))
+    home = tmp_path / "home"
+    env = _env(home, database_url)
+    cli = _cli()
+    init = subprocess.run(
+        [*cli, "init"], env=env, capture_output=True, timeout=RUN_TIMEOUT, check=False
+    )
+    assert init.returncode == 0, init.stderr.decode()
+    cmd = [*cli, "import", str(data), "--purpose", "contract", "--category"]
+    cmd += ["potential_borrower", "--batch-size", "100"]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert first.stderr is not None
+    # The second run starts once the first has committed a batch, as a restart would.
+    for raw in first.stderr:
+        if ACK.match(raw.decode().strip()):
+            break
+    second = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    codes = []
+    for p in (first, second):
+        p.communicate(timeout=RUN_TIMEOUT)
+        codes.append(p.returncode)
+    assert 0 in codes, f"neither concurrent run finished: exit codes {codes}"
+    again = subprocess.run(cmd, env=env, capture_output=True, timeout=RUN_TIMEOUT, check=False)
+    assert again.returncode == 0, again.stderr.decode()
+    stored, done, accepted = _committed(database_url)
+    assert (done, accepted) == (rows, rows)
+    assert stored == rows, f"{stored - rows} rows stored twice by concurrent runs"
+    verify = subprocess.run(
+        [*cli, "audit", "verify"], env=env, capture_output=True, timeout=RUN_TIMEOUT, check=False
+    )
+    assert verify.returncode == 0, verify.stderr.decode() + verify.stdout.decode()

@@ -388,6 +388,40 @@ def _cli_workload(
     assert debug_err, "the DEBUG run logged no SQL"
     assert any("refused: 6" in t for _, t in texts.items), "bad rows were not refused"
 
+    # An import that crashes while storing a batch (the database refuses the insert): the
+    # traceback must not show local variables, which hold the batch's values.
+    crash = tmp_path / "cli-crash.csv"
+    write_csv(crash, list(reversed(rows[1:])))
+    _refuse_subject_inserts(services)
+    done = subprocess.run(
+        [*cli, "import", str(crash), *target], env=env, capture_output=True,
+        timeout=RUN_TIMEOUT, check=False,
+    )  # fmt: skip
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode != 0
+    assert "storage refused by the test" in out + err, "the import did not crash where meant"
+    texts.add("cli import crash stdout", out)
+    texts.add("cli import crash stderr", err)
+
+
+def _refuse_subject_inserts(services: Services) -> None:
+    """A trigger that makes every INSERT into ``subject`` fail (test database only)."""
+    if services.db.dialect == "sqlite":
+        ddl = [
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON subject "
+            "BEGIN SELECT RAISE(ABORT, 'storage refused by the test'); END"
+        ]
+    else:
+        ddl = [
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'storage refused by the test'; END $$",
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON subject "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse()",
+        ]
+    with services.db.engine.begin() as conn:
+        for statement in ddl:
+            conn.exec_driver_sql(statement)
+
 
 CLEAN_SESSION = """
 import logging
@@ -456,3 +490,12 @@ def test_leakguard_fails_a_session_that_logs_a_personal_value(tmp_path: Path, le
     assert "app.clean" not in out
     assert "Жансая" not in out
     assert make_iin(date(1991, 3, 8), "male", 77) not in out
+
+
+def test_cli_tracebacks_never_show_local_variables() -> None:
+    """DESIGN 5: a crashing command must not print its locals (a batch of values). Typer's
+    default for ``pretty_exceptions_show_locals`` was True in releases that
+    ``typer>=0.12`` still admits, so the CLI must not rely on the installed default."""
+    from qorgau.cli import app
+
+    assert app.pretty_exceptions_show_locals is False

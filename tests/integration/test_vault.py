@@ -109,9 +109,8 @@ def test_gate_refusals_are_distinct_and_audited(
 ) -> None:
     sid = create(services, dpo)
     actor = Actor(role=role, id=f"test:{role}")
-    with pytest.raises(error) as info:
-        with services.db.unit_of_work() as conn:
-            services.gate.read(conn, actor, sid, purpose, fields)
+    with pytest.raises(error) as info, services.db.unit_of_work() as conn:
+        services.gate.read(conn, actor, sid, purpose, fields)
     assert IIN not in str(info.value)
     assert events(services, "refuse") == 1  # committed although the read failed
 
@@ -123,15 +122,21 @@ def test_denied_field_refused(services: Services, dpo: Actor) -> None:
         services.access,
         roles={**services.access.roles, "operator": replace(rules, denied=frozenset({"income"}))},
     )
-    with pytest.raises(FieldDenied):
-        with services.db.unit_of_work() as conn:
-            services.gate.read(conn, Actor("operator", "t:o"), sid, "contract", ["income"])
+    with pytest.raises(FieldDenied), services.db.unit_of_work() as conn:
+        services.gate.read(conn, Actor("operator", "t:o"), sid, "contract", ["income"])
 
 
 def test_search_by_blind_index_any_format(services: Services, dpo: Actor) -> None:
     sid = create(services, dpo)
-    create(services, dpo, iin=make_iin(date(1985, 1, 2), "male", 77), phone="+77075550000",
-           email="other@example.org", first_name="Ерлан", last_name="Ахметов")
+    create(
+        services,
+        dpo,
+        iin=make_iin(date(1985, 1, 2), "male", 77),
+        phone="+77075550000",
+        email="other@example.org",
+        first_name="Ерлан",
+        last_name="Ахметов",
+    )
     with services.db.unit_of_work() as conn:
         hits = services.gate.search(conn, dpo, "phone", "+7 701 555 12 34", "contract", ["phone"])
         assert [h.subject_id for h in hits] == [sid]
@@ -152,7 +157,10 @@ def test_invalid_and_special_values_store_nothing(services: Services, dpo: Actor
     assert "900417450001" not in str(bad.value)
     with pytest.raises(SpecialCategoryFound) as special:
         services.gate.prepare(
-            "potential_borrower", "contract", person(note="клиент сказал, что у него есть судимость"), "t"
+            "potential_borrower",
+            "contract",
+            person(note="клиент сказал, что у него есть судимость"),
+            "t",
         )
     assert special.value.category == "criminal_record"
     with pytest.raises(FieldNotAllowed):
@@ -181,17 +189,17 @@ def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) 
     sid = create(services, dpo)
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, dpo, sid, "subject request")
-    with pytest.raises(SubjectBlocked):
-        with services.db.unit_of_work() as conn:
-            services.gate.read(conn, dpo, sid, "contract")
+    with pytest.raises(SubjectBlocked), services.db.unit_of_work() as conn:
+        services.gate.read(conn, dpo, sid, "contract")
     # Clarification is the one processing a block allows (appendix: blocking).
     with services.db.unit_of_work() as conn:
         services.gate.clarify(conn, dpo, sid, "contract", {"income": "400000"}, "call")
         services.gate.unblock(conn, dpo, sid, "breach not confirmed")
-        assert services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "400000"
-    with pytest.raises(OperationNotPermitted):
-        with services.db.unit_of_work() as conn:
-            services.gate.destroy(conn, operator, sid, "retention")
+        assert (
+            services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "400000"
+        )
+    with pytest.raises(OperationNotPermitted), services.db.unit_of_work() as conn:
+        services.gate.destroy(conn, operator, sid, "retention")
     with services.db.unit_of_work() as conn:
         fields = services.gate.destroy(conn, dpo, sid, "subject request")
     assert "iin" in fields
@@ -202,18 +210,21 @@ def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) 
     assert tomb.status == "destroyed"
     assert tomb.wrapped_key is None
     assert tomb.sealed is None
-    with pytest.raises(SubjectDestroyed):
-        with services.db.unit_of_work() as conn:
-            services.gate.read(conn, dpo, sid, "contract")
-    with pytest.raises(InvalidTransition):
-        with services.db.unit_of_work() as conn:
-            services.gate.destroy(conn, dpo, sid, "again")
+    with pytest.raises(SubjectDestroyed), services.db.unit_of_work() as conn:
+        services.gate.read(conn, dpo, sid, "contract")
+    with pytest.raises(InvalidTransition), services.db.unit_of_work() as conn:
+        services.gate.destroy(conn, dpo, sid, "again")
 
 
 def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dpo: Actor) -> None:
     a = create(services, dpo)
-    b = create(services, dpo, iin=make_iin(date(1970, 5, 5), "male", 5), phone="+77055550000",
-               email="b@example.org")
+    b = create(
+        services,
+        dpo,
+        iin=make_iin(date(1970, 5, 5), "male", 5),
+        phone="+77055550000",
+        email="b@example.org",
+    )
     with services.db.unit_of_work() as conn:
         ea = unpack(conn.execute(select(subject.c.sealed).where(subject.c.id == a)).scalar_one())
         eb = unpack(conn.execute(select(subject.c.sealed).where(subject.c.id == b)).scalar_one())
@@ -223,9 +234,8 @@ def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dp
         conn.execute(update(subject).where(subject.c.id == a).values(sealed=pack(ea.values())))
         conn.execute(update(subject).where(subject.c.id == b).values(sealed=pack(eb.values())))
     for sid in (a, b):
-        with pytest.raises(IntegrityFailure) as info:
-            with services.db.unit_of_work() as conn:
-                services.gate.read(conn, dpo, sid, "contract", ["phone"])
+        with pytest.raises(IntegrityFailure) as info, services.db.unit_of_work() as conn:
+            services.gate.read(conn, dpo, sid, "contract", ["phone"])
         assert "phone" in str(info.value)
     report = services.verify_audit()
     assert not report.ok

@@ -38,7 +38,11 @@ MODULES = {module_name(p): imports_of(p) for p in PKG.rglob("*.py")}
 
 
 def importers_of(target: str) -> set[str]:
-    return {m for m, imps in MODULES.items() if any(i == target or i.startswith(target + ".") for i in imps)}
+    return {
+        m
+        for m, imps in MODULES.items()
+        if any(i == target or i.startswith(target + ".") for i in imps)
+    }
 
 
 def test_only_the_gate_imports_the_value_cipher() -> None:
@@ -54,7 +58,9 @@ def test_domain_code_is_framework_free() -> None:
     domain = [
         m
         for m in MODULES
-        if m.startswith("qorgau.catalog") or m.endswith(".model") or m == "qorgau.errors"
+        if m.startswith("qorgau.catalog")
+        or m.endswith(".model")
+        or m == "qorgau.errors"
         or m.startswith("qorgau.demo")
     ]
     assert domain, "no domain modules found"
