@@ -23,7 +23,7 @@ from qorgau.security.apikeys import create_key
 from qorgau.vault.model import Actor
 
 SUBJECTS = 5_000
-CONNECTIONS = 32
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
 DURATION = float(os.environ.get("BENCH_SECONDS", 8))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
 
