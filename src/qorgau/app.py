@@ -19,10 +19,14 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.verify import VerifyReport, verify
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
+from qorgau.consent.ledger import Ledger
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
+from qorgau.law.profiles import profile
+from qorgau.policy.render import PolicyContext, default_deadlines, render_markdown
+from qorgau.policy.service import PolicyService
 from qorgau.security.access import AccessPolicy
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
@@ -38,6 +42,8 @@ class Services:
     signer: Signer
     audit: AuditLog
     gate: Gate
+    ledger: Ledger
+    policy: PolicyService
 
     def verify_audit(self) -> VerifyReport:
         with self.db.engine.connect() as conn:
@@ -70,7 +76,39 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         access=access,
         audit=audit,
     )
-    return Services(settings, db, catalogue, access, keys, signer, audit, gate)
+    law = profile(settings.law_profile)
+    policy = PolicyService(
+        lambda lang: render_markdown(policy_context(settings, catalogue), lang), audit
+    )
+    ledger = Ledger(
+        catalogue=catalogue,
+        operator=settings.operator,
+        law=law,
+        audit=audit,
+        sealer=gate.seal_extra,
+        policy_version=policy.current_hash,
+    )
+    gate.basis = ledger
+    return Services(settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy)
+
+
+def policy_context(settings: Settings, catalogue: Catalogue) -> PolicyContext:
+    """What the published policy is rendered from: the live configuration."""
+    op = settings.operator
+    return PolicyContext(
+        operator_name=op.name,
+        operator_bin=op.bin,
+        operator_address=op.address,
+        operator_site=op.site,
+        storage_location=op.storage_location,
+        responsible_person=op.responsible_person,
+        law_profile=settings.law_profile,
+        catalogue=catalogue,
+        recipients=(),
+        deadlines=default_deadlines(settings.law_profile),
+        cookie_retention_days=settings.cookie_retention_days,
+        otp_channels=("phone", "email"),
+    )
 
 
 async def _checkpoints(services: Services) -> None:
@@ -82,6 +120,7 @@ async def _checkpoints(services: Services) -> None:
 
 def create_app(services: Services) -> FastAPI:
     from qorgau.web.api import router, with_problem_schema
+    from qorgau.web.consent_api import router as consent_router
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.site import router as site_router
@@ -116,6 +155,7 @@ def create_app(services: Services) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")
+    app.include_router(consent_router, prefix="/api/v1")
     app.include_router(site_router)
     app.add_middleware(NoStoreMiddleware)
     return app

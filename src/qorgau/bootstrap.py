@@ -45,4 +45,22 @@ def initialise(settings: Settings) -> list[str]:
         done.append(f"database ready ({db.dialect})")
     finally:
         db.dispose()
+    done.extend(_first_policy(settings))
     return done
+
+
+def _first_policy(settings: Settings) -> list[str]:
+    """Publish policy v1 from the live configuration, so the site has one from the start."""
+    from qorgau.app import build_services
+    from qorgau.vault.model import Actor
+
+    services = build_services(settings)
+    try:
+        with services.db.unit_of_work() as conn:
+            if services.policy.current_id(conn) is not None:
+                return []
+            actor = Actor("dpo", f"cli:init:{os.environ.get('USER', 'operator')}")
+            version = services.policy.publish(conn, actor, note="first publication")
+        return [f"published policy {version.id}"]
+    finally:
+        services.close()

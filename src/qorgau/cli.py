@@ -33,6 +33,8 @@ keys_app = typer.Typer(help="API keys and key-encryption keys", no_args_is_help=
 audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 
 err = Console(stderr=True)
 out = Console()
@@ -128,6 +130,22 @@ def demo(
     out.print(f"loaded {len(items)} fictional subjects")
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="run every job once and exit")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between rounds")] = 30.0,
+) -> None:
+    """Run the background jobs (consent expiry, audit checkpoints, ...)."""
+    from qorgau.worker import run_forever, run_once
+
+    svc = _services()
+    if once:
+        for name, n in run_once(svc).items():
+            out.print(f"{name}: {n}")
+        return
+    run_forever(svc, interval)
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -208,6 +226,50 @@ def catalogue() -> None:
 
     cat = Catalogue.default().with_retention(_settings().retention_days)
     print(catalogue_markdown(cat), end="")
+
+
+@policy_app.command("publish")
+def policy_publish(
+    text: Annotated[
+        list[str] | None,
+        typer.Option(help="LANG=FILE: the operator's own text for a language (kk, ru, en)"),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="a note on what changed")] = None,
+) -> None:
+    """Publish a new policy version: rendered from the live configuration per language,
+    unless a file is given for it. Earlier versions stay available by id."""
+    svc = _services()
+    own: dict[str, str] = {}
+    for item in text or []:
+        lang, sep, path = item.partition("=")
+        if not sep or not path:
+            raise _fail(f"--text wants LANG=FILE, got '{item}'", 2)
+        try:
+            own[lang.strip()] = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"cannot read {path}: {exc.strerror}", 2) from exc
+    with svc.db.unit_of_work() as conn:
+        version = svc.policy.publish(conn, _actor("policy"), own, note)
+    out.print(f"published policy {version.id}")
+    for lang, t in version.texts.items():
+        out.print(f"  {lang}: {t.source}, sha256 {t.hash}")
+
+
+@policy_app.command("show")
+def policy_show(
+    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "ru",
+    version: Annotated[str | None, typer.Option(help="version id; default: current")] = None,
+) -> None:
+    """Print a published version's text (default: the current one)."""
+    svc = _services()
+    with svc.db.engine.connect() as conn:
+        v = svc.policy.get(conn, version) if version else svc.policy.current(conn)
+    if v is None:
+        raise _fail("no policy published yet: run `qorgau policy publish`")
+    t = v.texts.get(lang)
+    if t is None:
+        raise _fail(f"version {v.id} has no text in '{lang}'", 2)
+    print(t.body, end="")
 
 
 @keys_app.command("create")

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,22 @@ class OperatorProfile(BaseSettings):
     address: str = "071400, East Kazakhstan region, Semey, Fizkulturnaya st. 9/2"
     site: str = "https://hot-zaim.kz"
     storage_location: str = "KZ"
+    responsible_person: str | None = None
+
+
+class PartnerOrg(BaseModel):
+    """A partner organisation the public site offers transfer to (policy 6.2, 6.6)."""
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+def _demo_partners() -> list[PartnerOrg]:
+    # Placeholders until the recipient registry exists: fictional organisations.
+    return [
+        PartnerOrg(code="demo-mfo-1", name="Demo MFO LLP"),
+        PartnerOrg(code="demo-mfo-2", name="Example Microfinance LLP"),
+    ]
 
 
 class Settings(BaseSettings):
@@ -35,8 +52,30 @@ class Settings(BaseSettings):
     audit_partitions: int = Field(default=64, ge=1, le=4096)
     #: Seconds between signed checkpoints while ``qorgau run`` serves (when the log moved).
     checkpoint_interval: float = Field(default=60.0, gt=0)
+    #: Days the web "user data" of policy 5.1 is kept for visitors who allowed it.
+    cookie_retention_days: int = Field(default=30, ge=1, le=400)
     #: Operator-configured retention periods in days per purpose code, e.g. {"offers": 180}.
     retention_days: dict[str, int] = Field(default_factory=dict)
+
+    # -- public site --------------------------------------------------------------------
+    #: Partner organisations listed in the transfer consent (JSON list of {code, name}).
+    partners: list[PartnerOrg] = Field(default_factory=_demo_partners)
+    #: How one-time codes travel: "dev" appends to ``home/outbox.log``; "smtp" e-mails them.
+    otp_sender: Literal["dev", "smtp"] = "dev"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "noreply@example.org"
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    #: Secret behind CSRF tokens, rate-limit keys and visit IP hashes. Unset: derived from
+    #: the keyring's blind-index key, so every server process of one home agrees.
+    site_secret: SecretStr | None = None
+    #: Form posts per client (keyed by an HMAC of its IP): bucket size and refill per minute.
+    rate_limit_burst: int = Field(default=20, ge=1, le=100_000)
+    rate_limit_per_minute: float = Field(default=10.0, gt=0)
+    #: Days the browser keeps the visitor's cookie choice (its random id).
+    cookie_choice_days: int = Field(default=180, ge=1, le=400)
 
     @property
     def resolved_database_url(self) -> str:
@@ -51,3 +90,8 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.home / "audit-signing.key"
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where the development one-time-code sender writes (see ``qorgau.intake.otp``)."""
+        return self.home / "outbox.log"

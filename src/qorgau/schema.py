@@ -2,8 +2,18 @@
 
 from qorgau import importer as _importer
 from qorgau.audit import store as _audit_store
+from qorgau.consent import store as _consent_store
 from qorgau.db import metadata
+from qorgau.policy import store as _policy_store
 from qorgau.security import apikeys as _apikeys
 from qorgau.vault import store as _vault_store
 
-__all__ = ["_apikeys", "_audit_store", "_importer", "_vault_store", "metadata"]
+__all__ = [
+    "_apikeys",
+    "_audit_store",
+    "_consent_store",
+    "_importer",
+    "_policy_store",
+    "_vault_store",
+    "metadata",
+]

@@ -265,15 +265,39 @@ def test_read_without_purpose_is_refused(server: Server) -> None:
 
 
 def test_field_outside_purpose_is_refused(server: Server) -> None:
-    """Policy 4.1: a purpose reads only its own fields."""
+    """Policy 4.1: a purpose reads only its own fields; policy 6.1, 6.5: a consent purpose
+    reads only with a live consent, which the consent API records and withdraws."""
     with server.client("dpo") as http:
         sid = create(server, http)
         r = read(http, sid, purpose="service_info", fields=["first_name", "iin"])
+        no_basis = read(http, sid, purpose="service_info", fields=["first_name"])
+        granted = http.post(
+            f"/api/v1/subjects/{sid}/consents",
+            json={
+                "purpose": "service_info",
+                "text": "I agree to news about the operator's services (P2).",
+                "language": "en",
+                "channel": "call_centre",
+                "evidence": {"method": "call_recording", "reference": "rec-0001"},
+            },
+        )
         ok = read(http, sid, purpose="service_info", fields=["first_name"])
+        withdrawn = http.post(
+            f"/api/v1/subjects/{sid}/consents/withdraw",
+            json={"purpose": "service_info", "reason": "subject request"},
+        )
+        after = read(http, sid, purpose="service_info", fields=["first_name"])
+        history = http.get(f"/api/v1/subjects/{sid}/consents/history")
     doc = problem(r, 403, "field-not-in-purpose")
     assert "iin" in doc["detail"]
+    problem(no_basis, 403, "no-live-basis")
+    assert granted.status_code == 201, granted.text
     assert ok.status_code == 200, ok.text
     assert set(ok.json()["values"]) == {"first_name"}
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert [c["state"] for c in withdrawn.json()["consents"]] == ["withdrawn"]
+    problem(after, 403, "no-live-basis")
+    assert [e["kind"] for e in history.json()["data"]] == ["grant", "withdraw"]
 
 
 def _phone_spellings(phone: str) -> list[str]:

@@ -18,10 +18,22 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PKG = SRC / "qorgau"
 
 
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """ids of import nodes under ``if TYPE_CHECKING:`` (annotations, not dependencies)."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skip.update(id(n) for child in node.body for n in ast.walk(child))
+    return skip
+
+
 def imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_only(tree)
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:

@@ -38,6 +38,13 @@ ACTIONS = frozenset(
         "audit.verify",
         "audit.checkpoint",
         "init",
+        "consent.grant",
+        "consent.withdraw",
+        "consent.expire",
+        "consent.refuse",
+        "basis.record",
+        "basis.end",
+        "policy.publish",
     }
 )
 

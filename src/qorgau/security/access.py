@@ -32,6 +32,7 @@ class Operation(StrEnum):
     DESTROY = "destroy"
     AUDIT = "audit"
     KEYS = "keys"
+    POLICY = "policy"
 
 
 ALL_OPS = frozenset(Operation)

@@ -63,6 +63,7 @@ _LOAD_ONE = Sql(
     "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
     "FROM subject s WHERE s.id = :sid"
 )
+_EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
 _LOAD_BY_INDEX = Sql(
     "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
     "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
@@ -99,14 +100,6 @@ class _Loaded:
         return unpack(self.sealed)
 
 
-class LawfulByPurpose:
-    """Until the consent ledger answers (issue: consent), every declared purpose counts as
-    having a basis; the ledger replaces this through the same protocol."""
-
-    def has_live_basis(self, subject_id: str, purpose: str, at: datetime) -> bool:
-        return True
-
-
 class Gate:
     def __init__(
         self,
@@ -118,12 +111,14 @@ class Gate:
         audit: AuditLog,
         basis: BasisProvider | None = None,
     ) -> None:
+        """``basis`` is the consent ledger; it is set after construction when the ledger
+        itself needs the gate (to seal evidence)."""
         self.keys = keys
         self.indexer = indexer
         self.catalogue = catalogue
         self._access = access
         self.audit = audit
-        self.basis: BasisProvider = basis or LawfulByPurpose()
+        self.basis: BasisProvider | None = basis
         self._cipher = lru_cache(maxsize=8192)(self._open_key)
         self._index_kinds = {
             code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
@@ -316,6 +311,19 @@ class Gate:
         )
         return fields
 
+    def require_subject(self, conn: Connection, subject_id: str) -> None:
+        """Raise SubjectNotFound unless the subject exists (in any status)."""
+        cur = cursor(conn)
+        cur.execute(_EXISTS.render(conn), {"sid": subject_id})
+        if cur.fetchone() is None:
+            raise SubjectNotFound(subject_id)
+
+    def seal_extra(self, conn: Connection, subject_id: str, label: str, plaintext: bytes) -> bytes:
+        """Seal a subject-bound secret that is not a catalogue value (e.g. consent evidence:
+        IP and user agent) under the subject's key, so it is shredded with the subject."""
+        loaded = self._load_one(conn, subject_id)
+        return aead.seal(self._cipher_for(loaded), subject_id, label, 0, plaintext.decode())
+
     # -- reads --------------------------------------------------------------------------
 
     def read(
@@ -413,9 +421,12 @@ class Gate:
             self._refuse(conn, actor, SubjectBlocked(loaded.id), "read", loaded.id, purpose)
         if loaded.status == Status.DESTROYED:
             self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)
-        if not self.basis.has_live_basis(loaded.id, purpose, datetime.now(UTC)):
-            self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
         raw = index(loaded.sealed)
+        if self.basis is None:
+            raise RuntimeError("the gate has no basis provider (consent ledger) wired")
+        collected = frozenset(str(r[2]) for r in raw.values())
+        if not self.basis.has_live_basis(conn, loaded.id, purpose, datetime.now(UTC), collected):
+            self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
         if plan is None:
             p = self.catalogue.purpose(purpose)
             decide = self.access.decide

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from qorgau.errors import DomainError, Refusal
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 class Status(StrEnum):
@@ -43,9 +46,18 @@ class ReadResult:
 
 
 class BasisProvider(Protocol):
-    """Does a purpose have a live legal basis for this subject now (policy 6.1, 6.5)?"""
+    """Does a purpose have a live legal basis for this subject now (policy 6.1, 6.5)?
 
-    def has_live_basis(self, subject_id: str, purpose: str, at: datetime) -> bool: ...
+    ``collected_under`` names the purposes the subject's values were collected under."""
+
+    def has_live_basis(
+        self,
+        conn: Connection,
+        subject_id: str,
+        purpose: str,
+        at: datetime,
+        collected_under: frozenset[str],
+    ) -> bool: ...
 
 
 class PurposeRequired(Refusal):

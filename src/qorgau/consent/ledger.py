@@ -1,0 +1,497 @@
+"""The consent ledger service (policy 6.1, 6.5, 6.6; LAW.md Art. 8).
+
+Grants, withdrawals and expiries are appended as events (and as audit events, in the same
+unit of work); the current state of every basis is kept in ``basis_state`` beside them. The
+vault's gate asks ``has_live_basis`` before every read, so a withdrawal takes effect on the
+next read, search or export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from sqlalchemy import Connection, and_, insert, select, update
+
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
+from qorgau.catalog import Catalogue, LegalBasis
+from qorgau.config import OperatorProfile
+from qorgau.consent.model import (
+    TRANSFER,
+    BasisKind,
+    BasisView,
+    ConsentNotFound,
+    ConsentRequest,
+    ConsentView,
+    LedgerEvent,
+    State,
+    WithdrawalRefused,
+    effective_state,
+)
+from qorgau.consent.store import basis_state, consent, consent_event, consent_text
+from qorgau.law.profiles import LawProfile
+from qorgau.vault.model import Actor
+
+#: Seals evidence under the subject's key (the vault's gate does it: it alone holds keys).
+Sealer = Callable[[Connection, str, str, bytes], bytes]
+#: The current published policy: (version id, hash of its text in a language), if any.
+PolicyVersionLookup = Callable[[Connection, str], tuple[str, str] | None]
+
+_BASIS_SQL = select(basis_state.c.kind, basis_state.c.state, basis_state.c.until)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class Ledger:
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        operator: OperatorProfile,
+        law: LawProfile,
+        audit: AuditLog,
+        sealer: Sealer,
+        policy_version: PolicyVersionLookup,
+    ) -> None:
+        self.catalogue = catalogue
+        self.operator = operator
+        self.law = law
+        self.audit = audit
+        self._seal = sealer
+        self._policy_version = policy_version
+
+    # -- the gate's question ------------------------------------------------------------
+
+    def has_live_basis(
+        self,
+        conn: Connection,
+        subject_id: str,
+        purpose: str,
+        at: datetime,
+        collected_under: frozenset[str],
+    ) -> bool:
+        """Consent present and neither withdrawn nor expired, or a contract or legal basis.
+
+        Data collected under a contract or law purpose carries that basis from collection
+        (a loan request is a contract concluded on the subject's initiative, policy 6.1)
+        until the basis is recorded as ended."""
+        rows = conn.execute(
+            _BASIS_SQL.where(
+                basis_state.c.subject_id == subject_id, basis_state.c.purpose == purpose
+            )
+        ).all()
+        kinds: dict[str, State] = {}
+        for kind, st, until in rows:
+            state = effective_state(State(st), _aware(until), at)
+            if state is State.LIVE:
+                return True
+            kinds[kind] = state
+        declared = self.catalogue.purpose(purpose).legal_basis
+        if declared is LegalBasis.CONSENT:
+            return False
+        # Contract or law: implied by collection unless recorded as ended.
+        return purpose in collected_under and declared.value not in kinds
+
+    # -- consents -----------------------------------------------------------------------
+
+    def grant(self, conn: Connection, actor: Actor, req: ConsentRequest) -> str:
+        """Record a consent: the terms Art. 8 p.4 requires, the exact text (stored once, by
+        hash), the policy version, language, channel, time and evidence."""
+        now = datetime.now(UTC)
+        if req.purpose == TRANSFER:
+            fields: tuple[str, ...] = ()
+            term = req.term_days or max(p.retention_days for p in self.catalogue.purposes.values())
+        else:
+            p = self.catalogue.purpose(req.purpose)
+            fields = tuple(sorted(p.fields))
+            term = req.term_days or p.retention_days
+        text_hash = self._store_text(conn, req.text, req.language, now)
+        cid = secrets.token_hex(16)
+        expires = now + timedelta(days=term)
+        evidence = orjson.dumps({"ip": req.evidence.ip, "ua": req.evidence.user_agent})
+        policy = self._policy_version(conn, req.language)
+        version = req.policy_version or (policy[0] if policy else None)
+        policy_hash = policy[1] if policy and policy[0] == version else None
+        sealed = None
+        if req.evidence.ip or req.evidence.user_agent:
+            sealed = self._seal(conn, req.subject_id, f"consent:{cid}", evidence)
+        conn.execute(
+            insert(consent).values(
+                id=cid,
+                subject_id=req.subject_id,
+                purpose=req.purpose,
+                fields=orjson.dumps(list(fields)).decode(),
+                recipients=orjson.dumps(list(req.recipients)).decode(),
+                third_party_transfer=bool(req.recipients),
+                cross_border=req.cross_border,
+                public_sources=req.public_sources,
+                operator_name=self.operator.name,
+                operator_bin=self.operator.bin,
+                term_days=term,
+                granted_at=now,
+                expires_at=expires,
+                text_hash=text_hash,
+                policy_version=version,
+                policy_hash=policy_hash,
+                language=req.language,
+                channel=req.channel.value,
+                evidence_method=req.evidence.method,
+                evidence_sealed=sealed,
+            )
+        )
+        self._set_state(
+            conn, req.subject_id, req.purpose, BasisKind.CONSENT, State.LIVE, now, expires, cid
+        )
+        self._append(
+            conn,
+            actor,
+            "consent.grant",
+            req.subject_id,
+            req.purpose,
+            cid,
+            None,
+            now,
+            {
+                "channel": req.channel.value,
+                "evidence": req.evidence.method,
+                "text": text_hash[:16],
+                "recipients": list(req.recipients),
+            },
+        )
+        return cid
+
+    def withdraw(
+        self, conn: Connection, actor: Actor, subject_id: str, purpose: str, reason: str
+    ) -> None:
+        """Withdraw a consent; refused (and the refusal recorded) where the law profile does
+        not allow it while an obligation to the operator is unfulfilled (Art. 8 p.2)."""
+        now = datetime.now(UTC)
+        row = conn.execute(
+            select(basis_state.c.consent_id, basis_state.c.state, basis_state.c.until).where(
+                basis_state.c.subject_id == subject_id,
+                basis_state.c.purpose == purpose,
+                basis_state.c.kind == BasisKind.CONSENT.value,
+            )
+        ).one_or_none()
+        if row is None or effective_state(State(row[1]), _aware(row[2]), now) is not State.LIVE:
+            raise ConsentNotFound(subject_id, purpose)
+        blocker = self._obligation(conn, subject_id, now) if self._may_block(purpose) else None
+        if blocker is not None:
+            why = (
+                f"an unfulfilled obligation to the operator ({blocker}); "
+                f"{self.law.code} {self.law.withdrawal_source}"
+            )
+            self._append(
+                conn,
+                actor,
+                "consent.refuse",
+                subject_id,
+                purpose,
+                row[0],
+                why,
+                now,
+                {"reason": "obligation"},
+            )
+            raise WithdrawalRefused(subject_id, purpose, why)
+        conn.execute(
+            update(basis_state)
+            .where(
+                basis_state.c.subject_id == subject_id,
+                basis_state.c.purpose == purpose,
+                basis_state.c.kind == BasisKind.CONSENT.value,
+            )
+            .values(state=State.WITHDRAWN.value, since=now)
+        )
+        self._append(conn, actor, "consent.withdraw", subject_id, purpose, row[0], reason, now, {})
+
+    def expire_due(self, conn: Connection, actor: Actor, at: datetime | None = None) -> int:
+        """Record the expiry of every live consent past its term (idempotent)."""
+        now = at or datetime.now(UTC)
+        due = conn.execute(
+            select(basis_state.c.subject_id, basis_state.c.purpose, basis_state.c.consent_id).where(
+                basis_state.c.state == State.LIVE.value,
+                basis_state.c.kind == BasisKind.CONSENT.value,
+                basis_state.c.until <= now,
+            )
+        ).all()
+        for sid, purpose, cid in due:
+            conn.execute(
+                update(basis_state)
+                .where(
+                    basis_state.c.subject_id == sid,
+                    basis_state.c.purpose == purpose,
+                    basis_state.c.kind == BasisKind.CONSENT.value,
+                )
+                .values(state=State.EXPIRED.value, since=now)
+            )
+            self._append(conn, actor, "consent.expire", sid, purpose, cid, "term ended", now, {})
+        return len(due)
+
+    # -- other bases --------------------------------------------------------------------
+
+    def record_basis(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        purpose: str,
+        kind: BasisKind,
+        reference: str,
+        *,
+        until: datetime | None = None,
+        obligation: bool = False,
+    ) -> None:
+        """A contract (e.g. a loan agreement, an obligation to the operator) or a legal
+        ground recorded for a purpose (policy 6.1)."""
+        now = datetime.now(UTC)
+        self._set_state(
+            conn,
+            subject_id,
+            purpose,
+            kind,
+            State.LIVE,
+            now,
+            until,
+            None,
+            reference=reference,
+            obligation=obligation,
+        )
+        self._append(
+            conn,
+            actor,
+            "basis.record",
+            subject_id,
+            purpose,
+            None,
+            reference,
+            now,
+            {"kind": kind.value, "obligation": obligation},
+        )
+
+    def end_basis(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        purpose: str,
+        kind: BasisKind,
+        reason: str,
+    ) -> None:
+        now = datetime.now(UTC)
+        self._set_state(conn, subject_id, purpose, kind, State.ENDED, now, None, None)
+        self._append(
+            conn, actor, "basis.end", subject_id, purpose, None, reason, now, {"kind": kind.value}
+        )
+
+    # -- views --------------------------------------------------------------------------
+
+    def consents(self, conn: Connection, subject_id: str) -> list[ConsentView]:
+        now = datetime.now(UTC)
+        states = {
+            (r[0], r[1]): (State(r[2]), _aware(r[3]))
+            for r in conn.execute(
+                select(
+                    basis_state.c.consent_id,
+                    basis_state.c.purpose,
+                    basis_state.c.state,
+                    basis_state.c.until,
+                ).where(
+                    basis_state.c.subject_id == subject_id,
+                    basis_state.c.kind == BasisKind.CONSENT.value,
+                )
+            )
+        }
+        out = []
+        for r in conn.execute(
+            select(consent).where(consent.c.subject_id == subject_id).order_by(consent.c.granted_at)
+        ).mappings():
+            st, until = states.get((r["id"], r["purpose"]), (State.ENDED, None))
+            expires = _aware(r["expires_at"])
+            assert expires is not None
+            granted = _aware(r["granted_at"])
+            assert granted is not None
+            out.append(
+                ConsentView(
+                    id=r["id"],
+                    subject_id=subject_id,
+                    purpose=r["purpose"],
+                    # A consent superseded by a later grant for the same purpose has ended.
+                    state=effective_state(st, until or expires, now),
+                    granted_at=granted,
+                    expires_at=expires,
+                    fields=tuple(orjson.loads(r["fields"])),
+                    recipients=tuple(orjson.loads(r["recipients"])),
+                    third_party_transfer=r["third_party_transfer"],
+                    cross_border=r["cross_border"],
+                    public_sources=r["public_sources"],
+                    operator_name=r["operator_name"],
+                    operator_bin=r["operator_bin"],
+                    text_hash=r["text_hash"],
+                    policy_version=r["policy_version"],
+                    policy_hash=r["policy_hash"],
+                    language=r["language"],
+                    channel=r["channel"],
+                    evidence_method=r["evidence_method"],
+                )
+            )
+        return out
+
+    def history(self, conn: Connection, subject_id: str) -> list[LedgerEvent]:
+        return [
+            LedgerEvent(r[0], r[1], r[2], r[3], r[4], _aware(r[5]) or r[5], r[6], r[7])
+            for r in conn.execute(
+                select(
+                    consent_event.c.id,
+                    consent_event.c.consent_id,
+                    consent_event.c.subject_id,
+                    consent_event.c.purpose,
+                    consent_event.c.kind,
+                    consent_event.c.at,
+                    consent_event.c.actor,
+                    consent_event.c.reason,
+                )
+                .where(consent_event.c.subject_id == subject_id)
+                .order_by(consent_event.c.id)
+            )
+        ]
+
+    def bases(self, conn: Connection, subject_id: str) -> list[BasisView]:
+        now = datetime.now(UTC)
+        return [
+            BasisView(
+                subject_id=subject_id,
+                purpose=r[0],
+                kind=BasisKind(r[1]),
+                state=effective_state(State(r[2]), _aware(r[4]), now),
+                since=_aware(r[3]) or now,
+                until=_aware(r[4]),
+                reference=r[5],
+                obligation=bool(r[6]),
+            )
+            for r in conn.execute(
+                select(
+                    basis_state.c.purpose,
+                    basis_state.c.kind,
+                    basis_state.c.state,
+                    basis_state.c.since,
+                    basis_state.c.until,
+                    basis_state.c.reference,
+                    basis_state.c.obligation,
+                )
+                .where(basis_state.c.subject_id == subject_id)
+                .order_by(basis_state.c.purpose, basis_state.c.kind)
+            )
+        ]
+
+    def text(self, conn: Connection, text_hash: str) -> str | None:
+        return conn.execute(
+            select(consent_text.c.body).where(consent_text.c.hash == text_hash)
+        ).scalar_one_or_none()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _may_block(self, purpose: str) -> bool:
+        if not self.law.withdrawal_blocked_by_obligation or purpose == TRANSFER:
+            return False
+        p = self.catalogue.purpose(purpose)
+        return p.legal_basis is LegalBasis.CONTRACT and not p.marketing
+
+    def _obligation(self, conn: Connection, subject_id: str, at: datetime) -> str | None:
+        for ref, st, until in conn.execute(
+            select(basis_state.c.reference, basis_state.c.state, basis_state.c.until).where(
+                basis_state.c.subject_id == subject_id, basis_state.c.obligation.is_(True)
+            )
+        ):
+            if effective_state(State(st), _aware(until), at) is State.LIVE:
+                return str(ref or "contract")
+        return None
+
+    def _store_text(self, conn: Connection, text: str, language: str, now: datetime) -> str:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        exists = conn.execute(
+            select(consent_text.c.hash).where(consent_text.c.hash == digest)
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(consent_text).values(
+                    hash=digest, language=language, body=text, created_at=now
+                )
+            )
+        return digest
+
+    def _set_state(
+        self,
+        conn: Connection,
+        subject_id: str,
+        purpose: str,
+        kind: BasisKind,
+        state: State,
+        since: datetime,
+        until: datetime | None,
+        consent_id: str | None,
+        *,
+        reference: str | None = None,
+        obligation: bool = False,
+    ) -> None:
+        key = and_(
+            basis_state.c.subject_id == subject_id,
+            basis_state.c.purpose == purpose,
+            basis_state.c.kind == kind.value,
+        )
+        values = {
+            "state": state.value,
+            "since": since,
+            "until": until,
+            "consent_id": consent_id,
+            "reference": reference,
+            "obligation": obligation,
+        }
+        if conn.execute(update(basis_state).where(key).values(**values)).rowcount == 0:
+            conn.execute(
+                insert(basis_state).values(
+                    subject_id=subject_id, purpose=purpose, kind=kind.value, **values
+                )
+            )
+
+    def _append(
+        self,
+        conn: Connection,
+        actor: Actor,
+        kind: str,
+        subject_id: str,
+        purpose: str,
+        consent_id: str | None,
+        reason: str | None,
+        at: datetime,
+        detail: dict[str, object],
+    ) -> None:
+        conn.execute(
+            insert(consent_event).values(
+                consent_id=consent_id,
+                subject_id=subject_id,
+                purpose=purpose,
+                kind=kind.split(".", 1)[1],
+                at=at,
+                actor=actor.id,
+                reason=reason,
+            )
+        )
+        self.audit.append(
+            conn,
+            Event(
+                kind,
+                actor.id,
+                subject_id=subject_id,
+                purpose=purpose,
+                detail={"role": actor.role, "consent": consent_id, **detail},
+                at=at,
+            ),
+        )

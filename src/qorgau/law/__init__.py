@@ -1,0 +1,1 @@
+"""Law profiles: the legal figures and rules as data (DESIGN invariant 7)."""

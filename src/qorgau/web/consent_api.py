@@ -1,0 +1,346 @@
+"""REST API v1 for the consent ledger and the published policy (policy 6.1, 6.5, 8.2).
+
+Consents entered by staff (call centre, paper scan, API) name their channel and evidence.
+Withdrawal takes effect on the next read; where the law profile refuses it, the answer is a
+409 problem with the reason, and the refusal is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from qorgau.consent.model import (
+    BasisKind,
+    BasisView,
+    Channel,
+    ConsentRequest,
+    ConsentView,
+    Evidence,
+    LedgerEvent,
+)
+from qorgau.policy.service import PolicyVersion
+from qorgau.security.access import Operation
+from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.web.api import router as vault_router
+from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+
+router = APIRouter(tags=["consent"], responses=vault_router.responses)
+
+Language = Literal["kk", "ru", "en"]
+
+
+def _require(actor: Actor, op: Operation, services: ServicesDep, what: str) -> None:
+    if not services.access.may(actor.role, op):
+        raise OperationNotPermitted(actor.role, what)
+
+
+class EvidenceIn(BaseModel):
+    method: str = Field(
+        max_length=32, examples=["paper_scan", "call_recording", "otp:phone", "api"]
+    )
+    reference: str | None = Field(default=None, max_length=120, examples=["scan-2026-0042"])
+
+
+class ConsentIn(BaseModel):
+    purpose: str = Field(max_length=40, examples=["offers", "transfer"])
+    text: str = Field(min_length=1, max_length=20_000, description="the exact wording shown")
+    language: Language = "ru"
+    channel: Channel = Channel.API
+    recipients: list[str] = Field(default_factory=list, max_length=100)
+    cross_border: bool = False
+    public_sources: bool = False
+    term_days: int | None = Field(default=None, ge=1, le=3650)
+    evidence: EvidenceIn
+
+
+class Created(BaseModel):
+    id: str
+
+
+class WithdrawIn(BaseModel):
+    purpose: str = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=200, examples=["subject request by phone"])
+
+
+class BasisIn(BaseModel):
+    purpose: str = Field(max_length=40)
+    kind: Literal["contract", "law"]
+    reference: str = Field(min_length=1, max_length=200, examples=["loan agreement 2026/118"])
+    until: datetime | None = None
+    obligation: bool = Field(default=False, description="an unfulfilled obligation to the operator")
+
+
+class ConsentPublic(BaseModel):
+    id: str
+    purpose: str
+    state: str
+    granted_at: datetime
+    expires_at: datetime
+    fields: list[str]
+    recipients: list[str]
+    third_party_transfer: bool
+    cross_border: bool
+    public_sources: bool
+    operator_name: str
+    operator_bin: str
+    text_hash: str
+    policy_version: str | None
+    policy_hash: str | None
+    language: str
+    channel: str
+    evidence_method: str
+
+
+class BasisPublic(BaseModel):
+    purpose: str
+    kind: str
+    state: str
+    since: datetime
+    until: datetime | None
+    reference: str | None
+    obligation: bool
+
+
+class ConsentState(BaseModel):
+    subject_id: str
+    consents: list[ConsentPublic]
+    bases: list[BasisPublic]
+
+
+class LedgerEventPublic(BaseModel):
+    id: int
+    consent_id: str | None
+    purpose: str
+    kind: str
+    at: datetime
+    actor: str
+    reason: str | None
+
+
+class LedgerHistory(BaseModel):
+    data: list[LedgerEventPublic]
+    count: int
+
+
+class PublishIn(BaseModel):
+    texts: dict[Language, Annotated[str, Field(min_length=1, max_length=500_000)]] = Field(
+        default_factory=dict,
+        description="the operator's own text per language; others are rendered from the "
+        "live configuration",
+    )
+    note: str | None = Field(default=None, max_length=200)
+
+
+class PolicyTextPublic(BaseModel):
+    language: str
+    hash: str
+    source: str
+    body: str
+
+
+class PolicyVersionPublic(BaseModel):
+    id: str
+    published_at: datetime
+    texts: dict[str, PolicyTextPublic]
+
+
+class PolicyVersionRef(BaseModel):
+    id: str
+    published_at: datetime
+
+
+class PolicyVersionList(BaseModel):
+    data: list[PolicyVersionRef]
+    count: int
+
+
+@router.post("/subjects/{subject_id}/consents", status_code=status.HTTP_201_CREATED)
+async def grant_consent(
+    subject_id: str, body: ConsentIn, actor: CurrentActor, services: ServicesDep
+) -> Created:
+    """Record a consent given through a staff channel (policy 6.1; LAW.md Art. 8)."""
+    _require(actor, Operation.COLLECT, services, "record consents")
+    req = ConsentRequest(
+        subject_id=subject_id,
+        purpose=body.purpose,
+        text=body.text,
+        evidence=Evidence(body.evidence.method, reference=body.evidence.reference),
+        language=body.language,
+        channel=body.channel,
+        recipients=tuple(body.recipients),
+        cross_border=body.cross_border,
+        public_sources=body.public_sources,
+        term_days=body.term_days,
+    )
+
+    def grant(conn: Connection) -> str:
+        services.gate.require_subject(conn, subject_id)
+        return services.ledger.grant(conn, actor, req)
+
+    return Created(id=await run_db(services, grant))
+
+
+@router.post("/subjects/{subject_id}/consents/withdraw")
+async def withdraw_consent(
+    subject_id: str, body: WithdrawIn, actor: CurrentActor, services: ServicesDep
+) -> ConsentState:
+    """Withdraw a consent (policy 6.5): marketing and transfers stop at once."""
+    _require(actor, Operation.COLLECT, services, "withdraw consents")
+    await run_db(
+        services,
+        lambda conn: services.ledger.withdraw(conn, actor, subject_id, body.purpose, body.reason),
+    )
+    return await consent_state(subject_id, actor, services)
+
+
+@router.post("/subjects/{subject_id}/bases", status_code=status.HTTP_201_CREATED)
+async def record_basis(
+    subject_id: str, body: BasisIn, actor: CurrentActor, services: ServicesDep
+) -> ConsentState:
+    """Record a contract or legal basis for a purpose (policy 6.1)."""
+    _require(actor, Operation.BLOCK, services, "record legal bases")
+
+    def record(conn: Connection) -> None:
+        services.gate.require_subject(conn, subject_id)
+        services.catalogue.purpose(body.purpose)
+        services.ledger.record_basis(
+            conn,
+            actor,
+            subject_id,
+            body.purpose,
+            BasisKind(body.kind),
+            body.reference,
+            until=body.until,
+            obligation=body.obligation,
+        )
+
+    await run_db(services, record)
+    return await consent_state(subject_id, actor, services)
+
+
+@router.get("/subjects/{subject_id}/consents")
+async def consent_state(
+    subject_id: str, actor: CurrentActor, services: ServicesDep
+) -> ConsentState:
+    """Every consent of the subject with its current state, and the other bases."""
+    _require(actor, Operation.COLLECT, services, "see consents")
+
+    def load(conn: Connection) -> tuple[list[ConsentView], list[BasisView]]:
+        services.gate.require_subject(conn, subject_id)
+        return services.ledger.consents(conn, subject_id), services.ledger.bases(conn, subject_id)
+
+    consents, bases = await run_db(services, load)
+    return ConsentState(
+        subject_id=subject_id,
+        consents=[
+            ConsentPublic(
+                id=c.id,
+                purpose=c.purpose,
+                state=c.state.value,
+                granted_at=c.granted_at,
+                expires_at=c.expires_at,
+                fields=list(c.fields),
+                recipients=list(c.recipients),
+                third_party_transfer=c.third_party_transfer,
+                cross_border=c.cross_border,
+                public_sources=c.public_sources,
+                operator_name=c.operator_name,
+                operator_bin=c.operator_bin,
+                text_hash=c.text_hash,
+                policy_version=c.policy_version,
+                policy_hash=c.policy_hash,
+                language=c.language,
+                channel=c.channel,
+                evidence_method=c.evidence_method,
+            )
+            for c in consents
+        ],
+        bases=[
+            BasisPublic(
+                purpose=b.purpose,
+                kind=b.kind.value,
+                state=b.state.value,
+                since=b.since,
+                until=b.until,
+                reference=b.reference,
+                obligation=b.obligation,
+            )
+            for b in bases
+        ],
+    )
+
+
+@router.get("/subjects/{subject_id}/consents/history")
+async def consent_history(
+    subject_id: str, actor: CurrentActor, services: ServicesDep
+) -> LedgerHistory:
+    """The append-only history: grants, withdrawals, refusals, expiries, bases."""
+    _require(actor, Operation.COLLECT, services, "see consents")
+
+    def load(conn: Connection) -> list[LedgerEvent]:
+        services.gate.require_subject(conn, subject_id)
+        return services.ledger.history(conn, subject_id)
+
+    events = await run_db(services, load)
+    return LedgerHistory(
+        data=[
+            LedgerEventPublic(
+                id=e.id,
+                consent_id=e.consent_id,
+                purpose=e.purpose,
+                kind=e.kind,
+                at=e.at,
+                actor=e.actor,
+                reason=e.reason,
+            )
+            for e in events
+        ],
+        count=len(events),
+    )
+
+
+@router.post("/policy/versions", status_code=status.HTTP_201_CREATED, tags=["policy"])
+async def publish_policy(
+    body: PublishIn, actor: CurrentActor, services: ServicesDep
+) -> PolicyVersionPublic:
+    """Publish a new policy version (policy 8.2); earlier versions stay available."""
+    _require(actor, Operation.POLICY, services, "publish the policy")
+    v = await run_db(
+        services,
+        lambda conn: services.policy.publish(
+            conn, actor, {str(k): v for k, v in body.texts.items()}, body.note
+        ),
+    )
+    return _version(v)
+
+
+@router.get("/policy/versions", tags=["policy"])
+async def list_policy_versions(services: ServicesDep) -> PolicyVersionList:
+    """Every published version (public, as the policy itself)."""
+    with services.db.engine.connect() as conn:
+        versions = services.policy.versions(conn)
+    return PolicyVersionList(
+        data=[PolicyVersionRef(id=v, published_at=at) for v, at in versions], count=len(versions)
+    )
+
+
+@router.get("/policy/versions/{version_id}", tags=["policy"])
+async def get_policy_version(version_id: str, services: ServicesDep) -> PolicyVersionPublic:
+    with services.db.engine.connect() as conn:
+        return _version(services.policy.get(conn, version_id))
+
+
+def _version(v: PolicyVersion) -> PolicyVersionPublic:
+    return PolicyVersionPublic(
+        id=v.id,
+        published_at=v.published_at,
+        texts={
+            lang: PolicyTextPublic(language=lang, hash=t.hash, source=t.source, body=t.body)
+            for lang, t in v.texts.items()
+        },
+    )

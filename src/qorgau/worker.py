@@ -1,0 +1,55 @@
+"""Background jobs, each an idempotent batch in its own unit of work (DESIGN: scale-out).
+
+``qorgau worker`` runs them in a loop; ``qorgau worker --once`` runs each once (cron).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qorgau.app import Services
+from qorgau.vault.model import Actor
+
+log = logging.getLogger("qorgau.worker")
+
+WORKER = Actor("dpo", "worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Services], int]
+
+
+def _expire_consents(services: Services) -> int:
+    with services.db.unit_of_work() as conn:
+        return services.ledger.expire_due(conn, WORKER)
+
+
+def _checkpoint(services: Services) -> int:
+    return 0 if services.checkpoint(if_moved=True) is None else 1
+
+
+JOBS: list[Job] = [
+    Job("consent.expire", _expire_consents),
+    Job("audit.checkpoint", _checkpoint),
+]
+
+
+def run_once(services: Services, jobs: list[Job] | None = None) -> dict[str, int]:
+    """Run every job once; returns how many items each handled (counts, no personal data)."""
+    done: dict[str, int] = {}
+    for job in jobs or JOBS:
+        done[job.name] = job.run(services)
+    return done
+
+
+def run_forever(services: Services, interval: float) -> None:
+    while True:
+        for name, n in run_once(services).items():
+            if n:
+                log.info("job %s handled %d", name, n)
+        time.sleep(interval)
