@@ -33,6 +33,7 @@ from qorgau.consent.model import (
     effective_state,
 )
 from qorgau.consent.store import basis_state, consent, consent_event, consent_text
+from qorgau.db import Sql, cursor
 from qorgau.law.profiles import LawProfile
 from qorgau.vault.model import Actor
 
@@ -41,7 +42,17 @@ Sealer = Callable[[Connection, str, str, bytes], bytes]
 #: The current published policy: (version id, hash of its text in a language), if any.
 PolicyVersionLookup = Callable[[Connection, str], tuple[str, str] | None]
 
-_BASIS_SQL = select(basis_state.c.kind, basis_state.c.state, basis_state.c.until)
+# On the gate's path for every read: the DBAPI cursor, no statement building per call.
+_BASIS_SQL = Sql(
+    "SELECT kind, state, until FROM basis_state WHERE subject_id = :sid AND purpose = :purpose"
+)
+
+
+def _stored_time(value: datetime | str | None) -> datetime | None:
+    """A time from the DBAPI cursor: SQLite gives SQLAlchemy's text form (naive UTC)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return _aware(value)
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -83,14 +94,11 @@ class Ledger:
         Data collected under a contract or law purpose carries that basis from collection
         (a loan request is a contract concluded on the subject's initiative, policy 6.1)
         until the basis is recorded as ended."""
-        rows = conn.execute(
-            _BASIS_SQL.where(
-                basis_state.c.subject_id == subject_id, basis_state.c.purpose == purpose
-            )
-        ).all()
+        cur = cursor(conn)
+        cur.execute(_BASIS_SQL.render(conn), {"sid": subject_id, "purpose": purpose})
         kinds: dict[str, State] = {}
-        for kind, st, until in rows:
-            state = effective_state(State(st), _aware(until), at)
+        for kind, st, until in cur.fetchall():
+            state = effective_state(State(st), _stored_time(until), at)
             if state is State.LIVE:
                 return True
             kinds[kind] = state
