@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,9 +19,17 @@ run: $(STAMP)
 	$(BIN)/qorgau demo
 	$(BIN)/qorgau run
 
-## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
-test: $(STAMP) lint
-	$(BIN)/pytest -q
+## Lint, type-check and run the whole suite on SQLite and PostgreSQL, browser tests included.
+test: $(STAMP) lint browser
+	QORGAU_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q
+
+## Debian's Chromium for the Playwright browser tests (Playwright's own download is not used).
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium, then: make test CHROMIUM=/path/to/chromium"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
