@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,10 +24,14 @@ from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
+from qorgau.intake.model import ConsentTerms
+from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
+from qorgau.intake.service import IntakeService, with_site_role
 from qorgau.law.profiles import profile
 from qorgau.policy.render import PolicyContext, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
 from qorgau.security.access import AccessPolicy
+from qorgau.tracking.service import TrackingService
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
 
@@ -44,6 +48,11 @@ class Services:
     gate: Gate
     ledger: Ledger
     policy: PolicyService
+    intake: IntakeService
+    tracking: TrackingService
+    otp_sender: OtpSender
+    #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
+    site_secret: bytes = field(repr=False)
 
     def verify_audit(self) -> VerifyReport:
         with self.db.engine.connect() as conn:
@@ -63,7 +72,7 @@ class Services:
 def build_services(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Services:
     db = Database(settings.resolved_database_url, pool_size=pool_size)
     catalogue = Catalogue.default().with_retention(settings.retention_days)
-    access = AccessPolicy.default(catalogue)
+    access = with_site_role(AccessPolicy.default(catalogue), catalogue)
     keys = LocalKeyring(settings.keyring_path)
     signer = Signer.load(settings.signing_key_path)
     with db.engine.connect() as conn:
@@ -89,7 +98,47 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         policy_version=policy.current_hash,
     )
     gate.basis = ledger
-    return Services(settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy)
+    site_secret = (
+        settings.site_secret.get_secret_value().encode()
+        if settings.site_secret
+        else derive_key(keys.index_key(), "site-secret")
+    )
+    sender = otp_sender(settings)
+    intake = IntakeService(
+        gate=gate,
+        ledger=ledger,
+        catalogue=catalogue,
+        audit=audit,
+        terms=ConsentTerms(
+            operator_name=settings.operator.name,
+            operator_bin=settings.operator.bin,
+            partners=tuple(p.name for p in settings.partners),
+            transfer_days=max(p.retention_days for p in catalogue.purposes.values()),
+        ),
+        partner_codes=tuple(p.code for p in settings.partners),
+        code_key=derive_key(site_secret, "otp"),
+        sender=sender,
+    )
+    tracking = TrackingService(derive_key(site_secret, "visit-ip"), settings.cookie_retention_days)
+    return Services(
+        settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
+        intake=intake, tracking=tracking, otp_sender=sender, site_secret=site_secret,
+    )  # fmt: skip
+
+
+def otp_sender(settings: Settings) -> OtpSender:
+    """The one-time-code sender the settings name (development outbox by default)."""
+    if settings.otp_sender == "smtp":
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=password,
+            starttls=settings.smtp_starttls,
+        )
+    return DevSender(settings.outbox_path)
 
 
 def policy_context(settings: Settings, catalogue: Catalogue) -> PolicyContext:
@@ -123,6 +172,7 @@ def create_app(services: Services) -> FastAPI:
     from qorgau.web.consent_api import router as consent_router
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
+    from qorgau.web.public import install_site
     from qorgau.web.site import router as site_router
 
     @asynccontextmanager
@@ -157,5 +207,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(router, prefix="/api/v1")
     app.include_router(consent_router, prefix="/api/v1")
     app.include_router(site_router)
+    install_site(app, services)
     app.add_middleware(NoStoreMiddleware)
     return app

@@ -4,8 +4,10 @@ from qorgau import importer as _importer
 from qorgau.audit import store as _audit_store
 from qorgau.consent import store as _consent_store
 from qorgau.db import metadata
+from qorgau.intake import store as _intake_store
 from qorgau.policy import store as _policy_store
 from qorgau.security import apikeys as _apikeys
+from qorgau.tracking import store as _tracking_store
 from qorgau.vault import store as _vault_store
 
 __all__ = [
@@ -13,7 +15,9 @@ __all__ = [
     "_audit_store",
     "_consent_store",
     "_importer",
+    "_intake_store",
     "_policy_store",
+    "_tracking_store",
     "_vault_store",
     "metadata",
 ]

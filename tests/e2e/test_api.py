@@ -587,7 +587,13 @@ def test_operator_may_not_destroy(server: Server) -> None:
 def test_every_page_is_no_store(server: Server) -> None:
     """Cache-Control: no-store on pages and documents too (checked by the client hook)."""
     with server.client() as http:
-        for path in ("/", "/docs", "/healthz", "/api/v1/openapi.json", "/problems/invalid-value"):
+        for path in (
+            "/status",
+            "/docs",
+            "/healthz",
+            "/api/v1/openapi.json",
+            "/problems/invalid-value",
+        ):
             r = http.get(path)
             assert r.status_code == 200, path
             assert r.headers["cache-control"] == "no-store"
@@ -652,7 +658,7 @@ def test_status_page_shows_counts_only(server: Server) -> None:
     finally:
         db.dispose()
     with server.client() as http:
-        r = http.get("/")
+        r = http.get("/status")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     page = r.text

@@ -1,4 +1,4 @@
-"""A minimal status page and the problem-type pages (no personal data on either)."""
+"""The status page (at /status) and the problem-type pages (no personal data on either)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ td{{padding:.2rem 1rem .2rem 0}}</style></head><body>
 <p><a href="/docs">API documentation (OpenAPI)</a></p></body></html>"""
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/status", response_class=HTMLResponse)
 def status_page(services: ServicesDep) -> str:
     with services.db.engine.connect() as conn:
         counts: dict[str, int] = {

@@ -1,0 +1,272 @@
+"""The loan-request (lead) form: fields, validation rules, consent texts. Pure.
+
+A loan request is a contract concluded on the subject's initiative (policy 6.1), so the
+lead's values are collected under purpose ``contract`` for the subject category
+``potential_borrower`` (policy 3.3). Every other purpose the site offers rests on consent,
+asked for separately, one checkbox each and none pre-ticked (policy 2.1; LAW.md Art. 8);
+transfer to partner organisations is one more separate consent (policy 6.2, 6.6).
+
+Validation gathers every field's error at once (a person fixes a form in one pass), each as a
+stable code for translation; neither codes nor messages ever carry a value (DESIGN 5).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from qorgau.catalog import (
+    Catalogue,
+    InvalidValue,
+    Purpose,
+    SpecialCategoryFound,
+    iin_birth_date,
+)
+from qorgau.errors import DomainError
+
+LEAD_CATEGORY = "potential_borrower"
+LEAD_PURPOSE = "contract"
+LEAD_SOURCE = "web"
+
+#: The form's fields, in display order (catalogue codes).
+FIELDS: tuple[str, ...] = (
+    "last_name",
+    "first_name",
+    "patronymic",
+    "iin",
+    "phone",
+    "email",
+    "city",
+    "loan_amount",
+    "loan_term_days",
+    "income",
+    "employment",
+    "note",
+)
+OPTIONAL = frozenset({"patronymic", "note"})
+
+#: The pseudo-purpose of the transfer consent (same code as ``qorgau.consent.model.TRANSFER``).
+TRANSFER = "transfer"
+#: Purposes the site asks consent for (P2-P5), then transfer: one checkbox each.
+CONSENT_PURPOSES: tuple[str, ...] = ("service_info", "offers", "statistics", "direct_marketing")
+CONSENTS: tuple[str, ...] = (*CONSENT_PURPOSES, TRANSFER)
+
+Channel = Literal["phone", "email"]
+CHANNELS: tuple[Channel, ...] = ("phone", "email")
+LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
+
+ADULT_AGE = 18
+CODE_TTL_SECONDS = 600
+MAX_ATTEMPTS = 5
+
+#: The web "user data" of policy 5.1 collected under ``statistics`` for a visitor who allowed
+#: analytics cookies and consented to P4.
+USER_DATA = ("ip_address", "os", "browser", "device_type", "referrer", "ad_source", "languages")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """A field failed: ``code`` is a catalogue reason code (``iin.checksum``) or one of
+    ours (``value.empty``, ``iin.under_age``, ``special_category``, ``consent.unknown``,
+    ``channel.choice``); ``category`` names the special category for ``special_category``."""
+
+    field: str
+    code: str
+    category: str | None = None
+
+
+class LeadRejected(DomainError):
+    """The loan request failed validation; nothing was stored."""
+
+    code = "lead-invalid"
+    title = "The loan request is invalid"
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = tuple(errors)
+        listed = ", ".join(f"{e.field} ({e.code})" for e in self.errors)
+        super().__init__(f"the loan request has invalid fields: {listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSubmission:
+    """What the form posted: raw values by field, the consents ticked, where to send the
+    code and the page's language."""
+
+    values: Mapping[str, str]
+    consents: frozenset[str]
+    channel: str
+    language: str
+
+
+def age_on(born: date, today: date) -> int:
+    """Full years between ``born`` and ``today``."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def validate_lead(catalogue: Catalogue, submission: LeadSubmission, today: date) -> dict[str, str]:
+    """Validate and normalise the form (policy 3.2, 5.1); raise :class:`LeadRejected` with
+    every field's error. The applicant must be an adult by the IIN's birth date."""
+    errors: list[FieldError] = []
+    values: dict[str, str] = {}
+    for f in FIELDS:
+        raw = submission.values.get(f, "")
+        if not raw.strip():
+            if f not in OPTIONAL:
+                errors.append(FieldError(f, "value.empty"))
+            continue
+        try:
+            values[f] = catalogue.normalise(f, raw)
+        except InvalidValue as exc:
+            errors.append(FieldError(f, exc.code))
+        except SpecialCategoryFound as exc:
+            errors.append(FieldError(f, "special_category", exc.category))
+    if "iin" in values and age_on(iin_birth_date(values["iin"]), today) < ADULT_AGE:
+        errors.append(FieldError("iin", "iin.under_age"))
+        del values["iin"]
+    unknown = sorted(submission.consents - set(CONSENTS))
+    if unknown:
+        errors.append(FieldError("consent", "consent.unknown"))
+    if submission.channel not in CHANNELS:
+        errors.append(FieldError("channel", "channel.choice"))
+    if submission.language not in LANGUAGES:
+        raise ValueError("unknown page language")  # a route bug, not the person's error
+    if errors:
+        raise LeadRejected(errors)
+    return values
+
+
+# --------------------------------------------------------------------------------------
+# Consent texts: each checkbox's label is exactly the text the ledger stores (and hashes).
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentTerms:
+    """What the consent texts name: the operator, the partner organisations, the term of
+    the transfer consent (the ledger's: the longest retention of any purpose)."""
+
+    operator_name: str
+    operator_bin: str
+    partners: tuple[str, ...]
+    transfer_days: int
+
+
+_PURPOSE_TEXT = {
+    "kk": (
+        "Мен {operator} (БСН {bin}) ұйымына менің дербес деректерімді «{purpose}» "
+        "({number}) мақсатында өңдеуге келісім беремін. Деректер: {fields}. "
+        "Келісімнің қолданылу мерзімі: {days} күн. Келісімді кез келген уақытта кері "
+        "қайтарып ала аламын."
+    ),
+    "ru": (
+        "Я даю согласие {operator} (БИН {bin}) на обработку моих персональных данных "
+        "для цели «{purpose}» ({number}). Данные: {fields}. Срок действия согласия: "
+        "{days} дн. Я могу отозвать согласие в любое время."
+    ),
+    "en": (
+        "I consent to {operator} (BIN {bin}) processing my personal data for the purpose "
+        "“{purpose}” ({number}). Data: {fields}. This consent is valid for {days} days. "
+        "I may withdraw it at any time."
+    ),
+}
+_TRANSFER_TEXT = {
+    "kk": (
+        "Мен {operator} (БСН {bin}) ұйымына өтінімде көрсетілген дербес деректерімді "
+        "микрокредит өтінімін қарау үшін келесі серіктес ұйымдарға беруге келісім беремін: "
+        "{partners}. Келісімнің қолданылу мерзімі: {days} күн. Келісімді кез келген "
+        "уақытта кері қайтарып ала аламын."
+    ),
+    "ru": (
+        "Я даю согласие {operator} (БИН {bin}) на передачу персональных данных из моей "
+        "заявки следующим организациям-партнёрам для рассмотрения заявки на микрокредит: "
+        "{partners}. Срок действия согласия: {days} дн. Я могу отозвать согласие в любое "
+        "время."
+    ),
+    "en": (
+        "I consent to {operator} (BIN {bin}) transferring the personal data in my request "
+        "to the following partner organisations so that they can consider my micro-loan "
+        "request: {partners}. This consent is valid for {days} days. I may withdraw it at "
+        "any time."
+    ),
+}
+
+
+def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
+    # Catalogue order (identity, contacts, ...) reads better than alphabetical codes.
+    return ", ".join(
+        c.labels[language] for code, c in catalogue.fields.items() if purpose.allows(code)
+    )
+
+
+def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> dict[str, str]:
+    """The exact text of every consent the site offers, in ``language``, by consent code."""
+    texts: dict[str, str] = {}
+    for code in CONSENT_PURPOSES:
+        p = catalogue.purpose(code)
+        texts[code] = _PURPOSE_TEXT[language].format(
+            operator=terms.operator_name,
+            bin=terms.operator_bin,
+            purpose=p.labels[language],
+            number=p.number,
+            fields=_field_list(catalogue, p, language),
+            days=p.retention_days,
+        )
+    texts[TRANSFER] = _TRANSFER_TEXT[language].format(
+        operator=terms.operator_name,
+        bin=terms.operator_bin,
+        partners="; ".join(terms.partners),
+        days=terms.transfer_days,
+    )
+    return texts
+
+
+# --------------------------------------------------------------------------------------
+# References and masked addresses
+# --------------------------------------------------------------------------------------
+
+# Crockford-like: no 0/O, 1/I/L or U, so a reference read out on the phone is unambiguous.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """A lead reference such as ``QG-7K3M-9P2D`` (30^8 ~ 6.6e11 values, from ``secrets``)."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"QG-{chars[:4]}-{chars[4:]}"
+
+
+def mask_address(catalogue: Catalogue, channel: str, address: str) -> str:
+    """``+7 *** *** ** 78`` or ``a***@example.com``: enough for a person to recognise their
+    own contact, too little to identify them (catalogue masks)."""
+    return catalogue.field(channel).mask(address)
+
+
+class CodeReason:
+    """Why a one-time code was not accepted (stable codes for translation)."""
+
+    WRONG = "code.wrong"
+    EXPIRED = "code.expired"
+    USED = "code.used"
+    ATTEMPTS = "code.attempts"
+    UNKNOWN = "code.unknown"
+    FORMAT = "code.format"
+    CHANGED = "code.terms_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRejected:
+    """The code was not accepted: why, how many attempts remain, and the channel it went
+    to (empty when the challenge is unknown)."""
+
+    reason: str
+    attempts_left: int = 0
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadConfirmed:
+    reference: str
+    subject_id: str
+    consents: tuple[str, ...]
