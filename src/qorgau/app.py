@@ -28,7 +28,7 @@ from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
 from qorgau.intake.service import IntakeService, with_site_role
 from qorgau.law.profiles import profile
-from qorgau.policy.render import PolicyContext, default_deadlines, render_markdown
+from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
 from qorgau.security.access import AccessPolicy
 from qorgau.tracking.service import TrackingService
@@ -153,7 +153,12 @@ def policy_context(settings: Settings, catalogue: Catalogue) -> PolicyContext:
         responsible_person=op.responsible_person,
         law_profile=settings.law_profile,
         catalogue=catalogue,
-        recipients=(),
+        # Until the recipient registry exists, the site's partner list is what data may be
+        # passed to (with the subject's transfer consent): MFOs in the operator's country.
+        recipients=tuple(
+            Recipient(p.name, None, "third_party", op.storage_location, ("contract",))
+            for p in settings.partners
+        ),
         deadlines=default_deadlines(settings.law_profile),
         cookie_retention_days=settings.cookie_retention_days,
         otp_channels=("phone", "email"),

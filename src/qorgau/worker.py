@@ -33,8 +33,22 @@ def _checkpoint(services: Services) -> int:
     return 0 if services.checkpoint(if_moved=True) is None else 1
 
 
+def _purge_visits(services: Services) -> int:
+    """Web user data past its short retention (policy 5.1)."""
+    with services.db.unit_of_work() as conn:
+        return services.tracking.purge_visits(conn)
+
+
+def _purge_challenges(services: Services) -> int:
+    """Expired and used one-time-code challenges."""
+    with services.db.unit_of_work() as conn:
+        return services.intake.purge_challenges(conn)
+
+
 JOBS: list[Job] = [
     Job("consent.expire", _expire_consents),
+    Job("tracking.purge", _purge_visits),
+    Job("otp.purge", _purge_challenges),
     Job("audit.checkpoint", _checkpoint),
 ]
 
