@@ -34,7 +34,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def load(port: int, requests: list[bytes], seconds: float) -> tuple[int, list[float]]:
+async def load(
+    port: int,
+    requests: list[bytes],
+    seconds: float,
+    *,
+    clients: int | None = None,
+    ok: bytes = b"HTTP/1.1 200",
+) -> tuple[int, list[float]]:
+    """Keep-alive connections, each sending its share of ``requests`` in turn."""
+    conns = clients or CONNECTIONS
     latencies: list[float] = []
     done = 0
     stop = time.perf_counter() + seconds
@@ -45,7 +54,7 @@ async def load(port: int, requests: list[bytes], seconds: float) -> tuple[int, l
         i = k
         while time.perf_counter() < stop:
             req = requests[i % len(requests)]
-            i += CONNECTIONS
+            i += conns
             t0 = time.perf_counter()
             writer.write(req)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -54,13 +63,13 @@ async def load(port: int, requests: list[bytes], seconds: float) -> tuple[int, l
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":")[1])
             await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 200"):
+            if not head.startswith(ok):
                 raise RuntimeError(head.split(b"\r\n")[0].decode())
             latencies.append(time.perf_counter() - t0)
             done += 1
         writer.close()
 
-    await asyncio.gather(*(conn_loop(k) for k in range(CONNECTIONS)))
+    await asyncio.gather(*(conn_loop(k) for k in range(conns)))
     return done, latencies
 
 

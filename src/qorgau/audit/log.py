@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text
 
 from qorgau.audit.model import Event, partition_of
 from qorgau.audit.store import audit_checkpoint, audit_head
@@ -28,6 +28,7 @@ _STEP = Sql(
     "hash = qorgau_chain(hash, part, seq + 1, :action, :subject_id, :state, :body) "
     "WHERE part = :part RETURNING seq, hash"
 )
+_SET_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE part = :p")
 _INSERT = Sql(
     "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash) "
     "VALUES (:part, :seq, :at, :action, :subject_id, :state, :body, :hash)"
@@ -84,14 +85,22 @@ class AuditLog:
     def append_many(self, conn: Connection, events: Sequence[Event]) -> None:
         if not events:
             return
+        if len(events) == 1 or not self.chained:
+            for ev in events:
+                self.append(conn, ev)
+            return
         parts: dict[int, list[tuple[Event, bytes]]] = defaultdict(list)
         for ev in events:
             parts[partition_of(ev.subject_id, ev.actor, self.partitions)].append((ev, ev.body()))
-        q = select(audit_head.c.part, audit_head.c.seq, audit_head.c.hash).where(
-            audit_head.c.part.in_(sorted(parts))
+        # Partition numbers are ints we computed: safe to inline. Locked in order (PG).
+        listed = ",".join(str(p) for p in sorted(parts))
+        lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+        cur = cursor(conn)
+        cur.execute(
+            f"SELECT part, seq, hash FROM audit_head WHERE part IN ({listed}) "  # noqa: S608
+            f"ORDER BY part{lock}"
         )
-        q = q.order_by(audit_head.c.part).with_for_update()
-        heads = {int(p): (int(s), bytes(h)) for p, s, h in conn.execute(q)}
+        heads = {int(p): (int(s), bytes(h)) for p, s, h in cur.fetchall()}
         rows: list[dict[str, Any]] = []
         new_heads: list[dict[str, Any]] = []
         stored_at: dict[datetime, Any] = {}
@@ -116,13 +125,8 @@ class AuditLog:
                     }
                 )
             new_heads.append({"p": part, "seq": seq, "hash": digest})
-        cursor(conn).executemany(_INSERT.render(conn), rows)
-        conn.execute(
-            update(audit_head)
-            .where(audit_head.c.part == bindparam("p"))
-            .values(seq=bindparam("seq"), hash=bindparam("hash")),
-            new_heads,
-        )
+        cur.executemany(_INSERT.render(conn), rows)
+        cur.executemany(_SET_HEAD.render(conn), new_heads)
 
     def checkpoint(self, conn: Connection, signer: Signer) -> int:
         """Sign the heads of all partitions; each checkpoint links to the previous one."""
