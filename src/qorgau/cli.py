@@ -34,6 +34,8 @@ audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=Tru
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
+law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
+app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
 
 err = Console(stderr=True)
@@ -226,6 +228,32 @@ def catalogue() -> None:
 
     cat = Catalogue.default().with_retention(_settings().retention_days)
     print(catalogue_markdown(cat), end="")
+
+
+@law_app.command("deadline")
+def law_deadline(
+    action: Annotated[
+        str, typer.Option(help="access, refuse, rectify, block, unblock, destroy, ...")
+    ],
+    received: Annotated[str, typer.Option(help="ISO datetime with a time zone")],
+    profile_code: Annotated[str, typer.Option("--profile", help="kz_94v or ru_152fz")] = "kz_94v",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The due moment of an action under a law profile, in the operator's time zone
+    (working days on the country's calendar plus the operator's overrides)."""
+    from qorgau.law.calendar import describe_deadline, parse_overrides, parse_received
+
+    s = _settings()
+    try:
+        overrides = parse_overrides(s.calendar_days_off, s.calendar_working_days)
+        when = parse_received(received)
+        doc = describe_deadline(profile_code, action, when, overrides)
+    except (ValueError, KeyError) as exc:
+        raise _fail(str(exc), 2) from exc
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False))
+    else:
+        print(doc["due"])
 
 
 @policy_app.command("publish")

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     checkpoint_interval: float = Field(default=60.0, gt=0)
     #: Days the web "user data" of policy 5.1 is kept for visitors who allowed it.
     cookie_retention_days: int = Field(default=30, ge=1, le=400)
+    #: Operator calendar overrides (ISO dates): extra days off by decree, worked weekend days.
+    calendar_days_off: list[str] = Field(default_factory=list)
+    calendar_working_days: list[str] = Field(default_factory=list)
     #: Operator-configured retention periods in days per purpose code, e.g. {"offers": 180}.
     retention_days: dict[str, int] = Field(default_factory=dict)
 
