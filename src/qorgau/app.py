@@ -24,9 +24,11 @@ from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
+from qorgau.dsr.service import RequestService
 from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
 from qorgau.intake.service import IntakeService, with_site_role
+from qorgau.law.calendar import parse_overrides
 from qorgau.law.profiles import profile
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
@@ -51,6 +53,7 @@ class Services:
     intake: IntakeService
     tracking: TrackingService
     otp_sender: OtpSender
+    requests: RequestService
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
 
@@ -120,9 +123,19 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         sender=sender,
     )
     tracking = TrackingService(derive_key(site_secret, "visit-ip"), settings.cookie_retention_days)
+    requests = RequestService(
+        gate=gate,
+        ledger=ledger,
+        catalogue=catalogue,
+        audit=audit,
+        law_profile=settings.law_profile,
+        overrides=parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
+        secret=derive_key(site_secret, "dsr"),
+    )
     return Services(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
-        intake=intake, tracking=tracking, otp_sender=sender, site_secret=site_secret,
+        intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
+        site_secret=site_secret,
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from qorgau import importer as _importer
 from qorgau.audit import store as _audit_store
 from qorgau.consent import store as _consent_store
 from qorgau.db import metadata
+from qorgau.dsr import store as _dsr_store
 from qorgau.intake import store as _intake_store
 from qorgau.policy import store as _policy_store
 from qorgau.security import apikeys as _apikeys
@@ -14,6 +15,7 @@ __all__ = [
     "_apikeys",
     "_audit_store",
     "_consent_store",
+    "_dsr_store",
     "_importer",
     "_intake_store",
     "_policy_store",

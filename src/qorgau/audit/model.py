@@ -45,6 +45,15 @@ ACTIONS = frozenset(
         "basis.record",
         "basis.end",
         "policy.publish",
+        "request.received",
+        "request.verified",
+        "request.started",
+        "request.answered",
+        "request.refused",
+        "request.closed",
+        "request.restricted",
+        "request.due_soon",
+        "request.overdue",
     }
 )
 

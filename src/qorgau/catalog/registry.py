@@ -376,6 +376,25 @@ PURPOSES: Mapping[str, Purpose] = MappingProxyType(
                 },
                 retention_days=365, marketing=True,
             ),
+            Purpose(
+                code="subject_request", number="L1",
+                labels=_labels("Дербес деректер субъектісінің сұрауларына жауап беру",
+                               "Ответы на запросы субъектов персональных данных",
+                               "Answering data subjects' requests"),
+                # The operator's legal duty (LAW.md Art. 25): only the data protection
+                # officer reads under it, to build access reports and act on requests.
+                legal_basis=LegalBasis.LAW,
+                fields=_NAMES | _CONTACTS | _LOAN | USER_DATA_FIELDS | {
+                    "birth_date", "birth_place", "registration_address", "residential_address",
+                    "citizenship", "sex", "id_document_type", "id_document_number",
+                    "id_document_issuer", "id_document_issue_date", "iin", "workplace",
+                    "position", "income", "employment", "bank_account", "marital_status",
+                    "social_status", "property_status", "education", "profession",
+                    "pension_account", "credit_history", "city", "note", "interests",
+                    "social_links",
+                },
+                retention_days=1095, marketing=False, clause="4.2.1",
+            ),
         )
     }
 )  # fmt: skip

@@ -64,11 +64,19 @@ _LOAD_ONE = Sql(
     "FROM subject s WHERE s.id = :sid"
 )
 _EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
+_IDS_BY_INDEX = Sql(
+    "SELECT b.subject_id FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+    "WHERE b.kind = :kind AND b.digest = :digest AND s.status <> 'destroyed'"
+)
 _LOAD_BY_INDEX = Sql(
     "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
     "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
     "WHERE b.kind = :kind AND b.digest = :digest"
 )
+
+
+#: The purpose under which the data protection officer answers subjects' requests.
+SUBJECT_REQUEST = "subject_request"
 
 
 def new_subject_id() -> str:
@@ -311,6 +319,30 @@ class Gate:
         )
         return fields
 
+    def find_subjects(
+        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
+    ) -> list[str]:
+        """Subject ids whose blind index matches, without decrypting anything; audited as a
+        search. For matching a requester's contact to the subjects it belongs to."""
+        self._require_purpose(conn, actor, purpose)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        cur = cursor(conn)
+        cur.execute(_IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
+        ids = [str(r[0]) for r in cur.fetchall()]
+        self.audit.append(
+            conn,
+            Event(
+                "search",
+                actor.id,
+                purpose=purpose,
+                detail={"role": actor.role, "kind": kind, "hits": len(ids)},
+            ),
+        )
+        return ids
+
     def require_subject(self, conn: Connection, subject_id: str) -> None:
         """Raise SubjectNotFound unless the subject exists (in any status)."""
         cur = cursor(conn)
@@ -417,7 +449,8 @@ class Gate:
         purpose: str,
         plan: dict[str, Decision] | None,
     ) -> ReadResult:
-        if loaded.status == Status.BLOCKED:
+        # A block halts processing, except answering the subject's own request (policy 4.2.1).
+        if loaded.status == Status.BLOCKED and purpose != SUBJECT_REQUEST:
             self._refuse(conn, actor, SubjectBlocked(loaded.id), "read", loaded.id, purpose)
         if loaded.status == Status.DESTROYED:
             self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)

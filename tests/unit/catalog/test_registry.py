@@ -115,9 +115,13 @@ def test_purposes_of_2_1() -> None:
         "offers": "P3",
         "statistics": "P4",
         "direct_marketing": "P5",
+        # Not of 2.1: the operator's legal duty to answer subjects' requests (Art. 25).
+        "subject_request": "L1",
     }
     assert PURPOSES["contract"].legal_basis is LegalBasis.CONTRACT
-    assert {p.legal_basis for c, p in PURPOSES.items() if c != "contract"} == {LegalBasis.CONSENT}
+    assert PURPOSES["subject_request"].legal_basis is LegalBasis.LAW
+    others = {"contract", "subject_request"}
+    assert {p.legal_basis for c, p in PURPOSES.items() if c not in others} == {LegalBasis.CONSENT}
     assert {c for c, p in PURPOSES.items() if p.marketing} == {"offers", "direct_marketing"}
     retention = {code: p.retention_days for code, p in PURPOSES.items()}
     assert retention == {
@@ -126,8 +130,10 @@ def test_purposes_of_2_1() -> None:
         "offers": 365,
         "statistics": 365,
         "direct_marketing": 365,
+        "subject_request": 1095,
     }
-    assert all(p.clause == "2.1" for p in PURPOSES.values())
+    assert all(p.clause == "2.1" for c, p in PURPOSES.items() if c not in others)
+    assert PURPOSES["subject_request"].clause == "4.2.1"
 
 
 def test_purpose_fields_minimisation() -> None:  # policy 4.1

@@ -1,0 +1,181 @@
+"""Data-subject requests with legal deadlines (policy 4.2.1, 4.2.2, 6.5; LAW.md Art. 25)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from qorgau.app import Services
+from qorgau.catalog import make_iin
+from qorgau.consent.model import Channel as ConsentChannel
+from qorgau.consent.model import ConsentRequest, Evidence
+from qorgau.dsr.model import Channel, InvalidRequestTransition, Kind
+from qorgau.dsr.service import PayloadRequired, Received, RequestNotVerified
+from qorgau.dsr.store import dsr_request
+from qorgau.vault.model import Actor, NoLiveBasis, SubjectDestroyed
+
+PHONE = "+77015557788"
+IIN = make_iin(date(1988, 12, 1), "female", 808)
+
+
+def subject(services: Services, actor: Actor) -> str:
+    rec = {
+        "first_name": "Гүлнар",
+        "last_name": "Сейітова",
+        "iin": IIN,
+        "phone": PHONE,
+        "email": "gulnar@example.org",
+        "income": "510000",
+    }
+    item = services.gate.prepare("potential_borrower", "contract", rec, "test")
+    with services.db.unit_of_work() as conn:
+        return services.gate.collect(conn, actor, item)
+
+
+def receive(
+    services: Services, dpo: Actor, kind: Kind, contact: str = "8 701 555 77 88"
+) -> Received:
+    with services.db.unit_of_work() as conn:
+        return services.requests.receive(conn, dpo, kind, Channel.WEB, "phone", contact, "ru")
+
+
+def verified(services: Services, dpo: Actor, kind: Kind) -> str:
+    got = receive(services, dpo, kind)
+    assert got.code is not None
+    with services.db.unit_of_work() as conn:
+        assert services.requests.verify(conn, dpo, got.request_id, got.code)
+    return str(got.request_id)
+
+
+def test_access_report_holds_everything_and_no_code_at_rest(services: Services, dpo: Actor) -> None:
+    sid = subject(services, dpo)
+    with services.db.unit_of_work() as conn:
+        services.ledger.grant(
+            conn,
+            dpo,
+            ConsentRequest(
+                sid, "offers", "Согласие (P3).", Evidence("api"), channel=ConsentChannel.API
+            ),
+        )
+    got = receive(services, dpo, Kind.ACCESS)
+    assert got.code is not None
+    assert len(got.code) == 6
+    with services.db.engine.connect() as conn:
+        row = conn.execute(select(dsr_request)).mappings().one()
+    assert got.code.encode() not in bytes(row["code_hash"])
+    # KZ 94-V: information within 3 working days of receipt, in Almaty.
+    assert row["due_at"] is not None
+    with services.db.unit_of_work() as conn:
+        assert not services.requests.verify(
+            conn, dpo, got.request_id, "000000" if got.code != "000000" else "111111"
+        )
+        assert services.requests.verify(conn, dpo, got.request_id, got.code)
+        done = services.requests.answer(conn, dpo, got.request_id)
+    report = done["report"]
+    fields = {v["field"]: v for v in report["values"]}
+    assert fields["phone"]["value"] == PHONE
+    assert fields["iin"]["legal_basis"] == "contract"
+    assert fields["iin"]["source"] == "test"
+    assert "retained_until" in fields["iin"]
+    assert [c["purpose"] for c in report["consents"]] == ["offers"]
+    assert report["recipients"] == []
+    assert any(r["action"] == "access" and r["amount"] == 3 for r in report["rights"])
+    with services.db.unit_of_work() as conn:
+        services.requests.close(conn, dpo, got.request_id)
+    assert services.verify_audit().ok
+
+
+def test_unknown_contact_gets_the_same_answer(services: Services, dpo: Actor) -> None:
+    subject(services, dpo)
+    known = receive(services, dpo, Kind.ACCESS)
+    unknown = receive(services, dpo, Kind.ACCESS, "+7 702 000 11 22")
+    assert known.code is not None
+    assert unknown.code is None
+    assert unknown.reference.startswith("RQ-")
+    assert unknown.due_at.date() == known.due_at.date()
+    with services.db.unit_of_work() as conn:
+        assert not services.requests.verify(conn, dpo, unknown.request_id, "123456")
+        with pytest.raises(RequestNotVerified):
+            services.requests.answer(conn, dpo, unknown.request_id)
+
+
+def test_restricted_access_says_so_without_values(services: Services, dpo: Actor) -> None:
+    subject(services, dpo)
+    rid = verified(services, dpo, Kind.ACCESS)
+    with services.db.unit_of_work() as conn:
+        services.requests.restrict(conn, dpo, rid, "AML/CFT law: ongoing check")
+        report = services.requests.access_report(conn, dpo, rid)
+    assert report["restricted"] == {"ground": "AML/CFT law: ongoing check"}
+    assert "values" not in report
+
+
+def test_rectify_block_withdraw_destroy(services: Services, dpo: Actor) -> None:
+    sid = subject(services, dpo)
+    rid = verified(services, dpo, Kind.RECTIFY)
+    with services.db.unit_of_work() as conn:
+        with pytest.raises(PayloadRequired):
+            services.requests.answer(conn, dpo, rid, {})
+    with services.db.unit_of_work() as conn:
+        done = services.requests.answer(conn, dpo, rid, {"values": {"income": "600000"}})
+        assert done["fields"] == ["income"]
+        assert (
+            services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "600000"
+        )
+
+    rid = verified(services, dpo, Kind.BLOCK)
+    with services.db.unit_of_work() as conn:
+        services.requests.answer(conn, dpo, rid)
+    # Blocked: the subject's own access request is still answered (policy 4.2.1).
+    rid = verified(services, dpo, Kind.ACCESS)
+    with services.db.unit_of_work() as conn:
+        assert services.requests.answer(conn, dpo, rid)["report"]["values"]
+    rid = verified(services, dpo, Kind.UNBLOCK)
+    with services.db.unit_of_work() as conn:
+        services.requests.answer(conn, dpo, rid)
+
+    with services.db.unit_of_work() as conn:
+        services.ledger.grant(
+            conn,
+            dpo,
+            ConsentRequest(
+                sid, "offers", "Согласие (P3).", Evidence("api"), channel=ConsentChannel.API
+            ),
+        )
+    rid = verified(services, dpo, Kind.WITHDRAW_CONSENT)
+    with services.db.unit_of_work() as conn:
+        services.requests.answer(conn, dpo, rid, {"purpose": "offers"})
+    with pytest.raises(NoLiveBasis), services.db.unit_of_work() as conn:
+        services.gate.read(conn, dpo, sid, "offers", ["first_name"])
+
+    rid = verified(services, dpo, Kind.DESTROY)
+    with services.db.unit_of_work() as conn:
+        act = services.requests.answer(conn, dpo, rid)["act"]
+    assert act["subject"] == sid
+    assert "iin" in act["categories"]
+    assert IIN not in str(act)
+    assert PHONE not in str(act)
+    with pytest.raises(SubjectDestroyed), services.db.unit_of_work() as conn:
+        services.gate.read(conn, dpo, sid, "contract")
+    with services.db.unit_of_work() as conn, pytest.raises(InvalidRequestTransition):
+        services.requests.answer(conn, dpo, rid)
+    assert services.verify_audit().ok
+
+
+def test_deadline_watch_and_compliance(services: Services, dpo: Actor) -> None:
+    subject(services, dpo)
+    # Received on Friday 20 March 2026 18:00 Almaty: due 30 March (Nauryz and moved days off).
+    received = datetime(2026, 3, 20, 13, 0, tzinfo=UTC)
+    with services.db.unit_of_work() as conn:
+        got = services.requests.receive(
+            conn, dpo, Kind.ACCESS, Channel.PHONE, "phone", PHONE, "kk", now=received
+        )
+    assert got.due_at.isoformat() == "2026-03-30T23:59:59.999999+05:00"
+    with services.db.unit_of_work() as conn:
+        assert services.requests.watch(conn, dpo) == 1  # long overdue by now
+        assert services.requests.watch(conn, dpo) == 0  # idempotent
+        queue = services.requests.queue(conn)
+        assert queue[0].overdue
+        report = services.requests.compliance(conn)
+    assert report["by_kind"]["access"]["open_overdue"] == 1
