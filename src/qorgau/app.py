@@ -191,6 +191,7 @@ def create_app(services: Services) -> FastAPI:
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.public import install_site
+    from qorgau.web.requests_api import router as requests_router
     from qorgau.web.site import router as site_router
 
     @asynccontextmanager
@@ -224,6 +225,7 @@ def create_app(services: Services) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")
     app.include_router(consent_router, prefix="/api/v1")
+    app.include_router(requests_router, prefix="/api/v1")
     app.include_router(site_router)
     install_site(app, services)
     app.add_middleware(NoStoreMiddleware)

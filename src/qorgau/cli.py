@@ -34,6 +34,8 @@ audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=Tru
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
+requests_app = typer.Typer(help="Data-subject requests", no_args_is_help=True)
+app.add_typer(requests_app, name="requests")
 law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
@@ -228,6 +230,44 @@ def catalogue() -> None:
 
     cat = Catalogue.default().with_retention(_settings().retention_days)
     print(catalogue_markdown(cat), end="")
+
+
+@requests_app.command("list")
+def requests_list(
+    due_within_days: Annotated[
+        int | None, typer.Option(help="only those due within N working days")
+    ] = None,
+    include_closed: Annotated[bool, typer.Option(help="answered, refused, closed too")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Open requests with their deadlines, overdue and due soon first (no personal data)."""
+    svc = _services()
+    with svc.db.engine.connect() as conn:
+        views = svc.requests.queue(
+            conn, due_within_days=due_within_days, open_only=not include_closed
+        )
+    rows = [
+        {
+            "id": v.id,
+            "reference": v.reference,
+            "kind": v.kind,
+            "channel": v.channel,
+            "status": v.status,
+            "received_at": v.received_at.isoformat(),
+            "due_at": v.due_at.isoformat(),
+            "due_soon": v.due_soon,
+            "overdue": v.overdue,
+        }
+        for v in views
+    ]
+    if as_json:
+        print(json.dumps({"data": rows, "count": len(rows)}))
+        return
+    if not rows:
+        out.print("no requests")
+    for r in rows:
+        flag = "OVERDUE " if r["overdue"] else ("due soon " if r["due_soon"] else "")
+        out.print(f"{r['reference']}  {r['kind']:<16} {r['status']:<11} due {r['due_at']}  {flag}")
 
 
 @law_app.command("deadline")

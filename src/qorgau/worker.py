@@ -45,7 +45,14 @@ def _purge_challenges(services: Services) -> int:
         return services.intake.purge_challenges(conn)
 
 
+def _watch_requests(services: Services) -> int:
+    """Mark requests due within one working day, and overdue ones (LAW.md Art. 25)."""
+    with services.db.unit_of_work() as conn:
+        return services.requests.watch(conn, WORKER)
+
+
 JOBS: list[Job] = [
+    Job("requests.watch", _watch_requests),
     Job("consent.expire", _expire_consents),
     Job("tracking.purge", _purge_visits),
     Job("otp.purge", _purge_challenges),

@@ -692,3 +692,48 @@ def test_server_log_has_no_personal_values(server: Server) -> None:
     leaked = sorted(v for v in server.sent if v in text or json.dumps(v)[1:-1] in text)
     assert server.sent, "no personal values were recorded"
     assert not leaked, f"{len(leaked)} personal values in the server log, e.g. {leaked[:3]}"
+
+
+def test_data_subject_request_by_phone_end_to_end(server: Server) -> None:
+    """Policy 4.2.1: a request received by phone is entered by staff with its channel, the
+    requester verified by staff, the access report built and the request closed in time."""
+    with server.client("dpo") as http:
+        rec = server.person()
+        sid = create(server, http, rec)
+        created = http.post(
+            "/api/v1/requests",
+            json={
+                "kind": "access",
+                "channel": "phone",
+                "contact_kind": "phone",
+                "contact": rec["phone"],
+                "language": "kk",
+            },
+        )
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        assert created.json()["reference"].startswith("RQ-")
+        queue = http.get("/api/v1/requests", params={"due_within_days": 5}).json()
+        assert rid in [r["id"] for r in queue["data"]]
+        verified = http.post(
+            f"/api/v1/requests/{rid}/verify-by-staff",
+            json={"subject_id": sid, "how": "identity card checked by phone call-back"},
+        )
+        assert verified.json() == {"verified": True}
+        answered = http.post(f"/api/v1/requests/{rid}/answer", json={})
+        assert answered.status_code == 200, answered.text
+        values = {v["field"]: v for v in answered.json()["report"]["values"]}
+        assert values["phone"]["purpose"] == "contract"
+        closed = http.post(f"/api/v1/requests/{rid}/close")
+        assert closed.json()["status"] == "closed"
+        detail = http.get(f"/api/v1/requests/{rid}").json()
+        assert [e["kind"] for e in detail["events"]] == [
+            "received",
+            "verified",
+            "answered",
+            "closed",
+        ]
+        stats = http.get("/api/v1/requests/compliance").json()
+        assert stats["by_kind"]["access"]["on_time"] >= 1
+    with server.client("operator") as http:
+        problem(http.get("/api/v1/requests"), 403, "operation-not-permitted")

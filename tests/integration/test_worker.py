@@ -39,5 +39,11 @@ def test_worker_round_expires_consents_and_checkpoints(services: Services, dpo: 
     later = datetime.now(UTC) + timedelta(days=2)
     with services.db.unit_of_work() as conn:
         assert services.ledger.expire_due(conn, dpo, later) == 1
-    assert set(first) == {"consent.expire", "tracking.purge", "otp.purge", "audit.checkpoint"}
+    assert set(first) == {
+        "requests.watch",
+        "consent.expire",
+        "tracking.purge",
+        "otp.purge",
+        "audit.checkpoint",
+    }
     assert services.verify_audit().ok

@@ -1,0 +1,255 @@
+"""REST API v1 for data-subject requests (policy 4.2.1, 4.2.2; LAW.md Art. 25).
+
+Staff enter requests received by phone, paper or e-mail with their channel, verify the
+requester, act and answer; the queue lists open requests, overdue and due-soon first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+
+from qorgau.dsr.model import Channel, Kind
+from qorgau.dsr.service import RequestView
+from qorgau.security.access import Operation
+from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.web.api import router as vault_router
+from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+
+router = APIRouter(tags=["requests"], responses=vault_router.responses)
+
+
+def _require(actor: Actor, services: ServicesDep) -> None:
+    # Requests are the data protection officer's (and admin's) work.
+    if not services.access.may(actor.role, Operation.BLOCK):
+        raise OperationNotPermitted(actor.role, "handle data-subject requests")
+
+
+class RequestIn(BaseModel):
+    kind: Kind
+    channel: Channel = Field(description="how the request reached the operator")
+    contact_kind: Literal["phone", "email", "iin"] = "phone"
+    contact: str = Field(max_length=320, description="travels in the body, never a URL")
+    language: Literal["kk", "ru", "en"] = "ru"
+
+
+class RequestCreated(BaseModel):
+    id: str
+    reference: str
+    due_at: datetime
+    code_sent: bool = Field(description="staff-entered requests are verified by staff instead")
+
+
+class VerifyIn(BaseModel):
+    code: str = Field(min_length=1, max_length=12)
+
+
+class StaffVerifyIn(BaseModel):
+    subject_id: str = Field(min_length=32, max_length=32)
+    how: str = Field(min_length=1, max_length=200, examples=["ID card shown at the office"])
+
+
+class AnswerIn(BaseModel):
+    values: dict[str, str] | None = Field(default=None, description="rectify: corrected values")
+    purpose: str | None = Field(default=None, description="withdraw_consent: the purpose")
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class GroundIn(BaseModel):
+    ground: str = Field(min_length=1, max_length=200, examples=["AML/CFT law, art. 5"])
+
+
+class RequestPublic(BaseModel):
+    id: str
+    reference: str
+    kind: str
+    channel: str
+    status: str
+    language: str
+    received_at: datetime
+    due_at: datetime
+    subject_id: str | None
+    verified_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    restriction_ground: str | None
+    due_soon: bool
+    overdue: bool
+
+
+class RequestList(BaseModel):
+    data: list[RequestPublic]
+    count: int
+
+
+class Verified(BaseModel):
+    verified: bool
+
+
+def _public(v: RequestView) -> RequestPublic:
+    return RequestPublic(**{f: getattr(v, f) for f in RequestPublic.model_fields})
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED)
+async def create_request(
+    body: RequestIn, actor: CurrentActor, services: ServicesDep
+) -> RequestCreated:
+    """Record a request received by phone, paper, e-mail or API; the clock starts now."""
+    _require(actor, services)
+    got = await run_db(
+        services,
+        lambda conn: services.requests.receive(
+            conn, actor, body.kind, body.channel, body.contact_kind, body.contact, body.language
+        ),
+    )
+    return RequestCreated(
+        id=got.request_id, reference=got.reference, due_at=got.due_at, code_sent=False
+    )
+
+
+@router.get("/requests")
+async def list_requests(
+    actor: CurrentActor,
+    services: ServicesDep,
+    due_within_days: int | None = None,
+    include_closed: bool = False,
+) -> RequestList:
+    """Open requests, overdue and due soon first; ``due_within_days`` in working days."""
+    _require(actor, services)
+    views = await run_db(
+        services,
+        lambda conn: services.requests.queue(
+            conn, due_within_days=due_within_days, open_only=not include_closed
+        ),
+    )
+    return RequestList(data=[_public(v) for v in views], count=len(views))
+
+
+@router.get("/requests/compliance")
+async def compliance(actor: CurrentActor, services: ServicesDep) -> dict[str, Any]:
+    """Requests per kind: answered on time, late and by how many working days."""
+    _require(actor, services)
+    return await run_db(services, services.requests.compliance)
+
+
+@router.get("/requests/{request_id}")
+async def get_request(
+    request_id: str, actor: CurrentActor, services: ServicesDep
+) -> dict[str, Any]:
+    _require(actor, services)
+
+    def load(conn: Connection) -> dict[str, Any]:
+        view = services.requests.get(conn, request_id)
+        return {
+            "request": _public(view).model_dump(mode="json"),
+            "events": services.requests.events(conn, request_id),
+        }
+
+    return await run_db(services, load)
+
+
+@router.post("/requests/{request_id}/verify")
+async def verify_code(
+    request_id: str, body: VerifyIn, actor: CurrentActor, services: ServicesDep
+) -> Verified:
+    _require(actor, services)
+    ok = await run_db(
+        services, lambda conn: services.requests.verify(conn, actor, request_id, body.code)
+    )
+    return Verified(verified=ok)
+
+
+@router.post("/requests/{request_id}/verify-by-staff")
+async def verify_by_staff(
+    request_id: str, body: StaffVerifyIn, actor: CurrentActor, services: ServicesDep
+) -> Verified:
+    _require(actor, services)
+    await run_db(
+        services,
+        lambda conn: services.requests.verify_by_staff(
+            conn, actor, request_id, body.subject_id, body.how
+        ),
+    )
+    return Verified(verified=True)
+
+
+@router.post("/requests/{request_id}/start")
+async def start(request_id: str, actor: CurrentActor, services: ServicesDep) -> RequestPublic:
+    _require(actor, services)
+
+    def work(conn: Connection) -> RequestView:
+        services.requests.start(conn, actor, request_id)
+        return services.requests.get(conn, request_id)
+
+    return _public(await run_db(services, work))
+
+
+@router.post("/requests/{request_id}/restrict")
+async def restrict(
+    request_id: str, body: GroundIn, actor: CurrentActor, services: ServicesDep
+) -> RequestPublic:
+    """Restrict access under AML/CFT law or third parties' rights (policy 4.2.2)."""
+    _require(actor, services)
+
+    def work(conn: Connection) -> RequestView:
+        services.requests.restrict(conn, actor, request_id, body.ground)
+        return services.requests.get(conn, request_id)
+
+    return _public(await run_db(services, work))
+
+
+@router.post("/requests/{request_id}/answer")
+async def answer(
+    request_id: str, body: AnswerIn, actor: CurrentActor, services: ServicesDep
+) -> dict[str, Any]:
+    """Carry out the request (report, rectification, block, destruction with its act,
+    consent withdrawal) and mark it answered."""
+    _require(actor, services)
+    payload = body.model_dump(exclude_none=True)
+    return await run_db(
+        services, lambda conn: services.requests.answer(conn, actor, request_id, payload)
+    )
+
+
+@router.post("/requests/{request_id}/refuse")
+async def refuse(
+    request_id: str, body: ReasonIn, actor: CurrentActor, services: ServicesDep
+) -> RequestPublic:
+    """A motivated refusal, with its reason recorded."""
+    _require(actor, services)
+
+    def work(conn: Connection) -> RequestView:
+        services.requests.refuse(conn, actor, request_id, body.reason)
+        return services.requests.get(conn, request_id)
+
+    return _public(await run_db(services, work))
+
+
+@router.post("/requests/{request_id}/close")
+async def close(request_id: str, actor: CurrentActor, services: ServicesDep) -> RequestPublic:
+    _require(actor, services)
+
+    def work(conn: Connection) -> RequestView:
+        services.requests.close(conn, actor, request_id)
+        return services.requests.get(conn, request_id)
+
+    return _public(await run_db(services, work))
+
+
+@router.get("/requests/{request_id}/report")
+async def access_report(
+    request_id: str, actor: CurrentActor, services: ServicesDep
+) -> dict[str, Any]:
+    """The access report (JSON), read through the gate under the subject-request purpose."""
+    _require(actor, services)
+    return await run_db(
+        services, lambda conn: services.requests.access_report(conn, actor, request_id)
+    )
