@@ -19,16 +19,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
@@ -38,6 +35,7 @@ from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.vault.model import Actor
+from servers import start_server, stop_server
 
 #: Same partition count as the templates in tests/conftest.py.
 PARTITIONS = 16
@@ -102,13 +100,6 @@ def browser(playwright_driver: Playwright, chromium_path: str) -> Iterator[Brows
 # -- the server -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass
 class BrowserSite:
     """The running server, its database (for assertions) and its development outbox."""
@@ -137,13 +128,7 @@ class BrowserSite:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_server(self.proc)
 
 
 @pytest.fixture(scope="module")
@@ -162,37 +147,18 @@ def site(
     with services.db.unit_of_work() as conn:
         services.policy.publish(conn, DPO, note="browser tests: first")
         services.policy.publish(conn, DPO, note="browser tests: second")
-    workdir = tmp_path_factory.mktemp("browser-site")
-    log = workdir / "server.log"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
-    env.update(
-        QORGAU_HOME=str(home),
-        QORGAU_DATABASE_URL=settings.resolved_database_url,
-        QORGAU_AUDIT_PARTITIONS=str(PARTITIONS),
-        QORGAU_OTP_SENDER="dev",
-        QORGAU_RATE_LIMIT_BURST="10000",
-        QORGAU_RATE_LIMIT_PER_MINUTE="10000",
+    base, proc, log = start_server(
+        settings,
+        tmp_path_factory.mktemp("browser-site"),
+        env={
+            "QORGAU_OTP_SENDER": "dev",
+            "QORGAU_RATE_LIMIT_BURST": "10000",
+            "QORGAU_RATE_LIMIT_PER_MINUTE": "10000",
+        },
+        log_level="warning",
     )
-    cmd = [sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port)]
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [*cmd, "--log-level", "warning"], cwd=workdir, env=env, stdout=fh, stderr=fh
-        )
-    srv = BrowserSite(f"http://127.0.0.1:{port}", log, settings.outbox_path, proc, services)
+    srv = BrowserSite(base, log, settings.outbox_path, proc, services)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{srv.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
         yield srv
     finally:
         srv.stop()

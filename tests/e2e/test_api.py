@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +28,7 @@ from qorgau.db import Database
 from qorgau.demo.people import generate_people
 from qorgau.security.apikeys import create_key
 from qorgau.vault.store import subject
+from servers import start_server, stop_server
 
 ROLES = ("admin", "dpo", "operator", "analyst")
 PROBLEM = "application/problem+json"
@@ -64,13 +61,6 @@ EXPECTED_TYPES = {
 }
 # A phone number no generated person has (generated numbers are unique and random).
 UNKNOWN_PHONE = "+7 778 000 00 01"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -121,13 +111,7 @@ class Server:
         )
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_server(self.proc)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -144,22 +128,9 @@ def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
             _key, tokens[role] = create_key(conn, role, f"e2e-{role}")
     db.dispose()
 
-    workdir = tmp_path_factory.mktemp("e2e-server")
-    log = workdir / "server.log"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
-    env.update(
-        QORGAU_HOME=str(s.home),
-        QORGAU_DATABASE_URL=s.resolved_database_url,
-        QORGAU_AUDIT_PARTITIONS=str(s.audit_partitions),
-    )
-    cmd = [sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port)]
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [*cmd, "--log-level", "info"], cwd=workdir, env=env, stdout=fh, stderr=fh
-        )
+    base, proc, log = start_server(s, tmp_path_factory.mktemp("e2e-server"))
     srv = Server(
-        base=f"http://127.0.0.1:{port}",
+        base=base,
         tokens=tokens,
         log=log,
         proc=proc,
@@ -167,18 +138,6 @@ def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         people=generate_people(1000, seed=2031),
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{srv.log_text()}")
-            try:
-                if httpx.get(f"{srv.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /healthz:\n{srv.log_text()}")
-            time.sleep(0.1)
         yield srv
     finally:
         srv.stop()
@@ -682,18 +641,6 @@ def test_problem_types_are_documented(server: Server) -> None:
     assert not missing, f"/problems/<code> is not served for: {', '.join(missing)}"
 
 
-def test_server_log_has_no_personal_values(server: Server) -> None:
-    """DESIGN 5: no personal value in any log line. Runs last: stops the server first so
-    that everything it wrote is on disk."""
-    server.stop()
-    text = server.log_text()
-    assert "Application startup complete" in text
-    assert "Traceback" not in text, text[-4000:]
-    leaked = sorted(v for v in server.sent if v in text or json.dumps(v)[1:-1] in text)
-    assert server.sent, "no personal values were recorded"
-    assert not leaked, f"{len(leaked)} personal values in the server log, e.g. {leaked[:3]}"
-
-
 def test_data_subject_request_by_phone_end_to_end(server: Server) -> None:
     """Policy 4.2.1: a request received by phone is entered by staff with its channel, the
     requester verified by staff, the access report built and the request closed in time."""
@@ -737,3 +684,15 @@ def test_data_subject_request_by_phone_end_to_end(server: Server) -> None:
         assert stats["by_kind"]["access"]["on_time"] >= 1
     with server.client("operator") as http:
         problem(http.get("/api/v1/requests"), 403, "operation-not-permitted")
+
+
+def test_server_log_has_no_personal_values(server: Server) -> None:
+    """DESIGN 5: no personal value in any log line. Runs last: stops the server first so
+    that everything it wrote is on disk."""
+    server.stop()
+    text = server.log_text()
+    assert "Application startup complete" in text
+    assert "Traceback" not in text, text[-4000:]
+    leaked = sorted(v for v in server.sent if v in text or json.dumps(v)[1:-1] in text)
+    assert server.sent, "no personal values were recorded"
+    assert not leaked, f"{len(leaked)} personal values in the server log, e.g. {leaked[:3]}"

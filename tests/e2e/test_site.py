@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,18 +33,12 @@ from qorgau.intake.store import lead
 from qorgau.tracking.store import cookie_choice, visit
 from qorgau.vault.model import Actor
 from qorgau.web.i18n import error_message, t
+from servers import start_server, stop_server
 
 LANGS = ("kk", "ru", "en")
 DPO = Actor("dpo", "e2e:dpo")
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 ESCAPE_PROBE = "<script>alert('policy')</script>"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -103,13 +93,7 @@ class Site:
         raise AssertionError("no outbox entry for the challenge")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_server(self.proc)
 
 
 def _no_store(response: httpx.Response) -> None:
@@ -127,36 +111,13 @@ def site(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         # v2: the English text is the operator's own and carries markup to be escaped.
         own = f"# Privacy policy\n\nOwn text {ESCAPE_PROBE}\n\n- one item\n- **two**\n"
         services.policy.publish(conn, DPO, {"en": own}, note="second")
-    workdir = tmp_path_factory.mktemp("e2e-site")
-    log = workdir / "server.log"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
-    env.update(
-        QORGAU_HOME=str(s.home),
-        QORGAU_DATABASE_URL=s.resolved_database_url,
-        QORGAU_AUDIT_PARTITIONS=str(s.audit_partitions),
-        QORGAU_RATE_LIMIT_BURST="60",
-        QORGAU_RATE_LIMIT_PER_MINUTE="60",
+    base, proc, log = start_server(
+        s,
+        tmp_path_factory.mktemp("e2e-site"),
+        env={"QORGAU_RATE_LIMIT_BURST": "60", "QORGAU_RATE_LIMIT_PER_MINUTE": "60"},
     )
-    cmd = [sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port)]
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [*cmd, "--log-level", "info"], cwd=workdir, env=env, stdout=fh, stderr=fh
-        )
-    srv = Site(f"http://127.0.0.1:{port}", log, s.outbox_path, proc, services)
+    srv = Site(base, log, s.outbox_path, proc, services)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{srv.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
         yield srv
     finally:
         srv.stop()

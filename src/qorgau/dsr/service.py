@@ -9,7 +9,6 @@ never reveals whether a person is known. Every step is an audit event.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from qorgau.dsr.model import (
 )
 from qorgau.dsr.store import dsr_event, dsr_request
 from qorgau.errors import DomainError
+from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
 from qorgau.vault.model import Actor
@@ -145,9 +145,9 @@ class RequestService:
         due = deadline(self.law_profile, DEADLINE_ACTION[kind], now, self.overrides)
         matches = self.gate.find_subjects(conn, actor, contact_kind, contact, SUBJECT_REQUEST)
         rid = secrets.token_hex(16)
-        code = f"{secrets.randbelow(10**6):06d}"
+        code = new_code()
         # The code's HMAC is computed whether or not it will be used: the same work either way.
-        code_hash = self._hash(rid, code)
+        code_hash = hash_code(self._secret, rid, code)
         known = len(matches) == 1
         conn.execute(
             insert(dsr_request).values(
@@ -183,7 +183,7 @@ class RequestService:
             and expires is not None
             and now < expires
             and attempts < MAX_ATTEMPTS
-            and hmac.compare_digest(bytes(row["code_hash"]), self._hash(request_id, code))
+            and code_matches(self._secret, request_id, code, bytes(row["code_hash"]))
         )
         if not good:
             conn.execute(
@@ -582,9 +582,6 @@ class RequestService:
                 at=at,
             ),
         )
-
-    def _hash(self, request_id: str, code: str) -> bytes:
-        return hmac.digest(self._secret, f"dsr\x00{request_id}\x00{code}".encode(), "sha256")
 
     @staticmethod
     def _reference() -> str:
