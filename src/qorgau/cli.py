@@ -437,6 +437,9 @@ def audit_checkpoint() -> None:
 
 
 def main() -> None:
+    # Files this process creates (the database, its journal, outbox) hold personal data or
+    # secrets: readable by the owner only.
+    os.umask(0o077)
     try:
         app()
     except DomainError as exc:
