@@ -222,9 +222,9 @@ def test_deleted_subject_row_is_caught(services: Services, dpo: Actor) -> None:
 
 
 @pytest.mark.pg
+@pytest.mark.parametrize("database_url", ["pg"], indirect=True)
 def test_postgres_triggers_refuse_update_and_delete(services: Services, dpo: Actor) -> None:
-    if services.db.dialect != "postgresql":
-        pytest.skip("PostgreSQL only")
+    assert services.db.dialect == "postgresql"
     seed(services, dpo, n=3)
     for stmt in (
         update(audit_event).values(action="x"),
