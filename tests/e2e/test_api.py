@@ -671,6 +671,10 @@ def test_data_subject_request_by_phone_end_to_end(server: Server) -> None:
         assert answered.status_code == 200, answered.text
         values = {v["field"]: v for v in answered.json()["report"]["values"]}
         assert values["phone"]["purpose"] == "contract"
+        pdf = http.get(f"/api/v1/requests/{rid}/report.pdf")
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
         closed = http.post(f"/api/v1/requests/{rid}/close")
         assert closed.json()["status"] == "closed"
         detail = http.get(f"/api/v1/requests/{rid}").json()

@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.dsr.model import Channel, Kind
+from qorgau.dsr.report_pdf import report_pdf
 from qorgau.dsr.service import RequestView
 from qorgau.security.access import Operation
 from qorgau.vault.model import Actor, OperationNotPermitted
@@ -242,6 +244,33 @@ async def close(request_id: str, actor: CurrentActor, services: ServicesDep) -> 
         return services.requests.get(conn, request_id)
 
     return _public(await run_db(services, work))
+
+
+@router.get(
+    "/requests/{request_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def access_report_pdf(
+    request_id: str,
+    actor: CurrentActor,
+    services: ServicesDep,
+    lang: Literal["kk", "ru", "en"] | None = None,
+) -> Response:
+    """The access report as a PDF, in the request's language unless ``lang`` is given."""
+    _require(actor, services)
+
+    def build(conn: Connection) -> tuple[dict[str, Any], str]:
+        language = lang or services.requests.get(conn, request_id).language
+        return services.requests.access_report(conn, actor, request_id), language
+
+    report, language = await run_db(services, build)
+    body = await run_in_threadpool(report_pdf, report, language)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="report-{request_id[:8]}.pdf"'},
+    )
 
 
 @router.get("/requests/{request_id}/report")
