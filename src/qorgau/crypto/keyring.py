@@ -42,6 +42,15 @@ class KeyProvider(Protocol):
 
     def retire_kek(self, kek_id: str) -> None: ...
 
+    def revoke(self, subject_id: str) -> None: ...
+
+    def is_revoked(self, subject_id: str) -> bool: ...
+
+
+class KeyRevoked(Exception):
+    """The subject's data key was revoked when the subject was destroyed: a copy of its
+    wrapped key (in a restored backup, say) opens nothing (DESIGN 4, crypto-shredding)."""
+
 
 def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
@@ -89,6 +98,43 @@ class LocalKeyring:
         self._index_key = _unb64(raw["index_key"])
         self._created_at: str = raw.get("created_at", "")
         self._aead: dict[str, AESGCM] = {k: AESGCM(v) for k, v in self._keks.items()}
+        self._load_revoked()
+
+    @property
+    def revoked_path(self) -> Path:
+        """Kept beside the keyring, never in the database: it must outlive any restored copy
+        of the database. Back it up with the keys (docs/operations.md)."""
+        return self.path.with_name(self.path.name + ".revoked")
+
+    def _load_revoked(self) -> None:
+        try:
+            raw = self.revoked_path.read_text(encoding="ascii")
+            self._revoked_size = self.revoked_path.stat().st_size
+        except FileNotFoundError:
+            raw, self._revoked_size = "", 0
+        self._revoked: set[str] = {line for line in raw.split() if line}
+
+    def revoke(self, subject_id: str) -> None:
+        """Record the subject's data key as revoked, durably, before its rows go."""
+        fd = os.open(self.revoked_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (subject_id + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._revoked.add(subject_id)
+
+    def is_revoked(self, subject_id: str) -> bool:
+        if subject_id in self._revoked:
+            return True
+        # Another process may have revoked it since we loaded.
+        try:
+            size = self.revoked_path.stat().st_size
+        except FileNotFoundError:
+            return False
+        if size != self._revoked_size:
+            self._load_revoked()
+        return subject_id in self._revoked
 
     @classmethod
     def create(cls, path: Path) -> LocalKeyring:
@@ -139,6 +185,8 @@ class LocalKeyring:
         )
 
     def unwrap(self, kek_id: str, wrapped: bytes, subject_id: str) -> bytes:
+        if self.is_revoked(subject_id):
+            raise KeyRevoked(f"the data key of subject {subject_id} was revoked (destroyed)")
         aead = self._aead.get(kek_id)
         if aead is None:
             # Another process (``qorgau keys rotate``) may have added a KEK since we loaded.

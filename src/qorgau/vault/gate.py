@@ -25,7 +25,7 @@ from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
 from qorgau.crypto import aead
 from qorgau.crypto.blind import BlindIndexer
-from qorgau.crypto.keyring import KeyProvider
+from qorgau.crypto.keyring import KeyProvider, KeyRevoked
 from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
@@ -295,6 +295,9 @@ class Gate:
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy")
         fields = sorted(loaded.entries)
+        # First, durably, in the key provider: a restored copy of this database must not
+        # open the subject's values either.
+        self.keys.revoke(subject_id)
         for table in (history, blind_index):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         conn.execute(
@@ -493,7 +496,12 @@ class Gate:
     def _cipher_for(self, loaded: _Loaded) -> AESGCM:
         if loaded.kek_id is None or loaded.wrapped is None:
             raise SubjectDestroyed(loaded.id)
-        return self._cipher(loaded.kek_id, loaded.wrapped, loaded.id)
+        try:
+            return self._cipher(loaded.kek_id, loaded.wrapped, loaded.id)
+        except KeyRevoked as exc:
+            # A restored copy of the database still holds the wrapped key; the key provider
+            # remembers the destruction.
+            raise SubjectDestroyed(loaded.id) from exc
 
     def _open_key(self, kek_id: str, wrapped: bytes, subject_id: str) -> AESGCM:
         return AESGCM(self.keys.unwrap(kek_id, wrapped, subject_id))

@@ -1,0 +1,85 @@
+"""Crypto-shredding holds in backups (DESIGN 4; issue: retention, item 6).
+
+A copy of the database taken before a subject is destroyed, restored next to the current key
+provider, still holds the subject's wrapped data key and ciphertexts; the key provider
+remembers the revocation, so nothing of the subject can be decrypted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from qorgau.app import build_services
+from qorgau.catalog import make_iin
+from qorgau.config import Settings
+from qorgau.crypto.keyring import KeyRevoked
+from qorgau.vault.model import Actor, SubjectDestroyed
+from qorgau.vault.store import subject
+
+DPO = Actor("dpo", "test:dpo")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_restored_copy_cannot_decrypt_a_destroyed_subject(
+    settings: Settings, tmp_path: Path
+) -> None:
+    services = build_services(settings)
+    rec = {
+        "first_name": "Бекзат",
+        "iin": make_iin(date(1993, 7, 1), "male", 31),
+        "phone": "+77015553131",
+    }
+    with services.db.unit_of_work() as conn:
+        sid = services.gate.collect(
+            conn, DPO, services.gate.prepare("potential_borrower", "contract", rec, "t")
+        )
+        keep = services.gate.collect(
+            conn,
+            DPO,
+            services.gate.prepare(
+                "potential_borrower",
+                "contract",
+                {"first_name": "Жанна", "phone": "+77015553232"},
+                "t",
+            ),
+        )
+    db_file = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+    services.close()
+    backup = tmp_path / "backup.db"
+    shutil.copy(db_file, backup)  # the nightly copy (the database was idle: a consistent file)
+
+    services = build_services(settings)
+    with services.db.unit_of_work() as conn:
+        services.gate.destroy(conn, DPO, sid, "retention")
+    services.close()
+
+    shutil.copy(backup, db_file)  # restore the copy next to the current key provider
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    restored = build_services(settings)
+    try:
+        with restored.db.engine.connect() as conn:
+            row = conn.execute(
+                select(subject.c.status, subject.c.kek_id, subject.c.wrapped_key).where(
+                    subject.c.id == sid
+                )
+            ).one()
+        assert row.status == "active"
+        assert row.wrapped_key is not None  # the copy still holds the wrapped key...
+        with pytest.raises(SubjectDestroyed), restored.db.unit_of_work() as conn:
+            restored.gate.read(conn, DPO, sid, "contract")  # ...which opens nothing
+        with pytest.raises(KeyRevoked):
+            restored.keys.unwrap(str(row.kek_id), bytes(row.wrapped_key), sid)
+        # Everyone else restores normally.
+        with restored.db.unit_of_work() as conn:
+            assert (
+                restored.gate.read(conn, DPO, keep, "contract", ["first_name"]).values["first_name"]
+                == "Жанна"
+            )
+    finally:
+        restored.close()
