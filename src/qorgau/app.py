@@ -32,7 +32,9 @@ from qorgau.law.calendar import parse_overrides
 from qorgau.law.profiles import profile
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
+from qorgau.retention.service import RetentionService
 from qorgau.security.access import AccessPolicy
+from qorgau.security.staff import StaffService
 from qorgau.tracking.service import TrackingService
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
@@ -54,6 +56,9 @@ class Services:
     tracking: TrackingService
     otp_sender: OtpSender
     requests: RequestService
+    retention: RetentionService
+    #: Console staff: users (argon2id) and sessions.
+    staff: StaffService
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
 
@@ -132,10 +137,13 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         overrides=parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
         secret=derive_key(site_secret, "dsr"),
     )
+    staff = StaffService(audit=audit, secret=derive_key(site_secret, "staff-session"))
+    retention = RetentionService(gate=gate, catalogue=catalogue)
     return Services(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
         intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
-        site_secret=site_secret,
+        retention=retention,
+        staff=staff, site_secret=site_secret,
     )  # fmt: skip
 
 
@@ -188,10 +196,12 @@ async def _checkpoints(services: Services) -> None:
 def create_app(services: Services) -> FastAPI:
     from qorgau.web.api import router, with_problem_schema
     from qorgau.web.consent_api import router as consent_router
+    from qorgau.web.console import install_console
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.public import install_site
     from qorgau.web.requests_api import router as requests_router
+    from qorgau.web.rights import install_rights
     from qorgau.web.site import router as site_router
 
     @asynccontextmanager
@@ -228,5 +238,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(requests_router, prefix="/api/v1")
     app.include_router(site_router)
     install_site(app, services)
+    install_rights(app, services)
+    install_console(app, services)
     app.add_middleware(NoStoreMiddleware)
     return app

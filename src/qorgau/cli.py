@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from qorgau.audit.model import Event
 from qorgau.config import Settings
 from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
+from qorgau.security.staff_cli import staff_app
 from qorgau.vault.model import Actor
 
 # Never print local variables in a traceback: they may hold personal values.
@@ -36,6 +38,9 @@ app.add_typer(audit_app, name="audit")
 policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
 requests_app = typer.Typer(help="Data-subject requests", no_args_is_help=True)
 app.add_typer(requests_app, name="requests")
+app.add_typer(staff_app, name="staff")
+retention_app = typer.Typer(help="Retention: plan and run sweeps", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
@@ -268,6 +273,69 @@ def requests_list(
     for r in rows:
         flag = "OVERDUE " if r["overdue"] else ("due soon " if r["due_soon"] else "")
         out.print(f"{r['reference']}  {r['kind']:<16} {r['status']:<11} due {r['due_at']}  {flag}")
+
+
+def _as_of(value: str | None, allow_future: bool) -> datetime:
+    from qorgau.law.calendar import parse_received
+
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = (
+            parse_received(value)
+            if "T" in value
+            else datetime.fromisoformat(value).replace(tzinfo=UTC)
+        )
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    if moment > datetime.now(UTC) and not allow_future:
+        raise _fail("--as-of is in the future: add --allow-future to destroy ahead of time", 2)
+    return moment
+
+
+@retention_app.command("plan")
+def retention_plan(
+    as_of: Annotated[str | None, typer.Option(help="ISO date or datetime; default now")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What a run would do: counts per data category and action (no personal data)."""
+    svc = _services()
+    moment = _as_of(as_of, allow_future=True)  # a plan changes nothing: any moment
+    with svc.db.unit_of_work() as conn:
+        plan = svc.retention.plan(conn, moment)
+    doc = plan.as_dict()
+    if as_json:
+        print(json.dumps(doc))
+        return
+    out.print(
+        f"as of {doc['as_of']}: {doc['subjects_seen']} subjects; destroy "
+        f"{doc['subjects_to_destroy']} whole, values of {doc['subjects_with_values_due']} more"
+    )
+    for row in doc["by_category"]:
+        out.print(f"  {row['category']:<24} {row['action']:<28} {row['values']}")
+
+
+@retention_app.command("run")
+def retention_run(
+    as_of: Annotated[str | None, typer.Option(help="ISO date or datetime; default now")] = None,
+    allow_future: Annotated[bool, typer.Option(help="allow an --as-of in the future")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Destroy or depersonalise what no purpose justifies; prints the destruction act."""
+    svc = _services()
+    moment = _as_of(as_of, allow_future)
+    act = svc.retention.run(svc.db, _actor("retention"), moment)
+    svc.checkpoint()
+    if as_json:
+        print(json.dumps(act))
+        return
+    out.print(
+        f"run {act['run']}: {act['subjects_destroyed']} subjects destroyed; "
+        f"subjects hash {act['subjects_hash']}"
+    )
+    for action, cats in act["categories"].items():
+        for cat, n in sorted(cats.items()):
+            out.print(f"  {action:<28} {cat:<24} {n}")
 
 
 @law_app.command("deadline")

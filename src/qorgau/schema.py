@@ -7,7 +7,10 @@ from qorgau.db import metadata
 from qorgau.dsr import store as _dsr_store
 from qorgau.intake import store as _intake_store
 from qorgau.policy import store as _policy_store
+from qorgau.retention import store as _retention_store
 from qorgau.security import apikeys as _apikeys
+from qorgau.security import staff as _staff
+from qorgau.stats import store as _stats_store
 from qorgau.tracking import store as _tracking_store
 from qorgau.vault import store as _vault_store
 
@@ -19,6 +22,9 @@ __all__ = [
     "_importer",
     "_intake_store",
     "_policy_store",
+    "_retention_store",
+    "_staff",
+    "_stats_store",
     "_tracking_store",
     "_vault_store",
     "metadata",

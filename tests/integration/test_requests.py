@@ -179,3 +179,18 @@ def test_deadline_watch_and_compliance(services: Services, dpo: Actor) -> None:
         assert queue[0].overdue
         report = services.requests.compliance(conn)
     assert report["by_kind"]["access"]["open_overdue"] == 1
+
+
+def test_the_requesters_own_corrections_are_applied(services: Services, dpo: Actor) -> None:
+    """What the person asked for on the site is sealed under their key; staff answering
+    with no values of their own apply it (policy 4.2.1)."""
+    sid = subject(services, dpo)
+    rid = verified(services, dpo, Kind.RECTIFY)
+    with services.db.unit_of_work() as conn:
+        services.requests.set_payload(conn, dpo, rid, {"values": {"income": "777000"}})
+        assert services.requests.payload(conn, dpo, rid) == {"values": {"income": "777000"}}
+        done = services.requests.answer(conn, dpo, rid)
+        assert done["fields"] == ["income"]
+        assert (
+            services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "777000"
+        )

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +44,8 @@ class KeyProvider(Protocol):
     def retire_kek(self, kek_id: str) -> None: ...
 
     def revoke(self, subject_id: str) -> None: ...
+
+    def revoke_many(self, subject_ids: Sequence[str]) -> None: ...
 
     def is_revoked(self, subject_id: str) -> bool: ...
 
@@ -116,13 +119,19 @@ class LocalKeyring:
 
     def revoke(self, subject_id: str) -> None:
         """Record the subject's data key as revoked, durably, before its rows go."""
+        self.revoke_many([subject_id])
+
+    def revoke_many(self, subject_ids: Sequence[str]) -> None:
+        """One append and one fsync for a whole batch (retention sweeps)."""
+        if not subject_ids:
+            return
         fd = os.open(self.revoked_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (subject_id + "\n").encode("ascii"))
+            os.write(fd, "".join(s + "\n" for s in subject_ids).encode("ascii"))
             os.fsync(fd)
         finally:
             os.close(fd)
-        self._revoked.add(subject_id)
+        self._revoked.update(subject_ids)
 
     def is_revoked(self, subject_id: str) -> bool:
         if subject_id in self._revoked:

@@ -216,6 +216,16 @@ class RequestService:
             update(dsr_request).where(dsr_request.c.id == request_id).values(payload_sealed=sealed)
         )
 
+    def payload(self, conn: Connection, actor: Actor, request_id: str) -> dict[str, Any]:
+        """What the requester asked for (opened through the gate), or ``{}``."""
+        row = self._verified(conn, request_id)
+        if row["payload_sealed"] is None:
+            return {}
+        plain = self.gate.open_extra(
+            conn, actor, str(row["subject_id"]), f"dsr:{request_id}", bytes(row["payload_sealed"])
+        )
+        return dict(orjson.loads(plain))
+
     # -- staff actions -----------------------------------------------------------------
 
     def start(self, conn: Connection, actor: Actor, request_id: str) -> None:
@@ -243,6 +253,8 @@ class RequestService:
         values, or the consent purpose to withdraw) comes from staff or from ``set_payload``."""
         row = self._verified(conn, request_id)
         check_transition(request_id, Status(row["status"]), Status.ANSWERED)
+        if not payload:
+            payload = self.payload(conn, actor, request_id)
         sid = str(row["subject_id"])
         kind = Kind(row["kind"])
         ground = f"subject request {row['reference']}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, delete, insert, select, update
@@ -51,6 +51,8 @@ from qorgau.vault.model import (
 )
 from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
 from qorgau.vault.store import blind_index, history, subject
+
+T = TypeVar("T")
 
 _INS_SUBJECT = Sql(
     "INSERT INTO subject (id, category, status, created_at, kek_id, wrapped_key, sealed) "
@@ -287,7 +289,15 @@ class Gate:
     def unblock(self, conn: Connection, actor: Actor, subject_id: str, reason: str) -> None:
         self._transition(conn, actor, subject_id, "unblock", Status.BLOCKED, Status.ACTIVE, reason)
 
-    def destroy(self, conn: Connection, actor: Actor, subject_id: str, ground: str) -> list[str]:
+    def destroy(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        ground: str,
+        *,
+        revoked: bool = False,
+    ) -> list[str]:
         """Crypto-shred: the data key, values, history and blind indexes go; a tombstone
         (id, category, status, time) stays for the audit log (DESIGN 4, 9)."""
         self._require_op(conn, actor, Operation.DESTROY, subject_id)
@@ -296,8 +306,9 @@ class Gate:
             raise InvalidTransition(subject_id, loaded.status, "destroy")
         fields = sorted(loaded.entries)
         # First, durably, in the key provider: a restored copy of this database must not
-        # open the subject's values either.
-        self.keys.revoke(subject_id)
+        # open the subject's values either. (A sweep revokes its whole batch at once.)
+        if not revoked:
+            self.keys.revoke(subject_id)
         for table in (history, blind_index):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         conn.execute(
@@ -358,6 +369,107 @@ class Gate:
         IP and user agent) under the subject's key, so it is shredded with the subject."""
         loaded = self._load_one(conn, subject_id)
         return aead.seal(self._cipher_for(loaded), subject_id, label, 0, plaintext.decode())
+
+    def open_extra(
+        self, conn: Connection, actor: Actor, subject_id: str, label: str, blob: bytes
+    ) -> bytes:
+        """Open what ``seal_extra`` sealed (a request's payload, consent evidence); only for
+        roles that handle subjects' requests, and audited."""
+        self._require_op(conn, actor, Operation.BLOCK, subject_id)
+        loaded = self._load_one(conn, subject_id)
+        try:
+            plain = aead.open_(self._cipher_for(loaded), subject_id, label, 0, blob)
+        except aead.TamperedValue as exc:
+            raise IntegrityFailure(str(exc)) from exc
+        self.audit.append(
+            conn,
+            Event(
+                "retrieve",
+                actor.id,
+                subject_id=subject_id,
+                detail={"role": actor.role, "sealed": label.split(":", 1)[0]},
+            ),
+        )
+        return plain.encode()
+
+    def destroy_values(
+        self, conn: Connection, actor: Actor, subject_id: str, fields: Sequence[str], ground: str
+    ) -> list[str]:
+        """Destroy some values of a subject and their history and blind indexes (policy 4.1:
+        what no purpose justifies any longer), keeping the rest."""
+        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        loaded = self._load_one(conn, subject_id)
+        if loaded.status == Status.DESTROYED:
+            raise InvalidTransition(subject_id, loaded.status, "destroy values")
+        entries = loaded.entries
+        gone = sorted(f for f in fields if f in entries)
+        if not gone:
+            return []
+        for f in gone:
+            del entries[f]
+            conn.execute(
+                delete(history).where(history.c.subject_id == subject_id, history.c.field == f)
+            )
+            kind = self._index_kinds.get(f)
+            if kind is not None:
+                conn.execute(
+                    delete(blind_index).where(
+                        blind_index.c.subject_id == subject_id, blind_index.c.kind == kind
+                    )
+                )
+        conn.execute(
+            update(subject).where(subject.c.id == subject_id).values(sealed=pack(entries.values()))
+        )
+        self._event(
+            conn,
+            "destroy",
+            actor,
+            subject_id,
+            None,
+            gone,
+            {"ground": ground, "method": "deletion of values and history"},
+        )
+        return gone
+
+    def depersonalise(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        fields: Sequence[str],
+        build: Callable[[Mapping[str, str], str, datetime], T],
+    ) -> T:
+        """Decrypt ``fields`` only to hand them to ``build``, which must return generalised
+        facts with no identifier (policy appendix: depersonalisation; LAW.md Art. 17): the
+        values themselves never leave the gate. Audited as ``depersonalise``."""
+        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        loaded = self._load_one(conn, subject_id)
+        cipher = self._cipher_for(loaded)
+        entries = loaded.entries
+        values: dict[str, str] = {}
+        first: datetime | None = None
+        for f in fields:
+            e = entries.get(f)
+            if e is None:
+                continue
+            values[f] = aead.open_(cipher, subject_id, f, e.version, e.ciphertext)
+            at = datetime.fromisoformat(e.collected_at)
+            first = at if first is None or at < first else first
+        for e in entries.values():
+            at = datetime.fromisoformat(e.collected_at)
+            first = at if first is None or at < first else first
+        fact = build(values, loaded.category, first or datetime.now(UTC))
+        self.audit.append(
+            conn,
+            Event(
+                "depersonalise",
+                actor.id,
+                subject_id=subject_id,
+                fields=tuple(sorted(values)),
+                detail={"role": actor.role},
+            ),
+        )
+        return fact
 
     # -- reads --------------------------------------------------------------------------
 

@@ -1,0 +1,170 @@
+"""Retention rules and the decision for each stored value. Pure (policy 4.1, 6.5).
+
+A value is kept while at least one purpose that may use it has a live basis, counted with
+that purpose's retention period from its anchor event, or while a legal hold covers it;
+otherwise it is due. A subject whose every value is due is due as a whole: its facts for
+statistics are depersonalised, then it is destroyed (crypto-shredding).
+
+Anchors, per purpose basis:
+
+- consent: the consent's own term (granted for the purpose's retention period, policy 6.5);
+  a withdrawn or expired consent justifies nothing;
+- contract or law with a live recorded basis (e.g. an active loan agreement): kept;
+- contract or law recorded as ended: the end, plus the retention period (contract end);
+- contract or law implied by collection: the last time a value was collected or clarified
+  under that purpose (last contact), plus the retention period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    DESTROY_VALUE = "destroy_value"
+    DEPERSONALISE_AND_DESTROY = "depersonalise_and_destroy"
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeRule:
+    code: str
+    basis: str  # consent | contract | law
+    retention_days: int
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class BasisRow:
+    purpose: str
+    kind: str  # consent | contract | law
+    state: str  # live | withdrawn | expired | ended (effective at as_of)
+    since: datetime
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A law or contract that requires keeping data longer, with its ground (policy 4.1)."""
+
+    ground: str
+    until: datetime | None
+    subject_id: str | None = None  # None: every subject
+    purpose: str | None = None  # None: every purpose
+
+    def covers(self, subject_id: str, purposes: Iterable[str], at: datetime) -> bool:
+        if self.until is not None and self.until <= at:
+            return False
+        if self.subject_id is not None and self.subject_id != subject_id:
+            return False
+        return self.purpose is None or self.purpose in set(purposes)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    field: str
+    purpose: str
+    collected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    due_fields: tuple[str, ...]
+    kept_until: Mapping[str, datetime | None]  # per field; None: kept indefinitely (a hold)
+    ground: str
+
+
+#: (justifies at all, until when; ``None`` = while the basis lasts, e.g. a live contract)
+Justification = tuple[bool, datetime | None]
+NOT_AT_ALL: Justification = (False, None)
+
+
+def _purpose_until(
+    rule: PurposeRule, bases: list[BasisRow], last_contact: datetime | None
+) -> Justification:
+    rows = [b for b in bases if b.purpose == rule.code]
+    live_consents = [b for b in rows if b.kind == "consent" and b.state == "live"]
+    if rule.basis == "consent":
+        if not live_consents:
+            return NOT_AT_ALL
+        if any(b.until is None for b in live_consents):
+            return (True, None)
+        return (True, max(b.until for b in live_consents if b.until is not None))
+    own = [b for b in rows if b.kind == rule.basis]
+    if any(b.state == "live" for b in own):
+        return (True, None)
+    days = timedelta(days=rule.retention_days)
+    ended = [b.since for b in own if b.state == "ended"]
+    if ended:
+        return (True, max(ended) + days)
+    if live_consents:
+        untils = [b.until for b in live_consents if b.until is not None]
+        return (True, max(untils)) if untils else (True, None)
+    if last_contact is None:
+        return NOT_AT_ALL
+    return (True, last_contact + days)
+
+
+def decide(
+    subject_id: str,
+    values: Iterable[StoredValue],
+    rules: Mapping[str, PurposeRule],
+    bases: list[BasisRow],
+    holds: Iterable[Hold],
+    as_of: datetime,
+) -> Decision:
+    stored = list(values)
+    if not stored:
+        return Decision(Action.KEEP, (), {}, "nothing stored")
+    holds = list(holds)
+    last_contact: dict[str, datetime] = {}
+    for v in stored:
+        if v.purpose not in last_contact or v.collected_at > last_contact[v.purpose]:
+            last_contact[v.purpose] = v.collected_at
+    per_purpose = {
+        code: _purpose_until(rule, bases, last_contact.get(code)) for code, rule in rules.items()
+    }
+    kept: dict[str, datetime | None] = {}
+    due: list[str] = []
+    for v in stored:
+        purposes = [c for c, r in rules.items() if v.field in r.fields]
+        if any(h.covers(subject_id, purposes, as_of) for h in holds):
+            kept[v.field] = None
+            continue
+        justified, best = False, None  # best: the latest "until" among justifying purposes
+        indefinite = False
+        for code in purposes:
+            ok, until = per_purpose[code]
+            if not ok:
+                continue
+            justified = True
+            if until is None:
+                indefinite = True
+                break
+            if best is None or until > best:
+                best = until
+        if indefinite:
+            kept[v.field] = None
+        elif not justified or best is None or best <= as_of:
+            due.append(v.field)
+        else:
+            kept[v.field] = best
+    if len(due) == len(stored):
+        return Decision(
+            Action.DEPERSONALISE_AND_DESTROY,
+            tuple(sorted(due)),
+            kept,
+            "no purpose justifies keeping the data any longer (policy 4.1, 6.5)",
+        )
+    if due:
+        return Decision(
+            Action.DESTROY_VALUE,
+            tuple(sorted(due)),
+            kept,
+            "no purpose that may use these values still justifies them (policy 4.1)",
+        )
+    return Decision(Action.KEEP, (), kept, "kept")

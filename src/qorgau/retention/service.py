@@ -1,0 +1,347 @@
+"""Retention sweeps: plan, then run in batches, each its own transaction (policy 4.1, 6.5).
+
+Rows are taken in subject-id order (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+workers can sweep at once); a run records its cursor with every batch, so a run killed at
+any point resumes after its last committed batch, and running it again changes nothing that
+is already done. Each action is an audit event; each finished run leaves a destruction act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import Connection, insert, select, update
+
+from qorgau.catalog import Catalogue
+from qorgau.consent.model import State, effective_state
+from qorgau.consent.store import basis_state
+from qorgau.db import Database
+from qorgau.retention.model import (
+    Action,
+    BasisRow,
+    Decision,
+    Hold,
+    PurposeRule,
+    StoredValue,
+    decide,
+)
+from qorgau.retention.store import retention_hold, retention_run
+from qorgau.vault.gate import Gate
+from qorgau.vault.model import Actor
+from qorgau.vault.record import index
+from qorgau.vault.store import subject
+
+GENESIS = "0" * 64
+
+
+class FactSink(Protocol):
+    """Where depersonalised facts go before a subject is destroyed (the statistics context)."""
+
+    fields: tuple[str, ...]
+
+    def build(self, values: Mapping[str, str], category: str, collected_at: datetime) -> Any: ...
+
+    def record(self, conn: Connection, facts: Sequence[Any]) -> int: ...
+
+
+@dataclass
+class Plan:
+    as_of: datetime
+    subjects_seen: int = 0
+    subjects_to_destroy: int = 0
+    subjects_with_values_due: int = 0
+    #: (data category, action) -> count of values: no personal data, only counts.
+    by_category: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "subjects_seen": self.subjects_seen,
+            "subjects_to_destroy": self.subjects_to_destroy,
+            "subjects_with_values_due": self.subjects_with_values_due,
+            "by_category": [
+                {"category": c, "action": a, "values": n}
+                for (c, a), n in sorted(self.by_category.items())
+            ],
+        }
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class RetentionService:
+    def __init__(
+        self,
+        *,
+        gate: Gate,
+        catalogue: Catalogue,
+        facts: FactSink | None = None,
+        batch_size: int = 2000,
+    ) -> None:
+        self.gate = gate
+        self.catalogue = catalogue
+        self.facts = facts
+        self.batch_size = batch_size
+        #: Seconds between batches, so other writers are not starved.
+        self.pause = 0.002
+        self.rules: dict[str, PurposeRule] = {
+            code: PurposeRule(code, p.legal_basis.value, p.retention_days, p.fields)
+            for code, p in catalogue.purposes.items()
+        }
+
+    # -- holds --------------------------------------------------------------------------
+
+    def add_hold(
+        self,
+        conn: Connection,
+        actor: Actor,
+        ground: str,
+        *,
+        until: datetime | None = None,
+        subject_id: str | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        if purpose is not None:
+            self.catalogue.purpose(purpose)
+        conn.execute(
+            insert(retention_hold).values(
+                subject_id=subject_id,
+                purpose=purpose,
+                ground=ground[:300],
+                until=until,
+                created_at=datetime.now(UTC),
+                actor=actor.id,
+            )
+        )
+
+    def holds(self, conn: Connection) -> list[Hold]:
+        return [
+            Hold(r[0], _aware(r[1]), r[2], r[3])
+            for r in conn.execute(
+                select(
+                    retention_hold.c.ground,
+                    retention_hold.c.until,
+                    retention_hold.c.subject_id,
+                    retention_hold.c.purpose,
+                )
+            )
+        ]
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def _batch(
+        self, conn: Connection, after: str, limit: int, as_of: datetime, holds: list[Hold]
+    ) -> list[tuple[str, str, Decision]]:
+        q = (
+            select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
+            .where(subject.c.id > after, subject.c.status != "destroyed")
+            .order_by(subject.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = conn.execute(q).all()
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        bases: dict[str, list[BasisRow]] = {}
+        for sid, purpose, kind, st, since, until in conn.execute(
+            select(
+                basis_state.c.subject_id,
+                basis_state.c.purpose,
+                basis_state.c.kind,
+                basis_state.c.state,
+                basis_state.c.since,
+                basis_state.c.until,
+            ).where(basis_state.c.subject_id.in_(ids))
+        ):
+            state = effective_state(State(st), _aware(until), as_of)
+            since_at = _aware(since)
+            assert since_at is not None
+            bases.setdefault(sid, []).append(
+                BasisRow(purpose, kind, state.value, since_at, _aware(until))
+            )
+        out: list[tuple[str, str, Decision]] = []
+        for sid, category, status, sealed in rows:
+            if status == "blocked":
+                # A block halts processing pending a check: nothing is destroyed meanwhile.
+                out.append((sid, category, Decision(Action.KEEP, (), {}, "blocked")))
+                continue
+            stored = [
+                StoredValue(str(r[0]), str(r[2]), datetime.fromisoformat(str(r[4])))
+                for r in index(bytes(sealed) if sealed is not None else None).values()
+            ]
+            out.append(
+                (sid, category, decide(sid, stored, self.rules, bases.get(sid, []), holds, as_of))
+            )
+        return out
+
+    def plan(self, conn: Connection, as_of: datetime) -> Plan:
+        """What a run at ``as_of`` would do: counts per data category and action only."""
+        plan = Plan(as_of)
+        holds = self.holds(conn)
+        after = ""
+        while True:
+            batch = self._batch(conn, after, self.batch_size, as_of, holds)
+            if not batch:
+                return plan
+            for _sid, _category, d in batch:
+                plan.subjects_seen += 1
+                if d.action is Action.DEPERSONALISE_AND_DESTROY:
+                    plan.subjects_to_destroy += 1
+                elif d.action is Action.DESTROY_VALUE:
+                    plan.subjects_with_values_due += 1
+                for f in d.due_fields:
+                    plan.by_category[(f, d.action.value)] += 1
+            after = batch[-1][0]
+
+    # -- the sweep ----------------------------------------------------------------------
+
+    def run(
+        self, db: Database, actor: Actor, as_of: datetime, *, run_id: str | None = None
+    ) -> dict[str, Any]:
+        """Sweep every subject; returns the destruction act. Resumes ``run_id`` if given,
+        or the latest unfinished run for the same ``as_of``."""
+        rid, cursor, counts, chained = self._open_run(db, actor, as_of, run_id)
+        holds_conn_ts = datetime.now(UTC)
+        while True:
+            with db.unit_of_work() as conn:
+                holds = self.holds(conn)
+                batch = self._batch(conn, cursor, self.batch_size, as_of, holds)
+                if not batch:
+                    break
+                doomed = [s for s, _c, d in batch if d.action is Action.DEPERSONALISE_AND_DESTROY]
+                # Revoked first and durably (one fsync for the batch): if the transaction
+                # then fails, the next run destroys what is already unreadable.
+                self.gate.keys.revoke_many(doomed)
+                for sid, category, d in batch:
+                    if d.action is Action.DEPERSONALISE_AND_DESTROY:
+                        if self.facts is not None:
+                            fact = self.gate.depersonalise(
+                                conn, actor, sid, self.facts.fields, self.facts.build
+                            )
+                            self.facts.record(conn, [fact])
+                        fields = self.gate.destroy(
+                            conn, actor, sid, f"retention: {d.ground}", revoked=True
+                        )
+                        counts["subjects"] = counts.get("subjects", 0) + 1
+                        for f in fields:
+                            key = f"{f}|{d.action.value}"
+                            counts[key] = counts.get(key, 0) + 1
+                        chained = hashlib.sha256((chained + sid).encode()).hexdigest()
+                        counts[f"category|{category}"] = counts.get(f"category|{category}", 0) + 1
+                    elif d.action is Action.DESTROY_VALUE:
+                        gone = self.gate.destroy_values(
+                            conn, actor, sid, d.due_fields, f"retention: {d.ground}"
+                        )
+                        for f in gone:
+                            key = f"{f}|{d.action.value}"
+                            counts[key] = counts.get(key, 0) + 1
+                cursor = batch[-1][0]
+                conn.execute(
+                    update(retention_run)
+                    .where(retention_run.c.id == rid)
+                    .values(
+                        cursor=cursor, counts=orjson.dumps(counts).decode(), subjects_hash=chained
+                    )
+                )
+            # Let writers waiting for the lock (SQLite's single writer) go between batches:
+            # the service must not stop while it sweeps.
+            time.sleep(self.pause)
+        act = self._act(rid, actor, as_of, counts, chained, holds_conn_ts)
+        with db.unit_of_work() as conn:
+            conn.execute(
+                update(retention_run)
+                .where(retention_run.c.id == rid)
+                .values(finished_at=datetime.now(UTC), act=orjson.dumps(act).decode())
+            )
+        return act
+
+    def _open_run(
+        self, db: Database, actor: Actor, as_of: datetime, run_id: str | None
+    ) -> tuple[str, str, dict[str, int], str]:
+        with db.unit_of_work() as conn:
+            q = select(
+                retention_run.c.id,
+                retention_run.c.cursor,
+                retention_run.c.counts,
+                retention_run.c.subjects_hash,
+            ).where(retention_run.c.finished_at.is_(None))
+            q = (
+                q.where(retention_run.c.id == run_id)
+                if run_id
+                else q.where(retention_run.c.as_of == as_of)
+            )
+            row = conn.execute(q.order_by(retention_run.c.started_at.desc()).limit(1)).first()
+            if row is not None:
+                return str(row[0]), str(row[1]), dict(orjson.loads(row[2])), str(row[3])
+            rid = secrets.token_hex(16)
+            conn.execute(
+                insert(retention_run).values(
+                    id=rid,
+                    as_of=as_of,
+                    started_at=datetime.now(UTC),
+                    actor=actor.id,
+                    cursor="",
+                    counts="{}",
+                    subjects_hash=GENESIS,
+                )
+            )
+            return rid, "", {}, GENESIS
+
+    def _act(
+        self,
+        rid: str,
+        actor: Actor,
+        as_of: datetime,
+        counts: dict[str, int],
+        chained: str,
+        started: datetime,
+    ) -> dict[str, Any]:
+        """The destruction act: date, ground per group, categories, counts, method, the
+        responsible role, the run id and the hash of the destroyed subjects' ids."""
+        groups: dict[str, dict[str, int]] = {}
+        for key, n in counts.items():
+            if "|" not in key:
+                continue
+            left, right = key.split("|", 1)
+            if left == "category":
+                continue
+            groups.setdefault(right, {})[left] = n
+        return {
+            "act": "destruction",
+            "run": rid,
+            "date": datetime.now(UTC).isoformat(),
+            "as_of": as_of.isoformat(),
+            "responsible_role": actor.role,
+            "actor": actor.id,
+            "grounds": {
+                Action.DEPERSONALISE_AND_DESTROY.value: "no purpose justifies keeping the data "
+                "(policy 4.1, 6.5; LAW.md Art. 12 p.2, Art. 18)",
+                Action.DESTROY_VALUE.value: "no purpose that may use these values justifies "
+                "them any longer (policy 4.1)",
+            },
+            "method": {
+                Action.DEPERSONALISE_AND_DESTROY.value: "facts depersonalised for statistics, "
+                "then crypto-shredding (data key revoked and deleted; values, history and "
+                "blind indexes deleted)",
+                Action.DESTROY_VALUE.value: "values and their history deleted",
+            },
+            "categories": groups,
+            "subjects_destroyed": counts.get("subjects", 0),
+            "subject_categories": {
+                k.split("|", 1)[1]: n for k, n in counts.items() if k.startswith("category|")
+            },
+            "subjects_hash": chained,
+            "started": started.isoformat(),
+        }

@@ -1,0 +1,825 @@
+"""Depersonalised facts and k-anonymous reports over them (policy 2.1 P4, 4.1; appendix:
+depersonalisation; LAW.md Art. 17 p.1). Pure domain code: no web or database framework.
+
+Depersonalisation
+-----------------
+:func:`depersonalise` turns the catalogue-normalised values of one subject into a
+:class:`Fact` of generalised attributes only: the month of collection, the region (oblast
+or city of republican significance) derived from ``city``, a ten-year age band at
+collection, sex, a loan-amount band, an outcome and the subject category. A fact carries
+no identifier, key, digest, exact date or exact amount: nothing in it is a link back to
+the subject (policy appendix: the data "can no longer be attributed to a subject without
+additional information"). ``amount_kzt`` is the loan amount rounded to the nearest
+10,000 tenge, so that sums over a cell are meaningful while no exact figure is kept.
+
+k-anonymous reports
+-------------------
+:func:`suppress` publishes counts and amount sums of the cells of a 1- or 2-attribute
+report, its marginal totals (2-D) and the grand total, with:
+
+* **primary suppression**: every cell or total with ``0 < count < k`` is withheld
+  (count and sum);
+* **complementary suppression**: further cells are withheld until no withheld value can be
+  recomputed from what is published. The published totals are linear equations over the
+  table: in a 2-D table every row (and every column) sums to its margin, the margins to
+  the grand total; in a 1-D table the cells sum to the grand total. Writing the totals with
+  a minus sign turns those equations into flow conservation on a graph whose nodes are the
+  rows and columns (plus a "totals" row and a "totals" column) and whose edges are the
+  entries. The withheld entries are the unknowns; the solutions of the equations are a
+  particular solution plus the cycle space of the graph formed by the withheld edges. So a
+  withheld entry is *determined* by the published ones exactly when its edge is a
+  **bridge** (on no cycle) of that graph. The algorithm repeats: find a withheld bridge,
+  and withhold the cheapest path of published entries that closes a cycle through it
+  (cheapest = no grand total, then fewest margins, then the smallest sum of counts);
+  until no withheld entry is a bridge. In particular no row or column whose total is
+  published has exactly one withheld cell (such a cell would be a bridge), and in a 1-D
+  report there are never exactly one withheld cell and a published total. It terminates:
+  each round withholds at least one more entry, and when every entry is withheld there is
+  no bridge (all counts are positive, so the table itself is a positive circulation: every
+  edge lies on a cycle).
+* **nesting**: the pattern for ``k`` is built step by step from ``k = 2`` upwards (one
+  step per distinct count below ``k``), each step adding the new primary cells to the
+  previous step's pattern and closing it. So the pattern for ``k`` is a subset of the
+  pattern for any larger ``k``: reports of the same data at different ``k`` together reveal
+  nothing that the one with the smallest ``k`` does not. The operator's configured ``k`` is
+  the floor (:class:`~qorgau.stats.service.StatsService`).
+* **linked reports**: the margins of a 2-D report are the cells of the two 1-D reports;
+  they are withheld in the 2-D report as the 1-D reports withhold them (the same
+  algorithm on the same counts), and the 2-D report closes its own bridges with interior
+  cells first. The attributes of a 2-D report are put in a canonical order before the
+  computation, so ``region,sex`` and ``sex,region`` withhold the same cells.
+
+Limits (documented, not hidden): the guarantee is exact for equations over the reals;
+non-negativity can narrow the range of a withheld cell (a withheld cell is never exactly
+recomputable, but its bounds may be tight, e.g. ``0..3``). A value withheld in the 2-D
+report only as a last resort because a sparse table left no interior cell to close a
+cycle may still be published by the 1-D report. Published zeros (absent combinations)
+are facts too: "no refusals in region X" is disclosed (group disclosure); a report over
+data that changed since an earlier report can be differenced with it (the facts table is
+append-only, so two reports a day apart show what one day added); sums follow the counts'
+pattern, with no dominance rule (one very large loan in a cell of five dominates its sum;
+the rounding to 10,000 and the amount bands limit, not remove, this). Reports group by at
+most two attributes.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from qorgau.catalog.identifiers import InvalidValue, iin_birth_date, iin_sex
+from qorgau.errors import DomainError
+
+__all__ = [
+    "AGE_BANDS",
+    "AMOUNT_BANDS",
+    "ATTRIBUTES",
+    "DEFAULT_K",
+    "MAX_DIMENSIONS",
+    "MIN_K",
+    "OUTCOMES",
+    "REGIONS",
+    "SEXES",
+    "SOURCE_FIELDS",
+    "UNKNOWN",
+    "Cell",
+    "Fact",
+    "InvalidFact",
+    "InvalidK",
+    "InvalidReport",
+    "Published",
+    "Report",
+    "age_band",
+    "amount_band",
+    "depersonalise",
+    "parse_by",
+    "region_of",
+    "report_csv",
+    "report_json",
+    "round_amount",
+    "suppress",
+    "validate_k",
+]
+
+UNKNOWN = "unknown"
+
+#: The generalised attributes a fact has and a report may group by.
+ATTRIBUTES: tuple[str, ...] = (
+    "month",
+    "region",
+    "age_band",
+    "sex",
+    "amount_band",
+    "outcome",
+    "subject_category",
+)
+
+#: The catalogue fields :func:`depersonalise` reads (the gate decrypts only these). ``iin``
+#: only supplies birth date and sex when those fields were not collected; it is never kept.
+SOURCE_FIELDS: tuple[str, ...] = ("birth_date", "sex", "city", "loan_amount", "iin")
+
+AGE_BANDS: tuple[str, ...] = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+", UNKNOWN)
+_AGE_LIMITS: tuple[tuple[int, str], ...] = (
+    (25, "18-24"),
+    (35, "25-34"),
+    (45, "35-44"),
+    (55, "45-54"),
+    (65, "55-64"),
+)
+AMOUNT_BANDS: tuple[str, ...] = ("<50k", "50-100k", "100-250k", "250-500k", "500k+", UNKNOWN)
+_AMOUNT_LIMITS: tuple[tuple[int, str], ...] = (
+    (50_000, "<50k"),
+    (100_000, "50-100k"),
+    (250_000, "100-250k"),
+    (500_000, "250-500k"),
+)
+SEXES: tuple[str, ...] = ("female", "male", UNKNOWN)
+#: What became of the lead. ``lead`` (default): a request passed on, nothing more known.
+OUTCOMES: tuple[str, ...] = ("lead", "issued", "refused", "withdrawn", "expired", "destroyed")
+
+#: Rounding step of ``amount_kzt`` (tenge).
+AMOUNT_STEP = 10_000
+DEFAULT_K = 5
+#: k below 2 would publish single persons: never allowed.
+MIN_K = 2
+#: Hard ceiling on k (a sanity bound for input, far above any useful value).
+MAX_K = 100_000
+MAX_DIMENSIONS = 2
+
+_CATEGORY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+# --------------------------------------------------------------------------------------
+# Errors (messages name attributes and codes, never a personal value)
+# --------------------------------------------------------------------------------------
+
+
+class InvalidK(DomainError):
+    """The k of a k-anonymous report is out of range."""
+
+    code = "stats-invalid-k"
+
+    def __init__(self, k: object, minimum: int) -> None:
+        super().__init__(f"k must be a whole number from {minimum} to {MAX_K}, not {k!r}")
+
+
+class InvalidReport(DomainError):
+    """A statistics report was asked for with unknown or too many attributes."""
+
+    code = "stats-invalid-report"
+
+
+class InvalidFact(DomainError):
+    """A fact could not be built: an unknown outcome or a malformed subject category."""
+
+    code = "stats-invalid-fact"
+
+
+# --------------------------------------------------------------------------------------
+# Generalisation
+# --------------------------------------------------------------------------------------
+
+# Region codes: the 17 oblasts and the 3 cities of republican significance (2022 division:
+# Abai, Jetisu and Ulytau regions included; Semey is the centre of Abai region).
+_REGION_NAMES: dict[str, tuple[str, ...]] = {
+    "astana": ("Астана", "Astana", "Нур-Султан", "Нұр-Сұлтан", "Nur-Sultan", "Nursultan",
+               "Целиноград", "Tselinograd"),
+    "almaty_city": ("Алматы", "Almaty", "Алма-Ата", "Alma-Ata", "Almaty qalasy"),
+    "shymkent": ("Шымкент", "Shymkent", "Чимкент", "Chimkent"),
+    "abai": ("Семей", "Semey", "Semei", "Семипалатинск", "Semipalatinsk", "Курчатов",
+             "Kurchatov", "Аягоз", "Аягуз", "Ayagoz"),
+    "akmola": ("Кокшетау", "Көкшетау", "Kokshetau", "Kökshetaý", "Кокчетав", "Степногорск",
+               "Stepnogorsk", "Щучинск", "Shchuchinsk", "Косшы", "Kosshy"),
+    "aktobe": ("Актобе", "Ақтөбе", "Aktobe", "Aqtöbe", "Aqtobe", "Актюбинск", "Хромтау",
+               "Khromtau", "Кандыагаш", "Kandyagash"),
+    "almaty_region": ("Конаев", "Қонаев", "Konaev", "Kunaev", "Капчагай", "Қапшағай",
+                      "Kapchagay", "Kapshagay", "Талгар", "Talgar", "Есик", "Есік", "Esik",
+                      "Issyk", "Каскелен", "Қаскелең", "Kaskelen"),
+    "atyrau": ("Атырау", "Atyrau", "Гурьев", "Кульсары", "Құлсары", "Kulsary"),
+    "east_kazakhstan": ("Усть-Каменогорск", "Өскемен", "Оскемен", "Oskemen", "Öskemen",
+                        "Ust-Kamenogorsk", "Риддер", "Ridder", "Алтай", "Altai",
+                        "Зыряновск"),
+    "jambyl": ("Тараз", "Taraz", "Джамбул", "Жамбыл", "Шу", "Shu", "Каратау", "Karatau"),
+    "jetisu": ("Талдыкорган", "Талдықорған", "Taldykorgan", "Taldyqorgan", "Текели",
+               "Tekeli", "Жаркент", "Zharkent", "Уштобе", "Үштөбе", "Ushtobe"),
+    "karaganda": ("Караганда", "Қарағанды", "Караганды", "Karaganda", "Karagandy",
+                  "Qaragandy", "Темиртау", "Теміртау", "Temirtau", "Балхаш", "Балқаш",
+                  "Balkhash", "Balqash", "Сарань", "Saran", "Шахтинск", "Shakhtinsk"),
+    "kostanay": ("Костанай", "Қостанай", "Kostanay", "Qostanay", "Кустанай", "Рудный",
+                 "Rudny", "Rudnyy", "Лисаковск", "Lisakovsk", "Аркалык", "Арқалық",
+                 "Arkalyk"),
+    "kyzylorda": ("Кызылорда", "Қызылорда", "Kyzylorda", "Qyzylorda"),
+    "mangystau": ("Актау", "Ақтау", "Aktau", "Aqtau", "Шевченко", "Жанаозен", "Жаңаөзен",
+                  "Zhanaozen"),
+    "north_kazakhstan": ("Петропавловск", "Петропавл", "Petropavl", "Petropavlovsk"),
+    "pavlodar": ("Павлодар", "Pavlodar", "Экибастуз", "Екібастұз", "Ekibastuz", "Аксу",
+                 "Ақсу", "Aksu"),
+    "turkistan": ("Туркестан", "Түркістан", "Turkistan", "Turkestan", "Кентау", "Kentau",
+                  "Арыс", "Arys", "Сарыагаш", "Saryagash"),
+    "ulytau": ("Жезказган", "Жезқазған", "Zhezkazgan", "Сатпаев", "Сәтбаев", "Satpayev",
+               "Satbayev", "Каражал", "Қаражал", "Karazhal"),
+    "west_kazakhstan": ("Уральск", "Орал", "Oral", "Uralsk", "Аксай", "Ақсай", "Aksai",
+                        "Aksay"),
+}  # fmt: skip
+
+#: Every region code in display order (the cities of republican significance first).
+REGIONS: tuple[str, ...] = (*_REGION_NAMES, UNKNOWN)
+
+# Kazakh letters folded to their Russian look-alikes, and Latin Kazakh letters without
+# diacritics, so that "Қарағанды", "Караганды" and "Qaraǵandy" meet.
+_FOLD = str.maketrans(
+    {"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и",
+     "ё": "е", "ı": "i"}
+)  # fmt: skip
+# Words around a city name that say "city" (ru, kk, en), folded.
+_NOISE = frozenset({"г", "гор", "город", "к", "каласы", "кала", "city", "of", "gorod", "q",
+                    "qalasy", "qala", "ш", "шахары"})  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _place_key(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    # Strip combining marks (Latin diacritics); "й" decomposes to "и" + breve: the same
+    # folding on both sides of the lookup keeps that harmless.
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = [w for w in _WORD.findall(bare.translate(_FOLD)) if w not in _NOISE]
+    return "".join(words)
+
+
+_REGION_BY_KEY: dict[str, str] = {
+    _place_key(name): region for region, names in _REGION_NAMES.items() for name in names
+}
+
+
+def region_of(city: str | None) -> str:
+    """The region code for a city name in Kazakh, Russian or English (``"г. Алматы"``,
+    ``"Өскемен"``, ``"Ust-Kamenogorsk"``...), or ``"unknown"``."""
+    if not city:
+        return UNKNOWN
+    return _REGION_BY_KEY.get(_place_key(city), UNKNOWN)
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def age_band(birth: date | None, on: date) -> str:
+    """The age band at ``on``. Ages under 18 (an adult-only service: invalid data) and over
+    120 are ``"unknown"``."""
+    if birth is None:
+        return UNKNOWN
+    years = _age(birth, on)
+    if years < 18 or years > 120:
+        return UNKNOWN
+    for limit, band in _AGE_LIMITS:
+        if years < limit:
+            return band
+    return "65+"
+
+
+def amount_band(amount: int | None) -> str:
+    """The band of the exact amount (tenge)."""
+    if amount is None or amount < 0:
+        return UNKNOWN
+    for limit, band in _AMOUNT_LIMITS:
+        if amount < limit:
+            return band
+    return "500k+"
+
+
+def round_amount(amount: int | None) -> int | None:
+    """The amount rounded to the nearest 10,000 tenge (halves up)."""
+    if amount is None or amount < 0:
+        return None
+    return (amount + AMOUNT_STEP // 2) // AMOUNT_STEP * AMOUNT_STEP
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One depersonalised fact: generalised attributes only, no identifier (policy
+    appendix: depersonalisation; LAW.md Art. 17 p.1)."""
+
+    month: str
+    region: str
+    age_band: str
+    sex: str
+    amount_band: str
+    outcome: str
+    subject_category: str
+    #: Loan amount rounded to the nearest 10,000 tenge; None when unknown.
+    amount_kzt: int | None
+
+
+def _birth(values: Mapping[str, str]) -> date | None:
+    raw = values.get("birth_date")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            return None
+    iin = values.get("iin")
+    if iin:
+        try:
+            return iin_birth_date(iin)
+        except InvalidValue:
+            return None
+    return None
+
+
+def _sex(values: Mapping[str, str]) -> str:
+    sex = values.get("sex")
+    if sex in ("male", "female"):
+        return sex
+    iin = values.get("iin")
+    if not sex and iin:
+        try:
+            return iin_sex(iin)
+        except InvalidValue:
+            return UNKNOWN
+    return UNKNOWN
+
+
+def _amount(values: Mapping[str, str]) -> int | None:
+    raw = values.get("loan_amount")
+    if raw is None or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw)
+
+
+def depersonalise(
+    values: Mapping[str, str],
+    subject_category: str,
+    collected_at: datetime,
+    outcome: str = "lead",
+) -> Fact:
+    """Generalise one subject's catalogue-normalised values into a :class:`Fact` (policy
+    2.1 P4, 4.1, appendix: depersonalisation; LAW.md Art. 17 p.1).
+
+    ``values`` may hold ``birth_date`` (ISO), ``sex`` (male/female), ``city``,
+    ``loan_amount`` (whole tenge) and ``iin`` (used only for birth date and sex when those
+    are missing); anything else is ignored. The age is computed at ``collected_at``; the
+    month is that of ``collected_at`` in UTC (a naive time is taken as UTC).
+    """
+    if outcome not in OUTCOMES:
+        raise InvalidFact(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+    if not _CATEGORY.fullmatch(subject_category):
+        raise InvalidFact("a subject category is a code of a-z, 0-9 and _")
+    at = collected_at if collected_at.tzinfo else collected_at.replace(tzinfo=UTC)
+    at = at.astimezone(UTC)
+    amount = _amount(values)
+    return Fact(
+        month=f"{at.year:04d}-{at.month:02d}",
+        region=region_of(values.get("city")),
+        age_band=age_band(_birth(values), at.date()),
+        sex=_sex(values),
+        amount_band=amount_band(amount),
+        outcome=outcome,
+        subject_category=subject_category,
+        amount_kzt=round_amount(amount),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Report requests
+# --------------------------------------------------------------------------------------
+
+
+def validate_k(k: object, minimum: int = MIN_K) -> int:
+    """``k`` as an int in ``max(2, minimum)..MAX_K``, or :class:`InvalidK`."""
+    floor = max(MIN_K, minimum)
+    if isinstance(k, bool) or not isinstance(k, int) or not floor <= k <= MAX_K:
+        raise InvalidK(k, floor)
+    return k
+
+
+def parse_by(by: str | Sequence[str]) -> tuple[str, ...]:
+    """``"region,sex"`` or ``["region", "sex"]`` -> ``("region", "sex")``: one or two known,
+    distinct attributes."""
+    items = by.split(",") if isinstance(by, str) else list(by)
+    names = tuple(s.strip() for s in items if s.strip())
+    if not names:
+        raise InvalidReport(f"group by one or two of: {', '.join(ATTRIBUTES)}")
+    unknown = [n for n in names if n not in ATTRIBUTES]
+    if unknown:
+        raise InvalidReport(
+            f"unknown attribute(s) {', '.join(repr(u[:40]) for u in unknown)}; "
+            f"one of: {', '.join(ATTRIBUTES)}"
+        )
+    if len(set(names)) != len(names):
+        raise InvalidReport("an attribute is named twice")
+    if len(names) > MAX_DIMENSIONS:
+        raise InvalidReport(f"a report groups by at most {MAX_DIMENSIONS} attributes")
+    return names
+
+
+_ORDERS: dict[str, tuple[str, ...]] = {
+    "region": REGIONS,
+    "age_band": AGE_BANDS,
+    "sex": SEXES,
+    "amount_band": AMOUNT_BANDS,
+    "outcome": OUTCOMES,
+}
+
+
+def value_order(attribute: str, value: str) -> tuple[int, int, str]:
+    """Sort key for an attribute's values: the natural order of bands, months in time,
+    ``unknown`` last, anything else alphabetically."""
+    if value == UNKNOWN:
+        return (1, 0, "")
+    order = _ORDERS.get(attribute)
+    if order is not None and value in order:
+        return (0, order.index(value), "")
+    return (0, len(order) if order else 0, value)
+
+
+# --------------------------------------------------------------------------------------
+# k-anonymity: suppression
+# --------------------------------------------------------------------------------------
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A cell before suppression: how many facts, and the sum of their ``amount_kzt``."""
+
+    count: int
+    amount_kzt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A cell, margin or total as published: ``None`` when withheld. Withheld values are
+    not kept anywhere in a :class:`Report`."""
+
+    key: Key
+    count: int | None
+    amount_kzt: int | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.count is None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A k-anonymous report (policy 2.1 P4): cells in display order, the margins of a 2-D
+    report (one tuple per attribute of ``by``; empty for 1-D, whose cells are its
+    margin) and the grand total."""
+
+    by: tuple[str, ...]
+    k: int
+    cells: tuple[Published, ...]
+    margins: tuple[tuple[Published, ...], ...]
+    total: Published
+
+    @property
+    def suppressed(self) -> int:
+        """How many cells (not margins) are withheld."""
+        return sum(1 for c in self.cells if c.suppressed)
+
+    def entries(self) -> Iterable[Published]:
+        """Cells, then margins, then the total."""
+        yield from self.cells
+        for margin in self.margins:
+            yield from margin
+        yield self.total
+
+
+_INTERIOR, _MARGIN, _GRAND = 0, 1, 2
+_Cost = tuple[int, int, int, int]
+_ZERO: _Cost = (0, 0, 0, 0)
+
+
+class _Graph:
+    """Entries of a table as edges of a multigraph (see the module docstring)."""
+
+    def __init__(self, nodes: int) -> None:
+        self.nodes = nodes
+        self.ends: list[tuple[int, int]] = []
+        self.count: list[int] = []
+        self.tier: list[int] = []
+        self.adj: list[list[tuple[int, int]]] = [[] for _ in range(nodes)]
+
+    def add(self, u: int, v: int, count: int, tier: int) -> int:
+        e = len(self.ends)
+        self.ends.append((u, v))
+        self.count.append(count)
+        self.tier.append(tier)
+        self.adj[u].append((v, e))
+        self.adj[v].append((u, e))
+        return e
+
+    def cost(self, e: int) -> _Cost:
+        tier = self.tier[e]
+        return (int(tier == _GRAND), int(tier == _MARGIN), self.count[e], 1)
+
+    def bridges(self, edges: set[int]) -> list[int]:
+        """Bridges of the subgraph made of ``edges`` (iterative Tarjan; multi-edges are
+        told apart by edge id)."""
+        adj: list[list[tuple[int, int]]] = [[] for _ in range(self.nodes)]
+        for e in sorted(edges):
+            u, v = self.ends[e]
+            adj[u].append((v, e))
+            adj[v].append((u, e))
+        disc = [-1] * self.nodes
+        low = [0] * self.nodes
+        clock = 0
+        found: list[int] = []
+        for root in range(self.nodes):
+            if disc[root] != -1 or not adj[root]:
+                continue
+            disc[root] = low[root] = clock
+            clock += 1
+            stack: list[tuple[int, int, int]] = [(root, -1, 0)]
+            while stack:
+                node, via, i = stack[-1]
+                if i < len(adj[node]):
+                    stack[-1] = (node, via, i + 1)
+                    nxt, e = adj[node][i]
+                    if e == via:
+                        continue
+                    if disc[nxt] == -1:
+                        disc[nxt] = low[nxt] = clock
+                        clock += 1
+                        stack.append((nxt, e, 0))
+                    else:
+                        low[node] = min(low[node], disc[nxt])
+                    continue
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > disc[parent]:
+                        found.append(via)
+        return found
+
+    def cheapest_cycle(self, bridge: int, withheld: set[int]) -> list[int]:
+        """Published entries whose withholding closes the cheapest cycle through
+        ``bridge`` (Dijkstra from one end to the other without ``bridge``; withheld
+        entries cost nothing)."""
+        start, goal = self.ends[bridge][1], self.ends[bridge][0]
+        dist: dict[int, _Cost] = {start: _ZERO}
+        back: dict[int, int] = {}
+        heap: list[tuple[_Cost, int]] = [(_ZERO, start)]
+        while heap:
+            d, node = heapq.heappop(heap)
+            if d > dist[node]:
+                continue
+            if node == goal:
+                break
+            for nxt, e in self.adj[node]:
+                if e == bridge:
+                    continue
+                w = _ZERO if e in withheld else self.cost(e)
+                nd = (d[0] + w[0], d[1] + w[1], d[2] + w[2], d[3] + w[3])
+                if nxt not in dist or nd < dist[nxt]:
+                    dist[nxt] = nd
+                    back[nxt] = e
+                    heapq.heappush(heap, (nd, nxt))
+        if goal not in back:
+            return []
+        path: list[int] = []
+        node = goal
+        while node != start:
+            e = back[node]
+            if e not in withheld:
+                path.append(e)
+            u, v = self.ends[e]
+            node = u if v == node else v
+        return path
+
+    def close(self, withheld: set[int]) -> None:
+        """Withhold more entries until no withheld entry is a bridge (in place)."""
+        while True:
+            bridges = self.bridges(withheld)
+            if not bridges:
+                return
+            worst = min(bridges, key=lambda e: (self.tier[e], self.count[e], e))
+            more = self.cheapest_cycle(worst, withheld)
+            if not more:  # cannot happen with positive counts; withhold all to be safe
+                withheld.update(range(len(self.ends)))
+                return
+            withheld.update(more)
+
+
+def _thresholds(counts: Iterable[int], k: int) -> list[int]:
+    """The steps of the nested construction: one per distinct count below ``k``."""
+    return sorted({c + 1 for c in counts if c > 0 and c + 1 <= k})
+
+
+def _chain(
+    graph: _Graph, steps: Sequence[int], forced: Callable[[int], set[int]] | None = None
+) -> list[frozenset[int]]:
+    """The withheld set after each step (nested by construction)."""
+    withheld: set[int] = set()
+    snaps: list[frozenset[int]] = []
+    for i, j in enumerate(steps):
+        withheld.update(e for e, c in enumerate(graph.count) if 0 < c < j)
+        if forced is not None:
+            withheld.update(forced(i))
+        graph.close(withheld)
+        snaps.append(frozenset(withheld))
+    return snaps
+
+
+def _one_dim(counts: Sequence[int], total: int) -> tuple[_Graph, list[int], int]:
+    """1-D: two nodes; every cell an edge one way, the total an edge back."""
+    graph = _Graph(2)
+    cells = [graph.add(0, 1, c, _INTERIOR) for c in counts]
+    grand = graph.add(1, 0, total, _GRAND)
+    return graph, cells, grand
+
+
+def _sum(cells: Iterable[Cell]) -> Cell:
+    count = amount = 0
+    for c in cells:
+        count += c.count
+        amount += c.amount_kzt
+    return Cell(count, amount)
+
+
+def _published(key: Key, cell: Cell, withheld: bool) -> Published:
+    if withheld:
+        return Published(key, None, None)
+    return Published(key, cell.count, cell.amount_kzt)
+
+
+def _sort_key(by: Sequence[str]) -> Callable[[Key], tuple[tuple[int, int, str], ...]]:
+    return lambda key: tuple(value_order(a, v) for a, v in zip(by, key, strict=True))
+
+
+def suppress(cells: Mapping[Key, Cell], k: int, *, by: Sequence[str] | None = None) -> Report:
+    """Publish ``cells`` (keys of one or two attribute values) k-anonymously: primary and
+    complementary suppression, nested in ``k`` (see the module docstring). Cells with a
+    zero count are dropped (an absent combination is a published zero)."""
+    k = validate_k(k)
+    live = {key: cell for key, cell in cells.items() if cell.count > 0}
+    dims = {len(key) for key in live}
+    width = len(by) if by is not None else (dims.pop() if len(dims) == 1 else 0)
+    if by is not None and any(len(key) != width for key in live):
+        raise InvalidReport("every cell key must have one value per attribute")
+    if by is None and len(dims) > 1:
+        raise InvalidReport("every cell key must have one value per attribute")
+    names = tuple(by) if by is not None else tuple(f"attr{i + 1}" for i in range(width or 1))
+    if not 1 <= len(names) <= MAX_DIMENSIONS:
+        raise InvalidReport(f"a report groups by one to {MAX_DIMENSIONS} attributes")
+    if len(names) == 1:
+        return _suppress_1d(live, k, names)
+    # Canonical orientation: (a, b) and (b, a) withhold the same cells.
+    rank = {a: i for i, a in enumerate(ATTRIBUTES)}
+    flip = (rank.get(names[0], len(rank)), names[0]) > (rank.get(names[1], len(rank)), names[1])
+    if flip:
+        swapped: dict[Key, Cell] = {(key[1], key[0]): cell for key, cell in live.items()}
+        report = _suppress_2d(swapped, k, (names[1], names[0]))
+        return Report(
+            by=names,
+            k=k,
+            cells=tuple(
+                sorted(
+                    (Published((c.key[1], c.key[0]), c.count, c.amount_kzt) for c in report.cells),
+                    key=lambda p: _sort_key(names)(p.key),
+                )
+            ),
+            margins=(report.margins[1], report.margins[0]),
+            total=report.total,
+        )
+    return _suppress_2d(live, k, names)
+
+
+def _suppress_1d(live: Mapping[Key, Cell], k: int, by: tuple[str, ...]) -> Report:
+    keys = sorted(live, key=_sort_key(by))
+    total = _sum(live.values())
+    graph, edges, grand = _one_dim([live[key].count for key in keys], total.count)
+    steps = _thresholds(graph.count, k)
+    withheld = _chain(graph, steps)[-1] if steps else frozenset()
+    return Report(
+        by=by,
+        k=k,
+        cells=tuple(
+            _published(key, live[key], e in withheld) for key, e in zip(keys, edges, strict=True)
+        ),
+        margins=(),
+        total=_published((), total, grand in withheld),
+    )
+
+
+def _suppress_2d(live: Mapping[Key, Cell], k: int, by: tuple[str, ...]) -> Report:
+    rows = sorted({key[0] for key in live}, key=lambda v: value_order(by[0], v))
+    cols = sorted({key[1] for key in live}, key=lambda v: value_order(by[1], v))
+    row_tot = {r: _sum(c for key, c in live.items() if key[0] == r) for r in rows}
+    col_tot = {c: _sum(cell for key, cell in live.items() if key[1] == c) for c in cols}
+    total = _sum(live.values())
+
+    # Nodes: rows 0..R-1, the totals row R, columns R+1..R+C, the totals column R+C+1.
+    n_r, n_c = len(rows), len(cols)
+    t_row, t_col = n_r, n_r + n_c + 1
+    graph = _Graph(n_r + n_c + 2)
+    keys = sorted(live, key=_sort_key(by))
+    ri = {r: i for i, r in enumerate(rows)}
+    ci = {c: n_r + 1 + i for i, c in enumerate(cols)}
+    interior = [graph.add(ri[key[0]], ci[key[1]], live[key].count, _INTERIOR) for key in keys]
+    row_edges = [graph.add(t_col, ri[r], row_tot[r].count, _MARGIN) for r in rows]
+    col_edges = [graph.add(ci[c], t_row, col_tot[c].count, _MARGIN) for c in cols]
+    grand = graph.add(t_row, t_col, total.count, _GRAND)
+
+    steps = _thresholds(graph.count, k)
+    # The margins are the 1-D reports' cells: withheld as those reports withhold them,
+    # step by step (the 2-D steps include every 1-D step; extra steps change nothing).
+    g_rows, e_rows, grand_r = _one_dim([row_tot[r].count for r in rows], total.count)
+    g_cols, e_cols, grand_c = _one_dim([col_tot[c].count for c in cols], total.count)
+    snaps_r = _chain(g_rows, steps)
+    snaps_c = _chain(g_cols, steps)
+
+    def forced(i: int) -> set[int]:
+        out = {row_edges[n] for n, e in enumerate(e_rows) if e in snaps_r[i]}
+        out |= {col_edges[n] for n, e in enumerate(e_cols) if e in snaps_c[i]}
+        if grand_r in snaps_r[i] or grand_c in snaps_c[i]:
+            out.add(grand)
+        return out
+
+    withheld = _chain(graph, steps, forced)[-1] if steps else frozenset()
+    return Report(
+        by=by,
+        k=k,
+        cells=tuple(
+            _published(key, live[key], e in withheld) for key, e in zip(keys, interior, strict=True)
+        ),
+        margins=(
+            tuple(
+                _published((r,), row_tot[r], e in withheld)
+                for r, e in zip(rows, row_edges, strict=True)
+            ),
+            tuple(
+                _published((c,), col_tot[c], e in withheld)
+                for c, e in zip(cols, col_edges, strict=True)
+            ),
+        ),
+        total=_published((), total, grand in withheld),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Rendering (CSV, JSON documents)
+# --------------------------------------------------------------------------------------
+
+ALL = "(all)"
+_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(text: str) -> str:
+    """Values never start a spreadsheet formula (CSV injection)."""
+    return "'" + text if text.startswith(_CSV_RISKY) else text
+
+
+def report_csv(report: Report) -> str:
+    """One line per cell, then per margin value (``(all)`` for the other attribute), then
+    the grand total. A withheld count and sum are empty, with ``suppressed`` = 1."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow([*report.by, "count", "amount_kzt", "suppressed"])
+
+    def line(values: Sequence[str], p: Published) -> None:
+        count = "" if p.count is None else str(p.count)
+        amount = "" if p.amount_kzt is None else str(p.amount_kzt)
+        out.writerow([*(_csv_safe(v) for v in values), count, amount, int(p.suppressed)])
+
+    for cell in report.cells:
+        line(cell.key, cell)
+    for i, margin in enumerate(report.margins):
+        for p in margin:
+            values = [ALL] * len(report.by)
+            values[i] = p.key[0]
+            line(values, p)
+    line([ALL] * len(report.by), report.total)
+    return buf.getvalue()
+
+
+def _doc(by: Sequence[str], p: Published) -> dict[str, Any]:
+    doc: dict[str, Any] = dict(zip(by, p.key, strict=True))
+    doc.update(count=p.count, amount_kzt=p.amount_kzt, suppressed=p.suppressed)
+    return doc
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as a JSON-ready document."""
+    return {
+        "by": list(report.by),
+        "k": report.k,
+        "cells": [_doc(report.by, c) for c in report.cells],
+        # A 1-D report's cells are its only margin: no separate totals.
+        "totals": {
+            a: [_doc((a,), p) for p in margin]
+            for a, margin in zip(report.by, report.margins, strict=False)
+        },
+        "total": _doc((), report.total),
+        "suppressed": report.suppressed,
+        "amount_unit": f"KZT, each amount rounded to the nearest {AMOUNT_STEP}",
+    }

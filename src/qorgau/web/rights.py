@@ -1,0 +1,535 @@
+"""The public rights page: a person's requests about their own data (policy 4.2.1, 4.2.2).
+
+``/{lang}/rights`` takes a request (see my data, correct it, block processing, destroy it,
+withdraw a consent) and a phone or e-mail address; the operator sends a one-time code only to
+a contact it already holds, and the code proves who the requester is (LAW.md Art. 25).
+
+A request never reveals whether the person is known: the page after the form is the same
+for a known and an unknown contact, the request service does the same work (blind-index
+search, code HMAC, one insert, one audit event) either way, the code is sent after the
+response has gone (so delivery time never shows), and every answer is padded to the same
+minimum time plus a small random jitter. The one-time-code page then answers "wrong or no
+longer valid" alike for a wrong code, an expired one and a request whose contact was unknown.
+
+Once the code is confirmed: an access request is answered at once with the report as a
+page in the page language, unless staff restricted access (policy 4.2.2), in which case it
+is left for staff; a rectification asks for the corrected values (by label, for the fields
+held; never the current values) and a withdrawal for the consent, sealed with the subject's
+data (``set_payload``); blocking and destruction are recorded for staff to carry out, and
+the page shows the reference and the due date.
+
+The routes act as ``Actor("dpo", "site:rights")``: the request service matches the contact
+and reads the report under the subject-request purpose, which only the data protection
+officer's role may use (access matrix, policy 7.3.8); the site's own role may read nothing.
+The routes call only the request service and the gate's read for the verified subject of
+the request in hand, and a read happens only after the code was confirmed; every step is an
+audit event under the id ``site:rights``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+from starlette.background import BackgroundTask
+
+from qorgau.app import Services
+from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
+from qorgau.consent.model import TRANSFER, State
+from qorgau.dsr.model import Channel, Kind, Status
+from qorgau.dsr.service import RequestNotFound, RequestView
+from qorgau.errors import DomainError
+from qorgau.intake.otp import OtpUndeliverable, derive_key, mask
+from qorgau.vault.gate import SUBJECT_REQUEST
+from qorgau.vault.model import Actor
+from qorgau.web import cookies
+from qorgau.web.csrf import COOKIE as CSRF_COOKIE
+from qorgau.web.deps import run_db
+from qorgau.web.i18n import MESSAGES, error_message, t
+from qorgau.web.public import _error, _guarded, _one, _page, _render, _site
+from qorgau.web.ratelimit import RateLimiter
+
+log = logging.getLogger("qorgau.web.rights")
+router = APIRouter(include_in_schema=False)
+
+#: Why the data protection officer's role: see the module docstring.
+RIGHTS_ACTOR = Actor("dpo", "site:rights")
+KINDS: tuple[Kind, ...] = (
+    Kind.ACCESS,
+    Kind.RECTIFY,
+    Kind.BLOCK,
+    Kind.DESTROY,
+    Kind.WITHDRAW_CONSENT,
+)
+CONTACT_KINDS = ("phone", "email")
+#: Every answer to the request form takes at least this long, plus up to JITTER_MS.
+MIN_ANSWER_SECONDS = 0.3
+JITTER_MS = 20
+#: How long the step after the code (corrections, the consent to withdraw) stays open.
+GRANT_SECONDS = 30 * 60
+#: Codes to one contact: 3 at once, then one per 5 minutes (known and unknown alike).
+CONTACT_BURST = 3
+CONTACT_PER_MINUTE = 0.2
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class Rights:
+    contact_limiter: RateLimiter
+    grant_key: bytes
+
+
+def install_rights(app: FastAPI, services: Services) -> None:
+    """The rights routes (after ``install_site``: they use its CSRF guard and limiter)."""
+    app.state.rights = Rights(
+        contact_limiter=RateLimiter(
+            derive_key(services.site_secret, "ratelimit-contact"),
+            CONTACT_BURST,
+            CONTACT_PER_MINUTE,
+        ),
+        grant_key=derive_key(services.site_secret, "rights-grant"),
+    )
+    app.include_router(router)
+
+
+def _rights(request: Request) -> Rights:
+    rights: Rights = request.app.state.rights
+    return rights
+
+
+# -- the access report as a page (shared with the console's preview) --------------------------
+
+
+def _when(value: str | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value).astimezone(zone)
+    return at.date().isoformat() if date_only else at.strftime("%Y-%m-%d %H:%M")
+
+
+def _purpose_label(services: Services, code: str, lang: str) -> str:
+    if code == TRANSFER:
+        return t(lang, "consent.transfer")
+    purpose = services.catalogue.purposes.get(code)
+    return f"{purpose.number}. {purpose.labels[lang]}" if purpose else code
+
+
+def _term_key(key: str, lang: str, fallback: str, **kw: object) -> str:
+    return t(lang, key, **kw) if key in MESSAGES else fallback
+
+
+def report_view(
+    report: Mapping[str, Any], lang: str, services: Services, zone: ZoneInfo
+) -> dict[str, Any]:
+    """The access report (``RequestService.access_report``) laid out for a page in ``lang``:
+    labels, purposes and bases by name, values in catalogue order, times in the operator's
+    time zone."""
+    order = {code: i for i, code in enumerate(services.catalogue.fields)}
+    values = [
+        {
+            "field": v["field"],
+            "label": v["label"].get(lang) or v["field"],
+            "value": v["value"],
+            "purpose": _purpose_label(services, v["purpose"], lang),
+            "basis": _term_key(f"basis.{v['legal_basis']}", lang, v["legal_basis"]),
+            "source": v["source"],
+            "collected": _when(v["collected_at"], zone),
+            "retained": _when(v["retained_until"], zone, date_only=True),
+        }
+        for v in sorted(report.get("values", ()), key=lambda v: order.get(v["field"], 10**6))
+    ]
+    consents = [
+        {
+            "purpose": _purpose_label(services, c["purpose"], lang),
+            "state": _term_key(f"consent.state.{c['state']}", lang, c["state"]),
+            "granted": _when(c["granted_at"], zone),
+            "expires": _when(c["expires_at"], zone, date_only=True),
+            "recipients": ", ".join(c.get("recipients") or ()),
+        }
+        for c in report.get("consents", ())
+    ]
+    rights = [
+        {
+            "right": _term_key(f"right.{r['action']}", lang, r["action"]),
+            "term": _term_key(f"unit.{r['unit']}", lang, str(r["amount"]), n=r["amount"]),
+            "source": r["source"],
+        }
+        # The authority's breach notice is a deadline of the operator, not a right.
+        for r in report.get("rights", ())
+        if r["action"] != "breach_notice"
+    ]
+    restricted = report.get("restricted")
+    return {
+        "reference": report.get("request", ""),
+        "generated": _when(report.get("generated_at"), zone),
+        "operator_name": report.get("operator", {}).get("name", ""),
+        "restricted": restricted["ground"] if restricted else None,
+        "values": values,
+        "consents": consents,
+        "recipients": [str(r) for r in report.get("recipients", ())],
+        "rights": rights,
+    }
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _kind_label(lang: str, kind: str) -> str:
+    return _term_key(f"rights.kind.{kind}", lang, kind)
+
+
+def _grant(key: bytes, request_id: str, cookie: str, issued: int) -> str:
+    msg = f"rights-grant\x00{request_id}\x00{cookie}\x00{issued}".encode()
+    return f"{issued:x}.{hmac.digest(key, msg, 'sha256').hex()}"
+
+
+def _grant_ok(key: bytes, request_id: str, cookie: str | None, token: str) -> bool:
+    """The post-code step belongs to the browser that confirmed the code, for 30 minutes."""
+    if not cookie or len(token) > 100:
+        return False
+    issued_hex, _, _mac = token.partition(".")
+    try:
+        issued = int(issued_hex, 16)
+    except ValueError:
+        return False
+    if not 0 <= time.time() - issued <= GRANT_SECONDS:
+        return False
+    return hmac.compare_digest(token, _grant(key, request_id, cookie, issued))
+
+
+async def _pad(started: float) -> None:
+    """Answer no sooner than the minimum time plus jitter: known and unknown alike."""
+    target = MIN_ANSWER_SECONDS + secrets.randbelow(JITTER_MS * 1000) / 1_000_000
+    left = target - (time.perf_counter() - started)
+    if left > 0:
+        await asyncio.sleep(left)
+
+
+def _deliver(
+    services: Services, contact_kind: str, contact: str, code: str, lang: str, request_id: str
+) -> None:
+    """Send the code after the response has gone: its delivery time must not show, and a
+    delivery failure must not tell the requester the contact is known."""
+    try:
+        services.otp_sender.send(contact_kind, contact, code, lang, challenge=request_id)
+    except OtpUndeliverable as exc:
+        log.warning("rights: one-time code not delivered (%s)", exc)
+
+
+def _form_page(
+    request: Request,
+    lang: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    services = _site(request).services
+    return _render(
+        request,
+        lang,
+        "rights.html",
+        status=status,
+        choice=cookies.current_choice(services, request),
+        kinds=[k.value for k in KINDS],
+        contact_kinds=CONTACT_KINDS,
+        values=values or {"contact_kind": "phone"},
+        errors=errors or {},
+    )
+
+
+def _code_page(
+    request: Request,
+    lang: str,
+    request_id: str,
+    masked: str | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    services = _site(request).services
+    return _render(
+        request,
+        lang,
+        "rights_code.html",
+        status=status,
+        choice=cookies.current_choice(services, request),
+        switch="/rights",
+        banner=False,  # a click away from here would lose the code step
+        request_id=request_id,
+        masked=masked,
+        error=error,
+    )
+
+
+def _done_page(request: Request, lang: str, view: RequestView) -> Response:
+    site = _site(request)
+    return _render(
+        request,
+        lang,
+        "rights_done.html",
+        choice=cookies.current_choice(site.services, request),
+        switch="/rights",
+        reference=view.reference,
+        kind=_kind_label(lang, view.kind),
+        due=view.due_at.astimezone(site.zone).date().isoformat(),
+    )
+
+
+def _fields_held(services: Services, conn: Connection, subject_id: str, lang: str) -> list[Any]:
+    """(code, label) of the fields held for the subject, in catalogue order; the web user
+    data (browser, IP...) is left out: the person did not type it."""
+    result = services.gate.read(conn, RIGHTS_ACTOR, subject_id, SUBJECT_REQUEST)
+    held = set(result.values) | set(result.masked)
+    return [
+        (code, f.labels[lang])
+        for code, f in services.catalogue.fields.items()
+        if code in held and code not in USER_DATA_FIELDS
+    ]
+
+
+def _live_consents(services: Services, conn: Connection, subject_id: str, lang: str) -> list[Any]:
+    return [
+        (c.purpose, _purpose_label(services, c.purpose, lang))
+        for c in services.ledger.consents(conn, subject_id)
+        if c.state is State.LIVE
+    ]
+
+
+def _details_page(
+    request: Request,
+    lang: str,
+    view: RequestView,
+    options: list[Any],
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The step after the code: corrected values (rectify) or the consent (withdraw)."""
+    site = _site(request)
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    template = "rights_rectify.html" if view.kind == Kind.RECTIFY else "rights_withdraw.html"
+    return _render(
+        request,
+        lang,
+        template,
+        status=status,
+        choice=cookies.current_choice(site.services, request),
+        switch="/rights",
+        banner=False,
+        request_id=view.id,
+        grant=_grant(_rights(request).grant_key, view.id, cookie, int(time.time())),
+        options=options,
+        values=values or {},
+        errors=errors or {},
+    )
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+@router.get("/{lang:lang}/rights")
+async def rights_form(request: Request, lang: str) -> Response:
+    return await _page(
+        request,
+        lang,
+        "rights",
+        "rights.html",
+        kinds=[k.value for k in KINDS],
+        contact_kinds=CONTACT_KINDS,
+        values={"contact_kind": "phone"},
+        errors={},
+    )
+
+
+@router.post("/{lang:lang}/rights")
+async def rights_submit(request: Request, lang: str) -> Response:
+    form, refused = await _guarded(request, lang, "rights")
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = _site(request).services
+    kind = _one(form, "kind")
+    contact_kind = _one(form, "contact_kind")
+    raw = _one(form, "contact")[:320]
+    values = {"kind": kind, "contact_kind": contact_kind, "contact": raw}
+    errors: dict[str, str] = {}
+    if kind not in {k.value for k in KINDS}:
+        errors["kind"] = t(lang, "rights.kind.required")
+    contact = ""
+    if contact_kind not in CONTACT_KINDS:
+        errors["contact_kind"] = error_message(lang, "channel.choice")
+    elif not raw.strip():
+        errors["contact"] = error_message(lang, "value.empty")
+    else:
+        try:
+            contact = services.catalogue.normalise(contact_kind, raw)
+        except InvalidValue as exc:
+            errors["contact"] = error_message(lang, exc.code)
+    if errors:
+        return _form_page(request, lang, values=values, errors=errors, status=422)
+    wait = _rights(request).contact_limiter.hit(f"{contact_kind}\x00{contact}")
+    if wait is not None:
+        msg = t(lang, "error.429", seconds=wait)
+        return _error(request, lang, 429, msg, headers={"retry-after": str(wait)})
+    started = time.perf_counter()
+    got = await run_db(
+        services,
+        lambda conn: services.requests.receive(
+            conn, RIGHTS_ACTOR, Kind(kind), Channel.WEB, contact_kind, contact, lang
+        ),
+    )
+    resp = _code_page(request, lang, got.request_id, mask(contact_kind, contact))
+    if got.code is not None:
+        resp.background = BackgroundTask(
+            _deliver, services, contact_kind, contact, got.code, lang, got.request_id
+        )
+    await _pad(started)
+    return resp
+
+
+@router.post("/{lang:lang}/rights/confirm")
+async def rights_confirm(request: Request, lang: str) -> Response:
+    form, refused = await _guarded(request, lang, "rights-confirm")
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = _site(request).services
+    rid = _one(form, "request")
+    code = _one(form, "code").strip()[:12]
+    wrong = t(lang, "rights.code.wrong")
+    if not _ID.fullmatch(rid):
+        return _code_page(request, lang, "", None, error=wrong, status=422)
+
+    def check(conn: Connection) -> bool:
+        try:
+            return services.requests.verify(conn, RIGHTS_ACTOR, rid, code)
+        except DomainError:  # unknown id, or a request staff already refused or closed
+            return False
+
+    if not await run_db(services, check):
+        return _code_page(request, lang, rid, None, error=wrong, status=422)
+    view = await run_db(services, lambda conn: services.requests.get(conn, rid))
+    assert view.subject_id is not None
+    sid = view.subject_id
+    kind = Kind(view.kind)
+    if view.restriction_ground is not None:
+        return _done_page(request, lang, view)  # access restricted: staff answer (4.2.2)
+    try:
+        if kind is Kind.ACCESS:
+
+            def answer(conn: Connection) -> dict[str, Any]:
+                done = services.requests.answer(conn, RIGHTS_ACTOR, rid)
+                services.requests.close(conn, RIGHTS_ACTOR, rid)
+                report: dict[str, Any] = done["report"]
+                return report
+
+            report = await run_db(services, answer)
+            site = _site(request)
+            return _render(
+                request,
+                lang,
+                "rights_report.html",
+                choice=cookies.current_choice(services, request),
+                switch="/rights",
+                banner=False,
+                report=report_view(report, lang, services, site.zone),
+                closed=True,
+            )
+        if kind is Kind.RECTIFY:
+            fields = await run_db(services, lambda c: _fields_held(services, c, sid, lang))
+            if fields:
+                return _details_page(request, lang, view, fields)
+        elif kind is Kind.WITHDRAW_CONSENT:
+            live = await run_db(services, lambda c: _live_consents(services, c, sid, lang))
+            if live:
+                return _details_page(request, lang, view, live)
+    except DomainError as exc:
+        # A refusal (e.g. a destroyed subject): the request stays for staff to answer.
+        log.info("rights: request left for staff (%s)", exc.code)
+    return _done_page(request, lang, view)
+
+
+@router.post("/{lang:lang}/rights/details")
+async def rights_details(request: Request, lang: str) -> Response:
+    """The corrected values or the consent to withdraw, sealed with the subject's data."""
+    form, refused = await _guarded(request, lang, "rights-details")
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = _site(request).services
+    rid = _one(form, "request")
+    expired = t(lang, "rights.expired")
+    if not _ID.fullmatch(rid) or not _grant_ok(
+        _rights(request).grant_key, rid, request.cookies.get(CSRF_COOKIE), _one(form, "grant")
+    ):
+        return _error(request, lang, 403, expired)
+    try:
+        view = await run_db(services, lambda conn: services.requests.get(conn, rid))
+    except RequestNotFound:
+        return _error(request, lang, 403, expired)
+    if view.status != Status.VERIFIED.value or view.subject_id is None:
+        return _error(request, lang, 403, expired)
+    sid = view.subject_id
+    payload: dict[str, Any]
+    if view.kind == Kind.RECTIFY:
+        allowed = set(services.catalogue.fields) - set(USER_DATA_FIELDS)
+        offered: list[Any] = []
+        values: dict[str, str] = {}
+        shown: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for key in form:
+            code = key.removeprefix("value.")
+            if not key.startswith("value.") or code not in allowed:
+                continue
+            raw = _one(form, key)[:4000]
+            offered.append((code, services.catalogue.field(code).labels[lang]))
+            shown[code] = raw
+            if not raw.strip():
+                continue
+            try:
+                values[code] = services.catalogue.normalise(code, raw)
+            except InvalidValue as exc:
+                errors[code] = error_message(lang, exc.code)
+            except SpecialCategoryFound as exc:
+                errors[code] = error_message(lang, exc.code, exc.category)
+        if not values and not errors:
+            errors["_form"] = t(lang, "rights.rectify.empty")
+        if errors:
+            return _details_page(
+                request, lang, view, offered, values=shown, errors=errors, status=422
+            )
+        payload = {"values": values}
+    elif view.kind == Kind.WITHDRAW_CONSENT:
+        try:
+            live = await run_db(services, lambda c: _live_consents(services, c, sid, lang))
+        except DomainError:
+            return _error(request, lang, 403, expired)
+        purpose = _one(form, "purpose")
+        if purpose not in {code for code, _ in live}:
+            errors = {"purpose": error_message(lang, "enum.choice")}
+            return _details_page(request, lang, view, live, errors=errors, status=422)
+        payload = {"purpose": purpose}
+    else:
+        return _error(request, lang, 403, expired)
+    try:
+        await run_db(
+            services, lambda conn: services.requests.set_payload(conn, RIGHTS_ACTOR, rid, payload)
+        )
+    except DomainError as exc:
+        # e.g. the subject was destroyed meanwhile: the request stays for staff to answer.
+        log.info("rights: request left for staff (%s)", exc.code)
+    return _done_page(request, lang, view)
