@@ -51,7 +51,14 @@ def _watch_requests(services: Services) -> int:
         return services.requests.watch(conn, WORKER)
 
 
+def _expire_unverified(services: Services) -> int:
+    """Requests never verified within a day are refused ("identity not verified")."""
+    with services.db.unit_of_work() as conn:
+        return services.requests.expire_unverified(conn, WORKER)
+
+
 JOBS: list[Job] = [
+    Job("requests.unverified", _expire_unverified),
     Job("requests.watch", _watch_requests),
     Job("consent.expire", _expire_consents),
     Job("tracking.purge", _purge_visits),

@@ -194,3 +194,17 @@ def test_the_requesters_own_corrections_are_applied(services: Services, dpo: Act
         assert (
             services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "777000"
         )
+
+
+def test_unverified_requests_are_refused_after_a_day(services: Services, dpo: Actor) -> None:
+    subject(services, dpo)
+    long_ago = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with services.db.unit_of_work() as conn:
+        old = services.requests.receive(
+            conn, dpo, Kind.ACCESS, Channel.WEB, "phone", PHONE, "ru", now=long_ago
+        )
+        fresh = services.requests.receive(conn, dpo, Kind.ACCESS, Channel.WEB, "phone", PHONE, "ru")
+        assert services.requests.expire_unverified(conn, dpo) == 1
+        assert services.requests.get(conn, old.request_id).status == "closed"
+        assert services.requests.get(conn, old.request_id).outcome == "identity not verified"
+        assert services.requests.get(conn, fresh.request_id).status == "received"

@@ -393,6 +393,29 @@ class RequestService:
                 marked += 1
         return marked
 
+    def expire_unverified(
+        self, conn: Connection, actor: Actor, now: datetime | None = None, *, hours: int = 24
+    ) -> int:
+        """Refuse and close requests whose requester never proved who they are (the code
+        expired, or the contact was unknown) after ``hours``: the reason is recorded and the
+        queue keeps only requests someone can act on."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(hours=hours)
+        stale = (
+            conn.execute(
+                select(dsr_request.c.id).where(
+                    dsr_request.c.status == Status.RECEIVED.value,
+                    dsr_request.c.received_at < cutoff,
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for rid in stale:
+            self._move(conn, actor, rid, Status.REFUSED, "refused", "identity not verified")
+            self._move(conn, actor, rid, Status.CLOSED, "closed", None)
+        return len(stale)
+
     def compliance(self, conn: Connection) -> dict[str, Any]:
         """Requests per kind: answered on time, late and by how many working days."""
         cal = calendar_for(self.law_profile, self.overrides)
