@@ -35,6 +35,7 @@ from qorgau.policy.service import PolicyService
 from qorgau.retention.service import RetentionService
 from qorgau.security.access import AccessPolicy
 from qorgau.security.staff import StaffService
+from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
@@ -57,6 +58,7 @@ class Services:
     otp_sender: OtpSender
     requests: RequestService
     retention: RetentionService
+    stats: StatsService
     #: Console staff: users (argon2id) and sessions.
     staff: StaffService
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
@@ -138,11 +140,13 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         secret=derive_key(site_secret, "dsr"),
     )
     staff = StaffService(audit=audit, secret=derive_key(site_secret, "staff-session"))
-    retention = RetentionService(gate=gate, catalogue=catalogue)
+    stats = StatsService(audit, k=settings.stats_k)
+    retention = RetentionService(gate=gate, catalogue=catalogue, facts=stats)
     return Services(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
         intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
         retention=retention,
+        stats=stats,
         staff=staff, site_secret=site_secret,
     )  # fmt: skip
 
@@ -203,6 +207,7 @@ def create_app(services: Services) -> FastAPI:
     from qorgau.web.requests_api import router as requests_router
     from qorgau.web.rights import install_rights
     from qorgau.web.site import router as site_router
+    from qorgau.web.stats_api import router as stats_router
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -236,6 +241,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(router, prefix="/api/v1")
     app.include_router(consent_router, prefix="/api/v1")
     app.include_router(requests_router, prefix="/api/v1")
+    app.include_router(stats_router, prefix="/api/v1")
     app.include_router(site_router)
     install_site(app, services)
     install_rights(app, services)

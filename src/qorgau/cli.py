@@ -23,6 +23,7 @@ from qorgau.config import Settings
 from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
 from qorgau.security.staff_cli import staff_app
+from qorgau.stats.cli import stats_app
 from qorgau.vault.model import Actor
 
 # Never print local variables in a traceback: they may hold personal values.
@@ -39,6 +40,7 @@ policy_app = typer.Typer(help="The published personal-data policy", no_args_is_h
 requests_app = typer.Typer(help="Data-subject requests", no_args_is_help=True)
 app.add_typer(requests_app, name="requests")
 app.add_typer(staff_app, name="staff")
+app.add_typer(stats_app, name="stats")
 retention_app = typer.Typer(help="Retention: plan and run sweeps", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)

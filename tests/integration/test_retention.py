@@ -11,6 +11,7 @@ from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import BasisKind, Channel, ConsentRequest, Evidence
 from qorgau.retention.store import retention_run
+from qorgau.stats.store import stat_fact
 from qorgau.vault.model import Actor
 from qorgau.vault.record import unpack
 from qorgau.vault.store import subject
@@ -62,6 +63,9 @@ def test_plan_then_run_destroys_only_what_no_purpose_justifies(
     assert act["categories"]["depersonalise_and_destroy"]["iin"] == 3
     assert len(act["subjects_hash"]) == 64
     assert all(old[i] not in str(act) for i in range(5))  # the list is kept only as a hash
+    with services.db.engine.connect() as conn:
+        # Depersonalised first (policy appendix; LAW.md Art. 17): one fact per subject.
+        assert conn.execute(select(func.count()).select_from(stat_fact)).scalar_one() == 3
     assert [status(services, s) for s in old] == [
         "active",
         "active",

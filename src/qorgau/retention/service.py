@@ -35,7 +35,7 @@ from qorgau.retention.model import (
 )
 from qorgau.retention.store import retention_hold, retention_run
 from qorgau.vault.gate import Gate
-from qorgau.vault.model import Actor
+from qorgau.vault.model import Actor, SubjectDestroyed
 from qorgau.vault.record import index
 from qorgau.vault.store import subject
 
@@ -221,16 +221,25 @@ class RetentionService:
                 if not batch:
                     break
                 doomed = [s for s, _c, d in batch if d.action is Action.DEPERSONALISE_AND_DESTROY]
-                # Revoked first and durably (one fsync for the batch): if the transaction
-                # then fails, the next run destroys what is already unreadable.
+                # Facts for statistics first, while the values can still be read.
+                facts: list[Any] = []
+                if self.facts is not None:
+                    for sid in doomed:
+                        try:
+                            facts.append(
+                                self.gate.depersonalise(
+                                    conn, actor, sid, self.facts.fields, self.facts.build
+                                )
+                            )
+                        except SubjectDestroyed:
+                            # Revoked by a run that died before its commit: already
+                            # unreadable, so no facts; it is destroyed below all the same.
+                            continue
+                # Then revoked, durably (one fsync for the batch): if the transaction fails
+                # after this, the next run destroys what is already unreadable.
                 self.gate.keys.revoke_many(doomed)
                 for sid, category, d in batch:
                     if d.action is Action.DEPERSONALISE_AND_DESTROY:
-                        if self.facts is not None:
-                            fact = self.gate.depersonalise(
-                                conn, actor, sid, self.facts.fields, self.facts.build
-                            )
-                            self.facts.record(conn, [fact])
                         fields = self.gate.destroy(
                             conn, actor, sid, f"retention: {d.ground}", revoked=True
                         )
@@ -247,6 +256,9 @@ class RetentionService:
                         for f in gone:
                             key = f"{f}|{d.action.value}"
                             counts[key] = counts.get(key, 0) + 1
+                if self.facts is not None and facts:
+                    # One insert per batch, shuffled: no order links a fact to a subject.
+                    self.facts.record(conn, facts)
                 cursor = batch[-1][0]
                 conn.execute(
                     update(retention_run)

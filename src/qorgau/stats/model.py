@@ -30,13 +30,19 @@ report, its marginal totals (2-D) and the grand total, with:
   withheld entry is *determined* by the published ones exactly when its edge is a
   **bridge** (on no cycle) of that graph. The algorithm repeats: find a withheld bridge,
   and withhold the cheapest path of published entries that closes a cycle through it
-  (cheapest = no grand total, then fewest margins, then the smallest sum of counts);
-  until no withheld entry is a bridge. In particular no row or column whose total is
-  published has exactly one withheld cell (such a cell would be a bridge), and in a 1-D
-  report there are never exactly one withheld cell and a published total. It terminates:
-  each round withholds at least one more entry, and when every entry is withheld there is
-  no bridge (all counts are positive, so the table itself is a positive circulation: every
-  edge lies on a cycle).
+  (cheapest = no grand total, then fewest margins, then fewest empty cells, then the
+  smallest sum of counts); until no withheld entry is a bridge. In particular no row or
+  column whose total is published has exactly one withheld cell (such a cell would be a
+  bridge), and in a 1-D report there are never exactly one withheld cell and a published
+  total. It terminates: each round withholds at least one more entry, and when every
+  entry is withheld there is no bridge (the counts are positive, so the table itself is a
+  positive circulation: every edge lies on a cycle).
+* **empty cells** (2-D): a combination with no facts is published by its absence, but it
+  is an entry too and may be withheld as a complement (then it is listed as withheld,
+  like any other), after every cell with facts and before any margin. In a sparse table a
+  cycle may exist only through such a cell; without them the report would have to
+  withhold a margin that the 1-D report publishes (see below). The 1-D reports never use
+  empty values as complements: there the next smallest real cell is always available.
 * **nesting**: the pattern for ``k`` is built step by step from ``k = 2`` upwards (one
   step per distinct count below ``k``), each step adding the new primary cells to the
   previous step's pattern and closing it. So the pattern for ``k`` is a subset of the
@@ -44,22 +50,25 @@ report, its marginal totals (2-D) and the grand total, with:
   nothing that the one with the smallest ``k`` does not. The operator's configured ``k`` is
   the floor (:class:`~qorgau.stats.service.StatsService`).
 * **linked reports**: the margins of a 2-D report are the cells of the two 1-D reports;
-  they are withheld in the 2-D report as the 1-D reports withhold them (the same
-  algorithm on the same counts), and the 2-D report closes its own bridges with interior
-  cells first. The attributes of a 2-D report are put in a canonical order before the
+  they are withheld in the 2-D report exactly as the 1-D reports withhold them (the same
+  algorithm on the same counts, step by step), and the 2-D report closes its own bridges
+  with cells, empty or not: with every combination available a margin is never needed
+  (only as a last resort, which the property tests have never reached), so a 2-D report
+  and the 1-D reports of its attributes together publish nothing the 2-D report does
+  not. The attributes of a 2-D report are put in a canonical order before the
   computation, so ``region,sex`` and ``sex,region`` withhold the same cells.
 
-Limits (documented, not hidden): the guarantee is exact for equations over the reals;
-non-negativity can narrow the range of a withheld cell (a withheld cell is never exactly
-recomputable, but its bounds may be tight, e.g. ``0..3``). A value withheld in the 2-D
-report only as a last resort because a sparse table left no interior cell to close a
-cycle may still be published by the 1-D report. Published zeros (absent combinations)
-are facts too: "no refusals in region X" is disclosed (group disclosure); a report over
-data that changed since an earlier report can be differenced with it (the facts table is
-append-only, so two reports a day apart show what one day added); sums follow the counts'
-pattern, with no dominance rule (one very large loan in a cell of five dominates its sum;
-the rounding to 10,000 and the amount bands limit, not remove, this). Reports group by at
-most two attributes.
+Limits (documented, not hidden): the guarantee is exact for equations over the reals; non-
+negativity can narrow the range of a withheld cell (a withheld cell is never exactly
+recomputable, but its bounds may be tight, e.g. ``0..3``; an empty cell used as a
+complement gives one-sided protection only). Two 2-D reports that share an attribute agree
+on its margins, but their cells are not protected against each other beyond that (there is
+no 3-D table to protect). Published zeros (absent combinations) are facts too: "no refusals
+in region X" is disclosed (group disclosure); a report over data that changed since an
+earlier report can be differenced with it (the facts table is append-only, so two reports a
+day apart show what one day added); sums follow the counts' pattern, with no dominance rule
+(one very large loan in a cell of five dominates its sum; the rounding to 10,000 and the
+amount bands limit, not remove, this). Reports group by at most two attributes.
 """
 
 from __future__ import annotations
@@ -493,9 +502,11 @@ class Report:
         yield self.total
 
 
-_INTERIOR, _MARGIN, _GRAND = 0, 1, 2
-_Cost = tuple[int, int, int, int]
-_ZERO: _Cost = (0, 0, 0, 0)
+# Tiers of entries, cheapest to withhold first: a cell with facts, an empty cell (2-D), a
+# margin, the grand total.
+_INTERIOR, _EMPTY, _MARGIN, _GRAND = 0, 1, 2, 3
+_Cost = tuple[int, int, int, int, int]
+_ZERO: _Cost = (0, 0, 0, 0, 0)
 
 
 class _Graph:
@@ -519,7 +530,7 @@ class _Graph:
 
     def cost(self, e: int) -> _Cost:
         tier = self.tier[e]
-        return (int(tier == _GRAND), int(tier == _MARGIN), self.count[e], 1)
+        return (int(tier == _GRAND), int(tier == _MARGIN), int(tier == _EMPTY), self.count[e], 1)
 
     def bridges(self, edges: set[int]) -> list[int]:
         """Bridges of the subgraph made of ``edges`` (iterative Tarjan; multi-edges are
@@ -579,7 +590,7 @@ class _Graph:
                 if e == bridge:
                     continue
                 w = _ZERO if e in withheld else self.cost(e)
-                nd = (d[0] + w[0], d[1] + w[1], d[2] + w[2], d[3] + w[3])
+                nd = (d[0] + w[0], d[1] + w[1], d[2] + w[2], d[3] + w[3], d[4] + w[4])
                 if nxt not in dist or nd < dist[nxt]:
                     dist[nxt] = nd
                     back[nxt] = e
@@ -722,10 +733,19 @@ def _suppress_2d(live: Mapping[Key, Cell], k: int, by: tuple[str, ...]) -> Repor
     n_r, n_c = len(rows), len(cols)
     t_row, t_col = n_r, n_r + n_c + 1
     graph = _Graph(n_r + n_c + 2)
-    keys = sorted(live, key=_sort_key(by))
     ri = {r: i for i, r in enumerate(rows)}
     ci = {c: n_r + 1 + i for i, c in enumerate(cols)}
-    interior = [graph.add(ri[key[0]], ci[key[1]], live[key].count, _INTERIOR) for key in keys]
+    # Every combination is an edge: an empty one (no facts) may be withheld to protect
+    # another cell, so that the margins never need to be withheld beyond what the 1-D
+    # reports withhold (see the module docstring). Empty cells are published by absence.
+    keys = [(r, c) for r in rows for c in cols]
+    empty = Cell(0, 0)
+    interior = [
+        graph.add(
+            ri[r], ci[c], live.get((r, c), empty).count, _INTERIOR if (r, c) in live else _EMPTY
+        )
+        for r, c in keys
+    ]
     row_edges = [graph.add(t_col, ri[r], row_tot[r].count, _MARGIN) for r in rows]
     col_edges = [graph.add(ci[c], t_row, col_tot[c].count, _MARGIN) for c in cols]
     grand = graph.add(t_row, t_col, total.count, _GRAND)
@@ -750,7 +770,9 @@ def _suppress_2d(live: Mapping[Key, Cell], k: int, by: tuple[str, ...]) -> Repor
         by=by,
         k=k,
         cells=tuple(
-            _published(key, live[key], e in withheld) for key, e in zip(keys, interior, strict=True)
+            _published(key, live.get(key, empty), e in withheld)
+            for key, e in zip(keys, interior, strict=True)
+            if key in live or e in withheld
         ),
         margins=(
             tuple(
