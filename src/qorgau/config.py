@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     #: Operator calendar overrides (ISO dates): extra days off by decree, worked weekend days.
     calendar_days_off: list[str] = Field(default_factory=list)
     calendar_working_days: list[str] = Field(default_factory=list)
+    #: Hours between retention sweeps run by the worker.
+    retention_interval_hours: float = Field(default=24.0, gt=0)
     #: k of k-anonymity for statistics reports (policy 2.1 P4); never below 2.
     stats_k: int = Field(default=5, ge=2, le=1000)
     #: Operator-configured retention periods in days per purpose code, e.g. {"offers": 180}.

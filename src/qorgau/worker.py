@@ -57,7 +57,21 @@ def _expire_unverified(services: Services) -> int:
         return services.requests.expire_unverified(conn, WORKER)
 
 
+def _retention(services: Services) -> int:
+    """A retention sweep at most once per ``QORGAU_RETENTION_INTERVAL_HOURS`` (default 24)."""
+    from datetime import UTC, datetime, timedelta
+
+    with services.db.engine.connect() as conn:
+        runs = services.retention.runs(conn)
+    interval = timedelta(hours=services.settings.retention_interval_hours)
+    if runs and datetime.fromisoformat(runs[0]["as_of"]) > datetime.now(UTC) - interval:
+        return 0
+    act = services.retention.run(services.db, WORKER, datetime.now(UTC))
+    return int(act["subjects_destroyed"])
+
+
 JOBS: list[Job] = [
+    Job("retention.sweep", _retention),
     Job("requests.unverified", _expire_unverified),
     Job("requests.watch", _watch_requests),
     Job("consent.expire", _expire_consents),

@@ -39,6 +39,7 @@ from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.store import dsr_request
+from qorgau.stats.model import Fact
 from qorgau.vault.model import Actor, SubjectBlocked
 from qorgau.web.i18n import t
 
@@ -169,7 +170,13 @@ def _seed(services: Services, srv: Server) -> None:
                 )
             )
         services.gate.collect_many(conn, DPO, items)
-        for name, role in (("dpo.one", "dpo"), ("admin.one", "admin"), ("oper.one", "operator")):
+        staff = (
+            ("dpo.one", "dpo"),
+            ("admin.one", "admin"),
+            ("oper.one", "operator"),
+            ("analyst.one", "analyst"),
+        )
+        for name, role in staff:
             services.staff.create_user(conn, name, PASSWORD, role)
 
 
@@ -687,6 +694,41 @@ def test_login_is_rate_limited_per_username(server: Server) -> None:
     assert 429 in statuses
     first = statuses.index(429)
     assert all(s == 429 for s in statuses[first:])
+
+
+def test_stats_page_draws_the_chart_and_withholds_small_cells(server: Server) -> None:
+    base = {
+        "month": "2026-10",
+        "age_band": "25-34",
+        "sex": "female",
+        "amount_band": "100-250k",
+        "outcome": "issued",
+        "subject_category": "borrower",
+        "amount_kzt": 200_000,
+    }
+    regions = {"almaty": 9, "astana": 8, "pavlodar": 2}
+    facts = [Fact(region=r, **base) for r, n in regions.items() for _ in range(n)]
+    with server.services.db.unit_of_work() as conn:
+        server.services.stats.record(conn, facts)
+    with server.browser("en") as http:
+        assert login(http, "analyst.one").status_code == 303
+        page = http.get("/console/stats", params={"by": "region"})
+        assert page.status_code == 200
+        assert 'id="nav-stats"' in page.text
+        assert "<svg" in page.text
+        rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>\s*<td>([^<]+)</td>", page.text)
+        cells = dict(rows)
+        # 2 < k: withheld, and one more cell with it so the total cannot give it away.
+        assert cells["pavlodar"] == t("en", "console.stats.withheld")
+        shown = [v for v in cells.values() if v.isdigit()]
+        assert shown
+        assert len(shown) < len(cells) - 1
+        assert http.get("/console/stats", params={"by": "iin"}).status_code == 422
+    with server.browser("en") as http:
+        assert login(http, "oper.one").status_code == 303
+        refused = http.get("/console/stats")
+        assert refused.status_code == 403
+        assert t("en", "console.stats.forbidden") in refused.text
 
 
 # -- keep this last ------------------------------------------------------------------------------

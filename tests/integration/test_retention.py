@@ -147,3 +147,33 @@ def test_a_killed_run_resumes_after_its_last_batch(services: Services, dpo: Acto
     with services.db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(retention_run)).scalar_one() == 1
     assert services.verify_audit().ok
+
+
+def test_explain_says_until_when_and_why(services: Services, dpo: Actor) -> None:
+    (sid,) = collect(services, dpo, 1)
+    with services.db.unit_of_work() as conn:
+        now = services.retention.explain(conn, sid)
+        later = services.retention.explain(conn, sid, datetime.now(UTC) + 6 * YEAR)
+    assert now["action"] == "keep"
+    assert set(now["kept_until"]) == {"first_name", "phone", "iin", "income"}
+    assert now["kept_until"]["iin"][:4] == str(datetime.now(UTC).year + 5)
+    assert later["action"] == "depersonalise_and_destroy"
+    assert "policy 4.1" in later["ground"]
+
+
+def test_act_as_pdf_in_each_language(services: Services, dpo: Actor) -> None:
+    from pathlib import Path
+
+    from qorgau.pdf import FONT_CANDIDATES
+    from qorgau.retention.act_pdf import act_pdf
+
+    collect(services, dpo, 2)
+    act = services.retention.run(services.db, dpo, datetime.now(UTC) + 6 * YEAR)
+    with services.db.engine.connect() as conn:
+        assert services.retention.act(conn, act["run"]) == act
+        assert [r["finished"] for r in services.retention.runs(conn)] == [True]
+    if not any(Path(p).is_file() for p in FONT_CANDIDATES):
+        pytest.skip("make test installs fonts-dejavu-core")
+    labels = {code: dict(f.labels) for code, f in services.catalogue.fields.items()}
+    for lang in ("kk", "ru", "en"):
+        assert act_pdf(act, lang, labels).startswith(b"%PDF-")

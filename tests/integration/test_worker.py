@@ -40,6 +40,7 @@ def test_worker_round_expires_consents_and_checkpoints(services: Services, dpo: 
     with services.db.unit_of_work() as conn:
         assert services.ledger.expire_due(conn, dpo, later) == 1
     assert set(first) == {
+        "retention.sweep",
         "requests.unverified",
         "requests.watch",
         "consent.expire",

@@ -76,7 +76,7 @@ def test_restricted_report_draws_no_values() -> None:
 
 
 def test_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("qorgau.dsr.report_pdf.FONT_CANDIDATES", ("/nonexistent.ttf",))
+    monkeypatch.setattr("qorgau.pdf.FONT_CANDIDATES", ("/nonexistent.ttf",))
     monkeypatch.delenv("QORGAU_PDF_FONT", raising=False)
     with pytest.raises(PdfFontMissing, match="fonts-dejavu-core"):
         report_pdf(REPORT, "ru")

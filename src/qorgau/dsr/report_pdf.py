@@ -7,19 +7,12 @@ disagree. Kazakh and Russian need a Unicode font: DejaVu Sans from Debian's
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
+from qorgau.pdf import FONT_CANDIDATES, Document, PdfFontMissing
 
-from qorgau.errors import DomainError
-
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-)
+__all__ = ["FONT_CANDIDATES", "PdfFontMissing", "report_pdf"]
 
 _TEXT: dict[str, dict[str, str]] = {
     "title": {
@@ -53,44 +46,14 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
-class PdfFontMissing(DomainError):
-    code = "pdf-font-missing"
-    kind = "integrity"
-    title = "PDF font not installed"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "no Unicode font for the PDF: install Debian's fonts-dejavu-core or set "
-            "QORGAU_PDF_FONT to a TTF file"
-        )
-
-
-def _font() -> str:
-    own = os.environ.get("QORGAU_PDF_FONT")
-    for path in ([own] if own else []) + list(FONT_CANDIDATES):
-        if path and Path(path).is_file():
-            return path
-    raise PdfFontMissing()
-
-
 def _t(key: str, lang: str) -> str:
     return _TEXT[key].get(lang, _TEXT[key]["en"])
 
 
 def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
     """The report (as built by ``RequestService.access_report``) as PDF bytes."""
-    pdf = FPDF(format="A4")
-    pdf.set_title(_t("title", language))
-    pdf.set_creator("qorgau")
-    pdf.add_font("DejaVu", "", _font())
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-
-    def line(text: str, size: int = 10, gap: float = 1.5) -> None:
-        pdf.set_font("DejaVu", size=size)
-        pdf.multi_cell(width, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(gap)
+    doc = Document(_t("title", language))
+    line = doc.line
 
     line(_t("title", language), 16, 3)
     op = report.get("operator", {})
@@ -100,7 +63,7 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
     if "restricted" in report:
         line(_t("restricted", language), 12)
         line(f"{_t('ground', language)}: {report['restricted'].get('ground', '')}")
-        return bytes(pdf.output())
+        return doc.bytes()
     line(_t("values", language), 13, 2)
     for v in report.get("values", []):
         label = v.get("label", {}).get(language) or v["field"]
@@ -112,7 +75,7 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
             f"{_t('until', language)} {v['retained_until'][:10]}",
             8,
         )
-    pdf.ln(2)
+    doc.gap(2)
     line(_t("consents", language), 13, 2)
     consents = report.get("consents", [])
     if not consents:
@@ -125,10 +88,10 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
             9,
             0.5,
         )
-    pdf.ln(2)
+    doc.gap(2)
     line(_t("recipients", language), 13, 2)
     line(", ".join(str(r) for r in report.get("recipients", [])) or _t("none", language))
     line(_t("rights", language), 13, 2)
     for r in report.get("rights", []):
         line(f"{r['action']}: {r['amount']} {r['unit']} ({r['source']})", 9, 0.5)
-    return bytes(pdf.output())
+    return doc.bytes()

@@ -24,6 +24,7 @@ from qorgau.catalog import Catalogue
 from qorgau.consent.model import State, effective_state
 from qorgau.consent.store import basis_state
 from qorgau.db import Database
+from qorgau.errors import DomainError
 from qorgau.retention.model import (
     Action,
     BasisRow,
@@ -40,6 +41,15 @@ from qorgau.vault.record import index
 from qorgau.vault.store import subject
 
 GENESIS = "0" * 64
+
+
+class RunNotFound(DomainError):
+    code = "retention-run-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no finished retention run '{run_id}'")
 
 
 class FactSink(Protocol):
@@ -141,11 +151,19 @@ class RetentionService:
     # -- evaluation ---------------------------------------------------------------------
 
     def _batch(
-        self, conn: Connection, after: str, limit: int, as_of: datetime, holds: list[Hold]
+        self,
+        conn: Connection,
+        after: str,
+        limit: int,
+        as_of: datetime,
+        holds: list[Hold],
+        *,
+        only: str | None = None,
     ) -> list[tuple[str, str, Decision]]:
         q = (
             select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
             .where(subject.c.id > after, subject.c.status != "destroyed")
+            .where(subject.c.id == only if only is not None else subject.c.id.is_not(None))
             .order_by(subject.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -185,6 +203,45 @@ class RetentionService:
                 (sid, category, decide(sid, stored, self.rules, bases.get(sid, []), holds, as_of))
             )
         return out
+
+    def explain(
+        self, conn: Connection, subject_id: str, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        """Until when each stored value may be kept, and why (counts and dates only)."""
+        as_of = as_of or datetime.now(UTC)
+        batch = self._batch(conn, "", 1, as_of, self.holds(conn), only=subject_id)
+        if not batch:
+            self.gate.require_subject(conn, subject_id)  # not found, or destroyed
+            return {"subject": subject_id, "as_of": as_of.isoformat(), "status": "destroyed"}
+        _sid, _category, d = batch[0]
+        return {
+            "subject": subject_id,
+            "as_of": as_of.isoformat(),
+            "action": d.action.value,
+            "ground": d.ground,
+            "due": list(d.due_fields),
+            "kept_until": {
+                f: (u.isoformat() if u else "while a basis or hold lasts")
+                for f, u in sorted(d.kept_until.items())
+            },
+        }
+
+    def act(self, conn: Connection, run_id: str) -> dict[str, Any] | None:
+        """The destruction act of a finished run (JSON), or None."""
+        raw = conn.execute(
+            select(retention_run.c.act).where(retention_run.c.id == run_id)
+        ).scalar_one_or_none()
+        return dict(orjson.loads(raw)) if raw else None
+
+    def runs(self, conn: Connection) -> list[dict[str, Any]]:
+        return [
+            {"id": r[0], "as_of": (_aware(r[1]) or r[1]).isoformat(), "finished": r[2] is not None}
+            for r in conn.execute(
+                select(
+                    retention_run.c.id, retention_run.c.as_of, retention_run.c.finished_at
+                ).order_by(retention_run.c.started_at.desc())
+            )
+        ]
 
     def plan(self, conn: Connection, as_of: datetime) -> Plan:
         """What a run at ``as_of`` would do: counts per data category and action only."""

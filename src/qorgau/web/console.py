@@ -26,6 +26,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy import Connection
 
 from qorgau.app import Services
@@ -40,7 +41,9 @@ from qorgau.law.calendar import calendar_for
 from qorgau.law.deadlines import Action, Term, Unit
 from qorgau.security.access import Operation
 from qorgau.security.staff import StaffUser
-from qorgau.vault.model import Actor
+from qorgau.stats.chart import chart_svg
+from qorgau.stats.model import ATTRIBUTES, Report, report_json
+from qorgau.vault.model import Actor, PurposeNotPermitted
 from qorgau.web import cookies
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.csrf import FIELD as CSRF_FIELD
@@ -567,4 +570,40 @@ async def report_preview(request: Request, request_id: str) -> Response:
         view=view,
         report=report_view(report, lang, services, site.zone),
         kind=Kind(view.kind).value,
+    )
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+@router.get("/stats")
+async def stats_page(request: Request) -> Response:
+    """A k-anonymous report over depersonalised facts with its chart (policy 2.1 P4), for
+    any role that may use the statistics purpose; a refusal is audited."""
+    user = await _current_user(request)
+    if user is None:
+        return RedirectResponse("/console/login", status_code=303)
+    services = _site(request).services
+    by = request.query_params.get("by", "region")
+
+    def build() -> Report:
+        with services.db.unit_of_work() as conn:
+            services.stats.require(conn, _actor(user), services.access)
+            return services.stats.report(conn, by)
+
+    try:
+        report = await run_in_threadpool(build)
+    except PurposeNotPermitted:
+        return _error(request, 403, t(_lang(request), "console.stats.forbidden"), user=user)
+    except (DomainError, ValueError) as exc:
+        return _error(request, 422, str(exc), user=user)
+    return _render(
+        request,
+        "console_stats.html",
+        user=user,
+        by=by,
+        attributes=ATTRIBUTES,
+        chart=Markup(chart_svg(report)),  # noqa: S704 - chart_svg escapes every label
+        rows=report_json(report)["cells"],
+        k=report.k,
     )

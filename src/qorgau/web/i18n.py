@@ -726,6 +726,28 @@ _T: dict[str, tuple[str, str, str]] = {
         "Ваша роль не может работать с запросами субъектов.",
         "Your role may not handle data-subject requests.",
     ),
+    "console.stats.forbidden": (
+        "Сіздің рөліңіз статистиканы пайдалана алмайды.",
+        "Ваша роль не может работать со статистикой.",
+        "Your role may not use statistics.",
+    ),
+    "console.nav.requests": ("Сұраулар", "Запросы", "Requests"),
+    "console.nav.stats": ("Статистика", "Статистика", "Statistics"),
+    "console.stats.title": ("Статистика (k = {k})", "Статистика (k = {k})",
+                            "Statistics (k = {k})"),
+    "console.stats.intro": (
+        "Тек иесіздендірілген фактілер: k-дан аз ұяшықтар жасырылады, жиынтықтар оларды "
+        "ашпауы үшін қосымша жасыру қолданылады.",
+        "Только обезличенные факты: ячейки меньше k скрыты, с дополнительным скрытием, чтобы "
+        "их нельзя было вычислить по итогам.",
+        "Depersonalised facts only: cells under k are withheld, with complementary "
+        "suppression so totals cannot reveal them.",
+    ),
+    "console.stats.by": ("Топтау", "Группировать по", "Group by"),
+    "console.stats.show": ("Көрсету", "Показать", "Show"),
+    "console.stats.count": ("Саны", "Количество", "Count"),
+    "console.stats.amount": ("Сомасы, ₸", "Сумма, ₸", "Amount, KZT"),
+    "console.stats.withheld": ("жасырылған", "скрыто", "withheld"),
     "console.queue.title": ("Субъектілердің сұраулары", "Запросы субъектов",
                             "Data-subject requests"),
     "console.queue.intro": (
