@@ -28,7 +28,7 @@ from qorgau.dsr.service import RequestService
 from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
 from qorgau.intake.service import IntakeService, with_site_role
-from qorgau.law.calendar import parse_overrides
+from qorgau.law.calendar import calendar_for, parse_overrides
 from qorgau.law.profiles import profile
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
@@ -37,6 +37,7 @@ from qorgau.security.access import AccessPolicy
 from qorgau.security.staff import StaffService
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
+from qorgau.transfers.service import TransferService
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
 
@@ -61,6 +62,8 @@ class Services:
     stats: StatsService
     #: Console staff: users (argon2id) and sessions.
     staff: StaffService
+    #: Recipient registry, transfers, the delivery outbox and partner callbacks.
+    transfers: TransferService
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
 
@@ -142,12 +145,28 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
     staff = StaffService(audit=audit, secret=derive_key(site_secret, "staff-session"))
     stats = StatsService(audit, k=settings.stats_k)
     retention = RetentionService(gate=gate, catalogue=catalogue, facts=stats)
+    transfers = TransferService(
+        gate=gate,
+        ledger=ledger,
+        catalogue=catalogue,
+        access=access,
+        audit=audit,
+        calendar=calendar_for(
+            settings.law_profile,
+            parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
+        ),
+        home_country=settings.operator.storage_location,
+        keys=keys,
+        notice_working_days=law.transfer_notice_working_days,
+        notices=settings.transfer_notices,
+    )
+    intake.router = transfers.route_lead
     return Services(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
         intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
         retention=retention,
         stats=stats,
-        staff=staff, site_secret=site_secret,
+        staff=staff, transfers=transfers, site_secret=site_secret,
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ class PartnerOrg(BaseModel):
 
 
 def _demo_partners() -> list[PartnerOrg]:
-    # Placeholders until the recipient registry exists: fictional organisations.
+    # Fictional organisations; `qorgau demo` registers them with agreements.
     return [
         PartnerOrg(code="demo-mfo-1", name="Demo MFO LLP"),
         PartnerOrg(code="demo-mfo-2", name="Example Microfinance LLP"),
@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     stats_k: int = Field(default=5, ge=2, le=1000)
     #: Operator-configured retention periods in days per purpose code, e.g. {"offers": 180}.
     retention_days: dict[str, int] = Field(default_factory=dict)
+
+    # -- transfers (policy 6.2-6.4) --------------------------------------------------------
+    #: Whether the operator's transfer consents promise a notice of each transfer (LAW.md
+    #: Art. 19: within 10 working days under the KZ profile).
+    transfer_notices: bool = True
+    #: Delivery attempts before a webhook delivery is dead-lettered for staff.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    #: Seconds a webhook POST may take before it counts as failed.
+    delivery_timeout: float = Field(default=10.0, gt=0, le=120)
 
     # -- public site --------------------------------------------------------------------
     #: Partner organisations listed in the transfer consent (JSON list of {code, name}).

@@ -12,6 +12,7 @@ from qorgau.security import apikeys as _apikeys
 from qorgau.security import staff as _staff
 from qorgau.stats import store as _stats_store
 from qorgau.tracking import store as _tracking_store
+from qorgau.transfers import store as _transfers_store
 from qorgau.vault import store as _vault_store
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "_staff",
     "_stats_store",
     "_tracking_store",
+    "_transfers_store",
     "_vault_store",
     "metadata",
 ]

@@ -57,6 +57,19 @@ ACTIONS = frozenset(
         "request.restricted",
         "request.due_soon",
         "request.overdue",
+        "recategorise",
+        "recipient.register",
+        "recipient.update",
+        "recipient.secret",
+        "transfer.delivered",
+        "transfer.failed",
+        "transfer.dead",
+        "transfer.retry",
+        "transfer.fetched",
+        "transfer.acknowledged",
+        "transfer.outcome",
+        "transfer.notice",
+        "state_request",
     }
 )
 

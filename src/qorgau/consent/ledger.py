@@ -301,6 +301,28 @@ class Ledger:
 
     # -- views --------------------------------------------------------------------------
 
+    def transfer_consent(
+        self, conn: Connection, subject_id: str, at: datetime
+    ) -> tuple[str, frozenset[str], bool] | None:
+        """The subject's live consent to transfer to third parties at ``at``: its id, the
+        recipients it names and whether it allows cross-border transfer; None without one.
+        Withdrawal and expiry take effect at once (policy 6.5)."""
+        row = conn.execute(
+            select(basis_state.c.state, basis_state.c.until, consent.c.id, consent.c.recipients,
+                   consent.c.cross_border)
+            .join(consent, consent.c.id == basis_state.c.consent_id)
+            .where(
+                basis_state.c.subject_id == subject_id,
+                basis_state.c.purpose == TRANSFER,
+                basis_state.c.kind == BasisKind.CONSENT.value,
+            )
+        ).first()  # fmt: skip
+        if row is None:
+            return None
+        if effective_state(State(row[0]), _aware(row[1]), at) is not State.LIVE:
+            return None
+        return str(row[2]), frozenset(orjson.loads(row[3])), bool(row[4])
+
     def consents(self, conn: Connection, subject_id: str) -> list[ConsentView]:
         now = datetime.now(UTC)
         states = {

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -119,6 +119,9 @@ class IntakeService:
         self._code_key = code_key
         self.sender = sender
         self._texts = {lang: consent_texts(catalogue, terms, lang) for lang in ("kk", "ru", "en")}
+        #: Passes a confirmed lead on to the partners the person consented to, in the same
+        #: transaction (the composition root sets it to the transfer service's router).
+        self.router: Callable[[Connection, str, str], object] | None = None
 
     def consent_texts(self, language: str) -> dict[str, str]:
         """The exact consent texts (each checkbox's label) in ``language``."""
@@ -306,6 +309,8 @@ class IntakeService:
                 at=at,
             ),
         )
+        if self.router is not None and TRANSFER in granted:
+            self.router(conn, sid, reference)
         return LeadConfirmed(reference, sid, tuple(granted))
 
     def _link_user_data(

@@ -25,6 +25,8 @@ api_key = Table(
     Column("name", String(80), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # A partner's key reaches only that recipient's leads (the partner pull API).
+    Column("recipient", String(40), nullable=True),
 )
 
 PREFIX = "qg_"
@@ -48,32 +50,40 @@ class ApiKey:
     id: str
     role: str
     name: str
+    recipient: str | None = None
 
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def create_key(conn: Connection, role: str, name: str) -> tuple[ApiKey, str]:
+def create_key(
+    conn: Connection, role: str, name: str, recipient: str | None = None
+) -> tuple[ApiKey, str]:
     """Returns the key record and the token, which is shown once and never stored."""
     key_id = secrets.token_hex(4)
     token = PREFIX + key_id + "_" + secrets.token_urlsafe(16)
     conn.execute(
         insert(api_key).values(
-            id=key_id, digest=_digest(token), role=role, name=name, created_at=datetime.now(UTC)
+            id=key_id,
+            digest=_digest(token),
+            role=role,
+            name=name,
+            created_at=datetime.now(UTC),
+            recipient=recipient,
         )
     )
-    return ApiKey(key_id, role, name), token
+    return ApiKey(key_id, role, name, recipient), token
 
 
 def authenticate(conn: Connection, token: str) -> ApiKey:
     if not token.startswith(PREFIX):
         raise Unauthenticated("missing or malformed API key")
     row = conn.execute(
-        select(api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at).where(
-            api_key.c.digest == _digest(token)
-        )
+        select(
+            api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at, api_key.c.recipient
+        ).where(api_key.c.digest == _digest(token))
     ).one_or_none()
     if row is None or row[3] is not None:
         raise Unauthenticated("unknown or revoked API key")
-    return ApiKey(row[0], row[1], row[2])
+    return ApiKey(row[0], row[1], row[2], row[4])

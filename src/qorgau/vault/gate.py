@@ -357,6 +357,39 @@ class Gate:
         )
         return ids
 
+    def subject_status(self, conn: Connection, subject_id: str) -> Status:
+        """The subject's status (no personal data); SubjectNotFound for an unknown id."""
+        current = conn.execute(
+            select(subject.c.status).where(subject.c.id == subject_id)
+        ).scalar_one_or_none()
+        if current is None:
+            raise SubjectNotFound(subject_id)
+        return Status(current)
+
+    def recategorise(
+        self, conn: Connection, actor: Actor, subject_id: str, category: str, reason: str
+    ) -> bool:
+        """Move an active subject to another subject category (policy 3.3), e.g. a refused
+        borrower once a partner reports the refusal. Audited with the new state digest;
+        False when the subject already is in that category."""
+        self.catalogue.subject_category(category)
+        self._require_op(conn, actor, Operation.CLARIFY, subject_id)
+        row = conn.execute(
+            select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
+        ).one_or_none()
+        if row is None:
+            raise SubjectNotFound(subject_id)
+        if row[0] != Status.ACTIVE.value:
+            raise InvalidTransition(subject_id, row[0], "recategorise")
+        if row[1] == category:
+            return False
+        conn.execute(update(subject).where(subject.c.id == subject_id).values(category=category))
+        self._event(
+            conn, "recategorise", actor, subject_id, None, [],
+            {"reason": reason, "from": row[1], "to": category},
+        )  # fmt: skip
+        return True
+
     def require_subject(self, conn: Connection, subject_id: str) -> None:
         """Raise SubjectNotFound unless the subject exists (in any status)."""
         cur = cursor(conn)

@@ -1,0 +1,138 @@
+"""Transfer tables: the recipient registry and its versions, partner secrets, transfers,
+the delivery outbox, transfer notices, and state-body requests.
+
+Nothing here holds a personal value in clear: an outbox payload is sealed under the
+subject's data key (so crypto-shredding the subject shreds its undelivered leads too), and
+a partner's webhook secret is sealed under a key derived from the keyring.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+
+from qorgau.db import metadata
+
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+recipient = Table(
+    "recipient",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("legal_name", String(300), nullable=False),
+    Column("bin", String(12), nullable=True),
+    Column("country", String(2), nullable=False),
+    Column("contacts", Text, nullable=False),  # JSON object: the organisation's contacts
+    Column("delivery", String(8), nullable=False),
+    Column("endpoint", String(500), nullable=True),
+    Column("agreement", Text, nullable=True),  # JSON: the policy 6.2 fields
+    Column("valid_until", Date, nullable=True),  # the agreement's, for the expiry listing
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every version of every registry entry, as it was (policy 6.2: agreements are evidence).
+recipient_version = Table(
+    "recipient_version",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("doc", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+)
+
+partner_secret = Table(
+    "partner_secret",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("recipient", String(40), nullable=False, index=True),
+    Column("kek_id", String(32), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),  # wrapped by the keyring's KEK
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # A rotated-out secret keeps signing until then, so the partner can switch over.
+    Column("retires_at", DateTime(timezone=True), nullable=True),
+)
+
+transfer = Table(
+    "transfer",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("subject_id", String(32), nullable=False),
+    Column("recipient", String(40), nullable=False),
+    Column("recipient_version", Integer, nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON list of field names, never values
+    Column("basis_kind", String(8), nullable=False),  # consent | law
+    Column("basis_ref", String(300), nullable=False),  # consent id or legal ground
+    Column("lead", String(32), nullable=True),
+    Column("state_request", String(32), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    # queued -> delivered (webhook 2xx) | fetched (pull) -> acknowledged; dead after retries;
+    # disclosed: handed over outside the outbox (a state body's request).
+    Column("status", String(12), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("outcome_at", DateTime(timezone=True), nullable=True),
+    Index("ix_transfer_subject", "subject_id", "at"),
+    Index("ix_transfer_recipient_status", "recipient", "status"),
+)
+
+# The transactional outbox: written in the transaction that records the transfer.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("transfer_id", String(32), nullable=False, unique=True),
+    Column("recipient", String(40), nullable=False),
+    Column("subject_id", String(32), nullable=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("payload", LargeBinary, nullable=True),  # sealed under the subject's key
+    # pending -> delivered | dead; pull: pending until fetched.
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(200), nullable=True),  # a status code or error class only
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_due", "status", "next_at"),
+)
+
+# Notices owed to subjects whose consent promises them (LAW.md Art. 19: 10 working days).
+transfer_notice = Table(
+    "transfer_notice",
+    metadata,
+    Column("transfer_id", String(32), primary_key=True),
+    Column("subject_id", String(32), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("channel", String(8), nullable=True),
+    Index("ix_transfer_notice_due", "sent_at", "due_at"),
+)
+
+state_request = Table(
+    "state_request",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("recipient", String(40), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("legal_ground", String(500), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+)

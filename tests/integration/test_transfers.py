@@ -1,0 +1,241 @@
+"""Recipients and transfers on SQLite and PostgreSQL (policy 6.2-6.4, 6.6; LAW.md Art. 16, 19):
+the versioned registry, the transfer rule and its refusals, the outbox written with the
+transfer, lead routing, partner fetch/acknowledge/outcome, state-body requests, notices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+import pytest
+from sqlalchemy import select
+
+from qorgau.app import Services
+from qorgau.audit.store import audit_event
+from qorgau.transfers.model import (
+    DeliveryMode,
+    InvalidRecipient,
+    Kind,
+    Reason,
+    RecipientNotFound,
+    TransferRefused,
+)
+from qorgau.transfers.service import NotAPartnerTransfer
+from qorgau.transfers.store import outbox, transfer_notice
+from qorgau.vault.model import Actor, OperationNotPermitted
+from transferkit import DPO, agreement, consent_to, partner, person
+
+
+def events(services: Services, action: str) -> list[dict[str, object]]:
+    with services.db.engine.connect() as conn:
+        rows = conn.execute(select(audit_event.c.body).where(audit_event.c.action == action))
+        return [orjson.loads(r[0]) for r in rows]
+
+
+def test_registry_keeps_every_version_and_audits_each_change(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        first = services.transfers.register(conn, DPO, partner("mfo-a"))
+        changed = services.transfers.register(
+            conn, DPO, replace(first, legal_name="Renamed Microfinance LLP")
+        )
+    assert (first.version, changed.version) == (1, 2)
+    with services.db.engine.connect() as conn:
+        versions = services.transfers.versions(conn, "mfo-a")
+        current = services.transfers.recipient(conn, "mfo-a")
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["entry"]["legal_name"] == "Test Microfinance 1 LLP"
+    assert current.legal_name == "Renamed Microfinance LLP"
+    assert current.agreement is not None
+    assert current.agreement.purposes == frozenset({"contract"})
+    assert [e["d"]["version"] for e in events(services, "recipient.register")] == [1]
+    assert [e["d"]["version"] for e in events(services, "recipient.update")] == [2]
+
+
+def test_registry_refuses_incomplete_entries_with_named_fields(services: Services) -> None:
+    bad_agreement = replace(agreement(), confidentiality=" ", purposes=frozenset({"nope"}))
+    with services.db.unit_of_work() as conn, pytest.raises(InvalidRecipient) as err:
+        services.transfers.register(
+            conn, DPO, replace(partner("mfo-b", contract=bad_agreement), bin="12")
+        )
+    message = str(err.value)
+    for part in ("bin: 12 digits", "agreement.confidentiality", "agreement.purposes: unknown nope"):
+        assert part in message
+    with services.db.unit_of_work() as conn, pytest.raises(InvalidRecipient, match="endpoint"):
+        services.transfers.register(conn, DPO, partner("mfo-c", endpoint="http://mfo.example/x"))
+    with services.db.engine.connect() as conn, pytest.raises(RecipientNotFound):
+        services.transfers.recipient(conn, "mfo-b")
+
+
+def test_operator_may_not_change_the_registry(services: Services, operator: Actor) -> None:
+    with services.db.unit_of_work() as conn, pytest.raises(OperationNotPermitted):
+        services.transfers.register(conn, operator, partner("mfo-a"))
+    assert events(services, "refuse")[-1]["d"]["op"] == "recipients"
+
+
+def _refusal(services: Services, sid: str, code: str, fields: tuple[str, ...] = ("phone",)) -> str:
+    with services.db.unit_of_work() as conn, pytest.raises(TransferRefused) as err:
+        services.transfers.transfer(conn, DPO, sid, code, "contract", fields)
+    return err.value.reason.value
+
+
+def test_each_condition_of_the_rule_refuses_with_its_reason(services: Services) -> None:
+    today = datetime.now(UTC).date()
+    expired = agreement(start=today - timedelta(days=400), days=30)
+    with services.db.unit_of_work() as conn:
+        reg = services.transfers.register
+        reg(conn, DPO, partner("ok", n=1))
+        reg(conn, DPO, partner("none", n=2, with_agreement=False))
+        reg(conn, DPO, partner("expired", n=3, contract=expired))
+        reg(
+            conn,
+            DPO,
+            partner("offers-only", n=4, contract=agreement(purposes=frozenset({"offers"}))),
+        )
+        reg(
+            conn,
+            DPO,
+            partner("no-transfer-op", n=5, contract=agreement(operations=frozenset({"storage"}))),
+        )
+        reg(conn, DPO, partner("abroad", n=6, country="DE"))
+        reg(conn, DPO, partner("narrow", n=7, contract=agreement(fields=frozenset({"phone"}))))
+    sid = person(services, 1)
+    consent_to(services, sid, ("ok", "none", "expired", "offers-only", "no-transfer-op",
+                               "abroad", "narrow"))  # fmt: skip
+    assert _refusal(services, sid, "none") == Reason.NO_AGREEMENT
+    assert _refusal(services, sid, "expired") == Reason.AGREEMENT_NOT_VALID
+    assert _refusal(services, sid, "offers-only") == Reason.PURPOSE_NOT_COVERED
+    assert _refusal(services, sid, "no-transfer-op") == Reason.OPERATION_NOT_COVERED
+    assert _refusal(services, sid, "abroad") == Reason.NO_CROSS_BORDER_CONSENT
+    assert _refusal(services, sid, "narrow", ("phone", "iin")) == Reason.FIELDS_OUTSIDE_PURPOSE
+    assert _refusal(services, sid, "ok", ("phone", "ip_address")) == Reason.FIELDS_OUTSIDE_PURPOSE
+    other = person(services, 2)  # never consented to transfers
+    assert _refusal(services, other, "ok") == Reason.NO_CONSENT
+    with services.db.unit_of_work() as conn:
+        services.gate.block(conn, DPO, sid, "complaint")
+    assert _refusal(services, sid, "ok") == Reason.SUBJECT_NOT_ACTIVE
+    refusals = [e for e in events(services, "refuse") if e["d"].get("op") == "transfer"]
+    assert len(refusals) == 9
+    assert {e["d"]["code"] for e in refusals} == {r.value for r in Reason} - {
+        Reason.RECIPIENT_INACTIVE.value
+    }
+    with services.db.engine.connect() as conn:
+        assert services.transfers.log(conn, sid) == []
+
+
+def test_withdrawing_the_transfer_consent_stops_transfers_at_once(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+    sid = person(services, 3)
+    consent_to(services, sid, ("ok",))
+    with services.db.unit_of_work() as conn:
+        services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone",))
+        services.ledger.withdraw(conn, DPO, sid, "transfer", "changed my mind")
+    assert _refusal(services, sid, "ok") == Reason.NO_CONSENT
+
+
+def test_a_transfer_writes_its_outbox_row_sealed_and_a_notice(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+    sid = person(services, 4)
+    cid = consent_to(services, sid, ("ok",))
+    with services.db.unit_of_work() as conn:
+        view = services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone", "iin"))
+    assert (view.basis_kind, view.basis_reference, view.status) == ("consent", cid, "queued")
+    with services.db.engine.connect() as conn:
+        row = conn.execute(select(outbox).where(outbox.c.transfer_id == view.id)).mappings().one()
+        notice = conn.execute(select(transfer_notice)).mappings().one()
+        log = services.transfers.log(conn, sid)
+    assert row["status"] == "pending"
+    assert row["idempotency_key"] == view.id
+    assert b"+7701555" not in bytes(row["payload"])  # sealed, not clear
+    assert notice["transfer_id"] == view.id
+    due = notice["due_at"] if notice["due_at"].tzinfo else notice["due_at"].replace(tzinfo=UTC)
+    assert timedelta(days=12) <= due - view.at <= timedelta(days=20)  # 10 working days
+    assert [t.id for t in log] == [view.id]
+    assert log[0].fields == ("phone", "iin")
+    event = events(services, "transfer")[-1]
+    assert event["d"]["recipient"] == "ok"
+    assert event["d"]["basis"] == "consent"
+    assert event["f"] == ["phone", "iin"]
+
+
+def test_route_lead_reaches_consented_partners_only(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        for n, code in enumerate(("p1", "p2", "p3"), 1):
+            services.transfers.register(conn, DPO, partner(code, n=n))
+        services.transfers.register(conn, DPO, partner("quiet", n=9, delivery=DeliveryMode.NONE))
+    sid = person(services, 5)
+    consent_to(services, sid, ("p1", "p3", "gone", "quiet"))
+    with services.db.unit_of_work() as conn:
+        routed = services.transfers.route_lead(conn, sid, "L-TEST-1")
+    assert routed.refused == (("gone", Reason.NO_AGREEMENT.value),)
+    with services.db.engine.connect() as conn:
+        log = services.transfers.log(conn, sid)
+    assert sorted(t.recipient for t in log) == ["p1", "p3"]
+    assert all(t.lead == "L-TEST-1" for t in log)
+    assert "iin" in log[0].fields
+
+
+def test_pull_partner_fetches_acknowledges_and_reports_an_outcome(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
+        services.transfers.register(conn, DPO, partner("other", n=2, delivery=DeliveryMode.PULL))
+    sid = person(services, 6)
+    consent_to(services, sid, ("puller",))
+    with services.db.unit_of_work() as conn:
+        (tid,) = services.transfers.route_lead(conn, sid, "L-TEST-2").transfers
+        leads = services.transfers.fetch(conn, "puller")
+        assert services.transfers.fetch(conn, "other") == []
+    assert [lead["transfer_id"] for lead in leads] == [tid]
+    assert leads[0]["data"]["phone"] == "+77015550006"
+    with services.db.unit_of_work() as conn:
+        with pytest.raises(NotAPartnerTransfer):
+            services.transfers.acknowledge(conn, "other", tid)
+        acked = services.transfers.acknowledge(conn, "puller", tid)
+        assert services.transfers.fetch(conn, "puller") == []
+        done = services.transfers.report_outcome(conn, "puller", tid, "refused")
+    assert acked.status == "acknowledged"
+    assert done.outcome == "refused"
+    with services.db.engine.connect() as conn:
+        result = services.gate.read(conn, DPO, sid, "contract", ["phone"])
+    assert result.category == "refused_borrower"
+    assert events(services, "recategorise")[-1]["d"]["to"] == "refused_borrower"
+
+
+def test_state_body_request_is_a_transfer_on_a_legal_ground(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(
+            conn, DPO, partner("police", kind=Kind.STATE_BODY, delivery=DeliveryMode.NONE,
+                               with_agreement=False),
+        )  # fmt: skip
+        services.transfers.register(conn, DPO, partner("mfo"))
+    a, b = person(services, 7), person(services, 8)
+    with services.db.unit_of_work() as conn:
+        rid, views = services.transfers.state_request(
+            conn, DPO, body="police", reference="No. 12-3/456 of 20.11.2026",
+            legal_ground="Code of Criminal Procedure, Art. 122", received_on=date(2026, 11, 20),
+            subjects=[a, b], fields=["last_name", "phone"],
+        )  # fmt: skip
+    assert {v.basis_kind for v in views} == {"law"}
+    assert {v.status for v in views} == {"disclosed"}
+    assert "Art. 122" in views[0].basis_reference
+    assert events(services, "state_request")[-1]["d"]["request"] == rid
+    with services.db.unit_of_work() as conn, pytest.raises(Exception, match="not a state body"):
+        services.transfers.state_request(
+            conn, DPO, body="mfo", reference="x", legal_ground="y",
+            received_on=date(2026, 11, 20), subjects=[a], fields=["phone"],
+        )  # fmt: skip
+
+
+def test_rotated_secret_signs_beside_the_old_one_until_it_retires(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+        first = services.transfers.rotate_secret(conn, DPO, "ok")
+        second = services.transfers.rotate_secret(conn, DPO, "ok", overlap=timedelta(hours=1))
+    assert first != second
+    now = datetime.now(UTC)
+    with services.db.engine.connect() as conn:
+        assert len(services.transfers.signing_secrets(conn, "ok", now)) == 2
+        assert len(services.transfers.signing_secrets(conn, "ok", now + timedelta(hours=2))) == 1
+    assert all(first not in str(e) for e in events(services, "recipient.secret"))
