@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from qorgau.app import Services
 from qorgau.audit.store import audit_event
@@ -21,7 +21,7 @@ from qorgau.transfers.model import (
     RecipientNotFound,
     TransferRefused,
 )
-from qorgau.transfers.service import NotAPartnerTransfer
+from qorgau.transfers.service import InvalidDeliveryState, NotAPartnerTransfer
 from qorgau.transfers.store import outbox, transfer_notice
 from qorgau.vault.model import Actor, OperationNotPermitted
 from transferkit import DPO, agreement, consent_to, partner, person
@@ -239,3 +239,31 @@ def test_rotated_secret_signs_beside_the_old_one_until_it_retires(services: Serv
         assert len(services.transfers.signing_secrets(conn, "ok", now)) == 2
         assert len(services.transfers.signing_secrets(conn, "ok", now + timedelta(hours=2))) == 1
     assert all(first not in str(e) for e in events(services, "recipient.secret"))
+
+
+def test_dead_letters_are_listed_first_and_can_be_retried(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+    sid = person(services, 9)
+    consent_to(services, sid, ("ok",))
+    with services.db.unit_of_work() as conn:
+        first = services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone",))
+        second = services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("email",))
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.transfer_id == second.id)
+            .values(status="dead", attempts=8, last_error="http 503")
+        )
+    with services.db.engine.connect() as conn:
+        queue = services.transfers.deliveries(conn)
+    assert [d["transfer_id"] for d in queue] == [second.id, first.id]
+    assert queue[0]["last_error"] == "http 503"
+    assert "payload" not in queue[0]
+    with services.db.unit_of_work() as conn:
+        with pytest.raises(InvalidDeliveryState):
+            services.transfers.retry(conn, DPO, first.id)
+        services.transfers.retry(conn, DPO, second.id)
+    with services.db.engine.connect() as conn:
+        assert services.transfers.deliveries(conn, "dead") == []
+        assert len(services.transfers.deliveries(conn, "pending")) == 2
+    assert events(services, "transfer.retry")[-1]["d"]["transfer"] == second.id

@@ -74,6 +74,12 @@ class NotAPartnerTransfer(DomainError):
     title = "Not found"
 
 
+class InvalidDeliveryState(DomainError):
+    code = "invalid-delivery-state"
+    kind = "conflict"
+    title = "Conflict"
+
+
 class InvalidStateRequest(DomainError):
     code = "invalid-state-request"
 
@@ -655,6 +661,55 @@ class TransferService:
         if row is None:
             raise TransferNotFound(transfer_id)
         return _view(row, self._names(conn))
+
+    # -- the delivery queue (staff) ---------------------------------------------------------
+
+    def deliveries(
+        self, conn: Connection, status: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The outbox as staff see it (no payload, no personal value): failures and dead
+        letters first when no status is given."""
+        o = outbox.c
+        q = select(
+            o.id, o.transfer_id, o.recipient, o.status, o.attempts, o.next_at, o.last_error,
+            o.created_at, o.done_at, transfer.c.lead, transfer.c.status.label("transfer_status"),
+        ).join(transfer, transfer.c.id == o.transfer_id)  # fmt: skip
+        if status is not None:
+            q = q.where(o.status == status)
+        q = q.order_by((o.status == "dead").desc(), o.attempts.desc(), o.id.desc()).limit(limit)
+        out = []
+        for r in conn.execute(q).mappings():
+            doc = dict(r)
+            for key in ("next_at", "created_at", "done_at"):
+                doc[key] = _aware(doc[key])
+            out.append(doc)
+        return out
+
+    def retry(self, conn: Connection, actor: Actor, transfer_id: str) -> None:
+        """Put a dead-lettered delivery back in the queue, due now (staff action, audited)."""
+        self._require(conn, actor, "delivery.retry")
+        row = conn.execute(
+            select(outbox.c.status, outbox.c.subject_id, outbox.c.recipient).where(
+                outbox.c.transfer_id == transfer_id
+            )
+        ).first()
+        if row is None:
+            raise TransferNotFound(transfer_id)
+        if row[0] != "dead":
+            raise InvalidDeliveryState(f"delivery of {transfer_id} is {row[0]}, not dead")
+        now = datetime.now(UTC)
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.transfer_id == transfer_id)
+            .values(status="pending", attempts=0, next_at=now, last_error=None)
+        )
+        conn.execute(update(transfer).where(transfer.c.id == transfer_id).values(status="queued"))
+        self.audit.append(
+            conn,
+            Event("transfer.retry", actor.id, subject_id=row[1],
+                  detail={"role": actor.role, "transfer": transfer_id, "recipient": row[2]},
+                  at=now),
+        )  # fmt: skip
 
     # -- partner side -----------------------------------------------------------------------
 
