@@ -161,6 +161,7 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         notices=settings.transfer_notices,
     )
     intake.router = transfers.route_lead
+    requests.transfer_log = transfers.log
     return Services(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
         intake=intake, tracking=tracking, otp_sender=sender, requests=requests,

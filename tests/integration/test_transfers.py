@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 
 from qorgau.app import Services
 from qorgau.audit.store import audit_event
+from qorgau.dsr.model import Channel as DsrChannel
+from qorgau.dsr.model import Kind as DsrKind
 from qorgau.transfers.model import (
     DeliveryMode,
     InvalidRecipient,
@@ -267,3 +269,24 @@ def test_dead_letters_are_listed_first_and_can_be_retried(services: Services) ->
         assert services.transfers.deliveries(conn, "dead") == []
         assert len(services.transfers.deliveries(conn, "pending")) == 2
     assert events(services, "transfer.retry")[-1]["d"]["transfer"] == second.id
+
+
+def test_the_access_report_lists_every_transfer(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+    sid = person(services, 10)
+    consent_to(services, sid, ("ok",))
+    with services.db.unit_of_work() as conn:
+        view = services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone", "iin"))
+        got = services.requests.receive(
+            conn, DPO, DsrKind.ACCESS, DsrChannel.PHONE, "phone", "+77015550010", "ru"
+        )
+        assert got.code is not None
+        assert services.requests.verify(conn, DPO, got.request_id, got.code)
+        report = services.requests.access_report(conn, DPO, got.request_id)
+    assert report["recipients"] == ["Test Microfinance 1 LLP"]
+    (entry,) = report["transfers"]
+    assert entry["recipient_code"] == "ok"
+    assert entry["fields"] == ["phone", "iin"]
+    assert entry["basis"] == "consent"
+    assert entry["at"] == view.at.isoformat()

@@ -90,7 +90,11 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
         )
     doc.gap(2)
     line(_t("recipients", language), 13, 2)
-    line(", ".join(str(r) for r in report.get("recipients", [])) or _t("none", language))
+    transfers = report.get("transfers", [])
+    if not transfers:
+        line(", ".join(str(r) for r in report.get("recipients", [])) or _t("none", language))
+    for t in transfers:
+        line(f"{t['recipient']} ({t['at'][:10]}, {t['purpose']}): {', '.join(t['fields'])}", 9, 0.5)
     line(_t("rights", language), 13, 2)
     for r in report.get("rights", []):
         line(f"{r['action']}: {r['amount']} {r['unit']} ({r['source']})", 9, 0.5)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from qorgau.dsr.store import dsr_event, dsr_request
 from qorgau.errors import DomainError
 from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
+from qorgau.transfers.model import TransferView
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
 from qorgau.vault.model import Actor
 
@@ -123,6 +124,8 @@ class RequestService:
         self.catalogue = catalogue
         self.audit = audit
         self.law_profile = law_profile
+        #: The subject's transfer log (set by the composition root to the transfer service's).
+        self.transfer_log: Callable[[Connection, str], Sequence[TransferView]] | None = None
         self.overrides = overrides
         self._secret = secret
 
@@ -339,7 +342,22 @@ class RequestService:
             }
             for c in self.ledger.consents(conn, sid)
         ]
-        report["recipients"] = []  # transfers: none recorded yet (recipient registry to come)
+        transfers = self.transfer_log(conn, sid) if self.transfer_log else []
+        report["transfers"] = [
+            {
+                "recipient": t.recipient_name,
+                "recipient_code": t.recipient,
+                "purpose": t.purpose,
+                "fields": list(t.fields),
+                "at": t.at.isoformat(),
+                "basis": t.basis_kind,
+                "status": t.status,
+                "acknowledged_at": t.acknowledged_at.isoformat() if t.acknowledged_at else None,
+            }
+            for t in transfers
+        ]
+        # Who received the data (policy 4.2.2, 6.4): each organisation once, in order.
+        report["recipients"] = list(dict.fromkeys(t.recipient_name for t in transfers))
         report["rights"] = self._rights()
         return report
 

@@ -178,7 +178,17 @@ def report_view(
         "restricted": restricted["ground"] if restricted else None,
         "values": values,
         "consents": consents,
-        "recipients": [str(r) for r in report.get("recipients", ())],
+        "recipients": [
+            f"{t['recipient']}, {_when(t['at'], zone)}: "
+            + ", ".join(
+                services.catalogue.field(f).labels.get(lang, f)
+                for f in t["fields"]
+                if f in services.catalogue.fields
+            )
+            + f" ({_purpose_label(services, t['purpose'], lang)})"
+            for t in report.get("transfers", ())
+        ]
+        or [str(r) for r in report.get("recipients", ())],
         "rights": rights,
     }
 
