@@ -37,6 +37,7 @@ from qorgau.security.access import AccessPolicy
 from qorgau.security.staff import StaffService
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
+from qorgau.transfers.notices import DevNotifier, Notifier
 from qorgau.transfers.service import TransferService
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
@@ -64,6 +65,8 @@ class Services:
     staff: StaffService
     #: Recipient registry, transfers, the delivery outbox and partner callbacks.
     transfers: TransferService
+    #: Tells people of transfers of their data (development outbox by default).
+    notifier: Notifier
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
 
@@ -167,7 +170,8 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
         retention=retention,
         stats=stats,
-        staff=staff, transfers=transfers, site_secret=site_secret,
+        staff=staff, transfers=transfers, notifier=DevNotifier(settings.outbox_path),
+        site_secret=site_secret,
     )  # fmt: skip
 
 

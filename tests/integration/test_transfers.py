@@ -4,8 +4,10 @@ transfer, lead routing, partner fetch/acknowledge/outcome, state-body requests, 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -23,6 +25,7 @@ from qorgau.transfers.model import (
     RecipientNotFound,
     TransferRefused,
 )
+from qorgau.transfers.notices import DevNotifier, send_due
 from qorgau.transfers.service import InvalidDeliveryState, NotAPartnerTransfer
 from qorgau.transfers.store import outbox, transfer_notice
 from qorgau.vault.model import Actor, OperationNotPermitted
@@ -290,3 +293,35 @@ def test_the_access_report_lists_every_transfer(services: Services) -> None:
     assert entry["fields"] == ["phone", "iin"]
     assert entry["basis"] == "consent"
     assert entry["at"] == view.at.isoformat()
+
+
+def test_notices_tell_the_person_once_in_the_consent_language(
+    services: Services, tmp_path: Path
+) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, partner("ok"))
+    sid = person(services, 11)
+    consent_to(services, sid, ("ok",))
+    with services.db.unit_of_work() as conn:
+        services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone", "iin"))
+    notifier = DevNotifier(tmp_path / "outbox.log")
+    site = services.settings.operator
+
+    def run() -> tuple[int, int]:
+        with services.db.unit_of_work() as conn:
+            got = send_due(
+                conn, services.transfers, services.gate, notifier,
+                operator=site.name, site=site.site,
+            )  # fmt: skip
+        return got.sent, got.unreachable
+
+    assert run() == (1, 0)
+    assert run() == (0, 0)
+    (line,) = (tmp_path / "outbox.log").read_text(encoding="utf-8").splitlines()
+    notice = json.loads(line)
+    assert notice["kind"] == "transfer_notice"
+    assert notice["channel"] == "phone"
+    assert "+77015550011" not in line  # masked contact, labels only
+    assert "Test Microfinance 1 LLP" in notice["text"]
+    assert "ИИН" in notice["text"]
+    assert events(services, "transfer.notice")[-1]["d"]["channel"] == "phone"

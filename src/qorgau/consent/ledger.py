@@ -323,6 +323,13 @@ class Ledger:
             return None
         return str(row[2]), frozenset(orjson.loads(row[3])), bool(row[4])
 
+    def language_of(self, conn: Connection, consent_id: str) -> str:
+        """The language a consent was given in (notices follow it); ``ru`` if unknown."""
+        got = conn.execute(
+            select(consent.c.language).where(consent.c.id == consent_id)
+        ).scalar_one_or_none()
+        return str(got) if got else "ru"
+
     def consents(self, conn: Connection, subject_id: str) -> list[ConsentView]:
         now = datetime.now(UTC)
         states = {

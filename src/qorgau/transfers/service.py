@@ -818,6 +818,9 @@ class TransferService:
         ).all()
         return [(str(a), str(b)) for a, b in rows]
 
+    def consent_language(self, conn: Connection, consent_id: str) -> str:
+        return self.ledger.language_of(conn, consent_id)
+
     def mark_noticed(
         self, conn: Connection, transfer_id: str, subject_id: str, channel: str | None
     ) -> None:

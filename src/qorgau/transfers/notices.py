@@ -1,0 +1,155 @@
+"""Notices of transfers to the people whose data was passed (LAW.md Art. 19: where the
+consent provides for it, within 10 working days under the KZ profile).
+
+A notice names the organisation, the date, the purpose and the kinds of data (labels, never
+values), in the language of the person's transfer consent. It goes through a
+:class:`Notifier`; the development notifier appends to the same private outbox file as the
+one-time codes, with the contact masked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from qorgau.catalog import Catalogue
+from qorgau.errors import DomainError
+from qorgau.intake.otp import OtpUndeliverable, mask
+from qorgau.transfers.service import ROUTER, TransferService
+from qorgau.vault.gate import Gate
+
+#: Contacts tried in this order; the first the subject has is used.
+CHANNELS: tuple[str, ...] = ("phone", "email")
+
+_TEXT = {
+    "kk": "{operator}: {date} сіздің деректеріңіз ({fields}) {recipient} ұйымына "
+    "«{purpose}» мақсатында берілді. Сұрақтар мен құқықтарыңыз: {site}",
+    "ru": "{operator}: {date} ваши данные ({fields}) переданы организации {recipient} "
+    "для цели «{purpose}». Вопросы и ваши права: {site}",
+    "en": "{operator}: on {date} your data ({fields}) was passed to {recipient} for the "
+    'purpose "{purpose}". Questions and your rights: {site}',
+}
+
+
+class Notifier(Protocol):
+    """Delivers a notice to a person. ``channel`` is ``phone`` or ``email``; ``address``
+    the normalised contact. Raises :class:`OtpUndeliverable` for a channel it lacks."""
+
+    def notify(
+        self, channel: str, address: str, text: str, language: str, *, reference: str
+    ) -> None: ...
+
+
+class DevNotifier:
+    """Appends notices to the development outbox (mode 0600), the contact masked."""
+
+    def __init__(self, path: Path, *, echo: bool = False) -> None:
+        self.path = path
+        self.echo = echo
+        self._lock = threading.Lock()
+
+    def notify(
+        self, channel: str, address: str, text: str, language: str, *, reference: str
+    ) -> None:
+        line = json.dumps(
+            {
+                "at": datetime.now(UTC).isoformat(),
+                "kind": "transfer_notice",
+                "channel": channel,
+                "to_masked": mask(channel, address),
+                "text": text,
+                "reference": reference,
+                "language": language,
+            },
+            ensure_ascii=False,
+        )
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        if self.echo:
+            print(f"qorgau outbox: transfer notice {reference}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRun:
+    sent: int
+    #: Subjects with no contact on file, or destroyed/blocked since: closed, not sent.
+    unreachable: int
+
+
+def notice_text(
+    catalogue: Catalogue,
+    language: str,
+    *,
+    operator: str,
+    site: str,
+    recipient: str,
+    purpose: str,
+    fields: tuple[str, ...],
+    at: datetime,
+) -> str:
+    lang = language if language in _TEXT else "ru"
+    labels = ", ".join(
+        catalogue.field(f).labels.get(lang, f) for f in fields if f in catalogue.fields
+    )
+    return _TEXT[lang].format(
+        operator=operator,
+        date=at.date().isoformat(),
+        fields=labels,
+        recipient=recipient,
+        purpose=catalogue.purpose(purpose).labels.get(lang, purpose),
+        site=site,
+    )
+
+
+def send_due(
+    conn: Connection,
+    transfers: TransferService,
+    gate: Gate,
+    notifier: Notifier,
+    *,
+    operator: str,
+    site: str,
+    limit: int = 500,
+) -> NoticeRun:
+    """Send the notices not sent yet, earliest deadline first; each is marked and audited."""
+    sent = unreachable = 0
+    for transfer_id, subject_id in transfers.notices_due(conn, limit):
+        view = transfers.get(conn, transfer_id)
+        language = transfers.consent_language(conn, view.basis_reference)
+        channel: str | None = None
+        try:
+            contacts = gate.read(conn, ROUTER, subject_id, "contract", list(CHANNELS)).values
+        except DomainError:
+            contacts = {}
+        text = notice_text(
+            transfers.catalogue, language, operator=operator, site=site,
+            recipient=view.recipient_name, purpose=view.purpose, fields=view.fields, at=view.at,
+        )  # fmt: skip
+        for candidate in CHANNELS:
+            if candidate not in contacts:
+                continue
+            try:
+                notifier.notify(
+                    candidate, contacts[candidate], text, language, reference=transfer_id
+                )
+            except OtpUndeliverable:
+                continue
+            channel = candidate
+            break
+        transfers.mark_noticed(conn, transfer_id, subject_id, channel)
+        if channel is None:
+            unreachable += 1
+        else:
+            sent += 1
+    return NoticeRun(sent, unreachable)
