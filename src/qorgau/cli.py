@@ -121,6 +121,7 @@ def demo(
     """Load fictional demo subjects (generated names, valid-checksum IINs, +7 7xx phones)."""
     from sqlalchemy import func, select
 
+    from qorgau.demo.partners import demo_recipients
     from qorgau.demo.people import generate_people
     from qorgau.vault.store import subject
 
@@ -137,8 +138,12 @@ def demo(
     ]
     with svc.db.unit_of_work() as conn:
         svc.gate.collect_many(conn, actor, items)
+        registered = [
+            svc.transfers.register(conn, actor, r)
+            for r in demo_recipients(svc.settings.partners, datetime.now(UTC).date())
+        ]
     svc.checkpoint()
-    out.print(f"loaded {len(items)} fictional subjects")
+    out.print(f"loaded {len(items)} fictional subjects and {len(registered)} recipients")
 
 
 @app.command()
