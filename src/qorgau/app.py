@@ -226,12 +226,14 @@ def create_app(services: Services) -> FastAPI:
     from qorgau.web.consent_api import router as consent_router
     from qorgau.web.console import install_console
     from qorgau.web.nostore import NoStoreMiddleware
+    from qorgau.web.partner_api import router as partner_router
     from qorgau.web.problems import install_problem_handlers
     from qorgau.web.public import install_site
     from qorgau.web.requests_api import router as requests_router
     from qorgau.web.rights import install_rights
     from qorgau.web.site import router as site_router
     from qorgau.web.stats_api import router as stats_router
+    from qorgau.web.transfers_api import router as transfers_router
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -266,6 +268,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(consent_router, prefix="/api/v1")
     app.include_router(requests_router, prefix="/api/v1")
     app.include_router(stats_router, prefix="/api/v1")
+    app.include_router(transfers_router, prefix="/api/v1")
+    app.include_router(partner_router, prefix="/api/v1")
     app.include_router(site_router)
     install_site(app, services)
     install_rights(app, services)

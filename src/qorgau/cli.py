@@ -1,4 +1,5 @@
-"""Command line: init, run, demo, import, keys create|rotate, audit verify|checkpoint.
+"""Command line: init, run, demo, import, keys create|rotate, audit verify|checkpoint,
+recipients list|add|rotate-secret.
 
 Errors print a plain message (never a personal value) and exit non-zero.
 """
@@ -24,6 +25,7 @@ from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
 from qorgau.security.staff_cli import staff_app
 from qorgau.stats.cli import stats_app
+from qorgau.transfers.cli import recipients_app
 from qorgau.vault.model import Actor
 
 # Never print local variables in a traceback: they may hold personal values.
@@ -41,6 +43,7 @@ requests_app = typer.Typer(help="Data-subject requests", no_args_is_help=True)
 app.add_typer(requests_app, name="requests")
 app.add_typer(staff_app, name="staff")
 app.add_typer(stats_app, name="stats")
+app.add_typer(recipients_app, name="recipients")
 retention_app = typer.Typer(help="Retention: plan and run sweeps", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
@@ -419,6 +422,10 @@ def policy_show(
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, dpo, operator or analyst")],
     name: Annotated[str, typer.Option(help="who or what uses the key")] = "api",
+    recipient: Annotated[
+        str | None,
+        typer.Option(help="bind the key to a recipient: it reaches only the partner API"),
+    ] = None,
 ) -> None:
     """Create an API key for a role; the key is printed once and stored only hashed."""
     from qorgau.security.apikeys import create_key
@@ -427,10 +434,18 @@ def keys_create(
     if role not in svc.access.roles:
         raise _fail(f"unknown role '{role}'; roles: {', '.join(svc.access.role_names)}", 2)
     with svc.db.unit_of_work() as conn:
-        key, token = create_key(conn, role, name)
-        event = Event("key.create", _actor("keys").id, detail={"key": key.id, "role": role})
-        svc.audit.append(conn, event)
-    err.print(f"API key {key.id} for role {role} (shown once; store it safely):")
+        if recipient is not None:
+            try:
+                svc.transfers.recipient(conn, recipient)
+            except DomainError as exc:
+                raise _fail(str(exc), 2) from exc
+        key, token = create_key(conn, role, name, recipient)
+        detail: dict[str, str] = {"key": key.id, "role": role}
+        if recipient is not None:
+            detail["recipient"] = recipient
+        svc.audit.append(conn, Event("key.create", _actor("keys").id, detail=detail))
+    bound = f" bound to recipient {recipient}" if recipient else ""
+    err.print(f"API key {key.id} for role {role}{bound} (shown once; store it safely):")
     print(token)
 
 

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
 from qorgau.app import Services
+from qorgau.errors import DomainError
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
 from qorgau.vault.model import Actor
 
@@ -51,10 +52,26 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _cache: dict[bytes, tuple[ApiKey, float]] = {}
 
 
-async def current_actor(
+class NotAPartner(DomainError):
+    """The API key is not bound to a recipient: the partner API is for partners' keys."""
+
+    code = "not-a-partner"
+    kind = "forbidden"
+    title = "Not a partner key"
+
+
+class PartnerKey(DomainError):
+    """A partner's key reaches only the partner API (its own leads), not the staff API."""
+
+    code = "partner-key"
+    kind = "forbidden"
+    title = "Partner key"
+
+
+async def current_key(
     services: ServicesDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
+) -> ApiKey:
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthenticated("missing API key: send Authorization: Bearer <key>")
     token = creds.credentials
@@ -67,8 +84,21 @@ async def current_actor(
         if len(_cache) > 10_000:
             _cache.clear()
         _cache[d] = hit = (key, now + _TTL)
-    key = hit[0]
+    return hit[0]
+
+
+async def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
+    if key.recipient is not None:
+        raise PartnerKey("this key is a partner's: it reaches /api/v1/partner/ only")
     return Actor(role=key.role, id=f"key:{key.id}")
 
 
+async def current_partner(key: Annotated[ApiKey, Depends(current_key)]) -> str:
+    """The recipient code the key is bound to; 403 for a key without one."""
+    if key.recipient is None:
+        raise NotAPartner("this API key is not bound to a recipient")
+    return key.recipient
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+CurrentPartner = Annotated[str, Depends(current_partner)]

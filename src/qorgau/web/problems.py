@@ -22,6 +22,7 @@ from qorgau.catalog import (
     UnknownSubjectCategory,
 )
 from qorgau.errors import DomainError
+from qorgau.transfers.model import TransferRefused
 
 MEDIA = "application/problem+json"
 STATUS = {
@@ -72,6 +73,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         if headers:
             resp.headers.update(headers)
         return resp
+
+    @app.exception_handler(TransferRefused)
+    async def transfer_refused(_r: Request, exc: TransferRefused) -> JSONResponse:
+        # The reason code (policy 6.2, 6.5; LAW.md Art. 16) as a member, and in the detail.
+        return problem(
+            STATUS[exc.kind], exc.code, exc.title, f"{exc.reason.value}: {exc}",
+            reason=exc.reason.value,
+        )  # fmt: skip
 
     @app.exception_handler(InvalidValue)
     async def invalid(_r: Request, exc: InvalidValue) -> JSONResponse:

@@ -1,0 +1,147 @@
+"""``qorgau recipients``: the recipient registry from the command line (policy 6.2).
+
+``list`` shows every entry with its agreement, whether it is cross-border and whether the
+agreement ends within 30 days; ``add`` registers an entry from a JSON file (a new version
+when the code exists); ``rotate-secret`` prints a new webhook secret once. The CLI acts as
+the data protection officer (``dpo``), as the rest of the CLI does. Bad input prints a plain
+message and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from qorgau.app import Services, build_services
+from qorgau.config import Settings
+from qorgau.crypto.keyring import KeyringError
+from qorgau.errors import DomainError
+from qorgau.transfers.model import Recipient
+from qorgau.transfers.service import parse_recipient, recipient_doc
+from qorgau.vault.model import Actor
+
+recipients_app = typer.Typer(
+    help="The recipient registry: partners, processors, state bodies",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+_err = Console(stderr=True)
+_out = Console()
+
+#: Agreements ending within this many days are flagged.
+EXPIRY_WARNING_DAYS = 30
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _err.print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _services() -> Services:
+    s = Settings()
+    if not s.keyring_path.exists():
+        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
+    try:
+        return build_services(s)
+    except KeyringError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _actor(name: str) -> Actor:
+    return Actor(role="dpo", id=f"cli:{name}:{os.environ.get('USER', 'operator')}")
+
+
+def describe(r: Recipient, home: str, today: date) -> dict[str, Any]:
+    """A registry entry as JSON, with what the listing flags."""
+    a = r.agreement
+    return {
+        **recipient_doc(r),
+        "cross_border": r.cross_border(home),
+        "valid_until": a.valid_until.isoformat() if a else None,
+        "agreement_valid": bool(a and a.valid_on(today)),
+        "expiring_soon": bool(a and a.expires_within(today, EXPIRY_WARNING_DAYS)),
+    }
+
+
+@recipients_app.command("list")
+def recipients_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every recipient: kind, country, cross-border, delivery, agreement and its validity."""
+    svc = _services()
+    try:
+        with svc.db.engine.connect() as conn:
+            rows = svc.transfers.recipients(conn)
+        home = svc.transfers.home()
+        today = svc.transfers.calendar.local(datetime.now(UTC)).date()
+        docs = [describe(r, home, today) for r in rows]
+    finally:
+        svc.close()
+    if as_json:
+        print(json.dumps({"storage_location": home, "data": docs, "count": len(docs)}))
+        return
+    _out.print(f"personal data stored in: {home}", markup=False, highlight=False)
+    if not docs:
+        _out.print("no recipients")
+    for d in docs:
+        flags = [
+            flag
+            for flag, on in (
+                ("CROSS-BORDER", d["cross_border"]),
+                ("AGREEMENT ENDS SOON", d["expiring_soon"]),
+                ("NO VALID AGREEMENT", not d["agreement_valid"]),
+                ("inactive", not d["active"]),
+            )
+            if on
+        ]
+        ref = d["agreement"]["reference"] if d["agreement"] else "-"
+        _out.print(
+            f"{d['code']:<20} {d['kind']:<12} {d['country']}  {d['delivery']:<8} "
+            f"v{d['version']}  until {d['valid_until'] or '-'}  {ref}  {' '.join(flags)}",
+            markup=False,
+            highlight=False,
+        )
+
+
+@recipients_app.command("add")
+def recipients_add(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="the entry as a JSON object")],
+) -> None:
+    """Register a recipient from a JSON file, or a new version of an existing one."""
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}", 2) from exc
+    except ValueError as exc:
+        raise _fail(f"{file} is not JSON: {exc}", 2) from exc
+    if not isinstance(doc, dict):
+        raise _fail(f"{file}: a JSON object is expected", 2)
+    svc = _services()
+    try:
+        entry = parse_recipient(doc)
+        with svc.db.unit_of_work() as conn:
+            saved = svc.transfers.register(conn, _actor("recipients"), entry)
+    except DomainError as exc:
+        raise _fail(str(exc), 2) from exc
+    finally:
+        svc.close()
+    _out.print(f"registered {saved.code}, version {saved.version}", markup=False)
+
+
+@recipients_app.command("rotate-secret")
+def recipients_rotate_secret(code: Annotated[str, typer.Argument(help="recipient code")]) -> None:
+    """A new webhook signing secret, printed once (the previous one signs for 24 hours)."""
+    svc = _services()
+    try:
+        with svc.db.unit_of_work() as conn:
+            secret = svc.transfers.rotate_secret(conn, _actor("recipients"), code)
+    except DomainError as exc:
+        raise _fail(str(exc), 2) from exc
+    finally:
+        svc.close()
+    _err.print(f"new webhook secret for {code} (shown once; give it to the partner safely):")
+    print(secret)
