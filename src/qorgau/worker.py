@@ -9,8 +9,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from qorgau.app import Services
+from qorgau.transfers.dispatch import Dispatcher
 from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.worker")
@@ -57,6 +59,32 @@ def _expire_unverified(services: Services) -> int:
         return services.requests.expire_unverified(conn, WORKER)
 
 
+def dispatcher(services: Services, **kw: Any) -> Dispatcher:
+    """The webhook dispatcher over these services, with the configured attempts and timeout."""
+    s = services.settings
+    options: dict[str, Any] = {
+        "max_attempts": s.delivery_max_attempts,
+        "timeout": s.delivery_timeout,
+        "actor": WORKER,
+        **kw,
+    }
+    return Dispatcher(
+        db=services.db,
+        gate=services.gate,
+        transfers=services.transfers,
+        ledger=services.ledger,
+        audit=services.audit,
+        **options,
+    )
+
+
+def _deliver(services: Services) -> int:
+    """Webhook deliveries due now, batch after batch until none is left (at most 20 batches
+    per round); rows handled (delivered, failed or dead-lettered)."""
+    with dispatcher(services) as d:
+        return d.run(max_batches=20)
+
+
 def _retention(services: Services) -> int:
     """A retention sweep at most once per ``QORGAU_RETENTION_INTERVAL_HOURS`` (default 24)."""
     from datetime import UTC, datetime, timedelta
@@ -75,6 +103,7 @@ JOBS: list[Job] = [
     Job("requests.unverified", _expire_unverified),
     Job("requests.watch", _watch_requests),
     Job("consent.expire", _expire_consents),
+    Job("transfers.deliver", _deliver),
     Job("tracking.purge", _purge_visits),
     Job("otp.purge", _purge_challenges),
     Job("audit.checkpoint", _checkpoint),

@@ -44,6 +44,7 @@ def test_worker_round_expires_consents_and_checkpoints(services: Services, dpo: 
         "requests.unverified",
         "requests.watch",
         "consent.expire",
+        "transfers.deliver",
         "tracking.purge",
         "otp.purge",
         "audit.checkpoint",
