@@ -127,19 +127,19 @@ def test_a_killed_run_resumes_after_its_last_batch(services: Services, dpo: Acto
     ids = collect(services, dpo, 7)
     services.retention.batch_size = 3
     as_of = datetime.now(UTC) + 6 * YEAR
-    original = services.gate.destroy
+    original = services.gate.destroy_many
     calls = {"n": 0}
 
-    def crash_on_fifth(*args, **kw):  # type: ignore[no-untyped-def]
+    def crash_in_second_batch(*args, **kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 2:
             raise RuntimeError("killed")
         return original(*args, **kw)
 
-    services.gate.destroy = crash_on_fifth  # type: ignore[method-assign]
+    services.gate.destroy_many = crash_in_second_batch  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="killed"):
         services.retention.run(services.db, dpo, as_of)
-    services.gate.destroy = original  # type: ignore[method-assign]
+    services.gate.destroy_many = original  # type: ignore[method-assign]
     destroyed = [status(services, s) for s in ids].count("destroyed")
     assert destroyed == 3  # the first batch committed; the second rolled back whole
     act = services.retention.run(services.db, dpo, as_of)  # resumes the same run

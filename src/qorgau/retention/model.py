@@ -86,6 +86,10 @@ NOT_AT_ALL: Justification = (False, None)
 def _purpose_until(
     rule: PurposeRule, bases: list[BasisRow], last_contact: datetime | None
 ) -> Justification:
+    if not bases:  # the common case: no consent or basis recorded, only collection
+        if rule.basis == "consent" or last_contact is None:
+            return NOT_AT_ALL
+        return (True, last_contact + timedelta(days=rule.retention_days))
     rows = [b for b in bases if b.purpose == rule.code]
     live_consents = [b for b in rows if b.kind == "consent" and b.state == "live"]
     if rule.basis == "consent":
@@ -109,6 +113,23 @@ def _purpose_until(
     return (True, last_contact + days)
 
 
+_USES: dict[int, tuple[Mapping[str, PurposeRule], dict[str, tuple[str, ...]]]] = {}
+
+
+def _field_purposes(rules: Mapping[str, PurposeRule]) -> dict[str, tuple[str, ...]]:
+    """field -> the purposes that may use it, in rule order; computed once per rule set."""
+    cached = _USES.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    out: dict[str, list[str]] = {}
+    for code, rule in rules.items():
+        for f in rule.fields:
+            out.setdefault(f, []).append(code)
+    uses = {f: tuple(codes) for f, codes in out.items()}
+    _USES[id(rules)] = (rules, uses)
+    return uses
+
+
 def decide(
     subject_id: str,
     values: Iterable[StoredValue],
@@ -125,20 +146,24 @@ def decide(
     for v in stored:
         if v.purpose not in last_contact or v.collected_at > last_contact[v.purpose]:
             last_contact[v.purpose] = v.collected_at
-    per_purpose = {
-        code: _purpose_until(rule, bases, last_contact.get(code)) for code, rule in rules.items()
-    }
+    uses = _field_purposes(rules)
+    # Each purpose's verdict, worked out only for the purposes a stored value may serve.
+    per_purpose: dict[str, Justification] = {}
     kept: dict[str, datetime | None] = {}
     due: list[str] = []
     for v in stored:
-        purposes = [c for c, r in rules.items() if v.field in r.fields]
-        if any(h.covers(subject_id, purposes, as_of) for h in holds):
+        purposes = uses.get(v.field, ())
+        if holds and any(h.covers(subject_id, purposes, as_of) for h in holds):
             kept[v.field] = None
             continue
         justified, best = False, None  # best: the latest "until" among justifying purposes
         indefinite = False
         for code in purposes:
-            ok, until = per_purpose[code]
+            verdict = per_purpose.get(code)
+            if verdict is None:
+                verdict = _purpose_until(rules[code], bases, last_contact.get(code))
+                per_purpose[code] = verdict
+            ok, until = verdict
             if not ok:
                 continue
             justified = True

@@ -97,12 +97,15 @@ class RetentionService:
         gate: Gate,
         catalogue: Catalogue,
         facts: FactSink | None = None,
-        batch_size: int = 2000,
+        batch_size: int = 250,
+        scan_size: int = 1000,
     ) -> None:
         self.gate = gate
         self.catalogue = catalogue
         self.facts = facts
         self.batch_size = batch_size
+        #: Subjects evaluated per read snapshot (no lock held while evaluating).
+        self.scan_size = scan_size
         #: Seconds between batches, so other writers are not starved.
         self.pause = 0.002
         self.rules: dict[str, PurposeRule] = {
@@ -158,16 +161,21 @@ class RetentionService:
         as_of: datetime,
         holds: list[Hold],
         *,
-        only: str | None = None,
+        only: Sequence[str] | None = None,
+        lock: bool = False,
     ) -> list[tuple[str, str, Decision]]:
+        """Evaluate up to ``limit`` live subjects after ``after`` (or exactly ``only``).
+        With ``lock``, rows another worker holds are skipped (PostgreSQL SKIP LOCKED)."""
         q = (
             select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
             .where(subject.c.id > after, subject.c.status != "destroyed")
-            .where(subject.c.id == only if only is not None else subject.c.id.is_not(None))
             .order_by(subject.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
+        if only is not None:
+            q = q.where(subject.c.id.in_(list(only)))
+        if lock:
+            q = q.with_for_update(skip_locked=True)
         rows = conn.execute(q).all()
         if not rows:
             return []
@@ -195,10 +203,15 @@ class RetentionService:
                 # A block halts processing pending a check: nothing is destroyed meanwhile.
                 out.append((sid, category, Decision(Action.KEEP, (), {}, "blocked")))
                 continue
-            stored = [
-                StoredValue(str(r[0]), str(r[2]), datetime.fromisoformat(str(r[4])))
-                for r in index(bytes(sealed) if sealed is not None else None).values()
-            ]
+            # Values collected together share a timestamp: parse each distinct one once.
+            times: dict[str, datetime] = {}
+            stored = []
+            for r in index(bytes(sealed) if sealed is not None else None).values():
+                at = str(r[4])
+                when = times.get(at)
+                if when is None:
+                    when = times[at] = datetime.fromisoformat(at)
+                stored.append(StoredValue(str(r[0]), str(r[2]), when))
             out.append(
                 (sid, category, decide(sid, stored, self.rules, bases.get(sid, []), holds, as_of))
             )
@@ -209,7 +222,7 @@ class RetentionService:
     ) -> dict[str, Any]:
         """Until when each stored value may be kept, and why (counts and dates only)."""
         as_of = as_of or datetime.now(UTC)
-        batch = self._batch(conn, "", 1, as_of, self.holds(conn), only=subject_id)
+        batch = self._batch(conn, "", 1, as_of, self.holds(conn), only=[subject_id])
         if not batch:
             self.gate.require_subject(conn, subject_id)  # not found, or destroyed
             return {"subject": subject_id, "as_of": as_of.isoformat(), "status": "destroyed"}
@@ -249,7 +262,7 @@ class RetentionService:
         holds = self.holds(conn)
         after = ""
         while True:
-            batch = self._batch(conn, after, self.batch_size, as_of, holds)
+            batch = self._batch(conn, after, self.scan_size, as_of, holds)
             if not batch:
                 return plan
             for _sid, _category, d in batch:
@@ -272,60 +285,32 @@ class RetentionService:
         rid, cursor, counts, chained = self._open_run(db, actor, as_of, run_id)
         holds_conn_ts = datetime.now(UTC)
         while True:
-            with db.unit_of_work() as conn:
+            # Evaluate a window in a read snapshot: no write lock while most subjects are
+            # found to be kept. Only the due ones are then re-evaluated under lock and acted
+            # on, a short transaction per ``batch_size`` of them.
+            with db.engine.connect() as conn:
                 holds = self.holds(conn)
-                batch = self._batch(conn, cursor, self.batch_size, as_of, holds)
-                if not batch:
-                    break
-                doomed = [s for s, _c, d in batch if d.action is Action.DEPERSONALISE_AND_DESTROY]
-                # Facts for statistics first, while the values can still be read.
-                facts: list[Any] = []
-                if self.facts is not None:
-                    for sid in doomed:
-                        try:
-                            facts.append(
-                                self.gate.depersonalise(
-                                    conn, actor, sid, self.facts.fields, self.facts.build
-                                )
-                            )
-                        except SubjectDestroyed:
-                            # Revoked by a run that died before its commit: already
-                            # unreadable, so no facts; it is destroyed below all the same.
-                            continue
-                # Then revoked, durably (one fsync for the batch): if the transaction fails
-                # after this, the next run destroys what is already unreadable.
-                self.gate.keys.revoke_many(doomed)
-                for sid, category, d in batch:
-                    if d.action is Action.DEPERSONALISE_AND_DESTROY:
-                        fields = self.gate.destroy(
-                            conn, actor, sid, f"retention: {d.ground}", revoked=True
-                        )
-                        counts["subjects"] = counts.get("subjects", 0) + 1
-                        for f in fields:
-                            key = f"{f}|{d.action.value}"
-                            counts[key] = counts.get(key, 0) + 1
-                        chained = hashlib.sha256((chained + sid).encode()).hexdigest()
-                        counts[f"category|{category}"] = counts.get(f"category|{category}", 0) + 1
-                    elif d.action is Action.DESTROY_VALUE:
-                        gone = self.gate.destroy_values(
-                            conn, actor, sid, d.due_fields, f"retention: {d.ground}"
-                        )
-                        for f in gone:
-                            key = f"{f}|{d.action.value}"
-                            counts[key] = counts.get(key, 0) + 1
-                if self.facts is not None and facts:
-                    # One insert per batch, shuffled: no order links a fact to a subject.
-                    self.facts.record(conn, facts)
-                cursor = batch[-1][0]
-                conn.execute(
-                    update(retention_run)
-                    .where(retention_run.c.id == rid)
-                    .values(
-                        cursor=cursor, counts=orjson.dumps(counts).decode(), subjects_hash=chained
+                window = self._batch(conn, cursor, self.scan_size, as_of, holds)
+            if not window:
+                break
+            due = [sid for sid, _c, d in window if d.action is not Action.KEEP]
+            for start in range(0, len(due), self.batch_size):
+                chunk = due[start : start + self.batch_size]
+                with db.unit_of_work() as conn:
+                    batch = self._batch(
+                        conn, cursor, len(chunk), as_of, self.holds(conn), only=chunk, lock=True
                     )
-                )
-            # Let writers waiting for the lock (SQLite's single writer) go between batches:
-            # the service must not stop while it sweeps.
+                    chained = self._act_on(conn, actor, batch, counts, chained)
+                    cursor = chunk[-1]
+                    self._save_cursor(conn, rid, cursor, counts, chained)
+                # Let writers waiting for the lock (SQLite's single writer) go between
+                # batches: the service must not stop while it sweeps.
+                time.sleep(self.pause)
+            if cursor != window[-1][0]:
+                cursor = window[-1][0]
+                with db.unit_of_work() as conn:
+                    self._save_cursor(conn, rid, cursor, counts, chained)
+            # Evaluating is CPU work: give the other threads of this process their turn.
             time.sleep(self.pause)
         act = self._act(rid, actor, as_of, counts, chained, holds_conn_ts)
         with db.unit_of_work() as conn:
@@ -335,6 +320,70 @@ class RetentionService:
                 .values(finished_at=datetime.now(UTC), act=orjson.dumps(act).decode())
             )
         return act
+
+    def _act_on(
+        self,
+        conn: Connection,
+        actor: Actor,
+        batch: list[tuple[str, str, Decision]],
+        counts: dict[str, int],
+        chained: str,
+    ) -> str:
+        """Depersonalise then destroy the subjects due as a whole, destroy the values due;
+        count per field and action; returns the chained hash of the destroyed ids."""
+        doomed = [s for s, _c, d in batch if d.action is Action.DEPERSONALISE_AND_DESTROY]
+        # Facts for statistics first, while the values can still be read.
+        facts: list[Any] = []
+        if self.facts is not None:
+            for sid in doomed:
+                try:
+                    facts.append(
+                        self.gate.depersonalise(
+                            conn, actor, sid, self.facts.fields, self.facts.build
+                        )
+                    )
+                except SubjectDestroyed:
+                    # Revoked by a run that died before its commit: already unreadable,
+                    # so no facts; it is destroyed below all the same.
+                    continue
+        # Then revoked, durably (one fsync for the batch): if the transaction fails after
+        # this, the next run destroys what is already unreadable.
+        self.gate.keys.revoke_many(doomed)
+        grounds = {
+            s: f"retention: {d.ground}"
+            for s, _c, d in batch
+            if d.action is Action.DEPERSONALISE_AND_DESTROY
+        }
+        destroyed = self.gate.destroy_many(conn, actor, grounds, revoked=True)
+        for sid, category, d in batch:
+            if d.action is Action.DEPERSONALISE_AND_DESTROY:
+                counts["subjects"] = counts.get("subjects", 0) + 1
+                for f in destroyed.get(sid, ()):
+                    key = f"{f}|{d.action.value}"
+                    counts[key] = counts.get(key, 0) + 1
+                chained = hashlib.sha256((chained + sid).encode()).hexdigest()
+                counts[f"category|{category}"] = counts.get(f"category|{category}", 0) + 1
+            elif d.action is Action.DESTROY_VALUE:
+                gone = self.gate.destroy_values(
+                    conn, actor, sid, d.due_fields, f"retention: {d.ground}"
+                )
+                for f in gone:
+                    key = f"{f}|{d.action.value}"
+                    counts[key] = counts.get(key, 0) + 1
+        if self.facts is not None and facts:
+            # One insert per batch, shuffled: no order links a fact to a subject.
+            self.facts.record(conn, facts)
+        return chained
+
+    @staticmethod
+    def _save_cursor(
+        conn: Connection, rid: str, cursor: str, counts: dict[str, int], chained: str
+    ) -> None:
+        conn.execute(
+            update(retention_run)
+            .where(retention_run.c.id == rid)
+            .values(cursor=cursor, counts=orjson.dumps(counts).decode(), subjects_hash=chained)
+        )
 
     def _open_run(
         self, db: Database, actor: Actor, as_of: datetime, run_id: str | None

@@ -333,6 +333,65 @@ class Gate:
         )
         return fields
 
+    def destroy_many(
+        self,
+        conn: Connection,
+        actor: Actor,
+        grounds: Mapping[str, str],
+        *,
+        revoked: bool = False,
+    ) -> dict[str, list[str]]:
+        """:meth:`destroy` for a batch (subject id -> ground): one statement per table and
+        one audit append for all, each event with the tombstone's state digest. Subjects
+        already destroyed are skipped (a resumed sweep). Returns each one's fields."""
+        if not grounds:
+            return {}
+        self._require_op(conn, actor, Operation.DESTROY)
+        rows = conn.execute(
+            select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed).where(
+                subject.c.id.in_(list(grounds))
+            )
+        ).all()
+        live = [(r[0], r[1], r[3]) for r in rows if r[2] != Status.DESTROYED.value]
+        if not live:
+            return {}
+        ids = [sid for sid, _c, _s in live]
+        if not revoked:
+            self.keys.revoke_many(ids)
+        for table in (history, blind_index):
+            conn.execute(delete(table).where(table.c.subject_id.in_(ids)))
+        now = datetime.now(UTC)
+        conn.execute(
+            update(subject)
+            .where(subject.c.id.in_(ids))
+            .values(
+                status=Status.DESTROYED.value,
+                kek_id=None,
+                wrapped_key=None,
+                sealed=None,
+                destroyed_at=now,
+            )
+        )
+        out: dict[str, list[str]] = {}
+        events = []
+        for sid, category, sealed in live:
+            fields = sorted(unpack(bytes(sealed) if sealed is not None else None))
+            out[sid] = fields
+            events.append(
+                Event(
+                    "destroy",
+                    actor.id,
+                    subject_id=sid,
+                    fields=tuple(fields),
+                    detail={"role": actor.role, "ground": grounds[sid], "method": "crypto-shred"},
+                    # A tombstone: no key, no values, no history, no index.
+                    state=state.digest(Status.DESTROYED.value, category, False, None),
+                    at=now,
+                )
+            )
+        self.audit.append_many(conn, events)
+        return out
+
     def find_subjects(
         self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
     ) -> list[str]:
