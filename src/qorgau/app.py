@@ -130,6 +130,9 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
             operator_bin=settings.operator.bin,
             partners=tuple(p.name for p in settings.partners),
             transfer_days=max(p.retention_days for p in catalogue.purposes.values()),
+            notice_working_days=(
+                law.transfer_notice_working_days if settings.transfer_notices else None
+            ),
         ),
         partner_codes=tuple(p.code for p in settings.partners),
         code_key=derive_key(site_secret, "otp"),

@@ -152,6 +152,9 @@ class ConsentTerms:
     operator_bin: str
     partners: tuple[str, ...]
     transfer_days: int
+    #: Working days within which the person is told of each transfer (LAW.md Art. 19);
+    #: None: the consent promises no notice.
+    notice_working_days: int | None = None
 
 
 _PURPOSE_TEXT = {
@@ -194,6 +197,13 @@ _TRANSFER_TEXT = {
 }
 
 
+_NOTICE_TEXT = {
+    "kk": " Әр беру туралы маған {days} жұмыс күні ішінде хабарланады.",
+    "ru": " О каждой передаче мне сообщат в течение {days} рабочих дней.",
+    "en": " I will be told of each transfer within {days} working days.",
+}
+
+
 def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
     # Catalogue order (identity, contacts, ...) reads better than alphabetical codes.
     return ", ".join(
@@ -220,6 +230,8 @@ def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> d
         partners="; ".join(terms.partners),
         days=terms.transfer_days,
     )
+    if terms.notice_working_days is not None:
+        texts[TRANSFER] += _NOTICE_TEXT[language].format(days=terms.notice_working_days)
     return texts
 
 
