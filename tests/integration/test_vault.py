@@ -216,6 +216,32 @@ def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) 
         services.gate.destroy(conn, dpo, sid, "again")
 
 
+def test_destroy_many_shreds_a_batch_and_the_audit_reconciles(
+    services: Services, dpo: Actor, operator: Actor
+) -> None:
+    ids = [
+        create(services, dpo, phone=f"+7701555{n:04d}", iin=make_iin(date(1991, 2, n), "male", n))
+        for n in (1, 2, 3)
+    ]
+    keep = create(services, dpo, phone="+77015559999", iin=make_iin(date(1992, 3, 4), "female", 9))
+    with services.db.unit_of_work() as conn, pytest.raises(OperationNotPermitted):
+        services.gate.destroy_many(conn, operator, {ids[0]: "retention"})
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, dpo, ids[0], "contract", {"income": "1"}, "call")
+        gone = services.gate.destroy_many(conn, dpo, {sid: "retention" for sid in ids})
+        assert services.gate.destroy_many(conn, dpo, {ids[0]: "again"}) == {}
+    assert set(gone) == set(ids)
+    assert "iin" in gone[ids[0]]
+    with services.db.engine.connect() as conn:
+        left = {r[0] for r in conn.execute(select(blind_index.c.subject_id))}
+        assert conn.execute(select(func.count()).select_from(history)).scalar_one() == 0
+    assert left == {keep}
+    for sid in ids:
+        with pytest.raises(SubjectDestroyed), services.db.unit_of_work() as conn:
+            services.gate.read(conn, dpo, sid, "contract")
+    assert services.verify_audit().ok  # each event's tombstone digest matches the vault
+
+
 def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dpo: Actor) -> None:
     a = create(services, dpo)
     b = create(
