@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -322,6 +322,30 @@ class Ledger:
         if effective_state(State(row[0]), _aware(row[1]), at) is not State.LIVE:
             return None
         return str(row[2]), frozenset(orjson.loads(row[3])), bool(row[4])
+
+    def transfer_consents(
+        self, conn: Connection, subject_ids: Sequence[str], at: datetime
+    ) -> dict[str, frozenset[str]]:
+        """:meth:`transfer_consent` for many subjects in one query (the webhook dispatcher
+        checks every lead before it leaves): the recipients each live consent names;
+        subjects without a live transfer consent are absent."""
+        if not subject_ids:
+            return {}
+        rows = conn.execute(
+            select(basis_state.c.subject_id, basis_state.c.state, basis_state.c.until,
+                   consent.c.recipients)
+            .join(consent, consent.c.id == basis_state.c.consent_id)
+            .where(
+                basis_state.c.subject_id.in_(sorted(set(subject_ids))),
+                basis_state.c.purpose == TRANSFER,
+                basis_state.c.kind == BasisKind.CONSENT.value,
+            )
+        ).all()  # fmt: skip
+        return {
+            str(sid): frozenset(orjson.loads(recipients))
+            for sid, st, until, recipients in rows
+            if effective_state(State(st), _aware(until), at) is State.LIVE
+        }
 
     def language_of(self, conn: Connection, consent_id: str) -> str:
         """The language a consent was given in (notices follow it); ``ru`` if unknown."""

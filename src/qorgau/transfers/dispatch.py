@@ -127,7 +127,6 @@ class WebhookClient:
         self._ssl = ssl_context
         self._idle: dict[tuple[str, str, int], deque[_Conn]] = defaultdict(deque)
         self._origins: dict[str, _Origin] = {}
-        self._sem: asyncio.Semaphore | None = None
 
     def origin(self, url: str) -> _Origin:
         got = self._origins.get(url)
@@ -143,22 +142,28 @@ class WebhookClient:
     async def post_all(
         self, items: Sequence[tuple[str, list[tuple[str, str]], bytes]]
     ) -> list[Posted]:
-        """POST every (url, headers, body), at most ``concurrency`` at a time, in order."""
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.concurrency)
-        return list(await asyncio.gather(*(self._guarded(*item) for item in items)))
+        """POST every (url, headers, body), at most ``concurrency`` at a time; results in
+        order. A fixed set of workers takes the next item (no task per request)."""
+        results: list[Posted] = [Posted(None, "not-sent")] * len(items)
+        queue = iter(range(len(items)))
 
-    async def _guarded(self, url: str, headers: list[tuple[str, str]], body: bytes) -> Posted:
-        assert self._sem is not None
-        async with self._sem:
-            try:
-                origin = self.origin(url)
-            except ValueError:
-                return Posted(None, "bad-endpoint")
-            try:
-                return await asyncio.wait_for(self._post(origin, headers, body), self.timeout)
-            except TimeoutError:
-                return Posted(None, "timeout")
+        async def worker() -> None:
+            for i in queue:
+                results[i] = await self._one(*items[i])
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(items)))))
+        return results
+
+    async def _one(self, url: str, headers: list[tuple[str, str]], body: bytes) -> Posted:
+        try:
+            origin = self.origin(url)
+        except ValueError:
+            return Posted(None, "bad-endpoint")
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._post(origin, headers, body)
+        except TimeoutError:
+            return Posted(None, "timeout")
 
     async def _post(self, origin: _Origin, headers: list[tuple[str, str]], body: bytes) -> Posted:
         idle = self._idle[origin.key]
@@ -417,7 +422,11 @@ class Dispatcher:
                 select(subject.c.id, subject.c.status).where(subject.c.id.in_(sids))
             )
         }
-        consents: dict[str, frozenset[str] | None] = {}
+        consents = self.ledger.transfer_consents(
+            conn,
+            [i.subject_id for i in items if statuses.get(i.subject_id) == Status.ACTIVE.value],
+            at,
+        )
         secrets: dict[str, list[bytes]] = {}
         for item in items:
             if item.refused or item.error:
@@ -429,10 +438,7 @@ class Dispatcher:
             if status == Status.BLOCKED.value:
                 item.refused = "subject-blocked"
                 continue
-            if item.subject_id not in consents:
-                got = self.ledger.transfer_consent(conn, item.subject_id, at)
-                consents[item.subject_id] = None if got is None else got[1]
-            named = consents[item.subject_id]
+            named = consents.get(item.subject_id)
             if named is None or item.recipient not in named:
                 item.refused = "no-consent"
                 continue
