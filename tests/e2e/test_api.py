@@ -629,6 +629,68 @@ def test_status_page_shows_counts_only(server: Server) -> None:
     assert not leaked, f"{len(leaked)} personal values on the status page"
 
 
+def test_recipients_transfers_and_the_partner_api(server: Server) -> None:
+    """Policy 6.2-6.4: a registry entry, a transfer the rule refuses (403 naming the reason),
+    the subject's transfer log, and a partner's key that reaches only the partner API."""
+    agreement = {
+        "reference": "Agreement No. 3/2026",
+        "operations": ["transfer", "storage"],
+        "purposes": ["contract"],
+        "confidentiality": "Confidential.",
+        "security": "Encrypted.",
+        "protection": "LAW.md Art. 22.",
+        "valid_from": "2026-01-01",
+        "valid_until": "2099-12-31",
+    }
+    entry = {
+        "code": "mfo-api",
+        "kind": "third_party",
+        "legal_name": "API Microfinance LLP",
+        "bin": "000000000077",
+        "delivery": "pull",
+        "agreement": agreement,
+    }
+    with server.client("dpo") as http:
+        r = http.post("/api/v1/recipients", json=entry)
+        assert r.status_code == 201, r.text
+        problem(http.post("/api/v1/recipients", json=entry), 409, "recipient-exists")
+        bad = problem(
+            http.post("/api/v1/recipients", json={**entry, "code": "x y", "bin": "1"}),
+            422,
+            "invalid-recipient",
+        )
+        assert "bin: 12 digits" in bad["detail"]
+        sid = create(server, http)
+        body = {"subject_id": sid, "recipient": "mfo-api", "purpose": "contract",
+                "fields": ["phone"]}  # fmt: skip
+        refused = problem(http.post("/api/v1/transfers", json=body), 403, "transfer-refused")
+        assert refused["reason"] == "no-consent"
+        problem(
+            http.post("/api/v1/transfers", json={**body, "recipient": "nobody"}),
+            404,
+            "recipient-not-found",
+        )
+        log = http.get(f"/api/v1/subjects/{sid}/transfers")
+        assert log.status_code == 200
+        assert log.json() == {"data": [], "count": 0}
+        registry = http.get("/api/v1/registry").json()
+        assert registry["storage_location"] == "KZ"
+    db = Database(server.database_url)
+    try:
+        with db.unit_of_work() as conn:
+            _key, partner_token = create_key(conn, "operator", "e2e-partner", "mfo-api")
+    finally:
+        db.dispose()
+    with server.client(token=f"Bearer {partner_token}") as http:
+        leads = http.get("/api/v1/partner/leads")
+        assert leads.status_code == 200, leads.text
+        assert leads.json()["count"] == 0
+        problem(http.get("/api/v1/recipients"), 403, "partner-key")
+        problem(http.post(f"/api/v1/partner/leads/{'a' * 32}/ack"), 404, "transfer-not-found")
+    with server.client("dpo") as http:
+        problem(http.get("/api/v1/partner/leads"), 403, "not-a-partner")
+
+
 def test_problem_types_are_documented(server: Server) -> None:
     """RFC 9457: each ``type`` the API returned dereferences to a page."""
     codes = server.seen_types | EXPECTED_TYPES

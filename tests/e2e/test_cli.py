@@ -253,6 +253,59 @@ def test_keys_create_unknown_role_fails_plainly(ready: Cli) -> None:
     assert "Traceback" not in r.stderr
 
 
+def test_recipients_and_a_partner_key(ready: Cli, tmp_path: Path) -> None:
+    """Policy 6.2: the registry from a JSON file, listed with its flags; a webhook secret
+    printed once; a key bound to a recipient; bad input is a plain message and exit 2."""
+    doc = {
+        "code": "mfo-e2e",
+        "kind": "third_party",
+        "legal_name": "E2E Microfinance LLP",
+        "bin": "000000000042",
+        "country": "KZ",
+        "delivery": "pull",
+        "agreement": {
+            "reference": "Agreement No. 1/2026",
+            "operations": ["transfer", "storage"],
+            "purposes": ["contract"],
+            "confidentiality": "Confidential.",
+            "security": "Encrypted.",
+            "protection": "LAW.md Art. 22.",
+            "valid_from": "2026-01-01",
+            "valid_until": "2099-12-31",
+        },
+    }
+    entry = tmp_path / "mfo.json"
+    entry.write_text(json.dumps(doc), encoding="utf-8")
+    assert "registered mfo-e2e, version 1" in ok(ready("recipients", "add", str(entry))).stdout
+    listed = json.loads(ok(ready("recipients", "list", "--json")).stdout)
+    assert [r["code"] for r in listed["data"]] == ["mfo-e2e"]
+    assert listed["data"][0]["agreement_valid"] is True
+    assert "mfo-e2e" in ok(ready("recipients", "list")).stdout
+    secret = ok(ready("recipients", "rotate-secret", "mfo-e2e"))
+    assert len(secret.stdout.strip()) >= 40
+    assert secret.stdout.strip() not in secret.stderr
+    key = ok(ready("keys", "create", "--role", "operator", "--recipient", "mfo-e2e"))
+    svc = ready.services()
+    try:
+        with svc.db.engine.connect() as conn:
+            assert authenticate(conn, key.stdout.strip()).recipient == "mfo-e2e"
+    finally:
+        svc.close()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**doc, "code": "Bad Code!", "bin": "12"}), encoding="utf-8")
+    for args in (
+        ("recipients", "add", str(bad)),
+        ("recipients", "add", str(tmp_path / "absent.json")),
+        ("recipients", "rotate-secret", "nobody"),
+        ("keys", "create", "--role", "operator", "--recipient", "nobody"),
+    ):
+        r = ready(*args)
+        assert r.returncode == 2, args
+        assert r.stderr.startswith("error: "), args
+        assert "Traceback" not in r.stderr, args
+    assert "bin: 12 digits" in ready("recipients", "add", str(bad)).stderr
+
+
 def test_import_csv(ready: Cli, tmp_path: Path) -> None:
     """Policy 3.2, 5.1, DESIGN 5: bad rows are refused by number and reason, never echoed."""
     rows, bad = people_with_bad_rows(seed=11)
