@@ -392,3 +392,21 @@ def test_many_leads_in_batches(services: Services, receiver: Receiver) -> None:
         assert d.run() == 14
     assert len({r.key for r in receiver.received}) == 38
     assert all(any(r.verified) for r in receiver.received)
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("database_url", ["pg"], indirect=True)
+def test_workers_share_the_queue_with_skip_locked(services: Services, receiver: Receiver) -> None:
+    assert services.db.dialect == "postgresql"
+    _sid, tids = setup_lead(services, receiver, 31, codes=("mfo-a", "mfo-b", "mfo-c"))
+    with dispatcher(services, batch_size=2) as first, dispatcher(services) as second:
+        with services.db.unit_of_work() as conn:
+            held = first._claim(conn, datetime.now(UTC))  # a worker mid-claim holds 2 rows
+            assert len(held) == 2
+            result = second.run_once()  # meanwhile another worker takes what is left
+            assert (result.claimed, result.delivered) == (1, 1)
+        # The first worker died after claiming: its rows wait out the lease, then go.
+        assert second.run_once().claimed == 0
+        assert second.run_once(now=later(0.02)).delivered == 2
+    assert sorted(r.key for r in receiver.received) == sorted(tids)
+    assert {row_of(services, t)["status"] for t in tids} == {"delivered"}
