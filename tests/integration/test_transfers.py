@@ -325,3 +325,36 @@ def test_notices_tell_the_person_once_in_the_consent_language(
     assert "Test Microfinance 1 LLP" in notice["text"]
     assert "ИИН" in notice["text"]
     assert events(services, "transfer.notice")[-1]["d"]["channel"] == "phone"
+
+
+def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(
+            conn, DPO, partner("police", kind=Kind.STATE_BODY, delivery=DeliveryMode.NONE,
+                               with_agreement=False),
+        )  # fmt: skip
+    a, b = person(services, 12), person(services, 13)
+    with services.db.unit_of_work() as conn:
+        services.gate.block(conn, DPO, b, "complaint")
+    with services.db.unit_of_work() as conn, pytest.raises(TransferRefused):
+        services.transfers.state_request(
+            conn, DPO, body="police", reference="No. 1", legal_ground="Art. 122",
+            received_on=date(2026, 11, 20), subjects=[a, b], fields=["phone"],
+        )  # fmt: skip
+    with services.db.engine.connect() as conn:
+        assert services.transfers.log(conn, a) == []
+    assert events(services, "state_request") == []
+    assert events(services, "refuse")[-1]["d"]["code"] == Reason.SUBJECT_NOT_ACTIVE.value
+
+
+def test_a_withdrawn_recipient_fetches_nothing(services: Services) -> None:
+    with services.db.unit_of_work() as conn:
+        entry = services.transfers.register(
+            conn, DPO, partner("puller", delivery=DeliveryMode.PULL)
+        )
+    sid = person(services, 14)
+    consent_to(services, sid, ("puller",))
+    with services.db.unit_of_work() as conn:
+        assert services.transfers.route_lead(conn, sid, "L-TEST-3").transfers
+        services.transfers.register(conn, DPO, replace(entry, active=False))
+        assert services.transfers.fetch(conn, "puller") == []

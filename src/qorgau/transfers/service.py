@@ -411,13 +411,30 @@ class TransferService:
         legal_ground: str | None,
         now: datetime,
         lead: str | None = None,
-        state_request_id: str | None = None,
         values: dict[str, str] | None = None,
     ) -> TransferView:
+        basis = self._check(conn, actor, subject_id, to, purpose, fields, legal_ground, now)
+        return self._record(
+            conn, actor, subject_id, to, purpose, fields, basis, now,
+            lead=lead, state_request_id=None, values=values,
+        )  # fmt: skip
+
+    def _check(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        to: Recipient,
+        purpose: str,
+        fields: tuple[str, ...],
+        legal_ground: str | None,
+        now: datetime,
+    ) -> Basis:
+        """The rule applied to one subject: the basis, or the refusal audited and raised."""
         status = self.gate.subject_status(conn, subject_id)
         p = self.catalogue.purpose(purpose)
         try:
-            basis = check_transfer(
+            return check_transfer(
                 to,
                 purpose=purpose,
                 fields=fields,
@@ -431,10 +448,6 @@ class TransferService:
         except TransferRefused as exc:
             self._refuse(conn, actor, subject_id, purpose, to.code, exc)
             raise
-        return self._record(
-            conn, actor, subject_id, to, purpose, fields, basis, now,
-            lead=lead, state_request_id=state_request_id, values=values,
-        )  # fmt: skip
 
     def _record(
         self,
@@ -618,6 +631,13 @@ class TransferService:
         if problems:
             raise InvalidStateRequest("; ".join(problems))
         now = datetime.now(UTC)
+        ground = f"{legal_ground.strip()} ({reference.strip()})"[:300]
+        wanted = tuple(fields)
+        # Every subject first: one refusal leaves nothing recorded but its audit event.
+        bases = {
+            sid: self._check(conn, actor, sid, to, purpose, wanted, ground, now)
+            for sid in dict.fromkeys(subjects)
+        }
         rid = secrets.token_hex(16)
         conn.execute(
             insert(state_request).values(
@@ -632,13 +652,12 @@ class TransferService:
                                                      "recipient": body,
                                                      "subjects": len(subjects)}, at=now),
         )  # fmt: skip
-        ground = f"{legal_ground.strip()} ({reference.strip()})"[:300]
         views = [
-            self._transfer(
-                conn, actor, sid, to, purpose, tuple(fields), legal_ground=ground, now=now,
-                state_request_id=rid,
+            self._record(
+                conn, actor, sid, to, purpose, wanted, basis, now,
+                lead=None, state_request_id=rid, values=None,
             )
-            for sid in dict.fromkeys(subjects)
+            for sid, basis in bases.items()
         ]  # fmt: skip
         return rid, views
 
@@ -725,7 +744,10 @@ class TransferService:
 
     def fetch(self, conn: Connection, code: str, limit: int = 100) -> list[dict[str, Any]]:
         """Leads addressed to a pull partner and not yet acknowledged, with their data
-        (opened by the gate, audited per lead); each is marked fetched."""
+        (opened by the gate, audited per lead); each is marked fetched. A recipient withdrawn
+        from the registry fetches nothing."""
+        if not self.recipient(conn, code).active:
+            return []
         rows = conn.execute(
             select(outbox.c.id, outbox.c.transfer_id, outbox.c.subject_id, outbox.c.payload)
             .join(transfer, transfer.c.id == outbox.c.transfer_id)
