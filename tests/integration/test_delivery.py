@@ -410,3 +410,23 @@ def test_workers_share_the_queue_with_skip_locked(services: Services, receiver: 
         assert second.run_once(now=later(0.02)).delivered == 2
     assert sorted(r.key for r in receiver.received) == sorted(tids)
     assert {row_of(services, t)["status"] for t in tids} == {"delivered"}
+
+
+def test_a_blocked_subject_waits_for_unblock_and_a_staff_retry(
+    services: Services, receiver: Receiver
+) -> None:
+    sid, (tid,) = setup_lead(services, receiver, 32)
+    with services.db.unit_of_work() as conn:
+        services.gate.block(conn, DPO, sid, "accuracy disputed")
+    with dispatcher(services) as d:
+        assert d.run_once().dead == 1
+        row = row_of(services, tid)
+        assert (row["status"], row["last_error"]) == ("dead", "subject-blocked")
+        assert row["payload"] is not None  # kept: blocking is not destruction
+        with services.db.unit_of_work() as conn:
+            services.gate.unblock(conn, DPO, sid, "accuracy confirmed")
+            services.transfers.retry(conn, DPO, tid)
+        assert d.run_once().delivered == 1
+    (got,) = receiver.received
+    assert (got.key, got.verified) == (tid, [True])
+    assert row_of(services, tid)["status"] == "delivered"
