@@ -174,8 +174,8 @@ class WebhookClient:
             conn = idle.pop()
             try:
                 return await self._exchange(conn, origin, headers, body)
-            except _Stale:
-                conn.close()  # the server closed it while idle: try the next one
+            except (_Stale, ConnectionError):
+                conn.close()  # the server closed (or reset) it while idle: try the next one
             except asyncio.CancelledError:
                 conn.close()
                 raise
