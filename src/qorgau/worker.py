@@ -9,10 +9,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from qorgau.app import Services
 from qorgau.transfers.dispatch import Dispatcher
+from qorgau.transfers.notices import send_due
 from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.worker")
@@ -85,10 +87,19 @@ def _deliver(services: Services) -> int:
         return d.run(max_batches=20)
 
 
+def _notify(services: Services) -> int:
+    """Tell people of transfers of their data, earliest deadline first (LAW.md Art. 19)."""
+    op = services.settings.operator
+    with services.db.unit_of_work() as conn:
+        done = send_due(
+            conn, services.transfers, services.gate, services.notifier,
+            operator=op.name, site=op.site,
+        )  # fmt: skip
+    return done.sent + done.unreachable
+
+
 def _retention(services: Services) -> int:
     """A retention sweep at most once per ``QORGAU_RETENTION_INTERVAL_HOURS`` (default 24)."""
-    from datetime import UTC, datetime, timedelta
-
     with services.db.engine.connect() as conn:
         runs = services.retention.runs(conn)
     interval = timedelta(hours=services.settings.retention_interval_hours)
@@ -104,6 +115,7 @@ JOBS: list[Job] = [
     Job("requests.watch", _watch_requests),
     Job("consent.expire", _expire_consents),
     Job("transfers.deliver", _deliver),
+    Job("transfers.notify", _notify),
     Job("tracking.purge", _purge_visits),
     Job("otp.purge", _purge_challenges),
     Job("audit.checkpoint", _checkpoint),

@@ -45,6 +45,7 @@ def test_worker_round_expires_consents_and_checkpoints(services: Services, dpo: 
         "requests.watch",
         "consent.expire",
         "transfers.deliver",
+        "transfers.notify",
         "tracking.purge",
         "otp.purge",
         "audit.checkpoint",
