@@ -93,7 +93,8 @@ def recipients_list(as_json: Annotated[bool, typer.Option("--json")] = False) ->
             for flag, on in (
                 ("CROSS-BORDER", d["cross_border"]),
                 ("AGREEMENT ENDS SOON", d["expiring_soon"]),
-                ("NO VALID AGREEMENT", not d["agreement_valid"]),
+                # A state body receives on a legal ground (policy 6.3), not an agreement.
+                ("NO VALID AGREEMENT", not d["agreement_valid"] and d["kind"] != "state_body"),
                 ("inactive", not d["active"]),
             )
             if on
