@@ -5,6 +5,7 @@ crashed worker, a destroyed subject's lead never leaves, and the worker job."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 import threading
@@ -377,6 +378,19 @@ def test_the_worker_job_delivers_due_leads(services: Services, receiver: Receive
     assert all(any(r.verified) for r in receiver.received)
     assert {row_of(services, t)["status"] for t in tids} == {"delivered"}
     assert run_once(services)["transfers.deliver"] == 0
+
+
+def test_delivers_when_the_calling_thread_already_runs_an_event_loop(
+    services: Services, receiver: Receiver
+) -> None:
+    """E.g. a job called from async code, or beside Playwright's sync API in one process."""
+    _sid, tids = setup_lead(services, receiver, 31, codes=("mfo-a",))
+
+    async def from_async_code() -> int:
+        return run_once(services)["transfers.deliver"]
+
+    assert asyncio.run(from_async_code()) == 1
+    assert row_of(services, tids[0])["status"] == "delivered"
 
 
 def test_many_leads_in_batches(services: Services, receiver: Receiver) -> None:

@@ -32,13 +32,14 @@ import asyncio
 import errno
 import logging
 import random
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -64,6 +65,7 @@ from qorgau.vault.model import Actor, Status
 from qorgau.vault.store import subject
 
 log = logging.getLogger("qorgau.dispatch")
+T = TypeVar("T")
 
 #: The actor deliveries are opened and recorded as (a role with the BLOCK operation).
 DISPATCHER = Actor("dpo", "worker")
@@ -256,7 +258,13 @@ class Dispatcher:
         self.client = WebhookClient(
             concurrency=concurrency, timeout=timeout, ssl_context=ssl_context
         )
+        # The loop runs in its own thread: the dispatcher works the same whether its caller
+        # is plain code, a worker, or a thread that already runs a loop of its own.
         self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="qorgau-dispatch", daemon=True
+        )
+        self._thread.start()
         self.timings: dict[str, float] = defaultdict(float)
 
     def __enter__(self) -> Dispatcher:
@@ -270,10 +278,16 @@ class Dispatcher:
     ) -> None:
         self.close()
 
+    def _await(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result()
+
     def close(self) -> None:
-        if not self._loop.is_closed():
-            self._loop.run_until_complete(self.client.aclose())
-            self._loop.close()
+        if self._loop.is_closed():
+            return
+        self._await(self.client.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -304,7 +318,7 @@ class Dispatcher:
         t1 = time.perf_counter()
         requests, posting = self._sign(items)
         t2 = time.perf_counter()
-        posted = self._loop.run_until_complete(self.client.post_all(requests)) if requests else []
+        posted = self._await(self.client.post_all(requests)) if requests else []
         t3 = time.perf_counter()
         outcomes: dict[int, Posted] = dict(zip(posting, posted, strict=True))
         with self.db.unit_of_work() as conn:
