@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qorgau.app import Services, build_services
 from qorgau.audit.model import Event
+from qorgau.clikit import err, out
+from qorgau.clikit import fail as _fail
+from qorgau.clikit import services as _services
 from qorgau.config import Settings
-from qorgau.crypto.keyring import KeyringError
 from qorgau.errors import DomainError
 from qorgau.security.staff_cli import staff_app
 from qorgau.stats.cli import stats_app
@@ -50,30 +50,12 @@ law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
 
-err = Console(stderr=True)
-out = Console()
 
 CLI_ACTOR_ROLE = "dpo"
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
 def _settings() -> Settings:
     return Settings()
-
-
-def _services(settings: Settings | None = None) -> Services:
-
-    s = settings or _settings()
-    if not s.keyring_path.exists():
-        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
-    try:
-        return build_services(s)
-    except KeyringError as exc:
-        raise _fail(str(exc)) from exc
 
 
 def _actor(name: str) -> Actor:

@@ -11,11 +11,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from qorgau.app import Services, build_services
-from qorgau.config import Settings
-from qorgau.crypto.keyring import KeyringError
+from qorgau.clikit import fail as _fail
+from qorgau.clikit import out as _out
+from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
 from qorgau.security.staff import StaffRole
 
@@ -24,23 +23,6 @@ staff_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-_err = Console(stderr=True)
-_out = Console()
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    _err.print(f"error: {message}", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def _services() -> Services:
-    s = Settings()
-    if not s.keyring_path.exists():
-        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
-    try:
-        return build_services(s)
-    except KeyringError as exc:
-        raise _fail(str(exc)) from exc
 
 
 @staff_app.command("create")

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qorgau.app import Services, build_services
-from qorgau.config import Settings
-from qorgau.crypto.keyring import KeyringError
+from qorgau.app import Services
+from qorgau.clikit import err as _err
+from qorgau.clikit import fail as _fail
+from qorgau.clikit import out as _out
+from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
 from qorgau.stats.model import ATTRIBUTES, Published, Report
 from qorgau.stats.service import FORMATS, StatsService
@@ -32,25 +33,8 @@ stats_app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app = stats_app
-_err = Console(stderr=True)
-_out = Console()
 
 _BY_HELP = f"one or two attributes, comma-separated: {', '.join(ATTRIBUTES)}"
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    _err.print(f"error: {message}", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def _services() -> Services:
-    s = Settings()
-    if not s.keyring_path.exists():
-        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
-    try:
-        return build_services(s)
-    except KeyringError as exc:
-        raise _fail(str(exc)) from exc
 
 
 def _stats(svc: Services) -> StatsService:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from qorgau.app import Services, build_services
-from qorgau.config import Settings
-from qorgau.crypto.keyring import KeyringError
+from qorgau.clikit import err as _err
+from qorgau.clikit import fail as _fail
+from qorgau.clikit import out as _out
+from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
 from qorgau.transfers.model import Recipient
 from qorgau.transfers.service import parse_recipient, recipient_doc
@@ -31,26 +31,9 @@ recipients_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-_err = Console(stderr=True)
-_out = Console()
 
 #: Agreements ending within this many days are flagged.
 EXPIRY_WARNING_DAYS = 30
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    _err.print(f"error: {message}", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def _services() -> Services:
-    s = Settings()
-    if not s.keyring_path.exists():
-        raise _fail(f"{s.home} is not initialised: run `qorgau init`")
-    try:
-        return build_services(s)
-    except KeyringError as exc:
-        raise _fail(str(exc)) from exc
 
 
 def _actor(name: str) -> Actor:
