@@ -352,7 +352,7 @@ def test_a_destroyed_subject_is_not_delivered(services: Services, receiver: Rece
         "subject-destroyed",
         None,
     )
-    assert row["transfer_status"] == "dead"
+    assert row["transfer_status"] == "withheld"  # it never left
     (dead,) = events(services, "transfer.dead")
     assert dead["d"]["error"] == "subject-destroyed"
     assert set(dead["d"]) == {"role", "transfer", "recipient", "attempt", "error"}
@@ -368,6 +368,7 @@ def test_a_withdrawn_transfer_consent_stops_the_delivery(
         assert d.run_once().dead == 1
     assert receiver.received == []
     assert row_of(services, tid)["last_error"] == "no-consent"
+    assert row_of(services, tid)["transfer_status"] == "withheld"
 
 
 def test_the_worker_job_delivers_due_leads(services: Services, receiver: Receiver) -> None:

@@ -482,7 +482,10 @@ class Dispatcher:
                 result.failed += 1
                 continue
             dead.append({"oid": item.oid, "err": code, "clear": not keep})
-            dead_t.append({"tid": item.transfer_id})
+            # A lead the rule stopped before it left (destroyed, no consent) never reached the
+            # partner: its transfer reads "withheld", not "dead", in the subject's log.
+            withheld = item.refused is not None and not keep
+            dead_t.append({"tid": item.transfer_id, "st": "withheld" if withheld else "dead"})
             events.append(self._event("transfer.dead", item, detail, at))
             result.dead += 1
         o = outbox.c
@@ -522,7 +525,7 @@ class Dispatcher:
             conn.execute(
                 update(transfer)
                 .where(transfer.c.id == bindparam("tid"), transfer.c.status == "queued")
-                .values(status="dead"),
+                .values(status=bindparam("st")),
                 dead_t,
             )
         self.audit.append_many(conn, events)

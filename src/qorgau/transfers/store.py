@@ -83,7 +83,8 @@ transfer = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("actor", String(80), nullable=False),
     # queued -> delivered (webhook 2xx) | fetched (pull) -> acknowledged; dead after retries;
-    # disclosed: handed over outside the outbox (a state body's request).
+    # disclosed: handed over outside the outbox (a state body's request); withheld: the
+    # rule stopped it before it left (subject destroyed, consent withdrawn).
     Column("status", String(12), nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("acknowledged_at", DateTime(timezone=True), nullable=True),

@@ -928,6 +928,8 @@ _T: dict[str, tuple[str, str, str]] = {
     "console.tstatus.acknowledged": ("Расталды", "Подтверждено", "Acknowledged"),
     "console.tstatus.dead": ("Жеткізілмеді", "Не доставлено", "Dead letter"),
     "console.tstatus.disclosed": ("Берілді", "Передано", "Disclosed"),
+    "console.tstatus.withheld": ("Жіберілмеді (ереже тоқтатты)", "Не отправлено (остановлено "
+                                 "правилом)", "Withheld (stopped by the rule)"),
     "console.outcome.issued": ("Қарыз берілді", "Заём выдан", "Loan issued"),
     "console.outcome.refused": ("Бас тартылды", "Отказано", "Refused"),
     "console.outcome.in_review": ("Қаралуда", "На рассмотрении", "In review"),
