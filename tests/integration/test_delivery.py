@@ -448,3 +448,34 @@ def test_a_blocked_subject_waits_for_unblock_and_a_staff_retry(
     (got,) = receiver.received
     assert (got.key, got.verified) == (tid, [True])
     assert row_of(services, tid)["status"] == "delivered"
+
+
+def test_an_agreement_ended_before_delivery_holds_the_lead_until_renewed(
+    services: Services, receiver: Receiver
+) -> None:
+    _sid, (tid,) = setup_lead(services, receiver, 33)
+    with services.db.engine.connect() as conn:
+        entry = services.transfers.recipient(conn, "mfo-a")
+    assert entry.agreement is not None
+    today = datetime.now(UTC).date()
+    ended = replace(
+        entry.agreement,
+        valid_from=today - timedelta(days=30),
+        valid_until=today - timedelta(days=2),
+    )
+    with services.db.unit_of_work() as conn:
+        services.transfers.register(conn, DPO, replace(entry, agreement=ended))
+    with dispatcher(services) as d:
+        assert d.run_once().dead == 1
+        row = row_of(services, tid)
+        assert (row["status"], row["last_error"]) == ("dead", "agreement-not-valid")
+        assert row["payload"] is not None  # kept for a renewal
+        assert receiver.received == []
+        renewed = replace(
+            entry.agreement, valid_until=datetime.now(UTC).date() + timedelta(days=90)
+        )
+        with services.db.unit_of_work() as conn:
+            services.transfers.register(conn, DPO, replace(entry, agreement=renewed))
+            services.transfers.retry(conn, DPO, tid)
+        assert d.run_once().delivered == 1
+    assert [r.key for r in receiver.received] == [tid]

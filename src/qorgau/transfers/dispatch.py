@@ -339,7 +339,8 @@ class Dispatcher:
         o = outbox.c
         q = (
             select(o.id, o.transfer_id, o.subject_id, o.recipient, o.idempotency_key,
-                   o.attempts, o.payload, recipient.c.endpoint, recipient.c.active)
+                   o.attempts, o.payload, recipient.c.endpoint, recipient.c.active,
+                   recipient.c.valid_until)
             .join(recipient, recipient.c.code == o.recipient)
             .where(o.status == "pending", o.next_at <= at,
                    recipient.c.delivery == DeliveryMode.WEBHOOK.value)
@@ -357,13 +358,18 @@ class Dispatcher:
             .values(attempts=outbox.c.attempts + 1, next_at=at + self.lease)
         )
         items = []
-        for oid, tid, sid, code, key, attempts, payload, endpoint, active in rows:
+        today = self.transfers.calendar.local(at).date()
+        for oid, tid, sid, code, key, attempts, payload, endpoint, active, until in rows:
             item = _Item(
                 int(oid), tid, sid, code, key, int(attempts) + 1, endpoint or "",
                 bytes(payload) if payload is not None else None,
             )  # fmt: skip
             if not active:
                 item.error = "recipient-inactive"
+            elif until is None or until < today:
+                # The agreement ended after the transfer was recorded: nothing leaves without
+                # one (policy 6.2). Kept for staff to retry once it is renewed.
+                item.refused = "agreement-not-valid"
             elif payload is None:
                 item.refused = "no-payload"
             items.append(item)
@@ -467,7 +473,8 @@ class Dispatcher:
                 continue
             if item.refused is not None:
                 code = item.refused
-                keep = code == "subject-blocked"  # may be unblocked, then retried by staff
+                # A block may be lifted, an agreement renewed: then staff retry it.
+                keep = code in ("subject-blocked", "agreement-not-valid")
             else:
                 code = got.code if got is not None else (item.error or "not-sent")
                 keep = True
