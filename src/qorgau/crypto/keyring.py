@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -109,6 +110,10 @@ class LocalKeyring:
         of the database. Back it up with the keys (docs/operations.md)."""
         return self.path.with_name(self.path.name + ".revoked")
 
+    @cached_property
+    def _revoked_file(self) -> str:
+        return str(self.revoked_path)
+
     def _load_revoked(self) -> None:
         try:
             raw = self.revoked_path.read_text(encoding="ascii")
@@ -125,20 +130,25 @@ class LocalKeyring:
         """One append and one fsync for a whole batch (retention sweeps)."""
         if not subject_ids:
             return
+        data = "".join(s + "\n" for s in subject_ids).encode("ascii")
         fd = os.open(self.revoked_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, "".join(s + "\n" for s in subject_ids).encode("ascii"))
+            os.write(fd, data)
             os.fsync(fd)
+            size = os.fstat(fd).st_size
         finally:
             os.close(fd)
         self._revoked.update(subject_ids)
+        if size == self._revoked_size + len(data):
+            # Nobody else appended meanwhile: what we hold is the whole file, no reload.
+            self._revoked_size = size
 
     def is_revoked(self, subject_id: str) -> bool:
         if subject_id in self._revoked:
             return True
         # Another process may have revoked it since we loaded.
         try:
-            size = self.revoked_path.stat().st_size
+            size = os.stat(self._revoked_file).st_size
         except FileNotFoundError:
             return False
         if size != self._revoked_size:
