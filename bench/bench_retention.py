@@ -23,7 +23,7 @@ from qorgau.demo.people import generate_people
 
 N = int(os.environ.get("BENCH_SUBJECTS", 1_000_000))
 DUE_EVERY = 10  # one subject in ten is due
-BATCH = int(os.environ.get("BENCH_SWEEP_BATCH", 250))
+BATCH = int(os.environ.get("BENCH_SWEEP_BATCH", 100))
 
 
 def main() -> None:
