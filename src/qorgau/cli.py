@@ -402,7 +402,9 @@ def policy_show(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="admin, dpo, operator or analyst")],
+    role: Annotated[
+        str, typer.Option(help="admin, dpo, operator, analyst, or partner (with --recipient)")
+    ],
     name: Annotated[str, typer.Option(help="who or what uses the key")] = "api",
     recipient: Annotated[
         str | None,
@@ -415,6 +417,8 @@ def keys_create(
     svc = _services()
     if role not in svc.access.roles:
         raise _fail(f"unknown role '{role}'; roles: {', '.join(svc.access.role_names)}", 2)
+    if (role == "partner") != (recipient is not None):
+        raise _fail("a partner key needs --recipient, and --recipient needs --role partner", 2)
     with svc.db.unit_of_work() as conn:
         if recipient is not None:
             try:

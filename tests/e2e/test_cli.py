@@ -284,7 +284,7 @@ def test_recipients_and_a_partner_key(ready: Cli, tmp_path: Path) -> None:
     secret = ok(ready("recipients", "rotate-secret", "mfo-e2e"))
     assert len(secret.stdout.strip()) >= 40
     assert secret.stdout.strip() not in secret.stderr
-    key = ok(ready("keys", "create", "--role", "operator", "--recipient", "mfo-e2e"))
+    key = ok(ready("keys", "create", "--role", "partner", "--recipient", "mfo-e2e"))
     svc = ready.services()
     try:
         with svc.db.engine.connect() as conn:
@@ -297,7 +297,8 @@ def test_recipients_and_a_partner_key(ready: Cli, tmp_path: Path) -> None:
         ("recipients", "add", str(bad)),
         ("recipients", "add", str(tmp_path / "absent.json")),
         ("recipients", "rotate-secret", "nobody"),
-        ("keys", "create", "--role", "operator", "--recipient", "nobody"),
+        ("keys", "create", "--role", "partner", "--recipient", "nobody"),
+        ("keys", "create", "--role", "operator", "--recipient", "mfo-e2e"),
     ):
         r = ready(*args)
         assert r.returncode == 2, args

@@ -414,7 +414,7 @@ def test_cli_recipients_and_partner_keys(
     assert "nobody" in unknown.output
 
     key = runner.invoke(
-        cli_app, ["keys", "create", "--role", "operator", "--recipient", "mfo-cli"], env=env
+        cli_app, ["keys", "create", "--role", "partner", "--recipient", "mfo-cli"], env=env
     )
     assert key.exit_code == 0, key.output
     token = key.stdout.strip()
@@ -422,10 +422,14 @@ def test_cli_recipients_and_partner_keys(
         bound = conn.execute(select(api_key.c.recipient).where(api_key.c.name == "api")).all()
     assert [r[0] for r in bound] == ["mfo-cli"]
     nobody = runner.invoke(
-        cli_app, ["keys", "create", "--role", "operator", "--recipient", "nobody"], env=env
+        cli_app, ["keys", "create", "--role", "partner", "--recipient", "nobody"], env=env
     )
     assert nobody.exit_code == 2
     assert "nobody" in nobody.output
+    for args in (["--role", "operator", "--recipient", "mfo-cli"], ["--role", "partner"]):
+        mixed = runner.invoke(cli_app, ["keys", "create", *args], env=env)
+        assert mixed.exit_code == 2
+        assert "partner key needs --recipient" in mixed.output
     r = TestClient(create_app(services)).get(
         "/api/v1/partner/leads", headers={"Authorization": f"Bearer {token}"}
     )

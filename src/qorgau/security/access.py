@@ -83,6 +83,9 @@ class AccessPolicy:
                     masked=ids,
                 ),
                 "analyst": RoleRules(every & {"statistics"}, frozenset()),
+                # A partner organisation's key: no purpose, no operation; bound to a
+                # recipient it reaches only the partner API (its own leads).
+                "partner": RoleRules(frozenset(), frozenset()),
             }
         )
 
