@@ -206,6 +206,7 @@ def test_pull_partner_fetches_acknowledges_and_reports_an_outcome(services: Serv
         result = services.gate.read(conn, DPO, sid, "contract", ["phone"])
     assert result.category == "refused_borrower"
     assert events(services, "recategorise")[-1]["d"]["to"] == "refused_borrower"
+    assert services.verify_audit().ok  # the new category is in the audited state digest
 
 
 def test_state_body_request_is_a_transfer_on_a_legal_ground(services: Services) -> None:
