@@ -212,14 +212,17 @@ async def _current_user(request: Request) -> StaffUser | None:
     return user
 
 
-async def _handler(request: Request) -> tuple[StaffUser, None] | tuple[None, Response]:
+async def _handler(request: Request, *ids: str) -> tuple[StaffUser, None] | tuple[None, Response]:
     """The signed-in user allowed to handle requests, or the answer to give instead (to the
-    login page when not signed in; 403 for a role that may not handle requests)."""
+    login page when not signed in; 403 for a role that may not handle requests; 404 when
+    one of the path's ``ids`` is not an id at all)."""
     user = await _current_user(request)
     if user is None:
         return None, RedirectResponse("/console/login", status_code=303)
     if not _site(request).services.access.may(user.role, Operation.BLOCK):
         return None, _error(request, 403, t(_lang(request), "console.forbidden"), user=user)
+    if not all(_ID.fullmatch(i) for i in ids):
+        return None, _error(request, 404, t(_lang(request), "error.404"), user=user)
     return user, None
 
 
@@ -466,12 +469,10 @@ async def _detail(
 
 @router.get("/requests/{request_id}")
 async def request_detail(request: Request, request_id: str) -> Response:
-    user, refused = await _handler(request)
+    user, refused = await _handler(request, request_id)
     if refused is not None:
         return refused
     assert user is not None
-    if not _ID.fullmatch(request_id):
-        return _error(request, 404, t(_lang(request), "error.404"), user=user)
     return await _detail(request, user, request_id)
 
 
@@ -493,12 +494,12 @@ def _answer_payload(form: dict[str, list[str]]) -> dict[str, Any]:
 
 @router.post("/requests/{request_id}/{action}")
 async def request_action(request: Request, request_id: str, action: str) -> Response:
-    user, refused = await _handler(request)
+    user, refused = await _handler(request, request_id)
     if refused is not None:
         return refused
     assert user is not None
     lang = _lang(request)
-    if not _ID.fullmatch(request_id) or action not in _ACTIONS:
+    if action not in _ACTIONS:
         return _error(request, 404, t(lang, "error.404"), user=user)
     form, refused = await _form(request, f"console-{action}", user)
     if refused is not None:
@@ -547,15 +548,13 @@ async def request_action(request: Request, request_id: str, action: str) -> Resp
 async def report_preview(request: Request, request_id: str) -> Response:
     """The access report as the subject would get it, read through the gate under the
     subject-request purpose as this staff member (an audited read; admin sees masks)."""
-    user, refused = await _handler(request)
+    user, refused = await _handler(request, request_id)
     if refused is not None:
         return refused
     assert user is not None
     site = _site(request)
     services = site.services
     lang = _lang(request)
-    if not _ID.fullmatch(request_id):
-        return _error(request, 404, t(lang, "error.404"), user=user)
     actor = _actor(user)
 
     def work(conn: Connection) -> tuple[RequestView, dict[str, Any]]:
@@ -707,13 +706,10 @@ async def deliveries_page(request: Request) -> Response:
 @router.post("/deliveries/{transfer_id}/retry")
 async def retry_delivery(request: Request, transfer_id: str) -> Response:
     """Put a dead letter back in the queue (the service checks the role and audits)."""
-    user, refused = await _handler(request)
+    user, refused = await _handler(request, transfer_id)
     if refused is not None:
         return refused
     assert user is not None
-    lang = _lang(request)
-    if not _ID.fullmatch(transfer_id):
-        return _error(request, 404, t(lang, "error.404"), user=user)
     _data, refused = await _form(request, "console-retry", user)
     if refused is not None:
         return refused
@@ -730,15 +726,13 @@ async def retry_delivery(request: Request, transfer_id: str) -> Response:
 async def subject_transfers(request: Request, subject_id: str) -> Response:
     """Who received the subject's data (policy 6.4): recipient, purpose, the kinds of data
     (labels, never values), time, basis, delivery status, acknowledgement and outcome."""
-    user, refused = await _handler(request)
+    user, refused = await _handler(request, subject_id)
     if refused is not None:
         return refused
     assert user is not None
     site = _site(request)
     services = site.services
     lang = _lang(request)
-    if not _ID.fullmatch(subject_id):
-        return _error(request, 404, t(lang, "error.404"), user=user)
 
     def load(conn: Connection) -> list[TransferView]:
         services.gate.subject_status(conn, subject_id)  # 404 for an unknown subject
