@@ -412,8 +412,11 @@ class TransferService:
         now: datetime,
         lead: str | None = None,
         values: dict[str, str] | None = None,
+        known: tuple[Status, TransferConsent | None] | None = None,
     ) -> TransferView:
-        basis = self._check(conn, actor, subject_id, to, purpose, fields, legal_ground, now)
+        basis = self._check(
+            conn, actor, subject_id, to, purpose, fields, legal_ground, now, known=known
+        )
         return self._record(
             conn, actor, subject_id, to, purpose, fields, basis, now,
             lead=lead, state_request_id=None, values=values,
@@ -429,9 +432,17 @@ class TransferService:
         fields: tuple[str, ...],
         legal_ground: str | None,
         now: datetime,
+        *,
+        known: tuple[Status, TransferConsent | None] | None = None,
     ) -> Basis:
-        """The rule applied to one subject: the basis, or the refusal audited and raised."""
-        status = self.gate.subject_status(conn, subject_id)
+        """The rule applied to one subject: the basis, or the refusal audited and raised.
+        ``known``: the subject's status and transfer consent, when the caller has just read
+        them (routing a lead to several partners reads them once)."""
+        if known is None:
+            status = self.gate.subject_status(conn, subject_id)
+            consent = None if legal_ground else self._consent(conn, subject_id, now)
+        else:
+            status, consent = known
         p = self.catalogue.purpose(purpose)
         try:
             return check_transfer(
@@ -440,7 +451,7 @@ class TransferService:
                 fields=fields,
                 purpose_fields=p.fields,
                 subject_active=status is Status.ACTIVE,
-                consent=None if legal_ground else self._consent(conn, subject_id, now),
+                consent=consent,
                 legal_ground=legal_ground,
                 home_country=self.home_country,
                 on=self.calendar.local(now).date(),
@@ -581,6 +592,8 @@ class TransferService:
             return RoutedLead((), tuple(refused))
         purpose = self.catalogue.purpose(LEAD_PURPOSE)
         values = self.gate.read(conn, actor, subject_id, LEAD_PURPOSE).values
+        # The gate read it, so the subject is active; both hold for every partner below.
+        known = (Status.ACTIVE, consent)
         done: list[str] = []
         for to in partners:
             allowed = (
@@ -590,7 +603,7 @@ class TransferService:
             try:
                 view = self._transfer(
                     conn, actor, subject_id, to, LEAD_PURPOSE, fields,
-                    legal_ground=None, now=at, lead=lead, values=values,
+                    legal_ground=None, now=at, lead=lead, values=values, known=known,
                 )  # fmt: skip
             except TransferRefused as exc:
                 refused.append((to.code, exc.reason.value))
