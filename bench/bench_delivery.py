@@ -84,7 +84,7 @@ def stats(port: int) -> dict[str, int]:
 
 
 def main() -> None:
-    settings, svc = fresh()
+    settings, svc = fresh(dev_loopback_webhooks=True)  # the receiver is on loopback
     port = free_port()
     home = Path(settings.home)
     codes = [f"bench-mfo-{k:02d}" for k in range(PARTNERS)]

@@ -40,7 +40,11 @@ def start_server(
         QORGAU_AUDIT_PARTITIONS=str(settings.audit_partitions),
     )
     environ.update(env or {})
-    cmd = [sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port)]
+    # As `qorgau run` without QORGAU_TRUSTED_PROXIES: forwarded headers are not believed.
+    cmd = [
+        sys.executable, "-m", "uvicorn", "qorgau.asgi:app", "--port", str(port),
+        "--no-proxy-headers",
+    ]  # fmt: skip
     with log.open("wb") as fh:
         proc = subprocess.Popen(
             [*cmd, "--log-level", log_level], cwd=workdir, env=environ, stdout=fh, stderr=fh

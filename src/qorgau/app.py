@@ -25,6 +25,7 @@ from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.dsr.service import RequestService
+from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
 from qorgau.intake.service import IntakeService, with_site_role
@@ -120,6 +121,8 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         else derive_key(keys.index_key(), "site-secret")
     )
     sender = otp_sender(settings)
+    # Codes sent per contact, counted in the database (form and rights page together).
+    code_limits = CodeLimits(settings.otp_per_contact_15min, settings.otp_per_contact_day)
     intake = IntakeService(
         gate=gate,
         ledger=ledger,
@@ -137,6 +140,7 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         partner_codes=tuple(p.code for p in settings.partners),
         code_key=derive_key(site_secret, "otp"),
         sender=sender,
+        code_limits=code_limits,
     )
     tracking = TrackingService(derive_key(site_secret, "visit-ip"), settings.cookie_retention_days)
     requests = RequestService(
@@ -147,6 +151,7 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         law_profile=settings.law_profile,
         overrides=parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
         secret=derive_key(site_secret, "dsr"),
+        code_limits=code_limits,
     )
     staff = StaffService(audit=audit, secret=derive_key(site_secret, "staff-session"))
     stats = StatsService(audit, k=settings.stats_k)
@@ -165,7 +170,11 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         keys=keys,
         notice_working_days=law.transfer_notice_working_days,
         notices=settings.transfer_notices,
+        allow_loopback_webhooks=settings.dev_loopback_webhooks,
     )
+    # The gate's last step for every disclosure to a recipient (DESIGN 1).
+    gate.transfer_rule = transfers
+    ledger.access = access
     intake.router = transfers.route_lead
     requests.transfer_log = transfers.log
     return Services(
@@ -226,8 +235,11 @@ async def _checkpoints(services: Services) -> None:
 
 def create_app(services: Services) -> FastAPI:
     from qorgau.web.api import router, with_problem_schema
+    from qorgau.web.bodylimit import BodyLimitMiddleware
     from qorgau.web.consent_api import router as consent_router
     from qorgau.web.console import install_console
+    from qorgau.web.docs import install_docs
+    from qorgau.web.duplicates_api import router as duplicates_router
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.partner_api import router as partner_router
     from qorgau.web.problems import install_problem_handlers
@@ -255,7 +267,7 @@ def create_app(services: Services) -> FastAPI:
         version="0.1.0",
         description="Personal-data processing management: the operator's policy, enforced.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by web/docs.py from the installed Swagger UI
         redoc_url=None,
     )
     app.state.services = services
@@ -273,9 +285,13 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(stats_router, prefix="/api/v1")
     app.include_router(transfers_router, prefix="/api/v1")
     app.include_router(partner_router, prefix="/api/v1")
+    app.include_router(duplicates_router, prefix="/api/v1")
     app.include_router(site_router)
+    install_docs(app)
     install_site(app, services)
     install_rights(app, services)
     install_console(app, services)
     app.add_middleware(NoStoreMiddleware)
+    # Outermost: nothing reads more of a body than the limit (issue 11).
+    app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_body_bytes)
     return app

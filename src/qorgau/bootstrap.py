@@ -52,14 +52,14 @@ def initialise(settings: Settings) -> list[str]:
 def _first_policy(settings: Settings) -> list[str]:
     """Publish policy v1 from the live configuration, so the site has one from the start."""
     from qorgau.app import build_services
-    from qorgau.vault.model import Actor
+    from qorgau.security import actors
 
     services = build_services(settings)
     try:
         with services.db.unit_of_work() as conn:
             if services.policy.current_id(conn) is not None:
                 return []
-            actor = Actor("dpo", f"cli:init:{os.environ.get('USER', 'operator')}")
+            actor = actors.cli("init")
             version = services.policy.publish(conn, actor, note="first publication")
         return [f"published policy {version.id}"]
     finally:

@@ -23,6 +23,7 @@ from qorgau.clikit import fail as _fail
 from qorgau.clikit import services as _services
 from qorgau.config import Settings
 from qorgau.errors import DomainError
+from qorgau.security import actors
 from qorgau.security.staff_cli import staff_app
 from qorgau.stats.cli import stats_app
 from qorgau.transfers.cli import recipients_app
@@ -51,16 +52,17 @@ app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
 
 
-CLI_ACTOR_ROLE = "dpo"
-
-
 def _settings() -> Settings:
     return Settings()
 
 
+#: The roles an API key may carry: people's (staff) roles, and a partner's.
+KEY_ROLES = frozenset({"admin", "dpo", "operator", "analyst", "partner"})
+
+
 def _actor(name: str) -> Actor:
-    user = os.environ.get("USER", "operator")
-    return Actor(role=CLI_ACTOR_ROLE, id=f"cli:{name}:{user}")
+    """Every command acts as the ``cli`` role, recorded with the OS user."""
+    return actors.cli(name)
 
 
 @app.command()
@@ -87,6 +89,10 @@ def run(
     if not s.keyring_path.exists():
         raise _fail(f"{s.home} is not initialised: run `qorgau init`")
     out.print(f"qorgau on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    # X-Forwarded-For / -Proto are believed only from the configured proxies: uvicorn's
+    # default trusts any local process, which could then pick the address a rate limit
+    # counts (issue 11).
+    trusted = [p.strip() for p in s.trusted_proxies.split(",") if p.strip()]
     uvicorn.run(
         "qorgau.asgi:app",
         host=host,
@@ -94,6 +100,8 @@ def run(
         workers=workers,
         log_level="warning",
         access_log=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
 
 
@@ -232,7 +240,7 @@ def catalogue() -> None:
 @requests_app.command("list")
 def requests_list(
     due_within_days: Annotated[
-        int | None, typer.Option(help="only those due within N working days")
+        int | None, typer.Option(min=0, max=366, help="only those due within N working days")
     ] = None,
     include_closed: Annotated[bool, typer.Option(help="answered, refused, closed too")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -415,8 +423,10 @@ def keys_create(
     from qorgau.security.apikeys import create_key
 
     svc = _services()
-    if role not in svc.access.roles:
-        raise _fail(f"unknown role '{role}'; roles: {', '.join(svc.access.role_names)}", 2)
+    # People's roles and partners only: the system's own roles are never handed out as keys.
+    roles = sorted(r for r in svc.access.roles if r in KEY_ROLES)
+    if role not in roles:
+        raise _fail(f"unknown role '{role}'; roles: {', '.join(roles)}", 2)
     if (role == "partner") != (recipient is not None):
         raise _fail("a partner key needs --recipient, and --recipient needs --role partner", 2)
     with svc.db.unit_of_work() as conn:
@@ -433,6 +443,52 @@ def keys_create(
     bound = f" bound to recipient {recipient}" if recipient else ""
     err.print(f"API key {key.id} for role {role}{bound} (shown once; store it safely):")
     print(token)
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every API key: id, role, name, recipient, created, revoked (never a token)."""
+    from qorgau.security.apikeys import list_keys
+
+    svc = _services()
+    with svc.db.engine.connect() as conn:
+        keys = list_keys(conn)
+    if as_json:
+        doc = [
+            {
+                "id": k.id, "role": k.role, "name": k.name, "recipient": k.recipient,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in keys
+        ]  # fmt: skip
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+        bound = f" recipient={k.recipient}" if k.recipient else ""
+        out.print(
+            f"{k.id}  {k.role:<8} {state:<24} {k.created_at:%Y-%m-%d}  {k.name}{bound}",
+            markup=False,
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)")]) -> None:
+    """Revoke an API key: every server process refuses it from its next request on."""
+    from qorgau.security.apikeys import revoke_key
+
+    svc = _services()
+    try:
+        with svc.db.unit_of_work() as conn:
+            changed = revoke_key(conn, key_id)
+            if changed:
+                svc.audit.append(
+                    conn, Event("key.revoke", _actor("keys").id, detail={"key": key_id})
+                )
+    except DomainError as exc:
+        raise _fail(str(exc), 1) from exc
+    out.print(f"API key {key_id} " + ("revoked" if changed else "was already revoked"))
 
 
 @keys_app.command("rotate")

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     transfer_notices: bool = True
     #: Delivery attempts before a webhook delivery is dead-lettered for staff.
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    #: The largest request body any route reads (bytes); larger ones are answered 413.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    #: Webhook endpoints must be https; plain-http loopback endpoints only in development.
+    dev_loopback_webhooks: bool = False
+    #: Addresses of reverse proxies whose X-Forwarded-For / -Proto headers are trusted
+    #: (comma-separated IPs or CIDRs); none by default, so no client can spoof its address.
+    trusted_proxies: str = ""
     #: Seconds a webhook POST may take before it counts as failed.
     delivery_timeout: float = Field(default=10.0, gt=0, le=120)
 
@@ -90,6 +97,10 @@ class Settings(BaseSettings):
     #: Form posts per client (keyed by an HMAC of its IP): bucket size and refill per minute.
     rate_limit_burst: int = Field(default=20, ge=1, le=100_000)
     rate_limit_per_minute: float = Field(default=10.0, gt=0)
+    #: One-time codes one contact (phone or e-mail, loan form and rights page together) may
+    #: be sent in any 15 minutes and in any 24 hours, counted in the database.
+    otp_per_contact_15min: int = Field(default=3, ge=1, le=1000)
+    otp_per_contact_day: int = Field(default=10, ge=1, le=10_000)
     #: Days the browser keeps the visitor's cookie choice (its random id).
     cookie_choice_days: int = Field(default=180, ge=1, le=400)
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 class DomainError(Exception):
     #: Stable, documented problem type (``/problems/<code>``).
     code: ClassVar[str] = "domain-error"
-    #: invalid | forbidden | not_found | conflict | integrity
+    #: invalid | forbidden | not_found | conflict | rate_limited | integrity
     kind: ClassVar[str] = "invalid"
     title: ClassVar[str] = "Request refused"
 

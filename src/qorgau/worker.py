@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from qorgau.app import Services
+from qorgau.security import actors
 from qorgau.transfers.dispatch import Dispatcher
 from qorgau.transfers.notices import send_due
-from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.worker")
 
-WORKER = Actor("dpo", "worker")
+WORKER = actors.WORKER
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def dispatcher(services: Services, **kw: Any) -> Dispatcher:
     options: dict[str, Any] = {
         "max_attempts": s.delivery_max_attempts,
         "timeout": s.delivery_timeout,
-        "actor": WORKER,
+        "actor": actors.DISPATCHER,
         **kw,
     }
     return Dispatcher(

@@ -63,9 +63,10 @@ UNKNOWN_PHONE = "+7 707 999 00 51"
 
 @pytest.fixture(scope="module")
 def people(site: BrowserSite) -> dict[str, Person]:
-    """Fictional subjects collected through the gate, a consent for the report, and the
-    console's staff: two DPOs (one per console test, so the login limit never bites) and
-    an operator."""
+    """Fictional subjects collected through the gate with their phone confirmed (as the loan
+    form's code confirms it: the rights page codes only confirmed contacts), a consent for
+    the report, and the console's staff: two DPOs (one per console test, so the login limit
+    never bites) and an operator."""
     services = site.services
     made: dict[str, Person] = {}
     with services.db.unit_of_work() as conn:
@@ -81,6 +82,9 @@ def people(site: BrowserSite) -> dict[str, Person]:
             }
             item = services.gate.prepare("potential_borrower", "contract", values, "browser")
             made[key] = Person(services.gate.collect(conn, SEED, item), values)
+            services.gate.confirm_contact(
+                conn, SEED, made[key].subject_id, "phone", phone, "otp:phone"
+            )
         services.ledger.grant(
             conn,
             SEED,

@@ -616,7 +616,14 @@ def test_status_page_shows_counts_only(server: Server) -> None:
             )
     finally:
         db.dispose()
+    # Anonymous callers learn that it runs, not how many people it holds data of.
     with server.client() as http:
+        anonymous = http.get("/status")
+    assert anonymous.status_code == 200
+    assert "running" in anonymous.text
+    assert "Subjects" not in anonymous.text
+    assert not re.search(r"<td>\d+</td>", anonymous.text)
+    with server.client("analyst") as http:
         r = http.get("/status")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")

@@ -1,7 +1,8 @@
 """The rights page and the staff console over real HTTP: a uvicorn process per database.
 
 Rights (policy 4.2.1, 4.2.2): a person picks a request, proves who they are with the one-time
-code sent to a contact the operator holds (read here from the development outbox), and for
+code sent to a contact the subject confirmed before (seeded here as the loan form's code
+would confirm it; read from the development outbox), and for
 "see my data" gets the report as a page in their language; an unknown contact gets the same
 page, no code, and an answer in about the same time. Console (policy 7.3.8): argon2id login,
 the queue overdue-first, a request's actions, the access report preview, 403 for a role that
@@ -141,6 +142,9 @@ def _seed(services: Services, srv: Server) -> None:
             }
             item = services.gate.prepare("potential_borrower", "contract", values, "e2e")
             sid = services.gate.collect(conn, DPO, item)
+            # As the loan form's code would have (the rights page codes only such contacts).
+            for kind in ("phone", "email"):
+                services.gate.confirm_contact(conn, DPO, sid, kind, values[kind], f"otp:{kind}")
             srv.people[key] = Person(sid, values)
             srv.sent.update(v for k, v in values.items() if k not in ("income", "city"))
             srv.sent.add(normalise_phone(values["phone"]))
@@ -169,12 +173,14 @@ def _seed(services: Services, srv: Server) -> None:
                     "e2e",
                 )
             )
-        services.gate.collect_many(conn, DPO, items)
+        for sid, item in zip(services.gate.collect_many(conn, DPO, items), items, strict=True):
+            services.gate.confirm_contact(conn, DPO, sid, "phone", item.values["phone"], "otp")
         staff = (
             ("dpo.one", "dpo"),
             ("admin.one", "admin"),
             ("oper.one", "operator"),
             ("analyst.one", "analyst"),
+            ("oper.two", "operator"),  # locked out by a stranger in one test
         )
         for name, role in staff:
             services.staff.create_user(conn, name, PASSWORD, role)
@@ -694,6 +700,28 @@ def test_login_is_rate_limited_per_username(server: Server) -> None:
     assert 429 in statuses
     first = statuses.index(429)
     assert all(s == 429 for s in statuses[first:])
+
+
+def test_a_stranger_guessing_cannot_lock_out_a_browser_that_logged_in_before(
+    server: Server,
+) -> None:
+    """The per-username limit spares a browser holding that user's device cookie from an
+    earlier successful login (issue 11); the stranger stays limited."""
+    with server.browser("en") as own, server.browser("en") as stranger:
+        assert login(own, "oper.two").status_code == 303
+        device = own.cookies.get("qg_device", path="/console/login")
+        assert device
+        assert "oper" not in device
+        own.cookies.delete("qg_staff", path="/console")
+        guesses = [login(stranger, "oper.two", "guess " + str(i)).status_code for i in range(6)]
+        assert guesses[-1] == 429  # the stranger is limited for this user...
+        assert login(own, "oper.two").status_code == 303  # ...the staff member is not
+        # A forged or another user's device cookie does not help the stranger.
+        stranger.cookies.set("qg_device", device, path="/console/login")
+        assert login(stranger, "admin.one", "guess").status_code in (401, 429)
+        forged = device.split(".")[0] + ".0000"
+        stranger.cookies.set("qg_device", forged, path="/console/login")
+        assert login(stranger, "oper.two", "guess").status_code == 429
 
 
 def test_stats_page_draws_the_chart_and_withholds_small_cells(server: Server) -> None:

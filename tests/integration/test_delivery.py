@@ -24,6 +24,7 @@ from sqlalchemy import select
 import leakguard
 from qorgau.app import Services
 from qorgau.audit.store import audit_event
+from qorgau.config import Settings
 from qorgau.transfers.dispatch import Dispatcher
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
@@ -85,6 +86,12 @@ class Receiver:
 
 def _secret(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The receiver listens on loopback: allowed only behind the development setting."""
+    return settings.model_copy(update={"dev_loopback_webhooks": True})
 
 
 @pytest.fixture
@@ -192,7 +199,7 @@ def test_signed_delivery_end_to_end(services: Services, receiver: Receiver) -> N
     (event,) = events(services, "transfer.delivered")
     assert event["s"] == sid
     assert event["d"] == {
-        "role": "dpo", "transfer": tid, "recipient": "mfo-a", "attempt": 1, "status": 200,
+        "role": "dispatcher", "transfer": tid, "recipient": "mfo-a", "attempt": 1, "status": 200,
     }  # fmt: skip
     opened = [e for e in events(services, "retrieve") if e["d"].get("sealed") == "outbox"]
     assert len(opened) == 1

@@ -1,9 +1,11 @@
 """The public site's loan-request intake and cookie tracking, on SQLite and PostgreSQL
 (policy 2.1, 3.2, 5.1, 6.1, 6.6, 8.2; DESIGN 1, 5).
 
-Service level: submit -> one-time code -> consents granted only with the right code, each
-with its exact text, the policy version and the evidence method; duplicates clarify the same
-person; invalid input stores nothing; codes are hashed at rest, expire and are single use.
+Service level: submit -> one-time code -> subject collected and consents granted only with
+the right code, each with its exact text, the policy version and the evidence method; until
+then the submission is sealed outside the vault (policy 4.1, 7.3.8); a known IIN makes a new
+subject flagged as a possible duplicate, never a change to the existing one; invalid input
+stores nothing; codes are hashed at rest, expire, are single use and limited per contact.
 The pure pieces (form rules, consent texts, CSRF tokens, rate limiter, Markdown, header
 parsing) are tested here too, without I/O.
 """
@@ -13,16 +15,23 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 import leakguard
 from qorgau.app import Services
+from qorgau.audit.store import audit_event
 from qorgau.catalog import Catalogue, make_iin
+from qorgau.config import Settings
 from qorgau.consent.store import consent
+from qorgau.dsr.model import Channel, Kind
+from qorgau.intake.duplicates import DuplicateNotFound, DuplicateResolved, UnknownResolution
+from qorgau.intake.limits import CodeLimits, TooManyCodes
 from qorgau.intake.model import (
     CONSENTS,
     TRANSFER,
@@ -38,11 +47,13 @@ from qorgau.intake.model import (
 )
 from qorgau.intake.otp import DevSender, OtpUndeliverable, SmtpSender, hash_code
 from qorgau.intake.service import SITE_ACTOR, PendingCode
-from qorgau.intake.store import lead, otp_challenge
+from qorgau.intake.store import code_send, lead, otp_challenge, subject_duplicate
+from qorgau.security.actors import RIGHTS
 from qorgau.tracking.model import Client, Landing, languages, parse_client, referrer_host
 from qorgau.tracking.store import cookie_choice, visit
-from qorgau.vault.model import Actor, FieldDenied
-from qorgau.vault.store import subject
+from qorgau.vault.keys import kek_usage, rewrap_batch
+from qorgau.vault.model import Actor, FieldDenied, IntegrityFailure, OperationNotPermitted
+from qorgau.vault.store import blind_index, subject
 from qorgau.web.csrf import CsrfGuard
 from qorgau.web.i18n import MESSAGES, error_message, negotiate
 from qorgau.web.markup import to_html
@@ -156,13 +167,12 @@ def test_code_grants_exactly_the_ticked_consents(
     assert pending.masked == "+7 *** *** ** 23"
     assert re.fullmatch(r"[0-9]{6}", code)
 
-    # Wrong codes count attempts; no consent before the right code.
+    # Wrong codes count attempts; nothing is collected and no consent before the right code.
     for left in (4, 3):
         result = confirm(services, challenge, wrong(code))
         assert result == CodeRejected(CodeReason.WRONG, left, "phone")
-    with services.db.engine.connect() as conn:
-        assert services.ledger.consents(conn, pending.subject_id) == []
-    assert count(services, lead) == 0
+    assert (count(services, subject), count(services, blind_index)) == (0, 0)
+    assert (count(services, consent), count(services, lead)) == (0, 0)
 
     done = confirm(services, challenge, code)
     assert isinstance(done, LeadConfirmed)
@@ -170,7 +180,11 @@ def test_code_grants_exactly_the_ticked_consents(
     assert set(done.consents) == {"offers", TRANSFER}
     texts = services.intake.consent_texts("ru")
     with services.db.engine.connect() as conn:
-        views = {c.purpose: c for c in services.ledger.consents(conn, pending.subject_id)}
+        row = conn.execute(select(otp_challenge)).mappings().one()
+        # The subject is set on confirmation and the sealed submission dropped.
+        assert row["subject_id"] == done.subject_id
+        assert (row["kek_id"], row["wrapped_key"], row["sealed"]) == (None, None, None)
+        views = {c.purpose: c for c in services.ledger.consents(conn, done.subject_id)}
         assert set(views) == {"offers", TRANSFER}
         for purpose, view in views.items():
             assert view.text_hash == hashlib.sha256(texts[purpose].encode()).hexdigest()
@@ -183,7 +197,7 @@ def test_code_grants_exactly_the_ticked_consents(
         assert views[TRANSFER].recipients == tuple(p.code for p in services.settings.partners)
         assert views[TRANSFER].third_party_transfer
         row = conn.execute(select(lead)).mappings().one()
-        assert row["subject_id"] == pending.subject_id
+        assert row["subject_id"] == done.subject_id
         assert row["reference"] == done.reference
         assert row["status"] == "new"
         # The evidence (IP, user agent) is sealed, not stored in clear.
@@ -229,10 +243,17 @@ def test_code_is_hashed_at_rest(services: Services, sender: FakeSender) -> None:
     with services.db.engine.connect() as conn:
         row = conn.execute(select(otp_challenge)).mappings().one()
     assert row["hash"] == hash_code(services.intake._code_key, pending.challenge_id, code)
+    values = form()
     for value in row.values():
         text = value if isinstance(value, str) else repr(value)
         assert code not in text
         assert "+77055550123" not in text
+        # The submission is sealed: no value of it in clear, in the row or in the vault.
+        assert not any(v and v in text for v in (values["iin"], values["email"], "Нұрланова"))
+    assert row["subject_id"] is None
+    assert row["sealed"] is not None
+    assert row["wrapped_key"] is not None
+    assert (count(services, subject), count(services, blind_index)) == (0, 0)
     assert code not in repr(pending)
     assert "+77055550123" not in repr(pending)
 
@@ -246,23 +267,119 @@ def test_no_consent_ticked_still_records_the_lead(services: Services, sender: Fa
     assert count(services, lead) == 1
 
 
-def test_duplicate_submission_clarifies_the_same_subject(
+def submit_and_confirm(services: Services, sender: FakeSender, **over: str) -> LeadConfirmed:
+    pending = submit(services, **over)
+    done = confirm(services, pending.challenge_id, sender.sent[-1][2])
+    assert isinstance(done, LeadConfirmed)
+    return done
+
+
+def stored(services: Services, sid: str) -> tuple[object, ...]:
+    """A subject's stored rows: status, sealed values, history, blind indexes."""
+    with services.db.engine.connect() as conn:
+        row = conn.execute(
+            select(subject.c.status, subject.c.sealed).where(subject.c.id == sid)
+        ).one()
+        index = conn.execute(
+            select(blind_index.c.kind, blind_index.c.digest)
+            .where(blind_index.c.subject_id == sid)
+            .order_by(blind_index.c.kind)
+        ).all()
+    return (row[0], bytes(row[1]), tuple(index))
+
+
+def test_a_known_iin_makes_a_new_subject_flagged_as_duplicate(
     services: Services, sender: FakeSender, dpo: Actor
 ) -> None:
-    first = submit(services)
-    again = submit(services, email="asem.new@example.com", phone="8 705 555 01 23")
-    assert again.subject_id == first.subject_id
-    assert count(services, subject) == 1
+    """policy 4.1, 7.3.8: a confirmed code proves the contact, not the identity. The same
+    IIN again (new phone and e-mail) is a NEW subject flagged for staff; the existing one
+    keeps its values and blind indexes, also when it is blocked."""
+    first = submit_and_confirm(services, sender)
+    before = stored(services, first.subject_id)
+    again = submit_and_confirm(
+        services, sender, email="asem.new@example.com", phone="+7 777 555 99 88"
+    )
+    assert again.subject_id != first.subject_id
+    assert stored(services, first.subject_id) == before
     with services.db.unit_of_work() as conn:
-        values = services.gate.read(conn, dpo, first.subject_id, "contract", ["email"]).values
-    assert values["email"] == "asem.new@example.com"
-    # Same IIN from a new phone: still the same person.
-    third = submit(services, phone="+7 777 555 99 88")
-    assert third.subject_id == first.subject_id
-    # The same phone under another IIN is another person: never merged (policy 4.1).
-    other = submit(services, iin=adult_iin(4242), first_name="Дана")
-    assert other.subject_id != first.subject_id
-    assert count(services, subject) == 2
+        old = services.gate.read(conn, dpo, first.subject_id, "contract", ["email", "phone"])
+        new = services.gate.read(conn, dpo, again.subject_id, "contract", ["email", "iin"])
+        flags = services.intake.open_duplicates(conn, dpo)
+    assert old.values == {"email": "asem.test@example.com", "phone": "+77055550123"}
+    assert new.values == {"email": "asem.new@example.com", "iin": adult_iin()}
+    assert [(f.subject_id, f.of_subject_id) for f in flags] == [
+        (again.subject_id, first.subject_id)
+    ]
+    # The flag's audit event names subject ids only.
+    with services.db.engine.connect() as conn:
+        body = conn.execute(
+            select(audit_event.c.body).where(audit_event.c.action == "duplicate.flag")
+        ).scalar_one()
+    assert first.subject_id.encode() in bytes(body)
+    assert adult_iin().encode() not in bytes(body)
+
+    # A blocked subject is not changed either; the new one is flagged against both.
+    with services.db.unit_of_work() as conn:
+        services.gate.block(conn, dpo, first.subject_id, "complaint")
+    blocked = stored(services, first.subject_id)
+    third = submit_and_confirm(services, sender, phone="+7 701 555 44 33")
+    assert stored(services, first.subject_id) == blocked
+    with services.db.engine.connect() as conn:
+        of = (
+            conn.execute(
+                select(subject_duplicate.c.of_subject_id)
+                .where(subject_duplicate.c.subject_id == third.subject_id)
+                .order_by(subject_duplicate.c.of_subject_id)
+            )
+            .scalars()
+            .all()
+        )
+    assert of == sorted([first.subject_id, again.subject_id])
+
+    # The same phone under another IIN is another person: a new subject, no flag.
+    other = submit_and_confirm(services, sender, iin=adult_iin(4242), first_name="Дана")
+    with services.db.engine.connect() as conn:
+        flagged = conn.execute(
+            select(subject_duplicate.c.subject_id).where(
+                subject_duplicate.c.subject_id == other.subject_id
+            )
+        ).all()
+    assert flagged == []
+    assert count(services, subject) == 4
+    assert services.verify_audit().ok
+
+
+def test_staff_resolve_a_possible_duplicate(
+    services: Services, sender: FakeSender, dpo: Actor, operator: Actor
+) -> None:
+    """Only the DPO (operation ``block``) lists and resolves flags; a decision is recorded
+    once, audited without the note, and changes neither subject."""
+    first = submit_and_confirm(services, sender)
+    again = submit_and_confirm(services, sender, phone="+7 777 555 99 88")
+    before = (stored(services, first.subject_id), stored(services, again.subject_id))
+    with pytest.raises(OperationNotPermitted), services.db.unit_of_work() as conn:
+        services.intake.open_duplicates(conn, operator)
+    with pytest.raises(UnknownResolution), services.db.unit_of_work() as conn:
+        services.intake.resolve_duplicate(conn, dpo, again.subject_id, first.subject_id, "merge")
+    with pytest.raises(DuplicateNotFound), services.db.unit_of_work() as conn:
+        services.intake.resolve_duplicate(conn, dpo, first.subject_id, again.subject_id, "distinct")
+    note = "Checked by call-back: the same applicant, new number."
+    with services.db.unit_of_work() as conn:
+        done = services.intake.resolve_duplicate(
+            conn, dpo, again.subject_id, first.subject_id, "same-person", note
+        )
+        assert services.intake.open_duplicates(conn, dpo) == []
+    assert (done.resolution, done.resolved_by, done.note) == ("same-person", dpo.id, note)
+    with pytest.raises(DuplicateResolved), services.db.unit_of_work() as conn:
+        services.intake.resolve_duplicate(conn, dpo, again.subject_id, first.subject_id, "distinct")
+    assert (stored(services, first.subject_id), stored(services, again.subject_id)) == before
+    with services.db.engine.connect() as conn:
+        body = conn.execute(
+            select(audit_event.c.body).where(audit_event.c.action == "duplicate.resolve")
+        ).scalar_one()
+    assert b"same-person" in bytes(body)
+    assert b"call-back" not in bytes(body)
+    assert services.verify_audit().ok
 
 
 def test_under_age_is_refused_and_nothing_stored(services: Services, sender: FakeSender) -> None:
@@ -345,27 +462,28 @@ def test_statistics_consent_links_the_web_user_data(
     done = confirm(services, pending.challenge_id, sender.sent[-1][2], user_data=user_data)
     assert isinstance(done, LeadConfirmed)
     with services.db.unit_of_work() as conn:
-        stats = services.gate.read(conn, dpo, pending.subject_id, "statistics").values
+        stats = services.gate.read(conn, dpo, done.subject_id, "statistics").values
     assert stats["os"] == "Android 14"
     assert stats["ip_address"] == IP
     assert stats["device_type"] == "mobile"
     assert "screen_resolution" not in stats
     # Without the P4 consent the same data is not collected.
     other = submit(services, frozenset({"offers"}), iin=adult_iin(999), phone="+77015550000")
-    confirm(services, other.challenge_id, sender.sent[-1][2], user_data=user_data)
+    second = confirm(services, other.challenge_id, sender.sent[-1][2], user_data=user_data)
+    assert isinstance(second, LeadConfirmed)
     with services.db.unit_of_work() as conn:
-        meta = services.gate.read(conn, dpo, other.subject_id, "contract").meta
+        meta = services.gate.read(conn, dpo, second.subject_id, "contract").meta
     assert all(m.purpose == "contract" for m in meta.values())
 
 
 def test_the_site_role_reads_nothing(services: Services, sender: FakeSender) -> None:
     """DESIGN 1: the public site writes through the gate but may not read any field."""
-    pending = submit(services)
+    done = submit_and_confirm(services, sender)
     with pytest.raises(FieldDenied), services.db.unit_of_work() as conn:
-        services.gate.read(conn, SITE_ACTOR, pending.subject_id, "contract", ["phone"])
-    with services.db.unit_of_work() as conn:
-        found = services.gate.read(conn, SITE_ACTOR, pending.subject_id, "contract")
-    assert found.values == {}
+        services.gate.read(conn, SITE_ACTOR, done.subject_id, "contract", ["phone"])
+    # Nor everything the purpose allows: a role that may see no field is refused outright.
+    with pytest.raises(FieldDenied), services.db.unit_of_work() as conn:
+        services.gate.read(conn, SITE_ACTOR, done.subject_id, "contract")
 
 
 def test_dev_sender_writes_masked_outbox(services: Services) -> None:
@@ -397,11 +515,171 @@ def test_smtp_sender_refuses_sms_and_hides_the_address() -> None:
 
 
 def test_purge_challenges(services: Services, sender: FakeSender) -> None:
-    submit(services)
+    """Retention (policy 4.1): an unconfirmed submission goes at its code's expiry, sealed
+    payload and wrapped key with it; a used challenge (payload already dropped) a day past
+    its expiry; code counts after a day. One row past each cutoff, one not."""
+    unconfirmed = submit(services)
+    used = submit_and_confirm(services, sender, phone="+7 777 555 99 88")
+    now = datetime.now(UTC)
     with services.db.unit_of_work() as conn:
-        assert services.intake.purge_challenges(conn) == 0
-        later = datetime.now(UTC) + timedelta(days=1, minutes=11)
-        assert services.intake.purge_challenges(conn, later) == 1
+        assert services.intake.purge_challenges(conn, now) == 0
+        ids = set(conn.execute(select(otp_challenge.c.id)).scalars())
+        assert unconfirmed.challenge_id in ids
+        assert len(ids) == 2
+        # Expired, not confirmed: purged at once (the two code counts stay: < 1 day).
+        at_expiry = now + timedelta(minutes=10, seconds=1)
+        assert services.intake.purge_challenges(conn, at_expiry) == 1
+        left = conn.execute(select(otp_challenge.c.id, otp_challenge.c.subject_id)).all()
+        assert [r[1] for r in left] == [used.subject_id]
+        assert services.intake.purge_challenges(conn, now + timedelta(hours=23)) == 0
+        # A day past its expiry, the used one goes too, and so do the counts.
+        later = now + timedelta(days=1, minutes=11)
+        assert services.intake.purge_challenges(conn, later) == 1 + 2
+    assert (count(services, otp_challenge), count(services, code_send)) == (0, 0)
+
+
+def test_a_sealed_submission_opens_only_for_its_challenge(
+    services: Services, sender: FakeSender
+) -> None:
+    """DESIGN 4: the payload is bound to its challenge id: moved onto another challenge row
+    it does not open, and nothing is collected."""
+    a = submit(services)
+    code_a = sender.sent[-1][2]
+    b = submit(services, phone="+7 777 555 99 88")
+    c = otp_challenge.c
+    with services.db.unit_of_work() as conn:
+        row_b = conn.execute(select(c.sealed).where(c.id == b.challenge_id)).scalar_one()
+        conn.execute(update(otp_challenge).where(c.id == a.challenge_id).values(sealed=row_b))
+    with pytest.raises(IntegrityFailure), services.db.unit_of_work() as conn:
+        services.intake.confirm_code(conn, SITE_ACTOR, a.challenge_id, code_a)
+    assert (count(services, subject), count(services, consent)) == (0, 0)
+
+
+def test_a_challenge_refused_for_good_drops_its_submission(
+    services: Services, sender: FakeSender
+) -> None:
+    """The last wrong attempt and an expired code drop the sealed submission at once."""
+    tries = submit(services)
+    code = sender.sent[-1][2]
+    late = submit(services, phone="+7 777 555 99 88")
+    for _ in range(5):
+        confirm(services, tries.challenge_id, wrong(code))
+    confirm(services, late.challenge_id, "000000", now=datetime.now(UTC) + timedelta(minutes=11))
+    with services.db.engine.connect() as conn:
+        rows = conn.execute(select(otp_challenge.c.sealed, otp_challenge.c.wrapped_key)).all()
+    assert rows == [(None, None), (None, None)]
+    assert count(services, subject) == 0
+
+
+def test_key_rotation_moves_pending_submissions_too(services: Services, sender: FakeSender) -> None:
+    """DESIGN 4, 10: ``keys rotate`` re-wraps the data key of a submission waiting for its
+    code and counts it as in use, so retiring the old KEK never strands a pending lead."""
+    pending = submit(services)
+    code = sender.sent[-1][2]
+    old = services.keys.active_kek_id
+    new = services.keys.add_kek()
+    with services.db.engine.connect() as conn:
+        assert kek_usage(conn) == {old: 1}
+    with services.db.unit_of_work() as conn:
+        assert rewrap_batch(conn, services.keys, services.audit, "test:keys") == 1
+        assert rewrap_batch(conn, services.keys, services.audit, "test:keys") == 0
+    with services.db.engine.connect() as conn:
+        assert kek_usage(conn) == {new: 1}
+    services.keys.retire_kek(old)
+    done = confirm(services, pending.challenge_id, code)
+    assert isinstance(done, LeadConfirmed)
+    assert services.verify_audit().ok
+
+
+def test_codes_per_contact_are_limited(services: Services, sender: FakeSender) -> None:
+    """policy 7.3.8: 3 codes per contact in 15 minutes and 10 a day, loan form and rights
+    page together, counted for a known contact and an unknown one alike; refused requests
+    store nothing. The limits are settings."""
+    start = datetime.now(UTC) - timedelta(hours=5)
+    sub = LeadSubmission(form(), frozenset(), "phone", "ru")
+
+    def post(at: datetime) -> PendingCode:
+        with services.db.unit_of_work() as conn:
+            return services.intake.submit_lead(conn, SITE_ACTOR, sub, now=at)
+
+    for i in range(3):
+        post(start + timedelta(minutes=i))
+    with pytest.raises(TooManyCodes):
+        post(start + timedelta(minutes=4))
+    # The rights page counts the same contact (here: a fourth code in the window).
+    with pytest.raises(TooManyCodes), services.db.unit_of_work() as conn:
+        services.requests.receive(
+            conn, RIGHTS, Kind.ACCESS, Channel.WEB, "phone", "8 705 555 01 23", "ru",
+            now=start + timedelta(minutes=5),
+        )  # fmt: skip
+    assert count(services, otp_challenge) == 3
+    # A new window: three more, and so on up to 10 within the day.
+    for i in range(7):
+        post(start + timedelta(minutes=20 * (1 + i // 3), seconds=i))
+    with pytest.raises(TooManyCodes):
+        post(start + timedelta(hours=4))
+    assert count(services, otp_challenge) == 10
+    # Another contact has its own count, known to the vault or not.
+    with services.db.unit_of_work() as conn:
+        for _ in range(3):
+            services.requests.receive(
+                conn, RIGHTS, Kind.ACCESS, Channel.WEB, "phone", "+7 702 000 11 22", "ru"
+            )
+    with pytest.raises(TooManyCodes), services.db.unit_of_work() as conn:
+        services.requests.receive(
+            conn, RIGHTS, Kind.ACCESS, Channel.WEB, "phone", "+7 702 000 11 22", "ru"
+        )
+    # Staff-entered requests send no code and count nothing.
+    with services.db.unit_of_work() as conn:
+        services.requests.receive(
+            conn, RIGHTS, Kind.ACCESS, Channel.PHONE, "phone", "+7 702 000 11 22", "ru",
+            send_code=False,
+        )  # fmt: skip
+    with services.db.engine.connect() as conn:
+        digests = conn.execute(select(code_send.c.digest)).scalars().all()
+    assert len(digests) == 13
+    assert len(set(digests)) == 2
+    tighter = Settings(otp_per_contact_15min=1, otp_per_contact_day=2)
+    assert (tighter.otp_per_contact_15min, tighter.otp_per_contact_day) == (1, 2)
+    services.intake.code_limits = CodeLimits(1, 2)
+    sub = LeadSubmission(form(phone="+7 701 000 00 01"), frozenset(), "phone", "ru")
+    post(datetime.now(UTC))
+    with pytest.raises(TooManyCodes):
+        post(datetime.now(UTC))
+
+
+@pytest.mark.pg
+def test_code_limit_holds_under_parallel_requests(
+    services: Services, sender: FakeSender, database_url: str
+) -> None:
+    """DESIGN 10: 8 real connections submit for one contact at the same instant; the
+    advisory lock on the contact lets exactly 3 through (on SQLite the writer lock does)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: parallel writers")
+    sub = LeadSubmission(form(), frozenset(), "phone", "ru")
+    gate = threading.Barrier(8)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        gate.wait()
+        try:
+            with services.db.unit_of_work() as conn:
+                services.intake.submit_lead(conn, SITE_ACTOR, sub)
+                time.sleep(0.05)  # hold the transaction open: a racing count would pass
+            got = "sent"
+        except TooManyCodes:
+            got = "refused"
+        with lock:
+            outcomes.append(got)
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["refused"] * 5 + ["sent"] * 3
+    assert (count(services, otp_challenge), count(services, code_send)) == (3, 3)
 
 
 # -- cookie choices and visits (policy 5.1) ----------------------------------------------------

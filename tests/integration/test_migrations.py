@@ -4,12 +4,15 @@
 describes (else autogenerate would emit a diff); every migration must run down and up again
 on a fresh database; and on PostgreSQL the SQL chain step ``qorgau_chain`` must compute the
 same hash as ``qorgau.db.chain_hash``, because appends chain in SQL while ``verify`` and bulk
-appends chain in Python (invariant 3).
+appends chain in Python (invariant 3). A database made before a revision keeps ``audit
+verify`` green once upgraded, and its data steps carry over what they should.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from datetime import UTC, date, datetime
 from inspect import signature as inspect_signature
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,23 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, LargeBinary, bindparam, inspect, text
+from sqlalchemy import Connection, Engine, LargeBinary, bindparam, insert, inspect, select, text
 
+from qorgau.app import build_services
+from qorgau.catalog import make_iin
+from qorgau.config import Settings
+from qorgau.consent.model import Channel, ConsentRequest, Evidence
 from qorgau.db import GENESIS, chain_hash, make_null_pool_engine
+from qorgau.dsr.model import Channel as RequestChannel
+from qorgau.dsr.model import Kind
+from qorgau.intake.model import CodeReason, CodeRejected
+from qorgau.intake.service import SITE_ACTOR
+from qorgau.intake.store import otp_challenge
 from qorgau.migrate import alembic_config
 from qorgau.schema import metadata
+from qorgau.security.actors import RIGHTS
+from qorgau.vault.model import Actor
+from qorgau.vault.store import confirmed_contact
 
 # Audit triggers and the chain function the first migration creates on PostgreSQL (DESIGN 3).
 PG_TRIGGERS = {
@@ -170,3 +185,94 @@ def _sql_chain(conn: Connection, case: dict[str, Any]) -> bytes:
     binary = [bindparam(n, type_=LargeBinary) for n in names if isinstance(case[n], bytes)]
     q = text(f"SELECT qorgau_chain({', '.join(':' + n for n in names)})").bindparams(*binary)
     return bytes(conn.execute(q, case).scalar_one())
+
+
+def test_upgrade_to_0009_keeps_audit_verify_green(settings: Settings) -> None:
+    """A database made at 0008 (the previous main), upgraded: ``audit verify`` stays green;
+    a phone or e-mail counts as confirmed only where a one-time-code consent of its channel
+    was granted while it was the current value; a challenge opened before the upgrade is
+    void; the rights page then sends codes to confirmed contacts only."""
+    url = settings.resolved_database_url
+    command.downgrade(alembic_config(url), "0008")
+    dpo = Actor("dpo", "test:dpo")
+    svc = build_services(settings)
+    people = {}
+    try:
+        with svc.db.unit_of_work() as conn:
+            keys = ("otp_phone", "api", "otp_email_then_changed", "taken_over")
+            for n, key in enumerate(keys):
+                rec = {
+                    "last_name": "Миграциева", "first_name": "Сәуле",
+                    "iin": make_iin(date(1985, 2, 3 + n), "female", 900 + n),
+                    "phone": f"+7701555090{n}", "email": f"migr.{n}@example.org",
+                }  # fmt: skip
+                item = svc.gate.prepare("potential_borrower", "contract", rec, "web")
+                people[key] = (svc.gate.collect(conn, dpo, item), rec)
+            # The old form's takeover: a known IIN's phone replaced before any code was
+            # checked; the attacker then confirmed the code sent to their own phone.
+            sid = people["taken_over"][0]
+            svc.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77015550999"}, "web")
+        time.sleep(0.01)  # the grants come strictly after the values' collection
+        methods = {
+            "otp_phone": "otp:phone", "api": "api", "otp_email_then_changed": "otp:email",
+            "taken_over": "otp:phone",
+        }  # fmt: skip
+        with svc.db.unit_of_work() as conn:
+            for key, method in methods.items():
+                svc.ledger.grant(
+                    conn,
+                    dpo,
+                    ConsentRequest(
+                        people[key][0], "offers", "Согласие (P3).", Evidence(method),
+                        channel=Channel.WEB,
+                    ),
+                )  # fmt: skip
+        time.sleep(0.01)
+        with svc.db.unit_of_work() as conn:
+            sid = people["otp_email_then_changed"][0]
+            svc.gate.clarify(conn, dpo, sid, "contract", {"email": "migr.new@example.org"}, "call")
+            # A challenge the previous main opened: it already names its subject.
+            now = datetime.now(UTC)
+            conn.execute(
+                insert(otp_challenge).values(
+                    id="a" * 32, subject_id=people["api"][0], purposes="[]", transfer=False,
+                    hash=b"\0" * 32, created_at=now, expires_at=now.replace(year=now.year + 1),
+                    attempts=0, language="ru", channel="phone",
+                )
+            )  # fmt: skip
+        svc.checkpoint()
+    finally:
+        svc.close()
+
+    command.upgrade(alembic_config(url), "head")
+    svc = build_services(settings)
+    try:
+        assert svc.verify_audit().ok
+        with svc.db.engine.connect() as conn:
+            rows = conn.execute(
+                select(confirmed_contact.c.subject_id, confirmed_contact.c.kind,
+                       confirmed_contact.c.how)
+            ).all()  # fmt: skip
+        assert [(r[0], r[1]) for r in rows] == [(people["otp_phone"][0], "phone")]
+        assert rows[0][2].startswith("otp consent")
+        with svc.db.unit_of_work() as conn:
+            old = svc.intake.confirm_code(conn, SITE_ACTOR, "a" * 32, "123456")
+        assert old == CodeRejected(CodeReason.EXPIRED, 0, "phone")
+        with svc.db.unit_of_work() as conn:
+            codes = {
+                key: svc.requests.receive(
+                    conn, RIGHTS, Kind.ACCESS, RequestChannel.WEB, "phone", rec["phone"], "ru"
+                ).code
+                for key, (_sid, rec) in people.items()
+            }
+        assert codes["otp_phone"] is not None
+        assert codes["api"] is None  # imported or staff-entered: verified by staff
+        assert codes["otp_email_then_changed"] is None
+        with svc.db.unit_of_work() as conn:
+            taken = svc.requests.receive(
+                conn, RIGHTS, Kind.ACCESS, RequestChannel.WEB, "phone", "+77015550999", "ru"
+            )
+        assert taken.code is None  # the attacker's phone opens nothing after the upgrade
+        assert svc.verify_audit().ok
+    finally:
+        svc.close()

@@ -1,4 +1,7 @@
-"""Data-subject requests with legal deadlines (policy 4.2.1, 4.2.2, 6.5; LAW.md Art. 25)."""
+"""Data-subject requests with legal deadlines (policy 4.2.1, 4.2.2, 6.5; LAW.md Art. 25).
+
+A code goes only to a contact the subject confirmed with a code and still has (policy 6.6,
+7.3.8); the subjects here confirm their phone as the loan form's confirmation would."""
 
 from __future__ import annotations
 
@@ -14,13 +17,16 @@ from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.dsr.model import Channel, InvalidRequestTransition, Kind
 from qorgau.dsr.service import PayloadRequired, Received, RequestNotVerified
 from qorgau.dsr.store import dsr_request
+from qorgau.intake.limits import CodeLimits
+from qorgau.vault.contacts import ContactNotCurrent
 from qorgau.vault.model import Actor, NoLiveBasis, SubjectDestroyed
+from qorgau.vault.store import confirmed_contact
 
 PHONE = "+77015557788"
 IIN = make_iin(date(1988, 12, 1), "female", 808)
 
 
-def subject(services: Services, actor: Actor) -> str:
+def subject(services: Services, actor: Actor, *, confirmed: bool = True) -> str:
     rec = {
         "first_name": "Гүлнар",
         "last_name": "Сейітова",
@@ -31,7 +37,10 @@ def subject(services: Services, actor: Actor) -> str:
     }
     item = services.gate.prepare("potential_borrower", "contract", rec, "test")
     with services.db.unit_of_work() as conn:
-        return services.gate.collect(conn, actor, item)
+        sid = services.gate.collect(conn, actor, item)
+        if confirmed:
+            services.gate.confirm_contact(conn, actor, sid, "phone", PHONE, "otp:phone")
+        return sid
 
 
 def receive(
@@ -101,6 +110,52 @@ def test_unknown_contact_gets_the_same_answer(services: Services, dpo: Actor) ->
             services.requests.answer(conn, dpo, unknown.request_id)
 
 
+def test_only_a_confirmed_current_contact_gets_a_code(services: Services, dpo: Actor) -> None:
+    """policy 6.6, 7.3.8: a contact someone typed in (not confirmed), a confirmed contact
+    replaced since, and a destroyed subject's contact all get the unknown answer; a confirmed
+    contact is a contact, not a subject: on another subject it proves nothing."""
+    services.requests.code_limits = CodeLimits(20, 20)  # many requests from one phone
+    sid = subject(services, dpo, confirmed=False)
+    assert receive(services, dpo, Kind.ACCESS).code is None
+    with services.db.unit_of_work() as conn:
+        services.gate.confirm_contact(conn, dpo, sid, "phone", "8 701 555 77 88", "otp:phone")
+        with pytest.raises(ContactNotCurrent):
+            services.gate.confirm_contact(conn, dpo, sid, "phone", "+77015550000", "otp:phone")
+        with pytest.raises(ContactNotCurrent):
+            services.gate.confirm_contact(conn, dpo, sid, "email", "x@example.org", "otp:email")
+    assert receive(services, dpo, Kind.ACCESS).code is not None
+    # Another subject with the same phone, never confirmed: the code is still for the one
+    # that confirmed it.
+    other = subject(services, dpo, confirmed=False)
+    got = receive(services, dpo, Kind.ACCESS)
+    assert got.code is not None
+    with services.db.unit_of_work() as conn:
+        assert services.requests.verify(conn, dpo, got.request_id, got.code)
+        assert services.requests.get(conn, got.request_id).subject_id == sid
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77015559911"}, "call")
+    assert receive(services, dpo, Kind.ACCESS).code is None  # replaced: not current
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "call")
+    assert receive(services, dpo, Kind.ACCESS, "+7 701 555 77 88").code is not None
+    with services.db.unit_of_work() as conn:
+        services.gate.destroy_values(conn, dpo, sid, ["phone"], "test")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "call")
+    # Destroying the value destroyed its confirmation: typed in again, it is not confirmed.
+    assert receive(services, dpo, Kind.ACCESS).code is None
+    with services.db.unit_of_work() as conn:
+        services.gate.confirm_contact(conn, dpo, other, "phone", PHONE, "otp:phone")
+        services.gate.destroy(conn, dpo, other, "test")
+        services.gate.confirm_contact(conn, dpo, sid, "phone", PHONE, "otp:phone")
+    assert receive(services, dpo, Kind.ACCESS).code is not None
+    with services.db.engine.connect() as conn:
+        left = conn.execute(
+            select(confirmed_contact.c.subject_id).where(confirmed_contact.c.subject_id == other)
+        ).all()
+    assert left == []
+    assert services.verify_audit().ok
+
+
 def test_restricted_access_says_so_without_values(services: Services, dpo: Actor) -> None:
     subject(services, dpo)
     rid = verified(services, dpo, Kind.ACCESS)
@@ -112,6 +167,7 @@ def test_restricted_access_says_so_without_values(services: Services, dpo: Actor
 
 
 def test_rectify_block_withdraw_destroy(services: Services, dpo: Actor) -> None:
+    services.requests.code_limits = CodeLimits(10, 10)  # six requests from one phone
     sid = subject(services, dpo)
     rid = verified(services, dpo, Kind.RECTIFY)
     with services.db.unit_of_work() as conn:

@@ -177,3 +177,23 @@ def test_act_as_pdf_in_each_language(services: Services, dpo: Actor) -> None:
     labels = {code: dict(f.labels) for code, f in services.catalogue.fields.items()}
     for lang in ("kk", "ru", "en"):
         assert act_pdf(act, lang, labels).startswith(b"%PDF-")
+
+
+def test_the_worker_runs_retention_under_its_own_role(services: Services, dpo: Actor) -> None:
+    """The worker (not the DPO) depersonalises and destroys, each event under its role."""
+    from qorgau.audit.store import audit_event
+    from qorgau.security import actors
+
+    old = collect(services, dpo, 2)
+    act = services.retention.run(services.db, actors.WORKER, datetime.now(UTC) + 6 * YEAR)
+    assert act["subjects_destroyed"] == 2
+    with services.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(stat_fact)).scalar_one() == 2
+        rows = conn.execute(
+            select(audit_event.c.action, audit_event.c.body).where(
+                audit_event.c.subject_id.in_(old), audit_event.c.action != "collect"
+            )
+        ).all()
+    assert {a for a, _b in rows} == {"depersonalise", "destroy"}
+    assert all(b'"by":"worker"' in bytes(b) for _a, b in rows)
+    assert services.verify_audit().ok

@@ -365,7 +365,9 @@ def test_nothing_in_the_facts_table_joins_to_the_vault(services: Services, dpo: 
     # ``build``; the facts are recorded in the unit of work that destroys the subjects.
     with services.db.unit_of_work() as conn:
         facts = [
-            services.gate.depersonalise(conn, dpo, sid, stats.fields, stats.build)
+            services.gate.depersonalise(
+                conn, dpo, sid, stats.purpose, stats.fields, stats.build, ground="test"
+            )
             for sid in subject_ids
         ]
         stats.record(conn, facts)

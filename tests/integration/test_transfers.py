@@ -17,18 +17,19 @@ from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.dsr.model import Channel as DsrChannel
 from qorgau.dsr.model import Kind as DsrKind
+from qorgau.errors import Refusal
 from qorgau.transfers.model import (
     DeliveryMode,
     InvalidRecipient,
     Kind,
     Reason,
     RecipientNotFound,
-    TransferRefused,
+    refusal_code,
 )
 from qorgau.transfers.notices import DevNotifier, send_due
 from qorgau.transfers.service import InvalidDeliveryState, NotAPartnerTransfer
 from qorgau.transfers.store import outbox, transfer_notice
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import Actor, OperationNotPermitted, SubjectBlocked
 from transferkit import DPO, agreement, consent_to, partner, person
 
 
@@ -79,9 +80,11 @@ def test_operator_may_not_change_the_registry(services: Services, operator: Acto
 
 
 def _refusal(services: Services, sid: str, code: str, fields: tuple[str, ...] = ("phone",)) -> str:
-    with services.db.unit_of_work() as conn, pytest.raises(TransferRefused) as err:
+    """The reason a transfer is refused: the gate's own checks come first (purpose, fields,
+    status, basis), the transfer rule last (DESIGN 1)."""
+    with services.db.unit_of_work() as conn, pytest.raises(Refusal) as err:
         services.transfers.transfer(conn, DPO, sid, code, "contract", fields)
-    return err.value.reason.value
+    return refusal_code(err.value)
 
 
 def test_each_condition_of_the_rule_refuses_with_its_reason(services: Services) -> None:
@@ -113,17 +116,22 @@ def test_each_condition_of_the_rule_refuses_with_its_reason(services: Services) 
     assert _refusal(services, sid, "no-transfer-op") == Reason.OPERATION_NOT_COVERED
     assert _refusal(services, sid, "abroad") == Reason.NO_CROSS_BORDER_CONSENT
     assert _refusal(services, sid, "narrow", ("phone", "iin")) == Reason.FIELDS_OUTSIDE_PURPOSE
-    assert _refusal(services, sid, "ok", ("phone", "ip_address")) == Reason.FIELDS_OUTSIDE_PURPOSE
+    # A field outside the purpose is the gate's refusal, before the rule is asked.
+    assert _refusal(services, sid, "ok", ("phone", "ip_address")) == "field-not-in-purpose"
     other = person(services, 2)  # never consented to transfers
     assert _refusal(services, other, "ok") == Reason.NO_CONSENT
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, DPO, sid, "complaint")
-    assert _refusal(services, sid, "ok") == Reason.SUBJECT_NOT_ACTIVE
+    # So is a blocked subject (step 4 of the decision).
+    assert _refusal(services, sid, "ok") == "subject-blocked"
     refusals = [e for e in events(services, "refuse") if e["d"].get("op") == "transfer"]
-    assert len(refusals) == 9
+    assert len(refusals) == 7
     assert {e["d"]["code"] for e in refusals} == {r.value for r in Reason} - {
-        Reason.RECIPIENT_INACTIVE.value
+        Reason.RECIPIENT_INACTIVE.value,
+        Reason.SUBJECT_NOT_ACTIVE.value,
     }
+    gate_refusals = {e["d"]["code"] for e in events(services, "refuse") if e["d"]["op"] == "read"}
+    assert {"field-not-in-purpose", "subject-blocked"} <= gate_refusals
     with services.db.engine.connect() as conn:
         assert services.transfers.log(conn, sid) == []
 
@@ -281,6 +289,8 @@ def test_the_access_report_lists_every_transfer(services: Services) -> None:
     sid = person(services, 10)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
+        # The person confirmed this phone with a code (a code goes only to such a contact).
+        services.gate.confirm_contact(conn, DPO, sid, "phone", "+77015550010", "otp:phone")
         view = services.transfers.transfer(conn, DPO, sid, "ok", "contract", ("phone", "iin"))
         got = services.requests.receive(
             conn, DPO, DsrKind.ACCESS, DsrChannel.PHONE, "phone", "+77015550010", "ru"
@@ -337,7 +347,7 @@ def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Serv
     a, b = person(services, 12), person(services, 13)
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, DPO, b, "complaint")
-    with services.db.unit_of_work() as conn, pytest.raises(TransferRefused):
+    with services.db.unit_of_work() as conn, pytest.raises(SubjectBlocked):
         services.transfers.state_request(
             conn, DPO, body="police", reference="No. 1", legal_ground="Art. 122",
             received_on=date(2026, 11, 20), subjects=[a, b], fields=["phone"],
@@ -345,7 +355,8 @@ def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Serv
     with services.db.engine.connect() as conn:
         assert services.transfers.log(conn, a) == []
     assert events(services, "state_request") == []
-    assert events(services, "refuse")[-1]["d"]["code"] == Reason.SUBJECT_NOT_ACTIVE.value
+    assert events(services, "retrieve") == []  # nothing was revealed for anyone
+    assert events(services, "refuse")[-1]["d"]["code"] == "subject-blocked"
 
 
 def test_a_withdrawn_recipient_fetches_nothing(services: Services) -> None:

@@ -203,10 +203,11 @@ def test_manual_transfer_allowed_refused_and_logged(services: Services, api: Tes
     assert doc["reason"] == "no-cross-border-consent"
     assert "no-cross-border-consent" in doc["detail"]
     outside = api.post("/api/v1/transfers", json={**body, "fields": ["ip_address"]}, headers=dpo)
-    assert problem(outside, 403, "transfer-refused")["reason"] == "fields-outside-purpose"
+    # Outside the purpose: the gate refuses before the transfer rule is asked (DESIGN 1).
+    assert problem(outside, 403, "field-not-in-purpose")["reason"] == "field-not-in-purpose"
     # The refusals' audit events committed although the requests failed.
-    codes = [e["d"]["code"] for e in events(services, "refuse") if e["d"].get("op") == "transfer"]
-    assert codes == ["no-cross-border-consent", "fields-outside-purpose"]
+    codes = [e["d"]["code"] for e in events(services, "refuse")]
+    assert codes == ["no-cross-border-consent", "field-not-in-purpose"]
     problem(api.post("/api/v1/transfers", json=body, headers=operator), 403,
             "operation-not-permitted")  # fmt: skip
     problem(api.post("/api/v1/transfers", json={**body, "recipient": "nobody"}, headers=dpo),

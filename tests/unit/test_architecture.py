@@ -1,7 +1,10 @@
 """Import contracts (DESIGN invariant 1 and the package-by-context layout).
 
-- Only the vault's gate may import the value cipher (``qorgau.crypto.aead``): it is the only
-  code that decrypts personal data.
+- Only the vault may import the value cipher (``qorgau.crypto.aead``): the gate is the only
+  code that decrypts personal data (the vault's ``pending`` module seals a submission that
+  waits for its code), and data keys are unwrapped nowhere else.
+- Nothing but staff authentication (the console) and key authentication (the API) builds
+  an actor with a staff role: every other actor is a system role of its own (DESIGN 1).
 - Raw AES-GCM is used only by the value cipher, the key provider (to wrap data keys) and
   the gate.
 - Domain code (the catalogue, ``model.py`` modules, ``errors.py``) imports no web or
@@ -57,13 +60,66 @@ def importers_of(target: str) -> set[str]:
     }
 
 
-def test_only_the_gate_imports_the_value_cipher() -> None:
-    assert importers_of("qorgau.crypto.aead") == {"qorgau.vault.gate"}
+def test_only_the_vault_imports_the_value_cipher() -> None:
+    importers = importers_of("qorgau.crypto.aead")
+    assert "qorgau.vault.gate" in importers
+    assert {m for m in importers if not m.startswith("qorgau.vault.")} == set()
 
 
-def test_raw_aes_gcm_stays_in_crypto_and_gate() -> None:
-    allowed = {"qorgau.crypto.aead", "qorgau.crypto.keyring", "qorgau.vault.gate"}
-    assert importers_of("cryptography.hazmat.primitives.ciphers") <= allowed
+def test_raw_aes_gcm_stays_in_crypto_and_vault() -> None:
+    importers = importers_of("cryptography.hazmat.primitives.ciphers")
+    assert {m for m in importers if not m.startswith(("qorgau.vault.", "qorgau.crypto."))} == set()
+
+
+def _calls(path: Path, name: str) -> list[ast.Call]:
+    """Calls of ``name(...)`` or ``<anything>.name(...)`` in a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            called = f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)
+            if called == name:
+                out.append(node)
+    return out
+
+
+STAFF_ROLES = {"dpo", "admin", "operator", "analyst"}
+#: Where people are authenticated and so may act under their staff role.
+STAFF_AUTH = {"qorgau.web.console", "qorgau.web.deps", "qorgau.security.staff"}
+
+
+def test_staff_actors_are_built_only_by_staff_and_key_authentication() -> None:
+    """Every other ``Actor(...)`` names a literal system role (site, rights, worker, ...)."""
+    bad = []
+    for path in PKG.rglob("*.py"):
+        m = module_name(path)
+        if m in STAFF_AUTH:
+            continue
+        for call in _calls(path, "Actor"):
+            role = call.args[0] if call.args else None
+            for kw in call.keywords:
+                if kw.arg == "role":
+                    role = kw.value
+            if not isinstance(role, ast.Constant) or role.value in STAFF_ROLES:
+                bad.append(f"{m}:{call.lineno}")
+    assert bad == [], f"actors with a staff (or computed) role outside authentication: {bad}"
+
+
+def test_data_keys_are_unwrapped_only_in_the_vault() -> None:
+    """Outside the vault and the key provider, ``unwrap`` opens only a labelled secret
+    (``partner-secret:...``), never a subject's data key (whose label is its bare id)."""
+    bad = []
+    for path in PKG.rglob("*.py"):
+        m = module_name(path)
+        if m.startswith(("qorgau.vault.", "qorgau.crypto.")):
+            continue
+        for call in _calls(path, "unwrap"):
+            label = call.args[2] if len(call.args) > 2 else None
+            head = label.values[0] if isinstance(label, ast.JoinedStr) and label.values else None
+            if not (isinstance(head, ast.Constant) and str(head.value).endswith(":")):
+                bad.append(f"{m}:{call.lineno}")
+    assert bad == [], f"data keys unwrapped outside the vault: {bad}"
 
 
 def test_domain_code_is_framework_free() -> None:

@@ -58,6 +58,8 @@ ACTIONS = frozenset(
         "request.due_soon",
         "request.overdue",
         "recategorise",
+        "duplicate.flag",
+        "duplicate.resolve",
         "recipient.register",
         "recipient.update",
         "recipient.secret",

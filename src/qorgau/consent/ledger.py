@@ -35,7 +35,8 @@ from qorgau.consent.model import (
 from qorgau.consent.store import basis_state, consent, consent_event, consent_text
 from qorgau.db import Sql, cursor
 from qorgau.law.profiles import LawProfile
-from qorgau.vault.model import Actor
+from qorgau.security.access import AccessPolicy
+from qorgau.vault.model import Actor, PurposeNotPermitted
 
 #: Seals evidence under the subject's key (the vault's gate does it: it alone holds keys).
 Sealer = Callable[[Connection, str, str, bytes], bytes]
@@ -61,6 +62,10 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+#: The purpose a transfer consent's leads are passed on under (a loan contract, P1).
+TRANSFER_PURPOSE = "contract"
+
+
 class Ledger:
     def __init__(
         self,
@@ -78,6 +83,9 @@ class Ledger:
         self.audit = audit
         self._seal = sealer
         self._policy_version = policy_version
+        #: The access matrix: a consent is recorded only for a purpose the role may use
+        #: (set by the composition root: the ledger sits below the gate).
+        self.access: AccessPolicy | None = None
 
     # -- the gate's question ------------------------------------------------------------
 
@@ -110,10 +118,29 @@ class Ledger:
 
     # -- consents -----------------------------------------------------------------------
 
+    def _check_grant(self, conn: Connection, actor: Actor, req: ConsentRequest) -> None:
+        if req.purpose != TRANSFER:
+            self.catalogue.purpose(req.purpose)  # UnknownPurpose
+        # The transfer consent passes leads on under the contract purpose (P1).
+        used = TRANSFER_PURPOSE if req.purpose == TRANSFER else req.purpose
+        if self.access is not None and not self.access.may_use(actor.role, used):
+            exc = PurposeNotPermitted(actor.role, used)
+            self.audit.append(
+                conn,
+                Event("refuse", actor.id, subject_id=req.subject_id, purpose=req.purpose,
+                      detail={"role": actor.role, "op": "consent.grant", "code": exc.code}),
+            )  # fmt: skip
+            raise exc
+
     def grant(self, conn: Connection, actor: Actor, req: ConsentRequest) -> str:
         """Record a consent: the terms Art. 8 p.4 requires, the exact text (stored once, by
-        hash), the policy version, language, channel, time and evidence."""
+        hash), the policy version, language, channel, time and evidence.
+
+        Only for a catalogued purpose (or the transfer consent) that the actor's role may
+        use (policy 2.1); a refusal is audited. (Staff channels check the recipients against
+        the registry first: ``web/consent_api.py``.)"""
         now = datetime.now(UTC)
+        self._check_grant(conn, actor, req)
         if req.purpose == TRANSFER:
             fields: tuple[str, ...] = ()
             term = req.term_days or max(p.retention_days for p in self.catalogue.purposes.values())

@@ -4,6 +4,12 @@ The deadline clock starts at receipt (the law profile's term for the kind, in wo
 the country's calendar, in the operator's time zone). A request whose contact the operator
 does not hold gets the same answer as one it does, and costs the same work, so the answer
 never reveals whether a person is known. Every step is an audit event.
+
+A one-time code goes only to a contact the subject itself confirmed with a code before and
+that is still their current one (``Gate.find_confirmed``): a contact someone merely typed
+into a form opens nothing (policy 6.6, 7.3.8). Subjects imported or entered by staff verify
+through staff (``verify_by_staff``). Codes per contact are limited in the database
+(``intake/limits.py``), counted whether the contact is known or not.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from qorgau.dsr.model import (
 )
 from qorgau.dsr.store import dsr_event, dsr_request
 from qorgau.errors import DomainError
+from qorgau.intake import limits
+from qorgau.intake.limits import CodeLimits
 from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
 from qorgau.transfers.model import TransferView
@@ -53,6 +61,18 @@ class RequestNotFound(DomainError):
 
     def __init__(self, request_id: str) -> None:
         super().__init__(f"no data-subject request '{request_id}'")
+
+
+#: The farthest ``due_within_days`` a queue may look ahead (a year of working days is more
+#: than any legal term; an unbounded one made the calendar walk for seconds).
+MAX_HORIZON_DAYS = 366
+
+
+class InvalidHorizon(DomainError):
+    code = "invalid-horizon"
+
+    def __init__(self, days: int) -> None:
+        super().__init__(f"due_within_days must be 0-{MAX_HORIZON_DAYS}, not {days}")
 
 
 class RequestNotVerified(DomainError):
@@ -118,6 +138,7 @@ class RequestService:
         law_profile: str,
         overrides: CalendarOverrides,
         secret: bytes,
+        code_limits: CodeLimits | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -128,6 +149,8 @@ class RequestService:
         self.transfer_log: Callable[[Connection, str], Sequence[TransferView]] | None = None
         self.overrides = overrides
         self._secret = secret
+        #: One-time codes per contact, shared with the loan form (``intake/limits.py``).
+        self.code_limits = code_limits or CodeLimits()
 
     # -- receipt and verification ------------------------------------------------------
 
@@ -142,16 +165,24 @@ class RequestService:
         language: str,
         *,
         now: datetime | None = None,
+        send_code: bool = True,
     ) -> Received:
-        """Record a request; match the contact to a subject by blind index (no decryption)."""
+        """Record a request; match the contact to the one subject that confirmed it and still
+        has it (blind index, no decryption), and make a code for it. The contact's codes are
+        counted (``TooManyCodes`` over the limit, known or not). ``send_code=False``: staff
+        entered the request and verify the requester themselves; no code, nothing counted."""
         now = now or datetime.now(UTC)
         due = deadline(self.law_profile, DEADLINE_ACTION[kind], now, self.overrides)
-        matches = self.gate.find_subjects(conn, actor, contact_kind, contact, SUBJECT_REQUEST)
+        if send_code:
+            normalised = self.catalogue.normalise(contact_kind, contact)
+            digest = limits.contact_digest(self.gate.indexer, contact_kind, normalised)
+            limits.admit(conn, digest, self.code_limits, now)
+        matches = self.gate.find_confirmed(conn, actor, contact_kind, contact, SUBJECT_REQUEST)
         rid = secrets.token_hex(16)
         code = new_code()
         # The code's HMAC is computed whether or not it will be used: the same work either way.
         code_hash = hash_code(self._secret, rid, code)
-        known = len(matches) == 1
+        known = send_code and len(matches) == 1
         conn.execute(
             insert(dsr_request).values(
                 id=rid,
@@ -225,8 +256,9 @@ class RequestService:
         if row["payload_sealed"] is None:
             return {}
         plain = self.gate.open_extra(
-            conn, actor, str(row["subject_id"]), f"dsr:{request_id}", bytes(row["payload_sealed"])
-        )
+            conn, actor, str(row["subject_id"]), f"dsr:{request_id}",
+            bytes(row["payload_sealed"]), purpose=SUBJECT_REQUEST,
+        )  # fmt: skip
         return dict(orjson.loads(plain))
 
     # -- staff actions -----------------------------------------------------------------
@@ -366,6 +398,8 @@ class RequestService:
     def queue(
         self, conn: Connection, *, due_within_days: int | None = None, open_only: bool = True
     ) -> list[RequestView]:
+        if due_within_days is not None and not 0 <= due_within_days <= MAX_HORIZON_DAYS:
+            raise InvalidHorizon(due_within_days)
         q = select(dsr_request).order_by(dsr_request.c.due_at)
         rows = [self._view(dict(r)) for r in conn.execute(q).mappings()]
         if open_only:

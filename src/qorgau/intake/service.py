@@ -1,17 +1,27 @@
 """Use cases of the public loan-request form: submit a lead, confirm it with a one-time code.
 
-``submit_lead`` validates the form (every field's error at once, age >= 18 by the IIN,
-special categories refused: policy 3.2), collects the lead under ``contract`` (a loan request
-is a contract on the subject's initiative, policy 6.1) or, for the same person (same IIN)
-submitting again, clarifies their existing subject, and opens a one-time-code challenge for
-the consents ticked. ``deliver`` sends the code after the unit of work has committed.
+Nothing changes hands without proof (policy 4.1, 6.6, 7.3.8). ``submit_lead`` validates the
+form (every field's error at once, age >= 18 by the IIN, special categories refused: policy
+3.2), counts a code for the contact (by default at most 3 per 15 minutes and 10 a day,
+``intake/limits.py``) and opens a one-time-code challenge for the consents ticked, with the
+submission sealed in the challenge row under a data key of its own (``vault/pending.py``).
+It looks nothing up: no subject, no blind index, no search by IIN, so its answer and its
+time are the same whether the IIN is known or not. ``deliver`` sends the code after the
+unit of work has committed.
 
-``confirm_code`` checks the code (hashed at rest, 10 minutes, 5 attempts, single use); only
-then are the ticked consents granted, each with its exact text, the policy version, the
-language and the evidence ``otp:<channel>`` (policy 6.1, 8.2; LAW.md Art. 8), the web user
-data linked under ``statistics`` when the visitor allowed analytics and consented to P4
-(policy 5.1), and the lead recorded with its reference. Without a correct code no consent is
-granted.
+``confirm_code`` checks the code (hashed at rest, 10 minutes, 5 attempts, single use). A
+correct code proves control of that contact and nothing more: the submission is collected
+under ``contract`` (a loan request is a contract on the subject's initiative, policy 6.1) as
+a NEW subject, even when a live subject already has that IIN. Such a subject is never
+changed; the new one is flagged as its possible duplicate for staff to resolve
+(``intake/duplicates.py``). The contact the code went to is recorded as confirmed for the
+new subject (only a confirmed, current contact verifies a request on the rights page). Then
+the ticked consents are granted, each with its exact text, the policy version, the language
+and the evidence ``otp:<channel>`` (policy 6.1, 8.2; LAW.md Art. 8), the web user data linked
+under ``statistics`` when the visitor allowed analytics and consented to P4 (policy 5.1), and
+the lead recorded with its reference and routed. Without a correct code nothing is collected
+and no consent is granted; the sealed submission is dropped on confirmation, when the
+challenge is refused for good, and at its expiry (``purge_challenges``).
 
 The site acts as the role ``site``: it may collect and clarify under ``contract`` and
 ``statistics`` and may read no field at all, so a bug in the public site cannot disclose
@@ -28,15 +38,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue, InvalidValue, SpecialCategoryFound
 from qorgau.consent.ledger import Ledger
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
+from qorgau.intake import duplicates, limits
+from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import (
     CODE_TTL_SECONDS,
+    CONSENT_PURPOSES,
     CONSENTS,
     LEAD_CATEGORY,
     LEAD_PURPOSE,
@@ -55,19 +68,23 @@ from qorgau.intake.model import (
 )
 from qorgau.intake.otp import OtpSender, code_matches, hash_code, new_code
 from qorgau.intake.store import lead, otp_challenge
+from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Operation, RoleRules
+from qorgau.vault import pending as sealed
 from qorgau.vault.gate import Gate
-from qorgau.vault.model import Actor, NoLiveBasis, Status
+from qorgau.vault.model import Actor, OperationNotPermitted
 
 SITE_ROLE = "site"
-SITE_ACTOR = Actor(SITE_ROLE, "site:web")
+SITE_ACTOR = actors.SITE
 
 
 def with_site_role(access: AccessPolicy, catalogue: Catalogue) -> AccessPolicy:
     """The access matrix plus the public site's role: write-only (collect and clarify under
     ``contract`` and ``statistics``), every field denied for reading."""
     rules = RoleRules(
-        purposes=frozenset({LEAD_PURPOSE, "statistics"}) & frozenset(catalogue.purposes),
+        # The purposes its form asks consent for, too (it records those consents).
+        purposes=frozenset({LEAD_PURPOSE, "statistics", *CONSENT_PURPOSES})
+        & frozenset(catalogue.purposes),
         operations=frozenset({Operation.COLLECT, Operation.CLARIFY}),
         denied=frozenset(catalogue.fields),
     )
@@ -80,13 +97,11 @@ class PendingCode:
     ``address`` and ``code`` are secrets: kept out of ``repr`` (and so out of logs)."""
 
     challenge_id: str
-    subject_id: str
     channel: str
     language: str
     masked: str
     address: str = field(repr=False)
     code: str = field(repr=False)
-    created: bool = True
 
 
 def _text_hash(text: str) -> str:
@@ -109,6 +124,7 @@ class IntakeService:
         partner_codes: tuple[str, ...],
         code_key: bytes,
         sender: OtpSender,
+        code_limits: CodeLimits | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -118,6 +134,8 @@ class IntakeService:
         self.partner_codes = partner_codes
         self._code_key = code_key
         self.sender = sender
+        #: One-time codes per contact (settings ``otp_per_contact_15min`` / ``_day``).
+        self.code_limits = code_limits or CodeLimits()
         self._texts = {lang: consent_texts(catalogue, terms, lang) for lang in ("kk", "ru", "en")}
         #: Passes a confirmed lead on to the partners the person consented to, in the same
         #: transaction (the composition root sets it to the transfer service's router).
@@ -138,24 +156,30 @@ class IntakeService:
         today: date | None = None,
         now: datetime | None = None,
     ) -> PendingCode:
-        """Validate, collect or clarify the lead, open a challenge (see module docstring).
-        Raises ``LeadRejected`` (nothing stored) on invalid input."""
+        """Validate, count a code for the contact, seal the submission in a new challenge
+        (see the module docstring). Raises ``LeadRejected`` (nothing stored) on invalid input
+        and ``TooManyCodes`` (nothing stored) when the contact had its codes."""
+        access = self.gate.access
+        if not (
+            access.may(actor.role, Operation.COLLECT) and access.may_use(actor.role, LEAD_PURPOSE)
+        ):
+            raise OperationNotPermitted(actor.role, Operation.COLLECT.value)
         values = validate_lead(self.catalogue, submission, today or date.today())
         item = self.gate.prepare(LEAD_CATEGORY, LEAD_PURPOSE, values, LEAD_SOURCE)
-        sid = self._same_person(conn, actor, item.values)
-        if sid is None:
-            sid = self.gate.collect(conn, actor, item)
-        else:
-            self.gate.clarify(conn, actor, sid, LEAD_PURPOSE, item.values, LEAD_SOURCE)
+        channel = submission.channel
+        address = item.values[channel]
+        at = now or datetime.now(UTC)
+        digest = limits.contact_digest(self.gate.indexer, channel, address)
+        limits.admit(conn, digest, self.code_limits, at)
         texts = self._texts[submission.language]
         ticked = [c for c in CONSENTS if c in submission.consents]
         challenge = secrets.token_hex(16)
         code = new_code()
-        at = now or datetime.now(UTC)
+        payload = sealed.seal(self.gate.keys, challenge, {"values": dict(item.values)})
         conn.execute(
             insert(otp_challenge).values(
                 id=challenge,
-                subject_id=sid,
+                subject_id=None,
                 purposes=orjson.dumps([[c, _text_hash(texts[c])] for c in ticked]).decode(),
                 transfer=TRANSFER in ticked,
                 hash=hash_code(self._code_key, challenge, code),
@@ -164,16 +188,27 @@ class IntakeService:
                 attempts=0,
                 used_at=None,
                 language=submission.language,
-                channel=submission.channel,
+                channel=channel,
+                **payload.columns(),
             )
         )
-        address = item.values[submission.channel]
+        # Recorded, not yet collected: no subject, so the event names the challenge only.
+        self.audit.append(
+            conn,
+            Event(
+                "record",
+                actor.id,
+                purpose=LEAD_PURPOSE,
+                fields=tuple(item.values),
+                detail={"role": actor.role, "pending": challenge, "channel": channel},
+                at=at,
+            ),
+        )
         return PendingCode(
             challenge_id=challenge,
-            subject_id=sid,
-            channel=submission.channel,
+            channel=channel,
             language=submission.language,
-            masked=mask_address(self.catalogue, submission.channel, address),
+            masked=mask_address(self.catalogue, channel, address),
             address=address,
             code=code,
         )
@@ -189,27 +224,6 @@ class IntakeService:
             challenge=pending.challenge_id,
         )
 
-    def _same_person(self, conn: Connection, actor: Actor, values: Mapping[str, str]) -> str | None:
-        """The existing subject of this person, if any: found by phone, then by IIN, through
-        the gate (blind indexes; nothing decrypted: the site role reads no field).
-
-        Only a subject with the same IIN is the same person: a phone found under another
-        IIN belongs to someone else (a family phone, a reassigned number), whose data must
-        not be overwritten (policy 4.1: no merging)."""
-        by_phone = self._search(conn, actor, "phone", values["phone"])
-        by_iin = self._search(conn, actor, "iin", values["iin"])
-        both = [s for s in by_phone if s in by_iin]
-        found = both or by_iin
-        return found[0] if found else None
-
-    def _search(self, conn: Connection, actor: Actor, kind: str, value: str) -> list[str]:
-        try:
-            hits = self.gate.search(conn, actor, kind, value, LEAD_PURPOSE, fields=())
-        except NoLiveBasis:
-            # The contract basis of that subject has ended: a new request is a new subject.
-            return []
-        return [r.subject_id for r in hits if r.status in (Status.ACTIVE, Status.BLOCKED)]
-
     # -- confirm --------------------------------------------------------------------------
 
     def confirm_code(
@@ -224,7 +238,8 @@ class IntakeService:
         user_data: Mapping[str, str] | None = None,
         now: datetime | None = None,
     ) -> LeadConfirmed | CodeRejected:
-        """Check the code; on success grant the ticked consents and record the lead.
+        """Check the code; on success collect the lead as a new subject, record its contact
+        as confirmed, grant the ticked consents, record and route the lead.
 
         A wrong code counts an attempt (committed with the unit of work: the caller must
         not roll back on a ``CodeRejected``)."""
@@ -241,29 +256,52 @@ class IntakeService:
         if row["used_at"] is not None:
             return CodeRejected(CodeReason.USED, 0, channel)
         if _aware(row["expires_at"]) <= at:
+            self._drop_payload(conn, challenge_id)
             return CodeRejected(CodeReason.EXPIRED, 0, channel)
         if left <= 0:
+            self._drop_payload(conn, challenge_id)
             return CodeRejected(CodeReason.ATTEMPTS, 0, channel)
+        if row["sealed"] is None:
+            # Opened before submissions were sealed (migration 0009): void, submit again.
+            return CodeRejected(CodeReason.EXPIRED, 0, channel)
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             return CodeRejected(CodeReason.FORMAT, left, channel)
         if not code_matches(self._code_key, challenge_id, code, bytes(row["hash"])):
+            left -= 1
+            spent = {} if left > 0 else sealed.CLEARED  # the last attempt: drop it now
             conn.execute(
                 update(otp_challenge)
                 .where(otp_challenge.c.id == challenge_id)
-                .values(attempts=otp_challenge.c.attempts + 1)
+                .values(attempts=otp_challenge.c.attempts + 1, **spent)
             )
-            left -= 1
             reason = CodeReason.WRONG if left > 0 else CodeReason.ATTEMPTS
             return CodeRejected(reason, left, channel)
-        conn.execute(
-            update(otp_challenge).where(otp_challenge.c.id == challenge_id).values(used_at=at)
-        )
         language = str(row["language"])
         texts = self._texts[language]
         ticked: list[list[str]] = orjson.loads(row["purposes"])
         if any(_text_hash(texts.get(c, "")) != h for c, h in ticked):
+            conn.execute(
+                update(otp_challenge)
+                .where(otp_challenge.c.id == challenge_id)
+                .values(used_at=at, **sealed.CLEARED)
+            )
             return CodeRejected(CodeReason.CHANGED, 0, channel)
-        sid = str(row["subject_id"])
+        submitted = sealed.open_(
+            self.gate.keys,
+            challenge_id,
+            str(row["kek_id"]),
+            bytes(row["wrapped_key"]),
+            bytes(row["sealed"]),
+        )
+        values: dict[str, str] = dict(submitted["values"])
+        sid = self._collect(conn, actor, values, at)
+        conn.execute(
+            update(otp_challenge)
+            .where(otp_challenge.c.id == challenge_id)
+            .values(used_at=at, subject_id=sid, **sealed.CLEARED)
+        )
+        # The code proved control of this contact, for this new subject only.
+        self.gate.confirm_contact(conn, actor, sid, channel, values[channel], f"otp:{channel}")
         evidence = Evidence(method=f"otp:{channel}", ip=ip, user_agent=user_agent)
         granted: list[str] = []
         for purpose, _ in ticked:
@@ -313,6 +351,26 @@ class IntakeService:
             self.router(conn, sid, reference)
         return LeadConfirmed(reference, sid, tuple(granted))
 
+    def _collect(
+        self, conn: Connection, actor: Actor, values: Mapping[str, str], at: datetime
+    ) -> str:
+        """A new subject for a confirmed submission. Live subjects with the same IIN (any
+        status but destroyed) stay exactly as they are: a code proves a contact, not an
+        identity (policy 4.1: no merging without proof); the new subject is flagged as
+        their possible duplicate."""
+        same_iin = self.gate.find_subjects(conn, actor, "iin", values["iin"], LEAD_PURPOSE)
+        item = self.gate.prepare(LEAD_CATEGORY, LEAD_PURPOSE, values, LEAD_SOURCE)
+        sid = self.gate.collect(conn, actor, item)
+        duplicates.flag(conn, self.audit, actor, sid, same_iin, at)
+        return sid
+
+    def _drop_payload(self, conn: Connection, challenge_id: str) -> None:
+        conn.execute(
+            update(otp_challenge)
+            .where(otp_challenge.c.id == challenge_id, otp_challenge.c.sealed.is_not(None))
+            .values(**sealed.CLEARED)
+        )
+
     def _link_user_data(
         self, conn: Connection, actor: Actor, sid: str, user_data: Mapping[str, str]
     ) -> None:
@@ -327,11 +385,45 @@ class IntakeService:
         if clean:
             self.gate.clarify(conn, actor, sid, "statistics", clean, "web")
 
+    # -- possible duplicates (staff) ----------------------------------------------------
+
+    def _require_dpo(self, actor: Actor) -> None:
+        # Deciding who is who is the data protection officer's (and admin's) work.
+        if not self.gate.access.may(actor.role, Operation.BLOCK):
+            raise OperationNotPermitted(actor.role, "resolve possible duplicates")
+
+    def open_duplicates(self, conn: Connection, actor: Actor) -> list[duplicates.DuplicateFlag]:
+        """Subjects flagged as possible duplicates and not yet resolved, oldest first."""
+        self._require_dpo(actor)
+        return duplicates.open_flags(conn)
+
+    def resolve_duplicate(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        of: str,
+        resolution: str,
+        note: str | None = None,
+    ) -> duplicates.DuplicateFlag:
+        """Record staff's decision on one flag (audited); the subjects are not changed."""
+        self._require_dpo(actor)
+        return duplicates.resolve(conn, self.audit, actor, subject_id, of, resolution, note)
+
     # -- retention ------------------------------------------------------------------------
 
     def purge_challenges(self, conn: Connection, now: datetime | None = None) -> int:
-        """Delete challenges a day past their expiry (used or not): they hold only a hash,
-        but a challenge has no use after it expired."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=1)
-        done = conn.execute(delete(otp_challenge).where(otp_challenge.c.expires_at < cutoff))
-        return int(done.rowcount or 0)
+        """Delete unconfirmed challenges at their expiry (with their sealed submission, the
+        wrapped data key and all), used ones a day past it, and code counts older than a day
+        (policy 4.1: nothing kept past its use). Returns the rows deleted."""
+        at = (now or datetime.now(UTC)).astimezone(UTC)
+        c = otp_challenge.c
+        done = conn.execute(
+            delete(otp_challenge).where(
+                or_(
+                    and_(c.used_at.is_(None), c.expires_at <= at),
+                    c.expires_at < at - timedelta(days=1),
+                )
+            )
+        )
+        return int(done.rowcount or 0) + limits.purge(conn, at)

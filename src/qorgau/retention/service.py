@@ -52,9 +52,16 @@ class RunNotFound(DomainError):
         super().__init__(f"no finished retention run '{run_id}'")
 
 
+#: The legal ground of depersonalising a subject whose terms ended (policy 4.1; LAW.md
+#: Art. 17): it stands in for a live basis of the purpose the values were collected under.
+DEPERSONALISATION_GROUND = "end of retention: depersonalise then destroy (policy 4.1)"
+
+
 class FactSink(Protocol):
     """Where depersonalised facts go before a subject is destroyed (the statistics context)."""
 
+    #: The purpose the source values were collected under, and the values the facts need.
+    purpose: str
     fields: tuple[str, ...]
 
     def build(self, values: Mapping[str, str], category: str, collected_at: datetime) -> Any: ...
@@ -338,11 +345,11 @@ class RetentionService:
         if self.facts is not None:
             for sid in doomed:
                 try:
-                    facts.append(
-                        self.gate.depersonalise(
-                            conn, actor, sid, self.facts.fields, self.facts.build
-                        )
-                    )
+                    fact = self.gate.depersonalise(
+                        conn, actor, sid, self.facts.purpose, self.facts.fields,
+                        self.facts.build, ground=DEPERSONALISATION_GROUND,
+                    )  # fmt: skip
+                    facts.append(fact)
                 except SubjectDestroyed:
                     # Revoked by a run that died before its commit: already unreadable,
                     # so no facts; it is destroyed below all the same.

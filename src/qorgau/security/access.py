@@ -7,7 +7,22 @@ Defaults (an operator can replace the matrix in configuration):
 - ``operator`` (call centre): contract, service information, offers and direct marketing;
   identity numbers, bank and pension accounts and credit history masked; may collect and
   clarify, never block, destroy or manage keys.
-- ``analyst``: statistics only, no writes (statistics use depersonalised facts: policy 2.1 P4).
+- ``analyst``: statistics only, no writes, and no raw value of any field: statistics come
+  from depersonalised facts (policy 2.1 P4; LAW.md Art. 17).
+
+System actors have their own least-privilege roles (DESIGN 1: every actor is what it is):
+
+- ``site`` (the loan form): collects; reads no field (added by ``intake.with_site_role``).
+- ``rights`` (the public rights page): the ``subject_request`` purpose only, for a requester
+  whose identity was verified; no operation.
+- ``worker``: retention (destroy, depersonalise into statistics facts) and transfer notices
+  (the contacts under ``contract``); no other field.
+- ``router`` (passes a confirmed lead on), ``dispatcher`` (webhook deliveries) and
+  ``partner`` (a partner organisation's key): every disclosure names a recipient and so runs
+  the transfer rule; the router may also move a subject to another category on a partner's
+  outcome.
+- ``cli``: a command run on the server by someone who holds its keys (recorded with the OS
+  user): every purpose and operation, as the data protection officer.
 """
 
 from __future__ import annotations
@@ -44,6 +59,10 @@ class RoleRules:
     operations: frozenset[Operation]
     masked: frozenset[str] = frozenset()
     denied: frozenset[str] = frozenset()
+    #: The only fields the role may see at all (``None``: every field its purposes allow).
+    allowed: frozenset[str] | None = None
+    #: Every disclosure to this role names a recipient and runs the transfer rule.
+    via_recipient: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +77,15 @@ class AccessPolicy:
         rules = self.roles.get(role)
         return rules is not None and op in rules.operations
 
+    def via_recipient(self, role: str) -> bool:
+        rules = self.roles.get(role)
+        return rules is None or rules.via_recipient
+
     def decide(self, role: str, purpose: str, field: str) -> Decision:
         rules = self.roles.get(role)
         if rules is None or purpose not in rules.purposes or field in rules.denied:
+            return Decision.DENY
+        if rules.allowed is not None and field not in rules.allowed:
             return Decision.DENY
         return Decision.MASK if field in rules.masked else Decision.ALLOW
 
@@ -73,6 +98,13 @@ class AccessPolicy:
         ids = frozenset(
             {"iin", "id_document_number", "bank_account", "pension_account", "credit_history"}
         ) & frozenset(catalogue.fields)
+        contacts = frozenset({"phone", "email"}) & frozenset(catalogue.fields)
+        statistics = (
+            catalogue.purposes["statistics"].fields if "statistics" in catalogue.purposes
+            else frozenset()
+        )  # fmt: skip
+        # What may be passed to a recipient: never the subject-request or statistics data.
+        disclosed = every - {"subject_request", "statistics"}
         return cls(
             {
                 "dpo": RoleRules(every, ALL_OPS),
@@ -82,10 +114,25 @@ class AccessPolicy:
                     frozenset({Operation.COLLECT, Operation.CLARIFY}),
                     masked=ids,
                 ),
-                "analyst": RoleRules(every & {"statistics"}, frozenset()),
-                # A partner organisation's key: no purpose, no operation; bound to a
-                # recipient it reaches only the partner API (its own leads).
-                "partner": RoleRules(frozenset(), frozenset()),
+                "analyst": RoleRules(
+                    every & {"statistics"}, frozenset(), denied=frozenset(catalogue.fields)
+                ),
+                "cli": RoleRules(every, ALL_OPS),
+                "rights": RoleRules(every & {"subject_request"}, frozenset()),
+                "worker": RoleRules(
+                    every & {"contract", "statistics"},
+                    frozenset({Operation.DESTROY}),
+                    # Contacts for notices; what depersonalised facts are made of (the IIN
+                    # gives age and sex when no birth date was given).
+                    allowed=contacts
+                    | statistics
+                    | (frozenset({"iin"}) & frozenset(catalogue.fields)),
+                ),
+                "router": RoleRules(disclosed, frozenset({Operation.CLARIFY}), via_recipient=True),
+                "dispatcher": RoleRules(disclosed, frozenset(), via_recipient=True),
+                # A partner organisation's key: only its own leads, through the partner
+                # API, each one under the transfer rule at the moment it is handed out.
+                "partner": RoleRules(disclosed, frozenset(), via_recipient=True),
             }
         )
 

@@ -11,7 +11,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Connection, DateTime, LargeBinary, String, Table, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    LargeBinary,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
 
 from qorgau.db import metadata
 from qorgau.errors import DomainError
@@ -45,12 +55,33 @@ class UnknownRole(DomainError):
         super().__init__(f"unknown role '{role}'; roles: {', '.join(roles)}")
 
 
+class KeyNotFound(DomainError):
+    code = "key-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"no API key '{key_id}'")
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     id: str
     role: str
     name: str
     recipient: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyView:
+    """A key as staff see it: never its token, nor its digest."""
+
+    id: str
+    role: str
+    name: str
+    recipient: str | None
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 def _digest(token: str) -> bytes:
@@ -87,3 +118,36 @@ def authenticate(conn: Connection, token: str) -> ApiKey:
     if row is None or row[3] is not None:
         raise Unauthenticated("unknown or revoked API key")
     return ApiKey(row[0], row[1], row[2], row[4])
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def list_keys(conn: Connection) -> list[KeyView]:
+    k = api_key.c
+    rows = conn.execute(
+        select(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at).order_by(
+            k.created_at, k.id
+        )
+    ).all()
+    return [
+        KeyView(r[0], r[1], r[2], r[3], _aware(r[4]) or datetime.now(UTC), _aware(r[5]))
+        for r in rows
+    ]
+
+
+def revoke_key(conn: Connection, key_id: str) -> bool:
+    """Revoke a key (every process refuses it from the next request on: keys are not
+    cached). False when it was revoked already; ``KeyNotFound`` for an unknown id."""
+    found = conn.execute(select(api_key.c.revoked_at).where(api_key.c.id == key_id)).first()
+    if found is None:
+        raise KeyNotFound(key_id)
+    if found[0] is not None:
+        return False
+    conn.execute(
+        update(api_key)
+        .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return True

@@ -8,7 +8,6 @@ the data protection officer (``dpo``), as the rest of the CLI does.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -45,7 +44,9 @@ def _stats(svc: Services) -> StatsService:
 
 
 def _actor() -> Actor:
-    return Actor(role="dpo", id=f"cli:stats:{os.environ.get('USER', 'operator')}")
+    from qorgau.security import actors
+
+    return actors.cli("stats")
 
 
 def _show(value: int | None) -> str:

@@ -83,8 +83,10 @@ class StatsService:
     """Facts in, k-anonymous reports out. ``k`` is the operator's k: the default and the
     floor of every report (a request may ask for a larger k, never a smaller one)."""
 
-    #: The fields the gate decrypts for :meth:`build` (retention's fact sink).
+    #: The fields the gate decrypts for :meth:`build` (retention's fact sink), and the
+    #: purpose they were collected under (a loan request).
     fields: tuple[str, ...] = SOURCE_FIELDS
+    purpose: str = "contract"
 
     def __init__(self, audit: AuditLog, *, k: int = DEFAULT_K) -> None:
         self.audit = audit

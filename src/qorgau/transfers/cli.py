@@ -10,7 +10,6 @@ message and exits 2.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,7 +36,9 @@ EXPIRY_WARNING_DAYS = 30
 
 
 def _actor(name: str) -> Actor:
-    return Actor(role="dpo", id=f"cli:{name}:{os.environ.get('USER', 'operator')}")
+    from qorgau.security import actors
+
+    return actors.cli(name)
 
 
 def describe(r: Recipient, home: str, today: date) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 from sqlalchemy import Connection, bindparam, select, update
 
 from qorgau.audit.log import AuditLog
@@ -50,25 +51,27 @@ from qorgau.audit.model import Event
 from qorgau.consent.ledger import Ledger
 from qorgau.db import Database
 from qorgau.errors import DomainError
+from qorgau.security import actors
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     DeliveryMode,
     backoff,
+    refusal_code,
     signature_header,
+    withheld,
 )
 from qorgau.transfers.service import TransferService
 from qorgau.transfers.store import outbox, recipient, transfer
 from qorgau.vault.gate import Gate
-from qorgau.vault.model import Actor, Status
-from qorgau.vault.store import subject
+from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.dispatch")
 T = TypeVar("T")
 
-#: The actor deliveries are opened and recorded as (a role with the BLOCK operation).
-DISPATCHER = Actor("dpo", "worker")
+#: The actor deliveries are opened and recorded as: each one a disclosure to its partner.
+DISPATCHER = actors.DISPATCHER
 #: How long a claimed row stays invisible to other workers.
 LEASE = timedelta(seconds=60)
 USER_AGENT = "qorgau-dispatch/1"
@@ -206,6 +209,8 @@ class _Item:
     attempt: int  # this attempt, 1-based (after the claim's increment)
     endpoint: str
     payload: bytes | None
+    purpose: str = ""
+    fields: tuple[str, ...] = ()
     body: bytes | None = None
     #: Set when the row may not be delivered at all (a code, e.g. "subject-destroyed").
     refused: str | None = None
@@ -339,9 +344,10 @@ class Dispatcher:
         o = outbox.c
         q = (
             select(o.id, o.transfer_id, o.subject_id, o.recipient, o.idempotency_key,
-                   o.attempts, o.payload, recipient.c.endpoint, recipient.c.active,
-                   recipient.c.valid_until)
+                   o.attempts, o.payload, recipient.c.endpoint, transfer.c.purpose,
+                   transfer.c.fields)
             .join(recipient, recipient.c.code == o.recipient)
+            .join(transfer, transfer.c.id == o.transfer_id)
             .where(o.status == "pending", o.next_at <= at,
                    recipient.c.delivery == DeliveryMode.WEBHOOK.value)
             .order_by(o.next_at, o.id)
@@ -358,66 +364,41 @@ class Dispatcher:
             .values(attempts=outbox.c.attempts + 1, next_at=at + self.lease)
         )
         items = []
-        today = self.transfers.calendar.local(at).date()
-        for oid, tid, sid, code, key, attempts, payload, endpoint, active, until in rows:
+        for oid, tid, sid, code, key, attempts, payload, endpoint, purpose, fields in rows:
             item = _Item(
                 int(oid), tid, sid, code, key, int(attempts) + 1, endpoint or "",
                 bytes(payload) if payload is not None else None,
+                purpose, tuple(orjson.loads(fields)),
             )  # fmt: skip
-            if not active:
-                item.error = "recipient-inactive"
-            elif until is None or until < today:
-                # The agreement ended after the transfer was recorded: nothing leaves without
-                # one (policy 6.2). Kept for staff to retry once it is renewed.
-                item.refused = "agreement-not-valid"
-            elif payload is None:
+            if payload is None:
                 item.refused = "no-payload"
             items.append(item)
         return items
 
     def _open(self, conn: Connection, items: list[_Item], at: datetime) -> None:
-        """Open what may still be delivered; refuse what may not (destroyed or blocked
-        subject, transfer consent withdrawn or no longer naming the partner)."""
-        sids = sorted({i.subject_id for i in items})
-        statuses = {
-            r[0]: r[1]
-            for r in conn.execute(
-                select(subject.c.id, subject.c.status).where(subject.c.id.in_(sids))
-            )
-        }
-        consents = self.ledger.transfer_consents(
-            conn,
-            [i.subject_id for i in items if statuses.get(i.subject_id) == Status.ACTIVE.value],
-            at,
-        )
+        """Open each lead through the gate as a disclosure to its partner: the whole
+        decision and the transfer rule at this moment (policy 6.2, 6.5-6.7). What the rule
+        refuses is withheld, never posted."""
         secrets: dict[str, list[bytes]] = {}
         for item in items:
             if item.refused or item.error:
                 continue
-            status = statuses.get(item.subject_id)
-            if status is None or status == Status.DESTROYED.value:
-                item.refused = "subject-destroyed"
-                continue
-            if status == Status.BLOCKED.value:
-                item.refused = "subject-blocked"
-                continue
-            named = consents.get(item.subject_id)
-            if named is None or item.recipient not in named:
-                item.refused = "no-consent"
+            assert item.payload is not None
+            try:
+                item.body = self.gate.open_extra(
+                    conn, self.actor, item.subject_id, f"outbox:{item.transfer_id}",
+                    item.payload, purpose=item.purpose, fields=item.fields,
+                    recipient=item.recipient,
+                )  # fmt: skip
+            except DomainError as exc:
+                item.refused = refusal_code(exc)  # subject-destroyed, no-consent, ...
                 continue
             if item.recipient not in secrets:
                 secrets[item.recipient] = self.transfers.signing_secrets(conn, item.recipient, at)
             item.secrets = secrets[item.recipient]
             if not item.secrets:
                 item.error = "no-secret"
-                continue
-            assert item.payload is not None
-            try:
-                item.body = self.gate.open_extra(
-                    conn, self.actor, item.subject_id, f"outbox:{item.transfer_id}", item.payload
-                )
-            except DomainError as exc:
-                item.refused = exc.code  # subject-destroyed, integrity-failure, ...
+                item.body = None
 
     # -- sign -------------------------------------------------------------------------------
 
@@ -474,7 +455,7 @@ class Dispatcher:
             if item.refused is not None:
                 code = item.refused
                 # A block may be lifted, an agreement renewed: then staff retry it.
-                keep = code in ("subject-blocked", "agreement-not-valid")
+                keep, _status = withheld(code)
             else:
                 code = got.code if got is not None else (item.error or "not-sent")
                 keep = True
@@ -491,8 +472,8 @@ class Dispatcher:
             dead.append({"oid": item.oid, "err": code, "clear": not keep})
             # A lead the rule stopped before it left (destroyed, no consent) never reached the
             # partner: its transfer reads "withheld", not "dead", in the subject's log.
-            withheld = item.refused is not None and not keep
-            dead_t.append({"tid": item.transfer_id, "st": "withheld" if withheld else "dead"})
+            gone = item.refused is not None and not keep
+            dead_t.append({"tid": item.transfer_id, "st": "withheld" if gone else "dead"})
             events.append(self._event("transfer.dead", item, detail, at))
             result.dead += 1
         o = outbox.c

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from qorgau.errors import DomainError, Refusal
 
@@ -56,7 +58,6 @@ OUTCOMES: Mapping[str, str | None] = {
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _BIN = re.compile(r"\d{12}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_SCHEMES = ("https://", "http://127.0.0.1:", "http://localhost:")
 
 
 class InvalidRecipient(DomainError):
@@ -171,7 +172,39 @@ class Recipient:
         return self.country != home_country
 
 
-def validate_recipient(r: Recipient, purposes: Iterable[str], known_fields: Iterable[str]) -> None:
+def endpoint_problem(url: str, *, allow_loopback: bool = False) -> str | None:
+    """Why a webhook endpoint is unacceptable, or ``None``: https to a named or public host;
+    the loopback interface (plain http or https) only with ``allow_loopback`` (development:
+    ``QORGAU_DEV_LOOPBACK_WEBHOOKS``), so a registry entry cannot aim the dispatcher at the
+    server's own ports."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _port = parts.port
+    except ValueError:
+        return "endpoint: not a valid URL"
+    if not host or parts.username or parts.password:
+        return "endpoint: an https:// URL with a host and no credentials is required"
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host.endswith(".localhost")
+    if loopback:
+        if allow_loopback and parts.scheme in ("http", "https"):
+            return None
+        return "endpoint: a loopback address is allowed only in development"
+    if parts.scheme != "https":
+        return "endpoint: an https:// URL is required for webhook delivery"
+    return None
+
+
+def validate_recipient(
+    r: Recipient,
+    purposes: Iterable[str],
+    known_fields: Iterable[str],
+    *,
+    allow_loopback: bool = False,
+) -> None:
     """Refuse a registry entry that could not be lawfully used (clear, field-named errors)."""
     problems: list[str] = []
     if not _CODE.fullmatch(r.code):
@@ -184,9 +217,10 @@ def validate_recipient(r: Recipient, purposes: Iterable[str], known_fields: Iter
         problems.append("bin: required for an organisation registered in Kazakhstan")
     if not _COUNTRY.fullmatch(r.country):
         problems.append("country: an ISO 3166-1 alpha-2 code such as KZ")
-    # https only; plain http on the loopback interface is allowed for tests and demos.
-    if r.delivery is DeliveryMode.WEBHOOK and not (r.endpoint or "").startswith(_SCHEMES):
-        problems.append("endpoint: an https:// URL is required for webhook delivery")
+    if r.delivery is DeliveryMode.WEBHOOK:
+        problem = endpoint_problem(r.endpoint or "", allow_loopback=allow_loopback)
+        if problem:
+            problems.append(problem)
     a = r.agreement
     if a is not None:
         if not a.reference.strip():
@@ -345,3 +379,27 @@ class TransferView:
     acknowledged_at: datetime | None = None
     outcome: str | None = None
     lead: str | None = None
+
+
+# -- a queued delivery the rule now refuses (pull and webhook alike) ---------------------------
+
+#: Refusals that may lift (a block ended, an agreement renewed, a recipient reactivated): the
+#: sealed payload is kept, dead-lettered, for staff to retry. Any other refusal (destroyed,
+#: consent withdrawn, fields no longer agreed) withholds the lead for good.
+TEMPORARY_REFUSALS = frozenset(
+    {"subject-blocked", "agreement-not-valid", Reason.RECIPIENT_INACTIVE.value}
+)
+
+
+def refusal_code(exc: Exception) -> str:
+    """The reason code of a refusal: the transfer rule's reason, or the gate's code."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, Reason):
+        return reason.value
+    return str(getattr(exc, "code", "refused"))
+
+
+def withheld(code: str) -> tuple[bool, str]:
+    """(keep the payload, the transfer's status) for a delivery refused with ``code``."""
+    keep = code in TEMPORARY_REFUSALS
+    return keep, "dead" if keep else "withheld"

@@ -23,7 +23,8 @@ from sqlalchemy import Connection
 from qorgau.catalog import Catalogue
 from qorgau.errors import DomainError
 from qorgau.intake.otp import OtpUndeliverable, mask
-from qorgau.transfers.service import ROUTER, TransferService
+from qorgau.security import actors
+from qorgau.transfers.service import TransferService
 from qorgau.vault.gate import Gate
 
 #: Contacts tried in this order; the first the subject has is used.
@@ -129,7 +130,7 @@ def send_due(
         language = transfers.consent_language(conn, view.basis_reference)
         channel: str | None = None
         try:
-            contacts = gate.read(conn, ROUTER, subject_id, "contract", list(CHANNELS)).values
+            contacts = gate.read(conn, actors.WORKER, subject_id, "contract", list(CHANNELS)).values
         except DomainError:
             contacts = {}
         text = notice_text(

@@ -25,8 +25,9 @@ from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
 from qorgau.crypto.keyring import KeyProvider
-from qorgau.errors import DomainError
+from qorgau.errors import DomainError, Refusal
 from qorgau.law.calendar import WorkingCalendar
+from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Operation
 from qorgau.transfers.model import (
     OUTCOMES,
@@ -44,7 +45,9 @@ from qorgau.transfers.model import (
     TransferRefused,
     TransferView,
     check_transfer,
+    refusal_code,
     validate_recipient,
+    withheld,
 )
 from qorgau.transfers.store import (
     outbox,
@@ -61,7 +64,7 @@ from qorgau.vault.model import Actor, OperationNotPermitted, Status
 #: The purpose leads are passed to partners under: concluding a loan contract (P1).
 LEAD_PURPOSE = "contract"
 #: The actor the lead router reads and transfers as.
-ROUTER = Actor("dpo", "system:router")
+ROUTER = actors.ROUTER
 #: How long a rotated-out webhook secret keeps signing.
 SECRET_OVERLAP = timedelta(hours=24)
 
@@ -190,6 +193,7 @@ class TransferService:
         keys: KeyProvider,
         notice_working_days: int | None = 10,
         notices: bool = True,
+        allow_loopback_webhooks: bool = False,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -201,6 +205,7 @@ class TransferService:
         self._keys = keys
         self.notice_days = notice_working_days
         self.notices = notices
+        self.allow_loopback_webhooks = allow_loopback_webhooks
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -219,7 +224,10 @@ class TransferService:
     def register(self, conn: Connection, actor: Actor, entry: Recipient) -> Recipient:
         """Add a recipient or change one: a new version, kept, and audited (policy 6.2)."""
         self._require(conn, actor, "recipients")
-        validate_recipient(entry, self.catalogue.purposes, self.catalogue.fields)
+        validate_recipient(
+            entry, self.catalogue.purposes, self.catalogue.fields,
+            allow_loopback=self.allow_loopback_webhooks,
+        )  # fmt: skip
         now = datetime.now(UTC)
         current = conn.execute(
             select(recipient.c.version).where(recipient.c.code == entry.code)
@@ -272,6 +280,11 @@ class TransferService:
         if row is None:
             raise RecipientNotFound(code)
         return _recipient_row(row)
+
+    def known(self, conn: Connection, codes: Sequence[str]) -> set[str]:
+        """Which of ``codes`` are in the registry."""
+        rows = conn.execute(select(recipient.c.code).where(recipient.c.code.in_(list(codes))))
+        return {str(r[0]) for r in rows}
 
     def recipients(self, conn: Connection) -> list[Recipient]:
         rows = conn.execute(select(recipient).order_by(recipient.c.code)).mappings()
@@ -357,26 +370,39 @@ class TransferService:
         got = self.ledger.transfer_consent(conn, subject_id, at)
         return None if got is None else TransferConsent(*got)
 
-    def _refuse(
+    def check(
         self,
         conn: Connection,
-        actor: Actor,
         subject_id: str,
+        recipient: str,
         purpose: str,
-        code: str,
-        exc: TransferRefused,
-    ) -> None:
-        self.audit.append(
-            conn,
-            Event(
-                "refuse",
-                actor.id,
-                subject_id=subject_id,
-                purpose=purpose,
-                detail={"role": actor.role, "op": "transfer", "recipient": code,
-                        "code": exc.reason.value},
-            ),
-        )  # fmt: skip
+        fields: tuple[str, ...],
+        at: datetime,
+        *,
+        subject_active: bool,
+        legal_ground: str | None,
+    ) -> tuple[str, str]:
+        """The gate's last step for every disclosure to a recipient (``vault.TransferRule``):
+        the rule of :func:`~qorgau.transfers.model.check_transfer` on the registry entry and
+        the subject's transfer consent as they are at ``at``."""
+        try:
+            to = self.recipient(conn, recipient)
+        except RecipientNotFound:
+            # Consented to, but not (or no longer) in the registry: no agreement to pass under.
+            raise TransferRefused(Reason.NO_AGREEMENT, recipient) from None
+        consent = None if legal_ground else self._consent(conn, subject_id, at)
+        basis = check_transfer(
+            to,
+            purpose=purpose,
+            fields=fields,
+            purpose_fields=self.catalogue.purpose(purpose).fields,
+            subject_active=subject_active,
+            consent=consent,
+            legal_ground=legal_ground,
+            home_country=self.home_country,
+            on=self.calendar.local(at).date(),
+        )
+        return basis.kind, basis.reference
 
     def transfer(
         self,
@@ -390,9 +416,9 @@ class TransferService:
         legal_ground: str | None = None,
         now: datetime | None = None,
     ) -> TransferView:
-        """Pass ``fields`` of a subject to a recipient under ``purpose``, if the rule allows
-        (:func:`~qorgau.transfers.model.check_transfer`); else :class:`TransferRefused`,
-        audited. ``legal_ground`` is for state bodies only (use :meth:`state_request`)."""
+        """Pass ``fields`` of a subject to a recipient under ``purpose``, if the gate's
+        decision and the transfer rule allow; else the refusal, audited. ``legal_ground``
+        is for state bodies only (use :meth:`state_request`)."""
         self._require(conn, actor, "transfer")
         return self._transfer(
             conn, actor, subject_id, self.recipient(conn, recipient_code), purpose,
@@ -411,54 +437,22 @@ class TransferService:
         legal_ground: str | None,
         now: datetime,
         lead: str | None = None,
-        values: dict[str, str] | None = None,
-        known: tuple[Status, TransferConsent | None] | None = None,
+        state_request_id: str | None = None,
+        held_only: bool = False,
     ) -> TransferView:
-        basis = self._check(
-            conn, actor, subject_id, to, purpose, fields, legal_ground, now, known=known
+        """One disclosure through the gate (the whole decision, the transfer rule last),
+        then the record; ``held_only`` records only the fields the subject holds."""
+        got = self.gate.disclose(
+            conn, actor, subject_id, to.code, purpose, fields, legal_ground=legal_ground
         )
+        values = got.result.values
+        if held_only:
+            fields = tuple(f for f in fields if f in values)
+        basis = Basis(got.basis_kind, got.basis_reference)
         return self._record(
             conn, actor, subject_id, to, purpose, fields, basis, now,
-            lead=lead, state_request_id=None, values=values,
+            lead=lead, state_request_id=state_request_id, values=values,
         )  # fmt: skip
-
-    def _check(
-        self,
-        conn: Connection,
-        actor: Actor,
-        subject_id: str,
-        to: Recipient,
-        purpose: str,
-        fields: tuple[str, ...],
-        legal_ground: str | None,
-        now: datetime,
-        *,
-        known: tuple[Status, TransferConsent | None] | None = None,
-    ) -> Basis:
-        """The rule applied to one subject: the basis, or the refusal audited and raised.
-        ``known``: the subject's status and transfer consent, when the caller has just read
-        them (routing a lead to several partners reads them once)."""
-        if known is None:
-            status = self.gate.subject_status(conn, subject_id)
-            consent = None if legal_ground else self._consent(conn, subject_id, now)
-        else:
-            status, consent = known
-        p = self.catalogue.purpose(purpose)
-        try:
-            return check_transfer(
-                to,
-                purpose=purpose,
-                fields=fields,
-                purpose_fields=p.fields,
-                subject_active=status is Status.ACTIVE,
-                consent=consent,
-                legal_ground=legal_ground,
-                home_country=self.home_country,
-                on=self.calendar.local(now).date(),
-            )
-        except TransferRefused as exc:
-            self._refuse(conn, actor, subject_id, purpose, to.code, exc)
-            raise
 
     def _record(
         self,
@@ -473,7 +467,7 @@ class TransferService:
         *,
         lead: str | None,
         state_request_id: str | None,
-        values: dict[str, str] | None,
+        values: dict[str, str],
     ) -> TransferView:
         tid = secrets.token_hex(16)
         queued = to.delivery is not DeliveryMode.NONE and state_request_id is None
@@ -496,8 +490,6 @@ class TransferService:
             )
         )
         if queued:
-            if values is None:
-                values = self.gate.read(conn, actor, subject_id, purpose, list(fields)).values
             doc = {
                 "transfer_id": tid,
                 "lead": lead,
@@ -567,46 +559,43 @@ class TransferService:
         actor: Actor = ROUTER,
     ) -> RoutedLead:
         """Pass a confirmed lead to every partner the subject consented to that takes leads
-        under a valid agreement (policy 6.2). One read of the subject's values serves every
-        partner; a partner the rule refuses is skipped, its refusal audited."""
+        (policy 6.2): one disclosure through the gate per partner, each under the transfer
+        rule; a partner the rule refuses is skipped, its refusal audited by the gate."""
         at = now or datetime.now(UTC)
         consent = self._consent(conn, subject_id, at)
         if consent is None or not consent.recipients:
             return RoutedLead((), ())
-        partners = [
-            _recipient_row(r)
-            for r in conn.execute(
-                select(recipient)
-                .where(recipient.c.code.in_(sorted(consent.recipients)))
-                .order_by(recipient.c.code)
-            ).mappings()
-        ]
-        refused: list[tuple[str, str]] = []
-        for code in sorted(consent.recipients - {r.code for r in partners}):
-            # Consented to, but not (or no longer) in the registry: no agreement to pass under.
-            exc = TransferRefused(Reason.NO_AGREEMENT, code)
-            self._refuse(conn, actor, subject_id, LEAD_PURPOSE, code, exc)
-            refused.append((code, exc.reason.value))
-        partners = [r for r in partners if r.delivery is not DeliveryMode.NONE]
-        if not partners:
-            return RoutedLead((), tuple(refused))
-        purpose = self.catalogue.purpose(LEAD_PURPOSE)
-        values = self.gate.read(conn, actor, subject_id, LEAD_PURPOSE).values
-        # The gate read it, so the subject is active; both hold for every partner below.
-        known = (Status.ACTIVE, consent)
-        done: list[str] = []
-        for to in partners:
-            allowed = (
-                to.agreement.fields if to.agreement and to.agreement.fields else purpose.fields
+        known = {
+            r.code: r
+            for r in (
+                _recipient_row(row)
+                for row in conn.execute(
+                    select(recipient).where(recipient.c.code.in_(sorted(consent.recipients)))
+                ).mappings()
             )
-            fields = tuple(sorted(f for f in values if f in allowed))
+        }
+        purpose = self.catalogue.purpose(LEAD_PURPOSE)
+        done: list[str] = []
+        refused: list[tuple[str, str]] = []
+        for code in sorted(consent.recipients):
+            to = known.get(code)
+            if to is not None and to.delivery is DeliveryMode.NONE:
+                continue
+            allowed = purpose.fields
+            if to is not None and to.agreement and to.agreement.fields:
+                allowed = allowed & to.agreement.fields
+            fields = tuple(sorted(allowed))
             try:
+                if to is None:
+                    # Not (or no longer) in the registry: the rule refuses (no agreement).
+                    self.gate.disclose(conn, actor, subject_id, code, LEAD_PURPOSE, fields)
+                    continue
                 view = self._transfer(
                     conn, actor, subject_id, to, LEAD_PURPOSE, fields,
-                    legal_ground=None, now=at, lead=lead, values=values, known=known,
+                    legal_ground=None, now=at, lead=lead, held_only=True,
                 )  # fmt: skip
-            except TransferRefused as exc:
-                refused.append((to.code, exc.reason.value))
+            except Refusal as exc:
+                refused.append((code, refusal_code(exc)))
                 continue
             done.append(view.id)
         return RoutedLead(tuple(done), tuple(refused))
@@ -647,10 +636,8 @@ class TransferService:
         ground = f"{legal_ground.strip()} ({reference.strip()})"[:300]
         wanted = tuple(fields)
         # Every subject first: one refusal leaves nothing recorded but its audit event.
-        bases = {
-            sid: self._check(conn, actor, sid, to, purpose, wanted, ground, now)
-            for sid in dict.fromkeys(subjects)
-        }
+        for sid in dict.fromkeys(subjects):
+            self.gate.may_disclose(conn, actor, sid, to.code, purpose, wanted, legal_ground=ground)
         rid = secrets.token_hex(16)
         conn.execute(
             insert(state_request).values(
@@ -666,11 +653,11 @@ class TransferService:
                                                      "subjects": len(subjects)}, at=now),
         )  # fmt: skip
         views = [
-            self._record(
-                conn, actor, sid, to, purpose, wanted, basis, now,
-                lead=None, state_request_id=rid, values=None,
+            self._transfer(
+                conn, actor, sid, to, purpose, wanted, legal_ground=ground, now=now,
+                state_request_id=rid,
             )
-            for sid, basis in bases.items()
+            for sid in dict.fromkeys(subjects)
         ]  # fmt: skip
         return rid, views
 
@@ -756,31 +743,39 @@ class TransferService:
         return row
 
     def fetch(self, conn: Connection, code: str, limit: int = 100) -> list[dict[str, Any]]:
-        """Leads addressed to a pull partner and not yet acknowledged, with their data
-        (opened by the gate, audited per lead); each is marked fetched. A recipient withdrawn
-        from the registry fetches nothing."""
-        if not self.recipient(conn, code).active:
-            return []
+        """Leads addressed to a pull partner and not yet acknowledged, with their data.
+
+        Each is opened by the gate as a disclosure to this partner, so the whole decision
+        and the transfer rule run again now (policy 6.2, 6.5-6.7): a lead the rule refuses is
+        withheld, never handed out, its refusal audited (kept for staff to retry when the
+        refusal may lift, see :func:`~qorgau.transfers.model.withheld`). Each lead handed
+        out is marked fetched."""
+        t = transfer.c
         rows = conn.execute(
-            select(outbox.c.id, outbox.c.transfer_id, outbox.c.subject_id, outbox.c.payload)
-            .join(transfer, transfer.c.id == outbox.c.transfer_id)
+            select(outbox.c.id, outbox.c.transfer_id, outbox.c.subject_id, outbox.c.payload,
+                   t.purpose, t.fields)
+            .join(transfer, t.id == outbox.c.transfer_id)
             .where(outbox.c.recipient == code, outbox.c.status == "pending",
-                   transfer.c.status.in_(("queued", "fetched")))
+                   t.status.in_(("queued", "fetched")))
             .order_by(outbox.c.id)
             .limit(limit)
         ).all()  # fmt: skip
         now = datetime.now(UTC)
         out = []
-        partner = Actor("dpo", f"partner:{code}")
-        for oid, tid, sid, payload in rows:
+        partner = actors.partner(code)
+        for oid, tid, sid, payload, purpose, fields in rows:
             if payload is None:
                 continue
             try:
                 doc = orjson.loads(
-                    self.gate.open_extra(conn, partner, sid, f"outbox:{tid}", bytes(payload))
-                )
-            except DomainError:
-                continue  # the subject was destroyed or blocked since: nothing to hand out
+                    self.gate.open_extra(
+                        conn, partner, sid, f"outbox:{tid}", bytes(payload),
+                        purpose=purpose, fields=orjson.loads(fields), recipient=code,
+                    )
+                )  # fmt: skip
+            except DomainError as exc:
+                self._withhold(conn, partner, oid, tid, sid, code, refusal_code(exc), now)
+                continue
             out.append(doc)
             conn.execute(
                 update(transfer)
@@ -790,9 +785,42 @@ class TransferService:
             self.audit.append(
                 conn,
                 Event("transfer.fetched", partner.id, subject_id=sid,
-                      detail={"transfer": tid, "recipient": code, "outbox": oid}, at=now),
+                      detail={"role": partner.role, "transfer": tid, "recipient": code,
+                              "outbox": oid}, at=now),
             )  # fmt: skip
         return out
+
+    def _withhold(
+        self,
+        conn: Connection,
+        actor: Actor,
+        oid: int,
+        tid: str,
+        sid: str,
+        code: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """A queued lead the rule now refuses: dead-lettered (payload kept only when the
+        refusal may lift) and its transfer marked; audited beside the gate's refusal."""
+        keep, status = withheld(reason)
+        values: dict[str, Any] = {"status": "dead", "last_error": reason, "done_at": now}
+        if not keep:
+            values["payload"] = None
+        conn.execute(
+            update(outbox).where(outbox.c.id == oid, outbox.c.status == "pending").values(**values)
+        )
+        conn.execute(
+            update(transfer)
+            .where(transfer.c.id == tid, transfer.c.status.in_(("queued", "fetched")))
+            .values(status=status)
+        )
+        self.audit.append(
+            conn,
+            Event("transfer.dead", actor.id, subject_id=sid,
+                  detail={"role": actor.role, "transfer": tid, "recipient": code,
+                          "error": reason}, at=now),
+        )  # fmt: skip
 
     def acknowledge(self, conn: Connection, code: str, transfer_id: str) -> TransferView:
         """The partner confirms receipt: the lead leaves its queue (idempotent)."""
@@ -811,7 +839,7 @@ class TransferService:
             )
             self.audit.append(
                 conn,
-                Event("transfer.acknowledged", f"partner:{code}", subject_id=row[1],
+                Event("transfer.acknowledged", actors.partner(code).id, subject_id=row[1],
                       detail={"transfer": transfer_id, "recipient": code}, at=now),
             )  # fmt: skip
         return self.get(conn, transfer_id)
@@ -832,7 +860,7 @@ class TransferService:
         )
         self.audit.append(
             conn,
-            Event("transfer.outcome", f"partner:{code}", subject_id=row[1],
+            Event("transfer.outcome", actors.partner(code).id, subject_id=row[1],
                   detail={"transfer": transfer_id, "recipient": code, "outcome": outcome},
                   at=now),
         )  # fmt: skip
@@ -867,7 +895,7 @@ class TransferService:
         )
         self.audit.append(
             conn,
-            Event("transfer.notice", ROUTER.id, subject_id=subject_id,
+            Event("transfer.notice", actors.WORKER.id, subject_id=subject_id,
                   detail={"transfer": transfer_id, "channel": channel or "none"}, at=now),
         )  # fmt: skip
 

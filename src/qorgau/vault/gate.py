@@ -1,10 +1,22 @@
 """The gate: the only code that decrypts personal data (DESIGN 1, 4, 5, 9).
 
-Every read names a purpose. The gate checks, in order: a purpose is given; the actor's role
-may use it; the purpose may use the fields (policy 4.1) and the role may see them; the subject
-is neither blocked nor destroyed; the purpose has a live legal basis for the subject
-(policy 6.1, 6.5). Then it decrypts, masks what the role may only see masked and appends an
-audit event in the caller's transaction. Refusals are audit events too (policy 7.3.8).
+Every path that yields plaintext (read, search, the access report, lead payloads by pull
+and by webhook, request payloads, depersonalisation, transfers) runs ONE decision, in order:
+
+1. a purpose is named;
+2. the actor's role may use it (and a role that receives only as a recipient names one:
+   a partner its own);
+3. the purpose may use the fields (policy 4.1) and the role may see them;
+4. the subject is neither blocked (except to answer its own request) nor destroyed;
+5. the purpose has a live legal basis for the subject (policy 6.1, 6.5), or the caller
+   names the legal ground that stands in for one (depersonalisation at the end of a term);
+6. (slot) the values were collected under a compatible purpose: a later issue fills it;
+7. for a disclosure to a recipient, the transfer rule at that moment (policy 6.2-6.7).
+
+Steps 1-3 are :meth:`Gate._plan`, steps 4-7 :meth:`Gate._admit`; no other code checks any
+part of it. Then the gate decrypts, masks what the role may only see masked and appends an
+audit event in the caller's transaction. Each refusal is an audit event with its reason
+(policy 7.3.8).
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ from functools import lru_cache
 from typing import Any, NoReturn, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Select, delete, insert, select, update
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -29,28 +41,32 @@ from qorgau.crypto.keyring import KeyProvider, KeyRevoked
 from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
-from qorgau.vault import state
+from qorgau.vault import contacts, state
 from qorgau.vault.model import (
     Actor,
     BasisProvider,
+    Disclosed,
     FieldDenied,
     FieldNotInPurpose,
     IntegrityFailure,
     InvalidTransition,
     NoLiveBasis,
+    NotYourRecipient,
     OperationNotPermitted,
     PurposeNotPermitted,
     PurposeRequired,
     ReadResult,
+    RecipientRequired,
     Status,
     SubjectBlocked,
     SubjectDestroyed,
     SubjectNotFound,
+    TransferRule,
     UnknownSearchKind,
     ValueMeta,
 )
 from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
-from qorgau.vault.store import blind_index, history, subject
+from qorgau.vault.store import blind_index, confirmed_contact, history, subject
 
 T = TypeVar("T")
 
@@ -65,6 +81,10 @@ _LOAD_ONE = Sql(
     "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
     "FROM subject s WHERE s.id = :sid"
 )
+#: The same, holding the row until the transaction ends: every read-modify-write of a
+#: subject (clarify, destroy, block, recategorise) takes it first, so two writers on one
+#: subject queue instead of losing one's values (DESIGN 10). SQLite has one writer anyway.
+_LOCK_ONE = Sql(_LOAD_ONE.sqlite + " FOR UPDATE")
 _EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
 _IDS_BY_INDEX = Sql(
     "SELECT b.subject_id FROM blind_index b JOIN subject s ON s.id = b.subject_id "
@@ -120,22 +140,25 @@ class Gate:
         access: AccessPolicy,
         audit: AuditLog,
         basis: BasisProvider | None = None,
+        transfer_rule: TransferRule | None = None,
     ) -> None:
-        """``basis`` is the consent ledger; it is set after construction when the ledger
-        itself needs the gate (to seal evidence)."""
+        """``basis`` is the consent ledger and ``transfer_rule`` the transfers context's
+        rule; both are set after construction when they themselves need the gate."""
         self.keys = keys
         self.indexer = indexer
         self.catalogue = catalogue
         self._access = access
         self.audit = audit
         self.basis: BasisProvider | None = basis
+        self.transfer_rule: TransferRule | None = transfer_rule
         self._cipher = lru_cache(maxsize=8192)(self._open_key)
         self._index_kinds = {
             code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
         }
         self._index_fields = {kind: code for code, kind in self._index_kinds.items()}
         # (role, purpose, fields) -> plan; only plans that passed every check are kept.
-        self._plans: dict[tuple[str, str, tuple[str, ...]], dict[str, Decision]] = {}
+        self._plans: dict[tuple[str, str, tuple[str, ...] | None], dict[str, Decision] | None]
+        self._plans = {}
 
     @property
     def access(self) -> AccessPolicy:
@@ -239,7 +262,7 @@ class Gate:
         self._require_op(conn, actor, Operation.CLARIFY, subject_id, purpose)
         self._require_purpose(conn, actor, purpose, subject_id)
         normalised = self.catalogue.normalise_record(purpose, values)
-        loaded = self._load_one(conn, subject_id)
+        loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             self._refuse(conn, actor, SubjectDestroyed(subject_id), "clarify", subject_id, purpose)
         cipher = self._cipher_for(loaded)
@@ -301,7 +324,7 @@ class Gate:
         """Crypto-shred: the data key, values, history and blind indexes go; a tombstone
         (id, category, status, time) stays for the audit log (DESIGN 4, 9)."""
         self._require_op(conn, actor, Operation.DESTROY, subject_id)
-        loaded = self._load_one(conn, subject_id)
+        loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy")
         fields = sorted(loaded.entries)
@@ -309,7 +332,7 @@ class Gate:
         # open the subject's values either. (A sweep revokes its whole batch at once.)
         if not revoked:
             self.keys.revoke(subject_id)
-        for table in (history, blind_index):
+        for table in (history, blind_index, confirmed_contact):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         conn.execute(
             update(subject)
@@ -348,8 +371,11 @@ class Gate:
             return {}
         self._require_op(conn, actor, Operation.DESTROY)
         rows = conn.execute(
-            select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed).where(
-                subject.c.id.in_(list(grounds))
+            _locked(
+                conn,
+                select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
+                .where(subject.c.id.in_(list(grounds)))
+                .order_by(subject.c.id),  # one lock order: no deadlock between two batches
             )
         ).all()
         live = [(r[0], r[1], r[3]) for r in rows if r[2] != Status.DESTROYED.value]
@@ -358,7 +384,7 @@ class Gate:
         ids = [sid for sid, _c, _s in live]
         if not revoked:
             self.keys.revoke_many(ids)
-        for table in (history, blind_index):
+        for table in (history, blind_index, confirmed_contact):
             conn.execute(delete(table).where(table.c.subject_id.in_(ids)))
         now = datetime.now(UTC)
         conn.execute(
@@ -434,7 +460,9 @@ class Gate:
         self.catalogue.subject_category(category)
         self._require_op(conn, actor, Operation.CLARIFY, subject_id)
         row = conn.execute(
-            select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
+            _locked(
+                conn, select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
+            )
         ).one_or_none()
         if row is None:
             raise SubjectNotFound(subject_id)
@@ -463,23 +491,41 @@ class Gate:
         return aead.seal(self._cipher_for(loaded), subject_id, label, 0, plaintext.decode())
 
     def open_extra(
-        self, conn: Connection, actor: Actor, subject_id: str, label: str, blob: bytes
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        label: str,
+        blob: bytes,
+        *,
+        purpose: str,
+        fields: Sequence[str] = (),
+        recipient: str | None = None,
     ) -> bytes:
-        """Open what ``seal_extra`` sealed (a request's payload, consent evidence); only for
-        roles that handle subjects' requests, and audited."""
-        self._require_op(conn, actor, Operation.BLOCK, subject_id)
+        """Open what ``seal_extra`` sealed (a request's payload, a queued lead) after the
+        whole decision: ``purpose`` and ``fields`` are what the blob holds; ``recipient``
+        makes it a disclosure under the transfer rule at this moment. Audited."""
+        wanted = tuple(fields)
+        plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
+        assert plan is not None
         loaded = self._load_one(conn, subject_id)
+        self._admit(conn, actor, loaded, purpose, wanted, recipient=recipient)
         try:
             plain = aead.open_(self._cipher_for(loaded), subject_id, label, 0, blob)
         except aead.TamperedValue as exc:
             raise IntegrityFailure(str(exc)) from exc
+        detail: dict[str, Any] = {"role": actor.role, "sealed": label.split(":", 1)[0]}
+        if recipient is not None:
+            detail["recipient"] = recipient
         self.audit.append(
             conn,
             Event(
                 "retrieve",
                 actor.id,
                 subject_id=subject_id,
-                detail={"role": actor.role, "sealed": label.split(":", 1)[0]},
+                purpose=purpose,
+                fields=wanted,
+                detail=detail,
             ),
         )
         return plain.encode()
@@ -490,7 +536,7 @@ class Gate:
         """Destroy some values of a subject and their history and blind indexes (policy 4.1:
         what no purpose justifies any longer), keeping the rest."""
         self._require_op(conn, actor, Operation.DESTROY, subject_id)
-        loaded = self._load_one(conn, subject_id)
+        loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy values")
         entries = loaded.entries
@@ -508,6 +554,10 @@ class Gate:
                     delete(blind_index).where(
                         blind_index.c.subject_id == subject_id, blind_index.c.kind == kind
                     )
+                )
+                cc = confirmed_contact.c
+                conn.execute(
+                    delete(confirmed_contact).where(cc.subject_id == subject_id, cc.kind == kind)
                 )
         conn.execute(
             update(subject).where(subject.c.id == subject_id).values(sealed=pack(entries.values()))
@@ -528,25 +578,32 @@ class Gate:
         conn: Connection,
         actor: Actor,
         subject_id: str,
+        purpose: str,
         fields: Sequence[str],
         build: Callable[[Mapping[str, str], str, datetime], T],
+        *,
+        ground: str,
     ) -> T:
-        """Decrypt ``fields`` only to hand them to ``build``, which must return generalised
-        facts with no identifier (policy appendix: depersonalisation; LAW.md Art. 17): the
-        values themselves never leave the gate. Audited as ``depersonalise``."""
+        """Decrypt ``fields`` (collected under ``purpose``) only to hand them to ``build``,
+        which must return generalised facts with no identifier (policy appendix:
+        depersonalisation; LAW.md Art. 17): the values themselves never leave the gate.
+        ``ground`` is the legal ground that stands in for a live basis (the term ended).
+        Audited as ``depersonalise``."""
         self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        wanted = tuple(fields)
+        plan = self._plan(conn, actor, purpose, wanted, subject_id, None)
+        assert plan is not None
         loaded = self._load_one(conn, subject_id)
+        self._admit(conn, actor, loaded, purpose, wanted, ground=ground)
         cipher = self._cipher_for(loaded)
         entries = loaded.entries
         values: dict[str, str] = {}
         first: datetime | None = None
-        for f in fields:
+        for f in wanted:
             e = entries.get(f)
             if e is None:
                 continue
             values[f] = aead.open_(cipher, subject_id, f, e.version, e.ciphertext)
-            at = datetime.fromisoformat(e.collected_at)
-            first = at if first is None or at < first else first
         for e in entries.values():
             at = datetime.fromisoformat(e.collected_at)
             first = at if first is None or at < first else first
@@ -557,8 +614,9 @@ class Gate:
                 "depersonalise",
                 actor.id,
                 subject_id=subject_id,
+                purpose=purpose,
                 fields=tuple(sorted(values)),
-                detail={"role": actor.role},
+                detail={"role": actor.role, "ground": ground},
             ),
         )
         return fact
@@ -573,12 +631,57 @@ class Gate:
         purpose: str | None,
         fields: Sequence[str] | None = None,
     ) -> ReadResult:
-        plan = self._plan(conn, actor, purpose, fields, subject_id)
+        plan = self._plan(conn, actor, purpose, fields, subject_id, None)
         assert purpose is not None
         loaded = self._load_one(conn, subject_id)
-        result = self._reveal(conn, actor, loaded, purpose, plan)
+        self._admit(conn, actor, loaded, purpose, fields)
+        result = self._reveal(loaded, actor, purpose, plan)
         self._read_event(conn, "retrieve", actor, result, purpose, {})
         return result
+
+    def disclose(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: Sequence[str],
+        *,
+        legal_ground: str | None = None,
+    ) -> Disclosed:
+        """Reveal ``fields`` for passing to ``recipient``: the whole decision, the transfer
+        rule included, at this moment (``legal_ground`` for a state body, policy 6.3)."""
+        wanted = tuple(fields)
+        plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
+        loaded = self._load_one(conn, subject_id)
+        basis = self._admit(
+            conn, actor, loaded, purpose, wanted, recipient=recipient, legal_ground=legal_ground
+        )
+        assert basis is not None
+        result = self._reveal(loaded, actor, purpose, plan)
+        self._read_event(conn, "retrieve", actor, result, purpose, {"recipient": recipient})
+        return Disclosed(result, basis[0], basis[1])
+
+    def may_disclose(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: Sequence[str],
+        *,
+        legal_ground: str | None = None,
+    ) -> None:
+        """The same decision as :meth:`disclose`, revealing nothing: for a request that
+        must hold for every subject before any is passed on. A refusal is audited."""
+        wanted = tuple(fields)
+        self._plan(conn, actor, purpose, wanted, subject_id, recipient)
+        loaded = self._load_one(conn, subject_id)
+        self._admit(
+            conn, actor, loaded, purpose, wanted, recipient=recipient, legal_ground=legal_ground
+        )
 
     def search(
         self,
@@ -590,7 +693,7 @@ class Gate:
         fields: Sequence[str] | None = None,
     ) -> list[ReadResult]:
         """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
-        plan = self._plan(conn, actor, purpose, fields, None)
+        plan = self._plan(conn, actor, purpose, fields, None, None)
         assert purpose is not None
         field = self._index_fields.get(kind)
         if field is None:
@@ -607,14 +710,15 @@ class Gate:
             if loaded.status != Status.ACTIVE:
                 results.append(ReadResult(loaded.id, loaded.category, loaded.status))
                 continue
-            result = self._reveal(conn, actor, loaded, purpose, plan)
+            self._admit(conn, actor, loaded, purpose, fields)
+            result = self._reveal(loaded, actor, purpose, plan)
             self._read_event(conn, "retrieve", actor, result, purpose, {"via": kind})
             results.append(result)
         if not results:
             self._event(conn, "search", actor, None, purpose, [], {"kind": kind, "hits": 0})
         return results
 
-    # -- internals ----------------------------------------------------------------------
+    # -- the decision (see the module docstring) ------------------------------------------
 
     def _plan(
         self,
@@ -623,50 +727,104 @@ class Gate:
         purpose: str | None,
         fields: Sequence[str] | None,
         subject_id: str | None,
+        recipient: str | None,
     ) -> dict[str, Decision] | None:
-        """Which fields the read may reveal, and how; ``None`` means all the purpose allows."""
+        """Steps 1-3: which fields may be revealed, and how; ``None`` means all that the
+        purpose and the role allow of what the subject holds."""
         if not purpose:
             self._refuse(conn, actor, PurposeRequired(), "read", subject_id, None)
-        if fields is not None:
-            cached = self._plans.get((actor.role, purpose, tuple(fields)))
-            if cached is not None:
-                return cached
+        if actor.recipient is not None and recipient != actor.recipient:
+            self._refuse(conn, actor, NotYourRecipient(), "read", subject_id, purpose)
+        key = (actor.role, purpose, None if fields is None else tuple(fields))
+        if key in self._plans and (recipient is not None or not self._via(actor)):
+            return self._plans[key]
         self._require_purpose(conn, actor, purpose, subject_id)
-        if fields is None:
-            return None
+        if recipient is None and self._via(actor):
+            self._refuse(conn, actor, RecipientRequired(actor.role), "read", subject_id, purpose)
         p = self.catalogue.purpose(purpose)
-        outside = sorted(f for f in fields if not p.allows(f))
-        if outside:
-            self._refuse(
-                conn, actor, FieldNotInPurpose(outside, purpose), "read", subject_id, purpose
-            )
-        plan = {f: self.access.decide(actor.role, purpose, f) for f in fields}
-        denied = sorted(f for f, d in plan.items() if d is Decision.DENY)
-        if denied:
-            self._refuse(conn, actor, FieldDenied(denied, actor.role), "read", subject_id, purpose)
+        decide = self.access.decide
+        plan: dict[str, Decision] | None
+        if fields is None:
+            # Nothing to reveal at all (the analyst: facts only, policy 2.1 P4) is a refusal.
+            if p.fields and all(decide(actor.role, purpose, f) is Decision.DENY for f in p.fields):
+                self._refuse(
+                    conn, actor, FieldDenied(sorted(p.fields), actor.role), "read",
+                    subject_id, purpose,
+                )  # fmt: skip
+            plan = None
+        else:
+            outside = sorted(f for f in fields if not p.allows(f))
+            if outside:
+                self._refuse(
+                    conn, actor, FieldNotInPurpose(outside, purpose), "read", subject_id, purpose
+                )
+            plan = {f: decide(actor.role, purpose, f) for f in fields}
+            denied = sorted(f for f, d in plan.items() if d is Decision.DENY)
+            if denied:
+                self._refuse(
+                    conn, actor, FieldDenied(denied, actor.role), "read", subject_id, purpose
+                )
         if len(self._plans) < 4096:
-            self._plans[(actor.role, purpose, tuple(fields))] = plan
+            self._plans[key] = plan
         return plan
 
-    def _reveal(
+    def _via(self, actor: Actor) -> bool:
+        return self.access.via_recipient(actor.role)
+
+    def _admit(
         self,
         conn: Connection,
         actor: Actor,
         loaded: _Loaded,
         purpose: str,
+        fields: Sequence[str] | None,
+        *,
+        recipient: str | None = None,
+        legal_ground: str | None = None,
+        ground: str | None = None,
+    ) -> tuple[str, str] | None:
+        """Steps 4-7 for one subject; for a disclosure to a recipient, the basis the
+        transfer rule found."""
+        sid = loaded.id
+        # 4. A block halts processing, except answering the subject's own request (4.2.1).
+        if loaded.status == Status.BLOCKED and purpose != SUBJECT_REQUEST:
+            self._refuse(conn, actor, SubjectBlocked(sid), "read", sid, purpose, recipient)
+        if loaded.status == Status.DESTROYED:
+            self._refuse(conn, actor, SubjectDestroyed(sid), "read", sid, purpose, recipient)
+        now = datetime.now(UTC)
+        # 5. A live legal basis, unless a legal ground stands in for one.
+        if ground is None:
+            if self.basis is None:
+                raise RuntimeError("the gate has no basis provider (consent ledger) wired")
+            collected = frozenset(str(r[2]) for r in index(loaded.sealed).values())
+            if not self.basis.has_live_basis(conn, sid, purpose, now, collected):
+                self._refuse(
+                    conn, actor, NoLiveBasis(sid, purpose), "read", sid, purpose, recipient
+                )
+        # 6. (slot) Collected under a compatible purpose (policy 4.1): a later issue fills it.
+        if recipient is None:
+            return None
+        # 7. The transfer rule, at this moment.
+        if self.transfer_rule is None:
+            raise RuntimeError("the gate has no transfer rule wired")
+        wanted = tuple(fields) if fields is not None else ()
+        try:
+            return self.transfer_rule.check(
+                conn, sid, recipient, purpose, wanted, now,
+                subject_active=loaded.status == Status.ACTIVE, legal_ground=legal_ground,
+            )  # fmt: skip
+        except Refusal as exc:
+            self._refuse(conn, actor, exc, "transfer", sid, purpose, recipient)
+
+    def _reveal(
+        self,
+        loaded: _Loaded,
+        actor: Actor,
+        purpose: str,
         plan: dict[str, Decision] | None,
     ) -> ReadResult:
-        # A block halts processing, except answering the subject's own request (policy 4.2.1).
-        if loaded.status == Status.BLOCKED and purpose != SUBJECT_REQUEST:
-            self._refuse(conn, actor, SubjectBlocked(loaded.id), "read", loaded.id, purpose)
-        if loaded.status == Status.DESTROYED:
-            self._refuse(conn, actor, SubjectDestroyed(loaded.id), "read", loaded.id, purpose)
+        """Decrypt and mask what an admitted plan allows (never called before ``_admit``)."""
         raw = index(loaded.sealed)
-        if self.basis is None:
-            raise RuntimeError("the gate has no basis provider (consent ledger) wired")
-        collected = frozenset(str(r[2]) for r in raw.values())
-        if not self.basis.has_live_basis(conn, loaded.id, purpose, datetime.now(UTC), collected):
-            self._refuse(conn, actor, NoLiveBasis(loaded.id, purpose), "read", loaded.id, purpose)
         if plan is None:
             p = self.catalogue.purpose(purpose)
             decide = self.access.decide
@@ -710,9 +868,10 @@ class Gate:
     def _open_key(self, kek_id: str, wrapped: bytes, subject_id: str) -> AESGCM:
         return AESGCM(self.keys.unwrap(kek_id, wrapped, subject_id))
 
-    def _load_one(self, conn: Connection, subject_id: str) -> _Loaded:
+    def _load_one(self, conn: Connection, subject_id: str, *, lock: bool = False) -> _Loaded:
         cur = cursor(conn)
-        cur.execute(_LOAD_ONE.render(conn), {"sid": subject_id})
+        sql = _LOCK_ONE if lock and conn.dialect.name == "postgresql" else _LOAD_ONE
+        cur.execute(sql.render(conn), {"sid": subject_id})
         row = cur.fetchone()
         if row is None:
             raise SubjectNotFound(subject_id)
@@ -757,7 +916,7 @@ class Gate:
     ) -> None:
         self._require_op(conn, actor, Operation.BLOCK, subject_id)
         current = conn.execute(
-            select(subject.c.status).where(subject.c.id == subject_id)
+            _locked(conn, select(subject.c.status).where(subject.c.id == subject_id))
         ).scalar_one_or_none()
         if current is None:
             raise SubjectNotFound(subject_id)
@@ -822,18 +981,81 @@ class Gate:
         operation: str,
         subject_id: str | None,
         purpose: str | None,
+        recipient: str | None = None,
     ) -> NoReturn:
+        # A transfer rule's refusal is recorded by its reason (e.g. ``no-consent``).
+        reason = getattr(exc, "reason", None)
+        detail: dict[str, Any] = {
+            "role": actor.role,
+            "op": operation,
+            "code": getattr(reason, "value", exc.code),
+        }
+        if recipient is not None:
+            detail["recipient"] = recipient
+        self.audit.append(
+            conn,
+            Event("refuse", actor.id, subject_id=subject_id, purpose=purpose, detail=detail),
+        )
+        raise exc
+
+    # -- confirmed contacts ---------------------------------------------------------------
+
+    def confirm_contact(
+        self, conn: Connection, actor: Actor, subject_id: str, kind: str, value: str, how: str
+    ) -> None:
+        """Record that the subject proved control of its current ``kind`` contact (a
+        one-time code sent to it was entered): only such a contact verifies a rights request
+        (policy 4.2.1, 7.3.8). Audited; nothing is decrypted."""
+        self._require_op(conn, actor, Operation.COLLECT, subject_id)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, value))
+        if not contacts.is_current(conn, subject_id, kind, digest):
+            raise contacts.ContactNotCurrent(subject_id, kind)
+        now = datetime.now(UTC)
+        contacts.record(conn, subject_id, kind, digest, now, how[:40])
         self.audit.append(
             conn,
             Event(
-                "refuse",
+                "record",
                 actor.id,
                 subject_id=subject_id,
-                purpose=purpose,
-                detail={"role": actor.role, "op": operation, "code": exc.code},
+                fields=(field,),
+                detail={"role": actor.role, "confirmed": kind, "how": how[:40]},
+                at=now,
             ),
         )
-        raise exc
+
+    def find_confirmed(
+        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
+    ) -> list[str]:
+        """Like :meth:`find_subjects`, but only subjects for which this contact was
+        confirmed and still is their current one (audited as a search)."""
+        self._require_purpose(conn, actor, purpose)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        cur = cursor(conn)
+        cur.execute(contacts.FIND_CONFIRMED.render(conn), {"kind": kind, "digest": digest})
+        ids = [str(r[0]) for r in cur.fetchall()]
+        self.audit.append(
+            conn,
+            Event(
+                "search",
+                actor.id,
+                purpose=purpose,
+                detail={"role": actor.role, "kind": kind, "hits": len(ids), "confirmed": True},
+            ),
+        )
+        return ids
+
+
+def _locked(conn: Connection, q: Select[Any]) -> Select[Any]:
+    """``q`` holding its rows until the transaction ends (PostgreSQL; SQLite has one
+    writer, so a unit of work already excludes every other)."""
+    return q.with_for_update() if conn.dialect.name == "postgresql" else q
 
 
 def _loaded(row: Sequence[Any]) -> _Loaded:

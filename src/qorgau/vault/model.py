@@ -21,10 +21,14 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acts: a role (decides the access matrix) and an id for the audit log."""
+    """Who acts: a role (decides the access matrix) and an id for the audit log.
+
+    ``recipient`` binds a partner's actor to its own organisation: every disclosure to it
+    names that recipient and no other."""
 
     role: str
     id: str
+    recipient: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,48 @@ class BasisProvider(Protocol):
         at: datetime,
         collected_under: frozenset[str],
     ) -> bool: ...
+
+
+class TransferRule(Protocol):
+    """The transfer rule at the moment of a disclosure to a recipient (policy 6.2, 6.3,
+    6.5): the basis it rests on as ``(kind, reference)``, or a :class:`Refusal` raised with
+    a ``reason`` (the transfers context implements it)."""
+
+    def check(
+        self,
+        conn: Connection,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: tuple[str, ...],
+        at: datetime,
+        *,
+        subject_active: bool,
+        legal_ground: str | None,
+    ) -> tuple[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosed:
+    """What a disclosure to a recipient revealed, and the basis the transfer rule found."""
+
+    result: ReadResult
+    basis_kind: str
+    basis_reference: str
+
+
+class RecipientRequired(Refusal):
+    code = "recipient-required"
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"role '{role}' receives data only as a disclosure to a recipient")
+
+
+class NotYourRecipient(Refusal):
+    code = "not-your-recipient"
+
+    def __init__(self) -> None:
+        super().__init__("a partner receives only what is addressed to it (policy 6.6-6.7)")
 
 
 class PurposeRequired(Refusal):

@@ -1,5 +1,8 @@
 """Vault tables. Every subject-owned table carries ``subject_id`` (scale-out plan: Citus).
 
+``subject`` holds the sealed values, ``vault_history`` superseded versions, ``blind_index``
+the lookups, ``confirmed_contact`` the contacts proven by a one-time code.
+
 Subject ids are time-ordered (48-bit milliseconds, then 80 random bits) so new subjects land
 at the right edge of every index instead of at random pages.
 """
@@ -56,5 +59,23 @@ blind_index = Table(
     Column("digest", LargeBinary(32), primary_key=True),
     Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
     Index("ix_blind_index_subject_id", "subject_id"),
+    sqlite_with_rowid=False,
+)
+
+confirmed_contact = Table(
+    "confirmed_contact",
+    metadata,
+    # A contact (phone, e-mail) the subject proved to control with a one-time code, as the
+    # HMAC of the blind index (same kind, same digest). The rights page verifies identity
+    # only against a confirmed contact that is still the subject's current one, i.e. one
+    # with a matching blind_index row (policy 4.2.1, 6.6, 7.3.8). Destroyed with the subject
+    # or the value.
+    Column("kind", String(24), primary_key=True),
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    # otp:phone, otp:email, or how an earlier confirmation was carried over by a migration.
+    Column("how", String(40), nullable=False),
+    Index("ix_confirmed_contact_subject_id", "subject_id"),
     sqlite_with_rowid=False,
 )

@@ -22,6 +22,7 @@ from qorgau.consent.model import (
     ConsentView,
     Evidence,
     LedgerEvent,
+    UnknownRecipient,
 )
 from qorgau.policy.service import PolicyVersion
 from qorgau.security.access import Operation
@@ -180,6 +181,11 @@ async def grant_consent(
 
     def grant(conn: Connection) -> str:
         services.gate.require_subject(conn, subject_id)
+        # Only recipients in the registry (policy 6.2): a consent naming one that does not
+        # exist would let nothing pass, or the wrong organisation later take its code.
+        unknown = sorted(set(req.recipients) - services.transfers.known(conn, req.recipients))
+        if unknown:
+            raise UnknownRecipient(", ".join(unknown))
         return services.ledger.grant(conn, actor, req)
 
     return Created(id=await run_db(services, grant))

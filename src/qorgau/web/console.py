@@ -19,7 +19,9 @@ server-rendered without JavaScript, carry ``X-Frame-Options: DENY`` and the site
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -61,9 +63,15 @@ from qorgau.web.rights import report_view
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 SESSION_COOKIE = "qg_staff"
-#: Login attempts per username: 5 at once, then one a minute (whatever the client).
+#: Login attempts per username: 5 at once, then one a minute (whatever the client)...
 USER_BURST = 5
 USER_PER_MINUTE = 1.0
+#: ...except from a browser holding this cookie, set by that user's earlier successful
+#: login: a stranger guessing a password cannot lock the staff member out (issue 11).
+#: Such a browser has a bucket of its own (the same rate), so a stolen cookie still guesses
+#: no faster.
+DEVICE_COOKIE = "qg_device"
+DEVICE_DAYS = 180
 ANSWER_ROWS = 3
 _ID = re.compile(r"[0-9a-f]{32}")
 _ACTIONS = ("verify", "start", "restrict", "answer", "refuse", "close")
@@ -74,6 +82,8 @@ _ORDER = {"overdue": 0, "due_soon": 1, "on_time": 2, "done": 3}
 class ConsoleState:
     client_limiter: RateLimiter
     user_limiter: RateLimiter
+    device_limiter: RateLimiter
+    device_key: bytes
 
 
 def install_console(app: FastAPI, services: Services) -> None:
@@ -89,6 +99,10 @@ def install_console(app: FastAPI, services: Services) -> None:
         user_limiter=RateLimiter(
             derive_key(services.site_secret, "ratelimit-login-user"), USER_BURST, USER_PER_MINUTE
         ),
+        device_limiter=RateLimiter(
+            derive_key(services.site_secret, "ratelimit-login-device"), USER_BURST, USER_PER_MINUTE
+        ),
+        device_key=derive_key(services.site_secret, "login-device"),
     )
     app.include_router(router)
 
@@ -291,7 +305,12 @@ async def login(request: Request) -> Response:
     assert form is not None
     username = _one(form, "username", 200)
     password = (form.get("password") or [""])[0]
-    wait = state.user_limiter.hit(username.lower())
+    device = request.cookies.get(DEVICE_COOKIE)
+    if device_ok(state.device_key, username, device):
+        assert device is not None
+        wait = state.device_limiter.hit(device)
+    else:
+        wait = state.user_limiter.hit(username.lower())
     if wait is not None:
         msg = t(lang, "error.429", seconds=wait)
         return _error(request, 429, msg, headers={"retry-after": str(wait)})
@@ -317,7 +336,35 @@ async def login(request: Request) -> Response:
         samesite="strict",
         secure=cookies.is_https(request),
     )
+    resp.set_cookie(
+        DEVICE_COOKIE,
+        device_token(state.device_key, username),
+        max_age=DEVICE_DAYS * 86400,
+        path="/console/login",
+        httponly=True,
+        samesite="strict",
+        secure=cookies.is_https(request),
+    )
     return resp
+
+
+def device_token(key: bytes, username: str) -> str:
+    """A browser's proof of an earlier successful login as ``username`` (no user data in
+    it: a random nonce and an HMAC over it and the lower-cased name)."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(key, username, nonce)}"
+
+
+def device_ok(key: bytes, username: str, token: str | None) -> bool:
+    if not token or "." not in token or len(token) > 200:
+        return False
+    nonce, mac = token.split(".", 1)
+    return hmac.compare_digest(mac, _device_mac(key, username, nonce))
+
+
+def _device_mac(key: bytes, username: str, nonce: str) -> str:
+    msg = f"device\x00{username.strip().lower()}\x00{nonce}".encode()
+    return hmac.new(key, msg, "sha256").hexdigest()[:32]
 
 
 @router.post("/logout")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -21,21 +19,18 @@ T = TypeVar("T")
 
 
 async def run_db(services: Services, work: Callable[[Connection], T]) -> T:
-    """Run ``work`` in one unit of work. On SQLite (one writer, microseconds per statement)
-    it runs inline: a thread-pool hop would cost more than the work. On PostgreSQL it runs
-    in the thread pool so the event loop never waits on the network."""
+    """Run ``work`` in one unit of work, in the thread pool on both engines: the event loop
+    never waits on the database (a slow query, or SQLite's writer lock held by the worker,
+    must not freeze every other request, ``/healthz`` included)."""
 
     def call() -> T:
         with services.db.unit_of_work() as conn:
             return work(conn)
 
-    if services.db.dialect == "sqlite":
-        return call()
     return await run_in_threadpool(call)
 
 
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer qg_...`")
-_TTL = 30.0
 
 
 async def get_services(request: Request) -> Services:
@@ -44,12 +39,6 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-# digest -> (key, expiry). Keys are looked up at most every 30 s per process; revocation
-# takes effect within that window. The dependencies are async so FastAPI does not send each
-# one to its thread pool; a cache miss is one indexed lookup.
-_cache: dict[bytes, tuple[ApiKey, float]] = {}
 
 
 class NotAPartner(DomainError):
@@ -75,21 +64,25 @@ async def current_key(
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthenticated("missing API key: send Authorization: Bearer <key>")
     token = creds.credentials
-    d = hashlib.sha256(token.encode()).digest()
-    now = time.monotonic()
-    hit = _cache.get(d)
-    if hit is None or hit[1] < now:
+
+    def lookup() -> ApiKey:
+        # One indexed lookup per request, never cached: a revoked key is refused at once,
+        # in every process (issue 11).
         with services.db.engine.connect() as conn:
-            key = authenticate(conn, token)
-        if len(_cache) > 10_000:
-            _cache.clear()
-        _cache[d] = hit = (key, now + _TTL)
-    return hit[0]
+            return authenticate(conn, token)
+
+    return await run_in_threadpool(lookup)
+
+
+#: The roles a key acts under on the staff API: people's roles only, never a system role.
+STAFF_ROLES = frozenset({"admin", "dpo", "operator", "analyst"})
 
 
 async def current_actor(key: Annotated[ApiKey, Depends(current_key)]) -> Actor:
-    if key.recipient is not None:
+    if key.recipient is not None or key.role == "partner":
         raise PartnerKey("this key is a partner's: it reaches /api/v1/partner/ only")
+    if key.role not in STAFF_ROLES:
+        raise Unauthenticated("this key's role acts on no API")
     return Actor(role=key.role, id=f"key:{key.id}")
 
 

@@ -349,6 +349,11 @@ _T: dict[str, tuple[str, str, str]] = {
         "Слишком много запросов. Попробуйте снова через {seconds} с.",
         "Too many requests. Please try again in {seconds} seconds.",
     ),
+    "error.codes": (
+        "Бұл байланысқа растау кодтары тым көп жіберілді. Кейінірек қайталап көріңіз.",
+        "На этот контакт отправлено слишком много кодов подтверждения. Попробуйте позже.",
+        "Too many confirmation codes were sent to this contact. Please try again later.",
+    ),
     "error.send": (
         "Кодты таңдалған тәсілмен жіберу мүмкін болмады. Басқа тәсілді таңдаңыз немесе "
         "кейінірек қайталаңыз.",

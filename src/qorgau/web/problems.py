@@ -21,7 +21,7 @@ from qorgau.catalog import (
     UnknownPurpose,
     UnknownSubjectCategory,
 )
-from qorgau.errors import DomainError
+from qorgau.errors import DomainError, Refusal
 from qorgau.transfers.model import TransferRefused
 
 MEDIA = "application/problem+json"
@@ -31,6 +31,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
+    "rate_limited": 429,
     "integrity": 500,
 }
 
@@ -69,7 +70,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain(_r: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.kind == "unauthenticated" else None
-        resp = problem(STATUS.get(exc.kind, 400), exc.code, exc.title, str(exc))
+        # Every refusal of the gate names its reason as a member (as the transfer rule's do).
+        extra = {"reason": exc.code} if isinstance(exc, Refusal) else {}
+        resp = problem(STATUS.get(exc.kind, 400), exc.code, exc.title, str(exc), **extra)
         if headers:
             resp.headers.update(headers)
         return resp

@@ -7,12 +7,19 @@ never in a URL, a redirect, a log line or a cookie (DESIGN 5). Pages work withou
 JavaScript and load no third-party asset.
 
 Every form post is rate limited per client (429 with Retry-After) and must carry a CSRF
-token bound to the visitor's CSRF cookie (403 otherwise).
+token bound to the visitor's CSRF cookie (403 otherwise). One-time codes are limited per
+contact in the database (429 page, ``intake/limits.py``). The loan form looks nothing up
+until the code is confirmed, so its answer is the same for a known and an unknown IIN; the
+confirmed page is padded to a minimum time, so whether the IIN was known (a possible
+duplicate flagged for staff) does not show either (policy 4.1, 7.3.8).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,7 @@ from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
 from qorgau.app import Services
+from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.model import (
     CONSENTS,
     FIELDS,
@@ -55,6 +63,10 @@ from qorgau.web.markup import to_html
 from qorgau.web.ratelimit import RateLimiter
 
 HERE = Path(__file__).parent
+#: A confirmed code's page takes at least this long, plus up to CONFIRM_JITTER_MS: whether
+#: the IIN was already known (a possible duplicate flagged) must not show in its time.
+CONFIRM_MIN_SECONDS = 0.25
+CONFIRM_JITTER_MS = 20
 MAX_BODY = 64 * 1024
 _CHALLENGE = re.compile(r"[0-9a-f]{32}")
 _VERSION = re.compile(r"v[0-9]{1,6}")
@@ -362,6 +374,9 @@ async def apply_submit(request: Request, lang: str) -> Response:
     except LeadRejected as exc:
         ctx = _form_context(site, lang, values, list(exc.errors), ticked, channel)
         return _render(request, lang, "apply.html", status=422, choice=choice, **ctx)
+    except TooManyCodes:
+        # The contact had its codes (policy 7.3.8); nothing was stored.
+        return _error(request, lang, 429, t(lang, "error.codes"), headers={"retry-after": "900"})
     try:
         await run_in_threadpool(services.intake.deliver, pending)
     except OtpUndeliverable:
@@ -403,6 +418,7 @@ async def confirm(request: Request, lang: str) -> Response:
             conn, SITE_ACTOR, challenge, code, ip=ip, user_agent=ua, user_data=user_data
         )
 
+    started = time.perf_counter()
     result = await run_db(services, work)
     if isinstance(result, CodeRejected):
         return _render(
@@ -424,6 +440,10 @@ async def confirm(request: Request, lang: str) -> Response:
         for c in result.consents
     }
     names = [v if isinstance(v, str) else f"{v.number}. {v.labels[lang]}" for v in labels.values()]
+    left = CONFIRM_MIN_SECONDS + secrets.randbelow(CONFIRM_JITTER_MS * 1000) / 1_000_000
+    left -= time.perf_counter() - started
+    if left > 0:
+        await asyncio.sleep(left)
     return _render(
         request,
         lang,

@@ -7,10 +7,10 @@ requester, act and answer; the queue lists open requests, overdue and due-soon f
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
@@ -112,9 +112,10 @@ async def create_request(
     got = await run_db(
         services,
         lambda conn: services.requests.receive(
-            conn, actor, body.kind, body.channel, body.contact_kind, body.contact, body.language
+            conn, actor, body.kind, body.channel, body.contact_kind, body.contact, body.language,
+            send_code=False,
         ),
-    )
+    )  # fmt: skip
     return RequestCreated(
         id=got.request_id, reference=got.reference, due_at=got.due_at, code_sent=False
     )
@@ -124,7 +125,9 @@ async def create_request(
 async def list_requests(
     actor: CurrentActor,
     services: ServicesDep,
-    due_within_days: int | None = None,
+    due_within_days: Annotated[
+        int | None, Query(ge=0, le=366, description="working days from now (0-366)")
+    ] = None,
     include_closed: bool = False,
 ) -> RequestList:
     """Open requests, overdue and due soon first; ``due_within_days`` in working days."""

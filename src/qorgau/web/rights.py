@@ -2,14 +2,19 @@
 
 ``/{lang}/rights`` takes a request (see my data, correct it, block processing, destroy it,
 withdraw a consent) and a phone or e-mail address; the operator sends a one-time code only to
-a contact it already holds, and the code proves who the requester is (LAW.md Art. 25).
+a contact that the subject itself confirmed with a code before and still has (a contact
+merely typed into the loan form opens nothing: policy 6.6, 7.3.8), and the code proves who
+the requester is (LAW.md Art. 25). A contact gets at most 3 codes in 15 minutes and 10 a day
+by default (loan form included, counted in the database, known or not: ``intake/limits.py``);
+over the limit the page says so, in the same words for every contact.
 
 A request never reveals whether the person is known: the page after the form is the same
-for a known and an unknown contact, the request service does the same work (blind-index
-search, code HMAC, one insert, one audit event) either way, the code is sent after the
-response has gone (so delivery time never shows), and every answer is padded to the same
-minimum time plus a small random jitter. The one-time-code page then answers "wrong or no
-longer valid" alike for a wrong code, an expired one and a request whose contact was unknown.
+for a known and an unknown contact, the request service does the same work (code count,
+confirmed-contact search, code HMAC, one insert, one audit event) either way, the code is
+sent after the response has gone (so delivery time never shows), and every answer is padded
+to the same minimum time plus a small random jitter. The one-time-code page then answers
+"wrong or no longer valid" alike for a wrong code, an expired one and a request whose contact
+was unknown.
 
 Once the code is confirmed: an access request is answered at once with the report as a
 page in the page language, unless staff restricted access (policy 4.2.2), in which case it
@@ -18,12 +23,12 @@ held; never the current values) and a withdrawal for the consent, sealed with th
 data (``set_payload``); blocking and destruction are recorded for staff to carry out, and
 the page shows the reference and the due date.
 
-The routes act as ``Actor("dpo", "site:rights")``: the request service matches the contact
-and reads the report under the subject-request purpose, which only the data protection
-officer's role may use (access matrix, policy 7.3.8); the site's own role may read nothing.
-The routes call only the request service and the gate's read for the verified subject of
-the request in hand, and a read happens only after the code was confirmed; every step is an
-audit event under the id ``site:rights``.
+The routes act as the ``rights`` role (``security.actors.RIGHTS``): the request service
+matches the contact and reads the report under the subject-request purpose, the only one
+that role may use, and only for a requester whose identity was verified (policy 7.3.8);
+the loan form's own role may read nothing. The routes call only the request service and the
+gate's read for the verified subject of the request in hand, and a read happens only after
+the code was confirmed; every step is an audit event under the id ``site:rights``.
 """
 
 from __future__ import annotations
@@ -51,21 +56,21 @@ from qorgau.consent.model import TRANSFER, State
 from qorgau.dsr.model import Channel, Kind, Status
 from qorgau.dsr.service import RequestNotFound, RequestView
 from qorgau.errors import DomainError
+from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.otp import OtpUndeliverable, derive_key, mask
+from qorgau.security import actors
 from qorgau.vault.gate import SUBJECT_REQUEST
-from qorgau.vault.model import Actor
 from qorgau.web import cookies
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.deps import run_db
 from qorgau.web.i18n import MESSAGES, error_message, t
 from qorgau.web.public import _error, _guarded, _one, _page, _render, _site
-from qorgau.web.ratelimit import RateLimiter
 
 log = logging.getLogger("qorgau.web.rights")
 router = APIRouter(include_in_schema=False)
 
-#: Why the data protection officer's role: see the module docstring.
-RIGHTS_ACTOR = Actor("dpo", "site:rights")
+#: The rights page's own role: see the module docstring.
+RIGHTS_ACTOR = actors.RIGHTS
 KINDS: tuple[Kind, ...] = (
     Kind.ACCESS,
     Kind.RECTIFY,
@@ -79,28 +84,19 @@ MIN_ANSWER_SECONDS = 0.3
 JITTER_MS = 20
 #: How long the step after the code (corrections, the consent to withdraw) stays open.
 GRANT_SECONDS = 30 * 60
-#: Codes to one contact: 3 at once, then one per 5 minutes (known and unknown alike).
-CONTACT_BURST = 3
-CONTACT_PER_MINUTE = 0.2
+#: Retry-After of the page refusing a contact that had its codes (the 15-minute window).
+CODES_RETRY_SECONDS = 15 * 60
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass
 class Rights:
-    contact_limiter: RateLimiter
     grant_key: bytes
 
 
 def install_rights(app: FastAPI, services: Services) -> None:
     """The rights routes (after ``install_site``: they use its CSRF guard and limiter)."""
-    app.state.rights = Rights(
-        contact_limiter=RateLimiter(
-            derive_key(services.site_secret, "ratelimit-contact"),
-            CONTACT_BURST,
-            CONTACT_PER_MINUTE,
-        ),
-        grant_key=derive_key(services.site_secret, "rights-grant"),
-    )
+    app.state.rights = Rights(grant_key=derive_key(services.site_secret, "rights-grant"))
     app.include_router(router)
 
 
@@ -391,17 +387,19 @@ async def rights_submit(request: Request, lang: str) -> Response:
             errors["contact"] = error_message(lang, exc.code)
     if errors:
         return _form_page(request, lang, values=values, errors=errors, status=422)
-    wait = _rights(request).contact_limiter.hit(f"{contact_kind}\x00{contact}")
-    if wait is not None:
-        msg = t(lang, "error.429", seconds=wait)
-        return _error(request, lang, 429, msg, headers={"retry-after": str(wait)})
     started = time.perf_counter()
-    got = await run_db(
-        services,
-        lambda conn: services.requests.receive(
-            conn, RIGHTS_ACTOR, Kind(kind), Channel.WEB, contact_kind, contact, lang
-        ),
-    )
+    try:
+        got = await run_db(
+            services,
+            lambda conn: services.requests.receive(
+                conn, RIGHTS_ACTOR, Kind(kind), Channel.WEB, contact_kind, contact, lang
+            ),
+        )
+    except TooManyCodes:
+        # Counted for every contact, known or not: the same page either way.
+        await _pad(started)
+        retry = {"retry-after": str(CODES_RETRY_SECONDS)}
+        return _error(request, lang, 429, t(lang, "error.codes"), headers=retry)
     resp = _code_page(request, lang, got.request_id, mask(contact_kind, contact))
     if got.code is not None:
         resp.background = BackgroundTask(

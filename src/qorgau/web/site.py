@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
+from qorgau.security.apikeys import Unauthenticated, authenticate
 from qorgau.vault.store import subject
-from qorgau.web.deps import ServicesDep
+from qorgau.web.deps import STAFF_ROLES, ServicesDep
 from qorgau.web.problems import problem_types
 
 router = APIRouter(include_in_schema=False)
@@ -24,24 +26,40 @@ td{{padding:.2rem 1rem .2rem 0}}</style></head><body>
 
 
 @router.get("/status", response_class=HTMLResponse)
-def status_page(services: ServicesDep) -> str:
-    with services.db.engine.connect() as conn:
-        counts: dict[str, int] = {
-            str(k): int(n)
-            for k, n in conn.execute(
-                select(subject.c.status, func.count()).group_by(subject.c.status)
-            )
-        }
+async def status_page(request: Request, services: ServicesDep) -> str:
+    """Running or not, for anyone; the figures (subjects by status) only for a caller with
+    a staff API key: how many people an operator holds data of is not public."""
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+    def load() -> dict[str, int] | None:
+        with services.db.engine.connect() as conn:
+            if token is None:
+                return None
+            try:
+                key = authenticate(conn, token)
+            except Unauthenticated:
+                return None
+            if key.role not in STAFF_ROLES or key.recipient is not None:
+                return None
+            return {
+                str(k): int(n)
+                for k, n in conn.execute(
+                    select(subject.c.status, func.count()).group_by(subject.c.status)
+                )
+            }
+
+    counts = await run_in_threadpool(load)
     s = services.settings
-    rows = [
-        ("Status", "running"),
-        ("Database", services.db.dialect),
-        ("Law profile", s.law_profile),
-        ("Subjects: active", str(counts.get("active", 0))),
-        ("Subjects: blocked", str(counts.get("blocked", 0))),
-        ("Subjects: destroyed", str(counts.get("destroyed", 0))),
-        ("Audit partitions", str(services.audit.partitions)),
-    ]
+    rows = [("Status", "running"), ("Law profile", s.law_profile)]
+    if counts is not None:
+        rows += [
+            ("Database", services.db.dialect),
+            ("Subjects: active", str(counts.get("active", 0))),
+            ("Subjects: blocked", str(counts.get("blocked", 0))),
+            ("Subjects: destroyed", str(counts.get("destroyed", 0))),
+            ("Audit partitions", str(services.audit.partitions)),
+        ]
     html_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return _PAGE.format(operator=html.escape(s.operator.name), rows=html_rows)
 
