@@ -130,3 +130,41 @@ def test_concurrent_blocks_of_one_subject_record_one_block(services: Services) -
     assert len(errors) == 2
     assert all(getattr(e, "code", "") == "invalid-transition" for e in errors)
     assert services.verify_audit().ok
+
+
+def test_parallel_guesses_never_exceed_the_attempt_cap(services: Services) -> None:
+    """50 parallel wrong guesses on the rights page's code: exactly MAX_ATTEMPTS are counted,
+    and the right code afterwards is refused (issue 11: 9 to 27 were recorded before)."""
+    from qorgau.dsr.model import Channel, Kind
+    from qorgau.dsr.service import MAX_ATTEMPTS
+    from qorgau.dsr.store import dsr_request
+    from qorgau.security import actors
+
+    (sid, *_rest) = _people(services)
+    with services.db.unit_of_work() as conn:
+        services.gate.confirm_contact(conn, DPO, sid, "phone", "+77014440000", "otp")
+        got = services.requests.receive(
+            conn, actors.RIGHTS, Kind.ACCESS, Channel.WEB, "phone", "+77014440000", "ru"
+        )
+    assert got.code is not None
+    wrong = f"{(int(got.code) + 1) % 1_000_000:06d}"
+    results: list[bool] = []
+    start = threading.Barrier(10)
+
+    def guess() -> None:
+        start.wait()
+        for _ in range(5):
+            with services.db.unit_of_work() as conn:
+                results.append(services.requests.verify(conn, actors.RIGHTS, got.request_id, wrong))
+
+    with ThreadPoolExecutor(10) as pool:
+        for f in [pool.submit(guess) for _ in range(10)]:
+            f.result()
+    assert results == [False] * 50
+    with services.db.engine.connect() as conn:
+        attempts = conn.execute(
+            select(dsr_request.c.code_attempts).where(dsr_request.c.id == got.request_id)
+        ).scalar_one()
+    assert attempts == MAX_ATTEMPTS
+    with services.db.unit_of_work() as conn:
+        assert not services.requests.verify(conn, actors.RIGHTS, got.request_id, got.code)

@@ -207,24 +207,30 @@ class RequestService:
         return Received(rid, ref, due, code if known else None)
 
     def verify(self, conn: Connection, actor: Actor, request_id: str, code: str) -> bool:
-        """Check the one-time code; on success the request is bound to its subject."""
+        """Check the one-time code; on success the request is bound to its subject.
+
+        An attempt is spent first, in one statement that also enforces the cap, so parallel
+        guesses can never make more than ``MAX_ATTEMPTS`` (DESIGN 10); the caller commits a
+        ``False`` (the attempt must count)."""
         row = self._row(conn, request_id)
         now = datetime.now(UTC)
+        r = dsr_request.c
+        spent = conn.execute(
+            update(dsr_request)
+            .where(r.id == request_id, r.code_attempts < MAX_ATTEMPTS)
+            .values(code_attempts=r.code_attempts + 1)
+            .returning(r.code_attempts)
+        ).scalar_one_or_none()
+        if spent is None:
+            return False
         expires = _aware(row["code_expires_at"])
-        attempts = int(row["code_attempts"])
         good = (
             row["code_hash"] is not None
             and expires is not None
             and now < expires
-            and attempts < MAX_ATTEMPTS
             and code_matches(self._secret, request_id, code, bytes(row["code_hash"]))
         )
         if not good:
-            conn.execute(
-                update(dsr_request)
-                .where(dsr_request.c.id == request_id)
-                .values(code_attempts=attempts + 1)
-            )
             return False
         self._bind(conn, actor, request_id, str(row["candidate_id"]), "one-time code", now)
         return True
