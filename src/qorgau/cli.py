@@ -496,31 +496,17 @@ def keys_rotate(
     batch_size: Annotated[int, typer.Option(min=1)] = 2000,
     keep_old: Annotated[bool, typer.Option(help="keep the old KEKs in the keyring")] = False,
 ) -> None:
-    """New key-encryption key; re-wrap every data key (values are not re-encrypted)."""
-    from qorgau.vault.keys import kek_usage, rewrap_batch
+    """New key-encryption key; re-wrap every data key and webhook secret (values are not
+    re-encrypted); the old KEKs retire once no transaction can still use them."""
+    from qorgau.keyrotation import rotate
 
     svc = _services()
-    old = [k for k in svc.keys.kek_ids()]
-    new = svc.keys.add_kek()
-    actor_id = _actor("keys").id
-    moved = 0
-    # Wait out other processes' once-a-second keyring check, then sweep until no data key
-    # remains under an old KEK.
-    deadline = time.monotonic() + 1.2
-    while True:
-        with svc.db.unit_of_work() as conn:
-            n = rewrap_batch(conn, svc.keys, svc.audit, actor_id, batch_size)
-        moved += n
-        if n == 0 and time.monotonic() >= deadline:
-            with svc.db.engine.connect() as conn:
-                if not any(k != new for k in kek_usage(conn)):
-                    break
-        elif n == 0:
-            time.sleep(0.2)
-    if not keep_old:
-        for k in old:
-            svc.keys.retire_kek(k)
-    out.print(f"active key-encryption key: {new}; data keys re-wrapped: {moved}")
+    done = rotate(svc, _actor("keys").id, batch_size=batch_size, keep_old=keep_old)
+    extra = f"; revoked subjects skipped: {done.skipped_revoked}" if done.skipped_revoked else ""
+    out.print(
+        f"active key-encryption key: {done.active}; data keys re-wrapped: {done.moved}; "
+        f"webhook secrets: {done.secrets}{extra}"
+    )
 
 
 @audit_app.command("verify")

@@ -581,8 +581,8 @@ def test_key_rotation_moves_pending_submissions_too(services: Services, sender: 
     with services.db.engine.connect() as conn:
         assert kek_usage(conn) == {old: 1}
     with services.db.unit_of_work() as conn:
-        assert rewrap_batch(conn, services.keys, services.audit, "test:keys") == 1
-        assert rewrap_batch(conn, services.keys, services.audit, "test:keys") == 0
+        assert rewrap_batch(conn, services.keys, services.audit, "test:keys").moved == 1
+        assert rewrap_batch(conn, services.keys, services.audit, "test:keys").moved == 0
     with services.db.engine.connect() as conn:
         assert kek_usage(conn) == {new: 1}
     services.keys.retire_kek(old)

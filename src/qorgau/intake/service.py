@@ -72,6 +72,7 @@ from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Operation, RoleRules
 from qorgau.vault import pending as sealed
 from qorgau.vault.gate import Gate
+from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import Actor, OperationNotPermitted
 
 SITE_ROLE = "site"
@@ -175,6 +176,7 @@ class IntakeService:
         ticked = [c for c in CONSENTS if c in submission.consents]
         challenge = secrets.token_hex(16)
         code = new_code()
+        hold_kek(conn)  # rotation does not retire the KEK this key is wrapped by first
         payload = sealed.seal(self.gate.keys, challenge, {"values": dict(item.values)})
         conn.execute(
             insert(otp_challenge).values(

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -59,6 +59,7 @@ from qorgau.transfers.store import (
     transfer_notice,
 )
 from qorgau.vault.gate import Gate
+from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import Actor, OperationNotPermitted, Status
 
 #: The purpose leads are passed to partners under: concluding a loan contract (P1).
@@ -336,6 +337,7 @@ class TransferService:
         )
         raw = secrets.token_bytes(32)
         sid = secrets.token_hex(8)
+        hold_kek(conn)  # rotation does not retire the KEK before this commits
         kek_id, sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
         conn.execute(
             insert(partner_secret).values(
@@ -348,6 +350,28 @@ class TransferService:
                                                         "secret": sid}, at=now),
         )  # fmt: skip
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def rewrap_secrets(self, conn: Connection) -> int:
+        """Move every webhook secret to the keyring's active KEK (``qorgau keys rotate``):
+        after the old KEK retires, deliveries still sign."""
+        s = partner_secret.c
+        active = self._keys.active_kek_id
+        rows = conn.execute(
+            select(s.id, s.recipient, s.kek_id, s.sealed).where(s.kek_id != active)
+        ).all()
+        for sid, code, kek_id, sealed in rows:
+            label = f"partner-secret:{code}:{sid}"
+            raw = self._keys.unwrap(kek_id, bytes(sealed), label)
+            new_kek, new_sealed = self._keys.wrap(raw, label)
+            conn.execute(
+                update(partner_secret).where(s.id == sid).values(kek_id=new_kek, sealed=new_sealed)
+            )
+        return len(rows)
+
+    def secret_kek_usage(self, conn: Connection) -> dict[str, int]:
+        s = partner_secret.c
+        rows = conn.execute(select(s.kek_id, func.count()).group_by(s.kek_id))
+        return {str(k): int(n) for k, n in rows}
 
     def signing_secrets(self, conn: Connection, code: str, at: datetime) -> list[bytes]:
         """The secrets that sign deliveries to ``code`` at ``at``, newest first."""

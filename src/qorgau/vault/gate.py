@@ -22,11 +22,12 @@ audit event in the caller's transaction. Each refusal is an audit event with its
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, NoReturn, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -42,6 +43,7 @@ from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
 from qorgau.vault import contacts, state
+from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import (
     Actor,
     BasisProvider,
@@ -151,7 +153,11 @@ class Gate:
         self.audit = audit
         self.basis: BasisProvider | None = basis
         self.transfer_rule: TransferRule | None = transfer_rule
-        self._cipher = lru_cache(maxsize=8192)(self._open_key)
+        # subject id -> (kek id, wrapped key, cipher): unwrapping costs more than a read.
+        # Evicted on destruction, and every use checks the key provider's revocations, so a
+        # wrapped key written back into a tombstone opens nothing (DESIGN 4).
+        self._ciphers: OrderedDict[str, tuple[str, bytes, AESGCM]] = OrderedDict()
+        self._ciphers_lock = threading.Lock()
         self._index_kinds = {
             code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
         }
@@ -188,6 +194,7 @@ class Gate:
         for purpose in {i.purpose for i in items}:
             self._require_op(conn, actor, Operation.COLLECT, purpose=purpose)
             self._require_purpose(conn, actor, purpose)
+        hold_kek(conn)  # rotation does not retire the KEK these keys are wrapped by first
         now = datetime.now(UTC)
         at_iso = now.isoformat()
         stored_now = db_time(conn, now)
@@ -332,6 +339,7 @@ class Gate:
         # open the subject's values either. (A sweep revokes its whole batch at once.)
         if not revoked:
             self.keys.revoke(subject_id)
+        self._forget([subject_id])
         for table in (history, blind_index, confirmed_contact):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         conn.execute(
@@ -384,6 +392,7 @@ class Gate:
         ids = [sid for sid, _c, _s in live]
         if not revoked:
             self.keys.revoke_many(ids)
+        self._forget(ids)
         for table in (history, blind_index, confirmed_contact):
             conn.execute(delete(table).where(table.c.subject_id.in_(ids)))
         now = datetime.now(UTC)
@@ -856,17 +865,31 @@ class Gate:
         return result
 
     def _cipher_for(self, loaded: _Loaded) -> AESGCM:
-        if loaded.kek_id is None or loaded.wrapped is None:
-            raise SubjectDestroyed(loaded.id)
+        sid = loaded.id
+        if loaded.kek_id is None or loaded.wrapped is None or self.keys.is_revoked(sid):
+            # Destroyed; or a restored copy of the database still holds the wrapped key, and
+            # the key provider remembers the destruction.
+            self._forget([sid])
+            raise SubjectDestroyed(sid)
+        with self._ciphers_lock:
+            hit = self._ciphers.get(sid)
+            if hit is not None and hit[0] == loaded.kek_id and hit[1] == loaded.wrapped:
+                self._ciphers.move_to_end(sid)
+                return hit[2]
         try:
-            return self._cipher(loaded.kek_id, loaded.wrapped, loaded.id)
+            cipher = AESGCM(self.keys.unwrap(loaded.kek_id, loaded.wrapped, sid))
         except KeyRevoked as exc:
-            # A restored copy of the database still holds the wrapped key; the key provider
-            # remembers the destruction.
-            raise SubjectDestroyed(loaded.id) from exc
+            raise SubjectDestroyed(sid) from exc
+        with self._ciphers_lock:
+            self._ciphers[sid] = (loaded.kek_id, loaded.wrapped, cipher)
+            if len(self._ciphers) > 8192:
+                self._ciphers.popitem(last=False)
+        return cipher
 
-    def _open_key(self, kek_id: str, wrapped: bytes, subject_id: str) -> AESGCM:
-        return AESGCM(self.keys.unwrap(kek_id, wrapped, subject_id))
+    def _forget(self, subject_ids: Iterable[str]) -> None:
+        with self._ciphers_lock:
+            for sid in subject_ids:
+                self._ciphers.pop(sid, None)
 
     def _load_one(self, conn: Connection, subject_id: str, *, lock: bool = False) -> _Loaded:
         cur = cursor(conn)

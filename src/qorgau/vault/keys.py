@@ -1,14 +1,23 @@
-"""Key rotation: re-wrap data keys under a new key-encryption key (DESIGN 4).
+"""Key rotation: re-wrap data keys under a new key-encryption key (DESIGN 4, 10).
 
 Values are never re-encrypted and never decrypted here: only the small data keys are
 unwrapped and wrapped again. Reads keep working throughout, because the keyring keeps the
 old KEK until every data key has moved; batches are short transactions. The data keys of
 submissions still waiting for their one-time code (``vault/pending.py``) move too.
+
+No KEK is retired while an uncommitted transaction may have wrapped a key under it: every
+transaction that wraps holds :func:`hold_kek` (a shared advisory lock on PostgreSQL) until it
+ends, and rotation takes the same lock exclusively (:func:`drain_kek_users`) before its last
+sweep. On SQLite the single writer lock already excludes every other transaction. A revoked
+(crypto-shredded) subject, e.g. in a restored copy of the database, is skipped: its key can
+no longer be unwrapped, and it must not stop a rotation.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -16,24 +25,57 @@ from qorgau.crypto.keyring import KeyProvider
 from qorgau.vault import pending
 from qorgau.vault.store import subject
 
+#: ``pg_advisory_xact_lock(space, 1)``: ASCII "QgKK", apart from the other advisory locks.
+_SPACE = 0x51674B4B
+
+
+def hold_kek(conn: Connection) -> None:
+    """Called by a transaction before it wraps a key: rotation waits for it to end."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:s, 1)"), {"s": _SPACE})
+
+
+def drain_kek_users(conn: Connection) -> None:
+    """Wait until every transaction that holds :func:`hold_kek` has ended (held until this
+    one ends; new wrapping transactions wait meanwhile)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:s, 1)"), {"s": _SPACE})
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    moved: int
+    skipped: int  # revoked subjects
+    last: str | None  # the cursor for the next batch; None when the sweep is through
+
 
 def rewrap_batch(
-    conn: Connection, keys: KeyProvider, audit: AuditLog, actor_id: str, limit: int = 2000
-) -> int:
-    """Move up to ``limit`` data keys to the active KEK; returns how many moved."""
+    conn: Connection,
+    keys: KeyProvider,
+    audit: AuditLog,
+    actor_id: str,
+    limit: int = 2000,
+    after: str = "",
+) -> Batch:
+    """Move up to ``limit`` data keys (subjects after ``after`` in id order, then pending
+    submissions) to the active KEK."""
     moved = pending.rewrap_batch(conn, keys, limit)
     active = keys.active_kek_id
     q = (
         select(subject.c.id, subject.c.kek_id, subject.c.wrapped_key)
-        .where(subject.c.kek_id.is_not(None), subject.c.kek_id != active)
+        .where(subject.c.kek_id.is_not(None), subject.c.kek_id != active, subject.c.id > after)
+        .order_by(subject.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
     rows = conn.execute(q).all()
-    if not rows and not moved:
-        return 0
     params = []
+    skipped = 0
     for sid, kek_id, wrapped in rows:
+        if keys.is_revoked(sid):
+            skipped += 1
+            continue
         dk = keys.unwrap(kek_id, bytes(wrapped), sid)
         new_kek, new_wrapped = keys.wrap(dk, sid)
         params.append({"sid": sid, "k": new_kek, "w": new_wrapped})
@@ -44,21 +86,42 @@ def rewrap_batch(
             .values(kek_id=bindparam("k"), wrapped_key=bindparam("w")),
             params,
         )
-    detail = {"rewrapped": len(rows), "kek": active}
-    if moved:
-        detail["pending"] = moved
-    audit.append(conn, Event("key.rotate", actor_id, detail=detail))
-    return moved + len(rows)
+    if params or moved:
+        detail = {"rewrapped": len(params), "kek": active}
+        if moved:
+            detail["pending"] = moved
+        audit.append(conn, Event("key.rotate", actor_id, detail=detail))
+    last = str(rows[-1][0]) if len(rows) == limit else None
+    return Batch(moved + len(params), skipped, last)
 
 
-def kek_usage(conn: Connection) -> dict[str, int]:
-    from sqlalchemy import func
-
+def kek_usage(conn: Connection, keys: KeyProvider | None = None) -> dict[str, int]:
+    """Data keys per KEK (pending ones included); with ``keys``, revoked subjects left out
+    (their keys are shredded: nothing needs their KEK)."""
     usage = pending.kek_usage(conn)
-    for k, n in conn.execute(
-        select(subject.c.kek_id, func.count())
-        .where(subject.c.kek_id.is_not(None))
-        .group_by(subject.c.kek_id)
-    ):
+    rows: list[tuple[str, int]]
+    if keys is None:
+        rows = [
+            (str(k), int(n))
+            for k, n in conn.execute(
+                select(subject.c.kek_id, func.count())
+                .where(subject.c.kek_id.is_not(None))
+                .group_by(subject.c.kek_id)
+            )
+        ]
+    else:
+        counted: dict[str, int] = {}
+        for sid, k in conn.execute(
+            select(subject.c.id, subject.c.kek_id).where(
+                subject.c.kek_id.is_not(None), subject.c.kek_id != keys.active_kek_id
+            )
+        ):
+            if not keys.is_revoked(sid):
+                counted[str(k)] = counted.get(str(k), 0) + 1
+        active = conn.execute(
+            select(func.count()).select_from(subject).where(subject.c.kek_id == keys.active_kek_id)
+        ).scalar_one()
+        rows = [*counted.items(), (keys.active_kek_id, active)]
+    for k, n in rows:
         usage[str(k)] = usage.get(str(k), 0) + int(n)
     return usage
