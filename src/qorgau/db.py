@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
 
 from qorgau.errors import Refusal
 
@@ -33,6 +34,37 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 GENESIS = bytes(32)
+
+
+class Instant(TypeDecorator[datetime]):
+    """A point in time that round-trips exactly on both engines (DESIGN 11).
+
+    PostgreSQL stores ``timestamptz``. SQLite has no zone: SQLAlchemy would store an aware
+    time by its wall clock and drop the zone (a deadline at 23:59 in Asia/Almaty read back
+    as 23:59 UTC, five hours late), so every time is converted to UTC before it is stored
+    there (as naive UTC text, the format the raw hot paths write: ``db_time``). Read back,
+    a time is always aware, in UTC; show it in the operator's zone. A naive time is refused:
+    it names no instant."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"an instant must be a datetime, not {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a naive datetime names no instant: give it a zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def chain_hash(

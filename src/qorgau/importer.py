@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select, update
+from sqlalchemy import Column, Integer, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from qorgau.audit.model import Event
@@ -26,7 +26,7 @@ from qorgau.catalog import (
     SpecialCategoryFound,
     UnknownField,
 )
-from qorgau.db import Database, metadata
+from qorgau.db import Database, Instant, metadata
 from qorgau.errors import DomainError
 from qorgau.vault.gate import Gate, Prepared
 from qorgau.vault.model import Actor
@@ -37,8 +37,8 @@ import_job = Table(
     Column("id", String(64), primary_key=True),
     Column("rows_done", Integer, nullable=False),
     Column("accepted", Integer, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", Instant(), nullable=False),
+    Column("finished_at", Instant(), nullable=True),
 )
 
 

@@ -510,8 +510,10 @@ def test_malformed_json_is_not_echoed(server: Server) -> None:
             "/api/v1/subjects",
             json={"category": "potential_borrower", "purpose": "contract", "values": [rec["iin"]]},
         )
+    # Not JSON at all is a syntax error (400); JSON of the wrong shape is refused (422).
+    problem(truncated, 400, "malformed-json")
+    problem(wrong_type, 422, "request-validation")
     for r in (truncated, wrong_type):
-        problem(r, 422, "request-validation")
         for k in IDENTIFYING:
             assert rec[k] not in r.text, k
         assert rec["iin"] not in r.text

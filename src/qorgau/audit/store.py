@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -14,7 +13,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 audit_head = Table(
     "audit_head",
@@ -30,7 +29,7 @@ audit_event = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("part", Integer, nullable=False),
     Column("seq", BigInteger, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("action", String(40), nullable=False),
     Column("subject_id", String(32), nullable=True),
     # Digest of the subject's stored state after a state-changing event (vault/state.py).
@@ -45,7 +44,7 @@ audit_checkpoint = Table(
     "audit_checkpoint",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("key_id", String(32), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("signature", LargeBinary(64), nullable=False),

@@ -7,7 +7,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 consent_text = Table(
     "consent_text",
@@ -25,7 +24,7 @@ consent_text = Table(
     Column("hash", String(64), primary_key=True),
     Column("language", String(5), nullable=False),
     Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
 )
 
 consent = Table(
@@ -42,8 +41,8 @@ consent = Table(
     Column("operator_name", String(200), nullable=False),
     Column("operator_bin", String(12), nullable=False),
     Column("term_days", Integer, nullable=False),
-    Column("granted_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("granted_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
     Column("text_hash", String(64), ForeignKey("consent_text.hash"), nullable=False),
     Column("policy_version", String(40), nullable=True),
     # Hash of the policy text (in the consent's language) the subject was shown.
@@ -64,7 +63,7 @@ consent_event = Table(
     Column("subject_id", String(32), nullable=False),
     Column("purpose", String(40), nullable=False),
     Column("kind", String(24), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("reason", Text, nullable=True),
     Index("ix_consent_event_subject_id", "subject_id"),
@@ -77,8 +76,8 @@ basis_state = Table(
     Column("purpose", String(40), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("state", String(16), nullable=False),
-    Column("since", DateTime(timezone=True), nullable=False),
-    Column("until", DateTime(timezone=True), nullable=True),
+    Column("since", Instant(), nullable=False),
+    Column("until", Instant(), nullable=True),
     Column("consent_id", String(32), nullable=True),
     Column("reference", String(200), nullable=True),
     # An obligation to the operator (e.g. an active contract): blocks withdrawal (Art. 8 p.2).

@@ -148,6 +148,7 @@ class RequestService:
         #: The subject's transfer log (set by the composition root to the transfer service's).
         self.transfer_log: Callable[[Connection, str], Sequence[TransferView]] | None = None
         self.overrides = overrides
+        self._zone = calendar_for(law_profile, overrides).tz
         self._secret = secret
         #: One-time codes per contact, shared with the loan form (``intake/limits.py``).
         self.code_limits = code_limits or CodeLimits()
@@ -627,10 +628,13 @@ class RequestService:
         return dict(row)
 
     def _view(self, r: Mapping[str, Any]) -> RequestView:
+        # Instants, shown in the operator's zone: the deadline reads 23:59 on its day there.
+        zone = self._zone
         received = _aware(r["received_at"])
         due = _aware(r["due_at"])
         assert received is not None
         assert due is not None
+        received, due = received.astimezone(zone), due.astimezone(zone)
         return RequestView(
             id=r["id"],
             reference=r["reference"],

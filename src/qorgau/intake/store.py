@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 otp_challenge = Table(
     "otp_challenge",
@@ -38,10 +37,10 @@ otp_challenge = Table(
     Column("transfer", Boolean, nullable=False),
     # HMAC-SHA256 of the code, keyed per challenge: the raw code is never stored.
     Column("hash", LargeBinary(32), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("used_at", Instant(), nullable=True),
     Column("language", String(5), nullable=False),
     Column("channel", String(8), nullable=False),
     # The submission, sealed (vault/pending.py): its data key wrapped by the key provider
@@ -60,7 +59,7 @@ lead = Table(
     Column("reference", String(16), primary_key=True),
     Column("subject_id", String(32), ForeignKey("subject.id"), nullable=False),
     Column("challenge_id", String(32), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
     # new -> (staff workflow) in_review | sent | closed
     Column("status", String(16), nullable=False),
     Index("ix_lead_subject_id", "subject_id"),
@@ -75,8 +74,8 @@ subject_duplicate = Table(
     # decide whether the two are one person.
     Column("subject_id", String(32), ForeignKey("subject.id"), nullable=False),
     Column("of_subject_id", String(32), ForeignKey("subject.id"), nullable=False),
-    Column("found_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("found_at", Instant(), nullable=False),
+    Column("resolved_at", Instant(), nullable=True),
     Column("resolved_by", String(80), nullable=True),
     # distinct | same-person
     Column("resolution", String(16), nullable=True),
@@ -92,7 +91,7 @@ code_send = Table(
     # the contact (never the contact): the per-contact limits count these. Kept a day.
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("digest", LargeBinary(32), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", Instant(), nullable=False),
     Index("ix_code_send_digest_sent_at", "digest", "sent_at"),
     Index("ix_code_send_sent_at", "sent_at"),
 )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 policy_version = Table(
     "policy_version",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("note", String(200), nullable=True),
 )

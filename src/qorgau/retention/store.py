@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 retention_hold = Table(
     "retention_hold",
@@ -13,8 +13,8 @@ retention_hold = Table(
     Column("subject_id", String(32), nullable=True),  # NULL: every subject
     Column("purpose", String(40), nullable=True),  # NULL: every purpose
     Column("ground", String(300), nullable=False),
-    Column("until", DateTime(timezone=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("until", Instant(), nullable=True),
+    Column("created_at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
 )
 
@@ -22,9 +22,9 @@ retention_run = Table(
     "retention_run",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("as_of", DateTime(timezone=True), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("as_of", Instant(), nullable=False),
+    Column("started_at", Instant(), nullable=False),
+    Column("finished_at", Instant(), nullable=True),
     Column("actor", String(80), nullable=False),
     # The last subject id handled: a run killed at any point resumes after it.
     Column("cursor", String(32), nullable=False),

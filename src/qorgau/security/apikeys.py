@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     LargeBinary,
     String,
     Table,
@@ -23,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 from qorgau.errors import DomainError
 
 api_key = Table(
@@ -33,8 +32,8 @@ api_key = Table(
     Column("digest", LargeBinary(32), nullable=False, unique=True),
     Column("role", String(24), nullable=False),
     Column("name", String(80), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", Instant(), nullable=False),
+    Column("revoked_at", Instant(), nullable=True),
     # A partner's key reaches only that recipient's leads (the partner pull API).
     Column("recipient", String(40), nullable=True),
 )

@@ -31,7 +31,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     ForeignKey,
     Index,
     Row,
@@ -44,7 +43,7 @@ from sqlalchemy import (
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
-from qorgau.db import Database, metadata
+from qorgau.db import Database, Instant, metadata
 from qorgau.errors import DomainError
 
 staff_user = Table(
@@ -55,8 +54,8 @@ staff_user = Table(
     # argon2id in PHC string form: $argon2id$v=19$m=...,t=...,p=...$salt$hash
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", Instant(), nullable=False),
+    Column("disabled_at", Instant(), nullable=True),
 )
 
 staff_session = Table(
@@ -65,9 +64,9 @@ staff_session = Table(
     # SHA-256 (hex) of the session token: the token itself lives only in the cookie.
     Column("id", String(64), primary_key=True),
     Column("user_id", String(16), ForeignKey("staff_user.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
+    Column("revoked_at", Instant(), nullable=True),
     Index("ix_staff_session_user_id", "user_id"),
 )
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     String,
@@ -30,7 +29,7 @@ from sqlalchemy import (
     Text,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 stat_fact = Table(
     "stat_fact",
@@ -52,7 +51,7 @@ stat_export = Table(
     "stat_export",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
     Column("recipient", String(200), nullable=False),
     # {"by": [...], "k": 5, "format": "csv"} as canonical JSON.

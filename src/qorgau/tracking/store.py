@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     Table,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 cookie_choice = Table(
     "cookie_choice",
@@ -29,7 +28,7 @@ cookie_choice = Table(
     Column("analytics", Boolean, nullable=False),
     Column("marketing", Boolean, nullable=False),
     Column("policy_version", String(40), nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
 )
 
 visit = Table(
@@ -37,7 +36,7 @@ visit = Table(
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("choice_id", String(32), ForeignKey("cookie_choice.id"), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("page", String(40), nullable=False),
     Column("os_family", String(20), nullable=False),
     Column("browser_family", String(20), nullable=False),

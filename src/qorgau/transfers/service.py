@@ -360,9 +360,8 @@ class TransferService:
             select(s.id, s.recipient, s.kek_id, s.sealed).where(s.kek_id != active)
         ).all()
         for sid, code, kek_id, sealed in rows:
-            label = f"partner-secret:{code}:{sid}"
-            raw = self._keys.unwrap(kek_id, bytes(sealed), label)
-            new_kek, new_sealed = self._keys.wrap(raw, label)
+            raw = self._keys.unwrap(kek_id, bytes(sealed), f"partner-secret:{code}:{sid}")
+            new_kek, new_sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
             conn.execute(
                 update(partner_secret).where(s.id == sid).values(kek_id=new_kek, sealed=new_sealed)
             )

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -22,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -41,7 +40,7 @@ recipient = Table(
     Column("valid_until", Date, nullable=True),  # the agreement's, for the expiry listing
     Column("active", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
 )
 
 # Every version of every registry entry, as it was (policy 6.2: agreements are evidence).
@@ -51,7 +50,7 @@ recipient_version = Table(
     Column("code", String(40), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("doc", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
 )
 
@@ -62,9 +61,9 @@ partner_secret = Table(
     Column("recipient", String(40), nullable=False, index=True),
     Column("kek_id", String(32), nullable=False),
     Column("sealed", LargeBinary, nullable=False),  # wrapped by the keyring's KEK
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
     # A rotated-out secret keeps signing until then, so the partner can switch over.
-    Column("retires_at", DateTime(timezone=True), nullable=True),
+    Column("retires_at", Instant(), nullable=True),
 )
 
 transfer = Table(
@@ -80,16 +79,16 @@ transfer = Table(
     Column("basis_ref", String(300), nullable=False),  # consent id or legal ground
     Column("lead", String(32), nullable=True),
     Column("state_request", String(32), nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
     # queued -> delivered (webhook 2xx) | fetched (pull) -> acknowledged; dead after retries;
     # disclosed: handed over outside the outbox (a state body's request); withheld: the
     # rule stopped it before it left (subject destroyed, consent withdrawn).
     Column("status", String(12), nullable=False),
-    Column("delivered_at", DateTime(timezone=True), nullable=True),
-    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", Instant(), nullable=True),
+    Column("acknowledged_at", Instant(), nullable=True),
     Column("outcome", String(16), nullable=True),
-    Column("outcome_at", DateTime(timezone=True), nullable=True),
+    Column("outcome_at", Instant(), nullable=True),
     Index("ix_transfer_subject", "subject_id", "at"),
     Index("ix_transfer_recipient_status", "recipient", "status"),
 )
@@ -107,10 +106,10 @@ outbox = Table(
     # pending -> delivered | dead; pull: pending until fetched.
     Column("status", String(10), nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("next_at", Instant(), nullable=False),
     Column("last_error", String(200), nullable=True),  # a status code or error class only
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("done_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", Instant(), nullable=False),
+    Column("done_at", Instant(), nullable=True),
     Index("ix_outbox_due", "status", "next_at"),
 )
 
@@ -120,8 +119,8 @@ transfer_notice = Table(
     metadata,
     Column("transfer_id", String(32), primary_key=True),
     Column("subject_id", String(32), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", Instant(), nullable=False),
+    Column("sent_at", Instant(), nullable=True),
     Column("channel", String(8), nullable=True),
     Index("ix_transfer_notice_due", "sent_at", "due_at"),
 )
@@ -134,6 +133,6 @@ state_request = Table(
     Column("reference", String(200), nullable=False),
     Column("legal_ground", String(500), nullable=False),
     Column("received_on", Date, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     Table,
 )
 
-from qorgau.db import metadata
+from qorgau.db import Instant, metadata
 
 subject = Table(
     "subject",
@@ -28,13 +27,13 @@ subject = Table(
     Column("id", String(32), primary_key=True),
     Column("category", String(40), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
     # The subject's data key wrapped by a key-encryption key; NULL once crypto-shredded.
     Column("kek_id", String(32), nullable=True),
     Column("wrapped_key", LargeBinary, nullable=True),
     # The current values, each sealed on its own (vault/record.py); NULL once destroyed.
     Column("sealed", LargeBinary, nullable=True),
-    Column("destroyed_at", DateTime(timezone=True), nullable=True),
+    Column("destroyed_at", Instant(), nullable=True),
     Index("ix_subject_kek_id", "kek_id"),
 )
 
@@ -46,8 +45,8 @@ history = Table(
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("purpose", String(40), nullable=False),
     Column("source", String(40), nullable=False),
-    Column("collected_at", DateTime(timezone=True), nullable=False),
-    Column("superseded_at", DateTime(timezone=True), nullable=False),
+    Column("collected_at", Instant(), nullable=False),
+    Column("superseded_at", Instant(), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )
@@ -73,7 +72,7 @@ confirmed_contact = Table(
     Column("kind", String(24), primary_key=True),
     Column("digest", LargeBinary(32), primary_key=True),
     Column("subject_id", String(32), ForeignKey("subject.id"), primary_key=True),
-    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", Instant(), nullable=False),
     # otp:phone, otp:email, or how an earlier confirmation was carried over by a migration.
     Column("how", String(40), nullable=False),
     Index("ix_confirmed_contact_subject_id", "subject_id"),

@@ -33,7 +33,14 @@ def _problem(description: str) -> dict[str, object]:
 
 
 def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Register the Problem schema the error responses refer to."""
+    """Register the Problem schema the error responses refer to, and the answers every
+    operation may give whatever it is (docs/api-statuses.md): 400 for a body that is not
+    JSON, 413 for one over the limit (before anything parses it)."""
+    for ops in openapi.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            responses.setdefault("400", _problem("The request body is not valid JSON"))
+            responses.setdefault("413", _problem("The request body is over the size limit"))
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.pop("HTTPValidationError", None)

@@ -204,14 +204,12 @@ def _when(at: datetime | None, site: Site) -> str:
 
 
 async def _read(services: Services, work: Any) -> Any:
-    """A read outside a unit of work: inline on SQLite, in the thread pool on PostgreSQL."""
+    """A read outside a unit of work, in the thread pool: never on the event loop."""
 
     def call() -> Any:
         with services.db.engine.connect() as conn:
             return work(conn)
 
-    if services.db.dialect == "sqlite":
-        return call()
     return await run_in_threadpool(call)
 
 

@@ -6,6 +6,7 @@ carry the input, so they are rebuilt here without it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,6 +45,8 @@ TYPES: dict[str, str] = {
     "unknown-subject-category": "Unknown subject category",
     "field-not-allowed": "The purpose may not collect this field (policy 4.1)",
     "request-validation": "The request body is malformed",
+    "malformed-json": "The request body is not valid JSON",
+    "body-too-large": "The request body is over the size limit",
     "http": "HTTP error",
 }
 
@@ -139,6 +142,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
+        if any(e["type"] == "json_invalid" for e in errors):
+            # Not JSON at all: a syntax error (400), not a value the schema refuses (422).
+            return problem(
+                400, "malformed-json", TYPES["malformed-json"],
+                "the request body is not valid JSON", errors=errors,
+            )  # fmt: skip
         return problem(
             422,
             "request-validation",
@@ -148,5 +157,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, "http", TYPES["http"], str(exc.detail))
+    async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        resp = problem(exc.status_code, "http", TYPES["http"], str(exc.detail))
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        if exc.status_code == 405:
+            # Every method the path takes (RFC 9110, 15.5.6), as the OpenAPI declares them.
+            allowed = _allowed(request.app, request.url.path)
+            if allowed:
+                resp.headers["allow"] = ", ".join(allowed)
+        return resp
+
+
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document declares for ``path``."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow", None)
+    if table is None:
+        table = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            source = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(source + "$"), sorted(m.upper() for m in ops)))
+        app.state.allow = table
+    for compiled, methods in table:
+        if compiled.match(path):
+            return methods
+    return []
