@@ -275,6 +275,10 @@ def requests_list(
         out.print(f"{r['reference']}  {r['kind']:<16} {r['status']:<11} due {r['due_at']}  {flag}")
 
 
+def _utc_if_naive(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
 def _as_of(value: str | None, allow_future: bool) -> datetime:
     from qorgau.law.calendar import parse_received
 
@@ -282,9 +286,7 @@ def _as_of(value: str | None, allow_future: bool) -> datetime:
         return datetime.now(UTC)
     try:
         moment = (
-            parse_received(value)
-            if "T" in value
-            else datetime.fromisoformat(value).replace(tzinfo=UTC)
+            parse_received(value) if "T" in value else _utc_if_naive(datetime.fromisoformat(value))
         )
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc

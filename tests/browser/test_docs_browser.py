@@ -37,3 +37,6 @@ def test_docs_render_from_this_server_under_a_strict_csp(
     shot(page, "docs")
     assert origins == {urlparse(site.base).netloc}
     assert problems == []
+    # Nothing else of the package is served (its index.html loads a demo from the internet).
+    for name in ("index.html", "oauth2-redirect.html", "swagger-initializer.js"):
+        assert page.request.get(f"{site.base}/docs/assets/{name}").status == 404

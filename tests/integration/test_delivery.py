@@ -486,3 +486,32 @@ def test_an_agreement_ended_before_delivery_holds_the_lead_until_renewed(
             services.transfers.retry(conn, DPO, tid)
         assert d.run_once().delivered == 1
     assert [r.key for r in receiver.received] == [tid]
+
+
+def test_an_endpoint_changed_behind_the_registry_is_never_posted(
+    services: Services, receiver: Receiver
+) -> None:
+    """https only, at delivery too: an entry registered before the rule, or edited in the
+    database, to plain http or a private address is held, not posted (issue 11)."""
+    from sqlalchemy import update
+
+    from qorgau.transfers.store import recipient
+
+    _sid, (tid,) = setup_lead(services, receiver)
+    for endpoint in ("http://mfo.example/leads", "https://10.0.0.5/leads"):
+        with services.db.unit_of_work() as conn:
+            conn.execute(
+                update(recipient).where(recipient.c.code == "mfo-a").values(endpoint=endpoint)
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.transfer_id == tid)
+                .values(status="pending", next_at=datetime.now(UTC))
+            )
+        with dispatcher(services) as d:
+            result = d.run_once()
+        assert (result.claimed, result.delivered, result.dead) == (1, 0, 1)
+        row = row_of(services, tid)
+        assert row["last_error"] == "endpoint-not-allowed"
+        assert row["payload"] is not None  # kept for staff once the endpoint is fixed
+    assert receiver.received == []

@@ -154,8 +154,13 @@ def test_the_analyst_reads_no_raw_value(services: Services) -> None:
         services.gate.read(conn, analyst, sid, "statistics", ["sex"])
     with services.db.unit_of_work() as conn, pytest.raises(FieldDenied):
         services.gate.search(conn, analyst, "phone", "+77015550008", "statistics")
+    # Not even which subject a phone belongs to, by naming no field.
+    with services.db.unit_of_work() as conn, pytest.raises(FieldDenied):
+        services.gate.search(conn, analyst, "phone", "+77015550008", "statistics", [])
+    with services.db.unit_of_work() as conn, pytest.raises(FieldDenied):
+        services.gate.read(conn, analyst, sid, "statistics", [])
     refused = [b for b in bodies(services) if b["a"] == "refuse"]
-    assert [b["d"]["code"] for b in refused] == ["field-denied"] * 3  # type: ignore[index]
+    assert [b["d"]["code"] for b in refused] == ["field-denied"] * 5  # type: ignore[index]
     assert not [b for b in bodies(services) if b["a"] == "retrieve"]
 
 
@@ -213,3 +218,46 @@ def test_consents_only_for_a_purpose_the_role_may_use_and_known_recipients(
     assert [b["d"]["op"] for b in bodies(services) if b["a"] == "refuse"] == [  # type: ignore[index]
         "consent.grant"
     ]
+
+
+def test_a_search_names_a_blocked_match_without_values_and_audits_it(
+    services: Services,
+) -> None:
+    blocked, active = person(services, 11), person(services, 12)
+    with services.db.unit_of_work() as conn:
+        services.gate.clarify(conn, DPO, active, "contract", {"phone": "+77015550011"}, "t")
+        services.gate.block(conn, DPO, blocked, "complaint")
+    operator = Actor("operator", "test:operator")
+    with services.db.unit_of_work() as conn:
+        hits = services.gate.search(conn, operator, "phone", "+77015550011", "contract")
+    by_id = {h.subject_id: h for h in hits}
+    assert by_id[blocked].values == {}
+    assert by_id[blocked].status == "blocked"
+    assert by_id[active].values["phone"] == "+77015550011"
+    refusal = [b for b in bodies(services) if b["a"] == "refuse"][-1]
+    assert refusal["s"] == blocked
+    assert refusal["d"]["code"] == "subject-blocked"  # type: ignore[index]
+
+
+def test_an_edited_transfer_row_cannot_widen_what_a_partner_gets(services: Services) -> None:
+    """The rule is checked against the transfer row's fields, which an insider could edit;
+    the sealed payload must agree with them or nothing leaves."""
+    from sqlalchemy import update
+
+    _sid, tid = queued_pull_lead(services, 13)
+    with services.db.unit_of_work() as conn:
+        conn.execute(update(transfer).where(transfer.c.id == tid).values(fields='["phone"]'))
+    assert fetch(services) == []
+    assert states(services, tid) == ("dead", "withheld", False)
+
+
+def test_a_route_refusing_a_role_is_audited(services: Services, api: TestClient) -> None:
+    analyst = key(services, "analyst")
+    for url in ("/api/v1/requests", "/api/v1/recipients", "/api/v1/duplicates"):
+        r = api.get(url, headers=analyst)
+        assert r.status_code == 403
+        assert r.json()["reason"] == "operation-not-permitted"
+    refused = [b for b in bodies(services) if b["a"] == "refuse"]
+    assert len(refused) == 3
+    assert {b["d"]["role"] for b in refused} == {"analyst"}  # type: ignore[index]
+    assert all(str(b["by"]).startswith("key:") for b in refused)

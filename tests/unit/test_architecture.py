@@ -144,3 +144,15 @@ def test_domain_code_is_framework_free() -> None:
 def test_web_is_a_leaf() -> None:
     outside = {m for m in importers_of("qorgau.web") if not m.startswith("qorgau.web")}
     assert outside <= {"qorgau.app"}
+
+
+def test_the_worker_may_see_exactly_what_depersonalisation_needs() -> None:
+    """The worker role's fields (security.access.FACT_SOURCES) are the facts' source
+    fields, plus the contacts that transfer notices go to (least privilege)."""
+    from qorgau.catalog import Catalogue
+    from qorgau.security.access import FACT_SOURCES, AccessPolicy
+    from qorgau.stats.model import SOURCE_FIELDS
+
+    assert frozenset(SOURCE_FIELDS) == FACT_SOURCES
+    worker = AccessPolicy.default(Catalogue.default()).roles["worker"]
+    assert worker.allowed == FACT_SOURCES | {"phone", "email"}

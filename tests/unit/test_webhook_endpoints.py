@@ -9,7 +9,7 @@ from qorgau.transfers.model import endpoint_problem
 
 @pytest.mark.parametrize(
     "url",
-    ["https://mfo.example/leads", "https://mfo.example:8443/hook", "https://[2001:db8::1]/x"],
+    ["https://mfo.example/leads", "https://mfo.example:8443/hook", "https://8.8.8.8/x"],
 )
 def test_https_to_a_real_host_is_accepted(url: str) -> None:
     assert endpoint_problem(url) is None
@@ -28,6 +28,16 @@ def test_https_to_a_real_host_is_accepted(url: str) -> None:
         "https://api.localhost/",
         "https://user:pw@mfo.example/",
         "https://mfo.example:99999/",
+        "https://127.1/",
+        "https://0.0.0.0/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://localhost./",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5/leads",
+        "https://192.168.1.10/leads",
+        "https://[fd00::1]/leads",
         "not a url",
         "",
     ],

@@ -32,6 +32,7 @@ from qorgau.consent.model import BasisKind
 from qorgau.dsr.model import (
     DEADLINE_ACTION,
     Channel,
+    InvalidRequestTransition,
     Kind,
     Status,
     check_transition,
@@ -293,7 +294,7 @@ class RequestService:
     ) -> dict[str, Any]:
         """Carry out what the request asks and mark it answered. ``payload`` (rectification
         values, or the consent purpose to withdraw) comes from staff or from ``set_payload``."""
-        row = self._verified(conn, request_id)
+        row = self._verified(conn, request_id, lock=True)
         check_transition(request_id, Status(row["status"]), Status.ANSWERED)
         if not payload:
             payload = self.payload(conn, actor, request_id)
@@ -470,10 +471,15 @@ class RequestService:
             .scalars()
             .all()
         )
+        done = 0
         for rid in stale:
-            self._move(conn, actor, rid, Status.REFUSED, "refused", "identity not verified")
+            try:
+                self._move(conn, actor, rid, Status.REFUSED, "refused", "identity not verified")
+            except InvalidRequestTransition:
+                continue  # verified meanwhile: no longer stale
             self._move(conn, actor, rid, Status.CLOSED, "closed", None)
-        return len(stale)
+            done += 1
+        return done
 
     def compliance(self, conn: Connection) -> dict[str, Any]:
         """Requests per kind: answered on time, late and by how many working days."""
@@ -564,7 +570,7 @@ class RequestService:
         how: str,
         now: datetime,
     ) -> None:
-        row = self._row(conn, request_id)
+        row = self._row(conn, request_id, lock=True)
         check_transition(request_id, Status(row["status"]), Status.VERIFIED)
         conn.execute(
             update(dsr_request)
@@ -599,7 +605,7 @@ class RequestService:
         event: str,
         outcome: str | None,
     ) -> None:
-        row = self._row(conn, request_id)
+        row = self._row(conn, request_id, lock=True)
         check_transition(request_id, Status(row["status"]), target)
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": target.value}
@@ -611,18 +617,22 @@ class RequestService:
         conn.execute(update(dsr_request).where(dsr_request.c.id == request_id).values(**values))
         self._event(conn, actor, request_id, row["subject_id"], event, None, now)
 
-    def _verified(self, conn: Connection, request_id: str) -> Mapping[str, Any]:
-        row = self._row(conn, request_id)
+    def _verified(
+        self, conn: Connection, request_id: str, *, lock: bool = False
+    ) -> Mapping[str, Any]:
+        row = self._row(conn, request_id, lock=lock)
         if row["subject_id"] is None:
             raise RequestNotVerified(request_id)
         return row
 
-    def _row(self, conn: Connection, request_id: str) -> Mapping[str, Any]:
-        row = (
-            conn.execute(select(dsr_request).where(dsr_request.c.id == request_id))
-            .mappings()
-            .one_or_none()
-        )
+    def _row(self, conn: Connection, request_id: str, *, lock: bool = False) -> Mapping[str, Any]:
+        """The request's row; ``lock`` holds it until the transaction ends (PostgreSQL), for
+        a state change: two staff actions, or a verification racing the expiry of
+        unverified requests, cannot both pass the transition check (DESIGN 10)."""
+        q = select(dsr_request).where(dsr_request.c.id == request_id)
+        if lock and conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().one_or_none()
         if row is None:
             raise RequestNotFound(request_id)
         return dict(row)

@@ -58,6 +58,8 @@ from qorgau.transfers.model import (
     TIMESTAMP_HEADER,
     DeliveryMode,
     backoff,
+    endpoint_problem,
+    payload_matches,
     refusal_code,
     signature_header,
     withheld,
@@ -372,6 +374,12 @@ class Dispatcher:
             )  # fmt: skip
             if payload is None:
                 item.refused = "no-payload"
+            elif endpoint_problem(
+                item.endpoint, allow_loopback=self.transfers.allow_loopback_webhooks
+            ):
+                # Registered before https was required, or aimed at a private address:
+                # nothing is posted there; kept for staff once the endpoint is fixed.
+                item.refused = "endpoint-not-allowed"
             items.append(item)
         return items
 
@@ -392,6 +400,11 @@ class Dispatcher:
                 )  # fmt: skip
             except DomainError as exc:
                 item.refused = refusal_code(exc)  # subject-destroyed, no-consent, ...
+                continue
+            doc = orjson.loads(item.body)
+            if not payload_matches(doc, transfer_id=item.transfer_id, recipient=item.recipient,
+                                   purpose=item.purpose, fields=item.fields):  # fmt: skip
+                item.refused, item.body = "payload-mismatch", None
                 continue
             if item.recipient not in secrets:
                 secrets[item.recipient] = self.transfers.signing_secrets(conn, item.recipient, at)

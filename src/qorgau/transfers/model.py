@@ -173,22 +173,27 @@ class Recipient:
 
 
 def endpoint_problem(url: str, *, allow_loopback: bool = False) -> str | None:
-    """Why a webhook endpoint is unacceptable, or ``None``: https to a named or public host;
-    the loopback interface (plain http or https) only with ``allow_loopback`` (development:
-    ``QORGAU_DEV_LOOPBACK_WEBHOOKS``), so a registry entry cannot aim the dispatcher at the
-    server's own ports."""
+    """Why a webhook endpoint is unacceptable, or ``None``: https to a public host. An IP
+    address must be globally routable (no loopback, private, link-local or metadata
+    address, in any spelling); the loopback interface only with ``allow_loopback``
+    (development: ``QORGAU_DEV_LOOPBACK_WEBHOOKS``), so a registry entry cannot aim the
+    dispatcher at the server's own ports or its network."""
     try:
         parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = (parts.hostname or "").rstrip(".").lower()
         _port = parts.port
     except ValueError:
         return "endpoint: not a valid URL"
     if not host or parts.username or parts.password:
         return "endpoint: an https:// URL with a host and no credentials is required"
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host.endswith(".localhost")
+    address = _address(host)
+    loopback = host == "localhost" or host.endswith(".localhost")
+    if address is not None:
+        loopback = loopback or address.is_loopback
+        if not loopback and not address.is_global:
+            return "endpoint: a private, link-local or reserved address is not allowed"
+    elif host.replace(".", "").isdigit() or host.startswith("0x"):
+        return "endpoint: not a valid host"  # 2130706433, 0x7f.1: numeric spellings
     if loopback:
         if allow_loopback and parts.scheme in ("http", "https"):
             return None
@@ -196,6 +201,16 @@ def endpoint_problem(url: str, *, allow_loopback: bool = False) -> str | None:
     if parts.scheme != "https":
         return "endpoint: an https:// URL is required for webhook delivery"
     return None
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def validate_recipient(
@@ -387,7 +402,12 @@ class TransferView:
 #: sealed payload is kept, dead-lettered, for staff to retry. Any other refusal (destroyed,
 #: consent withdrawn, fields no longer agreed) withholds the lead for good.
 TEMPORARY_REFUSALS = frozenset(
-    {"subject-blocked", "agreement-not-valid", Reason.RECIPIENT_INACTIVE.value}
+    {
+        "subject-blocked",
+        "agreement-not-valid",
+        Reason.RECIPIENT_INACTIVE.value,
+        "endpoint-not-allowed",
+    }
 )
 
 
@@ -403,3 +423,24 @@ def withheld(code: str) -> tuple[bool, str]:
     """(keep the payload, the transfer's status) for a delivery refused with ``code``."""
     keep = code in TEMPORARY_REFUSALS
     return keep, "dead" if keep else "withheld"
+
+
+def payload_matches(
+    doc: Mapping[str, object],
+    *,
+    transfer_id: str,
+    recipient: str,
+    purpose: str,
+    fields: Iterable[str],
+) -> bool:
+    """Whether an opened lead payload is the one its transfer row describes: the rule was
+    checked against the row's purpose and fields, which are not sealed, so the sealed
+    document must agree with them (an edited row must not widen what leaves)."""
+    data = doc.get("data")
+    return (
+        doc.get("transfer_id") == transfer_id
+        and doc.get("recipient") == recipient
+        and doc.get("purpose") == purpose
+        and isinstance(data, dict)
+        and set(data) <= set(fields)
+    )

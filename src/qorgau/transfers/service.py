@@ -45,6 +45,7 @@ from qorgau.transfers.model import (
     TransferRefused,
     TransferView,
     check_transfer,
+    payload_matches,
     refusal_code,
     validate_recipient,
     withheld,
@@ -798,6 +799,11 @@ class TransferService:
                 )  # fmt: skip
             except DomainError as exc:
                 self._withhold(conn, partner, oid, tid, sid, code, refusal_code(exc), now)
+                continue
+            wanted = orjson.loads(fields)
+            if not payload_matches(doc, transfer_id=tid, recipient=code, purpose=purpose,
+                                   fields=wanted):  # fmt: skip
+                self._withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
                 continue
             out.append(doc)
             conn.execute(

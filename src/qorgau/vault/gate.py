@@ -668,7 +668,10 @@ class Gate:
             conn, actor, loaded, purpose, wanted, recipient=recipient, legal_ground=legal_ground
         )
         assert basis is not None
-        result = self._reveal(loaded, actor, purpose, plan)
+        # The values go to the recipient, not to the actor: a field the actor's role may
+        # only see masked (an admin's manual transfer) still leaves whole, never shown here.
+        whole = None if plan is None else dict.fromkeys(plan, Decision.ALLOW)
+        result = self._reveal(loaded, actor, purpose, whole)
         self._read_event(conn, "retrieve", actor, result, purpose, {"recipient": recipient})
         return Disclosed(result, basis[0], basis[1])
 
@@ -716,10 +719,13 @@ class Gate:
         results: list[ReadResult] = []
         for row in cur.fetchall():
             loaded = _loaded(row)
-            if loaded.status != Status.ACTIVE:
+            try:
+                self._admit(conn, actor, loaded, purpose, fields)
+            except Refusal:
+                # Refused for this subject (blocked, destroyed, no basis): audited by
+                # _admit; the match is named without a value, the others still answer.
                 results.append(ReadResult(loaded.id, loaded.category, loaded.status))
                 continue
-            self._admit(conn, actor, loaded, purpose, fields)
             result = self._reveal(loaded, actor, purpose, plan)
             self._read_event(conn, "retrieve", actor, result, purpose, {"via": kind})
             results.append(result)
@@ -753,13 +759,15 @@ class Gate:
         p = self.catalogue.purpose(purpose)
         decide = self.access.decide
         plan: dict[str, Decision] | None
+        # A role that may see no field of the purpose at all (the analyst: facts only, policy
+        # 2.1 P4) is refused whatever it names, an empty list included: not even which
+        # subject a contact belongs to.
+        if p.fields and all(decide(actor.role, purpose, f) is Decision.DENY for f in p.fields):
+            self._refuse(
+                conn, actor, FieldDenied(sorted(p.fields), actor.role), "read",
+                subject_id, purpose,
+            )  # fmt: skip
         if fields is None:
-            # Nothing to reveal at all (the analyst: facts only, policy 2.1 P4) is a refusal.
-            if p.fields and all(decide(actor.role, purpose, f) is Decision.DENY for f in p.fields):
-                self._refuse(
-                    conn, actor, FieldDenied(sorted(p.fields), actor.role), "read",
-                    subject_id, purpose,
-                )  # fmt: skip
             plan = None
         else:
             outside = sorted(f for f in fields if not p.allows(f))

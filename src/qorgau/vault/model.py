@@ -150,7 +150,7 @@ class SubjectBlocked(Refusal):
     kind = "conflict"
 
     def __init__(self, subject_id: str) -> None:
-        super().__init__(f"subject {subject_id} is blocked: processing is halted")
+        super().__init__("the subject is blocked: processing is halted")
 
 
 class SubjectDestroyed(Refusal):
@@ -158,7 +158,7 @@ class SubjectDestroyed(Refusal):
     kind = "conflict"
 
     def __init__(self, subject_id: str) -> None:
-        super().__init__(f"subject {subject_id} was destroyed; only its tombstone remains")
+        super().__init__("the subject was destroyed; only its tombstone remains")
 
 
 class NoLiveBasis(Refusal):
@@ -166,7 +166,7 @@ class NoLiveBasis(Refusal):
 
     def __init__(self, subject_id: str, purpose: str) -> None:
         super().__init__(
-            f"purpose '{purpose}' has no live legal basis for subject {subject_id} (policy 6.5)"
+            f"purpose '{purpose}' has no live legal basis for this subject (policy 6.5)"
         )
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.consent.model import (
@@ -26,9 +26,9 @@ from qorgau.consent.model import (
 )
 from qorgau.policy.service import PolicyVersion
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
-from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
 router = APIRouter(tags=["consent"], responses=vault_router.responses)
 
@@ -37,7 +37,7 @@ Language = Literal["kk", "ru", "en"]
 
 def _require(actor: Actor, op: Operation, services: ServicesDep, what: str) -> None:
     if not services.access.may(actor.role, op):
-        raise OperationNotPermitted(actor.role, what)
+        raise refusal(actor, what)
 
 
 class EvidenceIn(BaseModel):
@@ -72,7 +72,8 @@ class BasisIn(BaseModel):
     purpose: str = Field(max_length=40)
     kind: Literal["contract", "law"]
     reference: str = Field(min_length=1, max_length=200, examples=["loan agreement 2026/118"])
-    until: datetime | None = None
+    # An instant: a time without its zone names none (422, not a guess).
+    until: AwareDatetime | None = None
     obligation: bool = Field(default=False, description="an unfulfilled obligation to the operator")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from qorgau.app import Services
 from qorgau.errors import DomainError
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
-from qorgau.vault.model import Actor
+from qorgau.vault.model import Actor, OperationNotPermitted
 
 T = TypeVar("T")
 
@@ -95,3 +95,12 @@ async def current_partner(key: Annotated[ApiKey, Depends(current_key)]) -> str:
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 CurrentPartner = Annotated[str, Depends(current_partner)]
+
+
+def refusal(actor: Actor, what: str) -> OperationNotPermitted:
+    """A route's own refusal (a role that may not reach it): raise it, and the problem
+    handler records it in the audit log, in the thread pool, before it answers (policy
+    7.3.8: refusals are actions too)."""
+    exc = OperationNotPermitted(actor.role, what)
+    exc.audit_as = actor  # type: ignore[attr-defined]
+    return exc

@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import swagger_ui_bundle
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse
 
 HERE = Path(__file__).parent
 ASSETS = "/docs/assets"
@@ -32,8 +31,25 @@ _PAGE = f"""<!doctype html>
 """
 
 
+#: The only files of the package served: its own index.html would load a demo API from
+#: the internet, so nothing else of it is.
+FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+    "favicon-16x16.png": "image/png",
+}
+
+
 def install_docs(app: FastAPI) -> None:
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+    root = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get(ASSETS + "/{name}", include_in_schema=False)
+    async def asset(name: str) -> FileResponse:
+        media = FILES.get(name)
+        if media is None:
+            raise HTTPException(404, "not found")
+        return FileResponse(root / name, media_type=media, headers={"cache-control": "no-store"})
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

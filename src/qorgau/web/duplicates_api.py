@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from qorgau.intake.duplicates import DuplicateFlag
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
-from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
 router = APIRouter(tags=["duplicates"], responses=vault_router.responses)
 
@@ -26,7 +26,7 @@ router = APIRouter(tags=["duplicates"], responses=vault_router.responses)
 def _require(actor: Actor, services: ServicesDep) -> None:
     # Deciding who is who is the data protection officer's (and admin's) work.
     if not services.gate.access.may(actor.role, Operation.BLOCK):
-        raise OperationNotPermitted(actor.role, "resolve possible duplicates")
+        raise refusal(actor, "resolve possible duplicates")
 
 
 class DuplicatePublic(BaseModel):

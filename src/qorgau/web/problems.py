@@ -10,10 +10,12 @@ import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qorgau.audit.model import Event
 from qorgau.catalog import (
     FieldNotAllowed,
     InvalidValue,
@@ -71,7 +73,10 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain(_r: Request, exc: DomainError) -> JSONResponse:
+    async def domain(request: Request, exc: DomainError) -> JSONResponse:
+        actor = getattr(exc, "audit_as", None)
+        if actor is not None:
+            await run_in_threadpool(_audit_refusal, request.app, actor, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.kind == "unauthenticated" else None
         # Every refusal of the gate names its reason as a member (as the transfer rule's do).
         extra = {"reason": exc.code} if isinstance(exc, Refusal) else {}
@@ -182,3 +187,16 @@ def _allowed(app: FastAPI, path: str) -> list[str]:
         if compiled.match(path):
             return methods
     return []
+
+
+def _audit_refusal(app: FastAPI, actor: Any, exc: DomainError) -> None:
+    services = app.state.services
+    with services.db.unit_of_work() as conn:
+        services.audit.append(
+            conn,
+            Event(
+                "refuse",
+                actor.id,
+                detail={"role": actor.role, "op": "api", "code": exc.code, "what": str(exc)},
+            ),
+        )

@@ -21,9 +21,9 @@ from qorgau.dsr.service import RequestView
 from qorgau.retention.act_pdf import act_pdf
 from qorgau.retention.service import RunNotFound
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
-from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
 router = APIRouter(tags=["requests"], responses=vault_router.responses)
 
@@ -31,7 +31,7 @@ router = APIRouter(tags=["requests"], responses=vault_router.responses)
 def _require(actor: Actor, services: ServicesDep) -> None:
     # Requests are the data protection officer's (and admin's) work.
     if not services.access.may(actor.role, Operation.BLOCK):
-        raise OperationNotPermitted(actor.role, "handle data-subject requests")
+        raise refusal(actor, "handle data-subject requests")
 
 
 class RequestIn(BaseModel):

@@ -23,9 +23,9 @@ from qorgau.errors import DomainError
 from qorgau.security.access import Operation
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, RecipientNotFound, TransferView
 from qorgau.transfers.service import parse_recipient, recipient_doc
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
-from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
 router = APIRouter(tags=["transfers"], responses=vault_router.responses)
 
@@ -49,7 +49,7 @@ class RecipientExists(DomainError):
 def _require(actor: Actor, services: Services) -> None:
     # Listings are the data protection officer's (and admin's) work, as requests are.
     if not services.access.may(actor.role, Operation.BLOCK):
-        raise OperationNotPermitted(actor.role, "view recipients and transfers")
+        raise refusal(actor, "view recipients and transfers")
 
 
 class AgreementIn(BaseModel):
