@@ -62,6 +62,11 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+_TRANSFER_CONSENTS = (
+    "SELECT b.subject_id, b.state, b.until, c.id, c.recipients, c.cross_border "
+    "FROM basis_state b JOIN consent c ON c.id = b.consent_id "
+    "WHERE b.purpose = 'transfer' AND b.kind = 'consent' AND b.subject_id IN ({marks})"
+)
 #: The purpose a transfer consent's leads are passed on under (a loan contract, P1).
 TRANSFER_PURPOSE = "contract"
 
@@ -334,45 +339,27 @@ class Ledger:
         """The subject's live consent to transfer to third parties at ``at``: its id, the
         recipients it names and whether it allows cross-border transfer; None without one.
         Withdrawal and expiry take effect at once (policy 6.5)."""
-        row = conn.execute(
-            select(basis_state.c.state, basis_state.c.until, consent.c.id, consent.c.recipients,
-                   consent.c.cross_border)
-            .join(consent, consent.c.id == basis_state.c.consent_id)
-            .where(
-                basis_state.c.subject_id == subject_id,
-                basis_state.c.purpose == TRANSFER,
-                basis_state.c.kind == BasisKind.CONSENT.value,
-            )
-        ).first()  # fmt: skip
-        if row is None:
-            return None
-        if effective_state(State(row[0]), _aware(row[1]), at) is not State.LIVE:
-            return None
-        return str(row[2]), frozenset(orjson.loads(row[3])), bool(row[4])
+        return self.transfer_consents(conn, [subject_id], at).get(subject_id)
 
     def transfer_consents(
         self, conn: Connection, subject_ids: Sequence[str], at: datetime
-    ) -> dict[str, frozenset[str]]:
-        """:meth:`transfer_consent` for many subjects in one query (the webhook dispatcher
-        checks every lead before it leaves): the recipients each live consent names;
-        subjects without a live transfer consent are absent."""
+    ) -> dict[str, tuple[str, frozenset[str], bool]]:
+        """:meth:`transfer_consent` for many subjects in one query (a batch of deliveries
+        opened in one transaction); subjects without a live transfer consent are absent."""
         if not subject_ids:
             return {}
-        rows = conn.execute(
-            select(basis_state.c.subject_id, basis_state.c.state, basis_state.c.until,
-                   consent.c.recipients)
-            .join(consent, consent.c.id == basis_state.c.consent_id)
-            .where(
-                basis_state.c.subject_id.in_(sorted(set(subject_ids))),
-                basis_state.c.purpose == TRANSFER,
-                basis_state.c.kind == BasisKind.CONSENT.value,
-            )
-        ).all()  # fmt: skip
-        return {
-            str(sid): frozenset(orjson.loads(recipients))
-            for sid, st, until, recipients in rows
-            if effective_state(State(st), _aware(until), at) is State.LIVE
-        }
+        cur = cursor(conn)
+        ids = sorted(set(subject_ids))
+        out: dict[str, tuple[str, frozenset[str], bool]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":s{i}" for i in range(len(chunk)))
+            sql = Sql(_TRANSFER_CONSENTS.format(marks=marks))
+            cur.execute(sql.render(conn), {f"s{i}": sid for i, sid in enumerate(chunk)})
+            for sid, st, until, cid, recipients, cross in cur.fetchall():
+                if effective_state(State(st), _stored_time(until), at) is State.LIVE:
+                    out[str(sid)] = (str(cid), frozenset(orjson.loads(recipients)), bool(cross))
+        return out
 
     def language_of(self, conn: Connection, consent_id: str) -> str:
         """The language a consent was given in (notices follow it); ``ru`` if unknown."""

@@ -66,7 +66,7 @@ from qorgau.transfers.model import (
 )
 from qorgau.transfers.service import TransferService
 from qorgau.transfers.store import outbox, recipient, transfer
-from qorgau.vault.gate import Gate
+from qorgau.vault.gate import Gate, SealedExtra
 from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.dispatch")
@@ -387,25 +387,33 @@ class Dispatcher:
         """Open each lead through the gate as a disclosure to its partner: the whole
         decision and the transfer rule at this moment (policy 6.2, 6.5-6.7). What the rule
         refuses is withheld, never posted."""
+        live = [i for i in items if not (i.refused or i.error)]
+        with self.transfers.prefetched(
+            conn, [i.subject_id for i in live], [i.recipient for i in live], at
+        ):
+            self._open_each(conn, live, at)
+
+    def _open_each(self, conn: Connection, items: list[_Item], at: datetime) -> None:
+        opened = self.gate.open_extras(
+            conn,
+            self.actor,
+            [
+                SealedExtra(i.subject_id, f"outbox:{i.transfer_id}", i.payload or b"",
+                            i.purpose, i.fields, i.recipient)
+                for i in items
+            ],
+        )  # fmt: skip
         secrets: dict[str, list[bytes]] = {}
-        for item in items:
-            if item.refused or item.error:
+        for item, got in zip(items, opened, strict=True):
+            if isinstance(got, DomainError):
+                item.refused = refusal_code(got)  # subject-destroyed, no-consent, ...
                 continue
-            assert item.payload is not None
-            try:
-                item.body = self.gate.open_extra(
-                    conn, self.actor, item.subject_id, f"outbox:{item.transfer_id}",
-                    item.payload, purpose=item.purpose, fields=item.fields,
-                    recipient=item.recipient,
-                )  # fmt: skip
-            except DomainError as exc:
-                item.refused = refusal_code(exc)  # subject-destroyed, no-consent, ...
-                continue
-            doc = orjson.loads(item.body)
+            doc = orjson.loads(got)
             if not payload_matches(doc, transfer_id=item.transfer_id, recipient=item.recipient,
                                    purpose=item.purpose, fields=item.fields):  # fmt: skip
-                item.refused, item.body = "payload-mismatch", None
+                item.refused = "payload-mismatch"
                 continue
+            item.body = got
             if item.recipient not in secrets:
                 secrets[item.recipient] = self.transfers.signing_secrets(conn, item.recipient, at)
             item.secrets = secrets[item.recipient]

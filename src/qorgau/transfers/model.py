@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from qorgau.errors import DomainError, Refusal
@@ -172,6 +173,7 @@ class Recipient:
         return self.country != home_country
 
 
+@lru_cache(maxsize=1024)
 def endpoint_problem(url: str, *, allow_loopback: bool = False) -> str | None:
     """Why a webhook endpoint is unacceptable, or ``None``: https to a public host. An IP
     address must be globally routable (no loopback, private, link-local or metadata

@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -69,6 +70,16 @@ LEAD_PURPOSE = "contract"
 ROUTER = actors.ROUTER
 #: How long a rotated-out webhook secret keeps signing.
 SECRET_OVERLAP = timedelta(hours=24)
+
+
+_PREFETCH = "qorgau.transfer-rule.prefetch"
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefetched:
+    recipients: dict[str, Recipient]
+    subjects: frozenset[str]
+    consents: dict[str, TransferConsent]
 
 
 class NotAPartnerTransfer(DomainError):
@@ -391,8 +402,37 @@ class TransferService:
     # -- transfers --------------------------------------------------------------------------
 
     def _consent(self, conn: Connection, subject_id: str, at: datetime) -> TransferConsent | None:
+        batch: _Prefetched | None = conn.info.get(_PREFETCH)
+        if batch is not None and subject_id in batch.subjects:
+            return batch.consents.get(subject_id)
         got = self.ledger.transfer_consent(conn, subject_id, at)
         return None if got is None else TransferConsent(*got)
+
+    def _entry(self, conn: Connection, code: str) -> Recipient:
+        batch: _Prefetched | None = conn.info.get(_PREFETCH)
+        if batch is not None and code in batch.recipients:
+            return batch.recipients[code]
+        return self.recipient(conn, code)
+
+    @contextmanager
+    def prefetched(
+        self, conn: Connection, subject_ids: Sequence[str], codes: Sequence[str], at: datetime
+    ) -> Iterator[None]:
+        """For a batch that opens many leads in one transaction (the dispatcher, a partner's
+        pull, a lead routed to several partners): the registry entries and the transfer
+        consents the rule needs are read once, in this transaction, and :meth:`check` uses
+        them for each lead. Outside the block nothing is kept."""
+        rows = conn.execute(select(recipient).where(recipient.c.code.in_(sorted(set(codes)))))
+        consents = self.ledger.transfer_consents(conn, subject_ids, at)
+        conn.info[_PREFETCH] = _Prefetched(
+            recipients={r.code: r for r in map(_recipient_row, rows.mappings())},
+            subjects=frozenset(subject_ids),
+            consents={sid: TransferConsent(*got) for sid, got in consents.items()},
+        )
+        try:
+            yield
+        finally:
+            conn.info.pop(_PREFETCH, None)
 
     def check(
         self,
@@ -410,7 +450,7 @@ class TransferService:
         the rule of :func:`~qorgau.transfers.model.check_transfer` on the registry entry and
         the subject's transfer consent as they are at ``at``."""
         try:
-            to = self.recipient(conn, recipient)
+            to = self._entry(conn, recipient)
         except RecipientNotFound:
             # Consented to, but not (or no longer) in the registry: no agreement to pass under.
             raise TransferRefused(Reason.NO_AGREEMENT, recipient) from None
@@ -601,27 +641,28 @@ class TransferService:
         purpose = self.catalogue.purpose(LEAD_PURPOSE)
         done: list[str] = []
         refused: list[tuple[str, str]] = []
-        for code in sorted(consent.recipients):
-            to = known.get(code)
-            if to is not None and to.delivery is DeliveryMode.NONE:
-                continue
-            allowed = purpose.fields
-            if to is not None and to.agreement and to.agreement.fields:
-                allowed = allowed & to.agreement.fields
-            fields = tuple(sorted(allowed))
-            try:
-                if to is None:
-                    # Not (or no longer) in the registry: the rule refuses (no agreement).
-                    self.gate.disclose(conn, actor, subject_id, code, LEAD_PURPOSE, fields)
+        with self.prefetched(conn, [subject_id], sorted(consent.recipients), at):
+            for code in sorted(consent.recipients):
+                to = known.get(code)
+                if to is not None and to.delivery is DeliveryMode.NONE:
                     continue
-                view = self._transfer(
-                    conn, actor, subject_id, to, LEAD_PURPOSE, fields,
-                    legal_ground=None, now=at, lead=lead, held_only=True,
-                )  # fmt: skip
-            except Refusal as exc:
-                refused.append((code, refusal_code(exc)))
-                continue
-            done.append(view.id)
+                allowed = purpose.fields
+                if to is not None and to.agreement and to.agreement.fields:
+                    allowed = allowed & to.agreement.fields
+                fields = tuple(sorted(allowed))
+                try:
+                    if to is None:
+                        # Not (or no longer) in the registry: the rule refuses (no agreement).
+                        self.gate.disclose(conn, actor, subject_id, code, LEAD_PURPOSE, fields)
+                        continue
+                    view = self._transfer(
+                        conn, actor, subject_id, to, LEAD_PURPOSE, fields,
+                        legal_ground=None, now=at, lead=lead, held_only=True,
+                    )  # fmt: skip
+                except Refusal as exc:
+                    refused.append((code, refusal_code(exc)))
+                    continue
+                done.append(view.id)
         return RoutedLead(tuple(done), tuple(refused))
 
     # -- state bodies (policy 6.3) ----------------------------------------------------------
@@ -787,36 +828,37 @@ class TransferService:
         now = datetime.now(UTC)
         out = []
         partner = actors.partner(code)
-        for oid, tid, sid, payload, purpose, fields in rows:
-            if payload is None:
-                continue
-            try:
-                doc = orjson.loads(
-                    self.gate.open_extra(
-                        conn, partner, sid, f"outbox:{tid}", bytes(payload),
-                        purpose=purpose, fields=orjson.loads(fields), recipient=code,
-                    )
+        with self.prefetched(conn, [r[2] for r in rows], [code], now):
+            for oid, tid, sid, payload, purpose, fields in rows:
+                if payload is None:
+                    continue
+                try:
+                    doc = orjson.loads(
+                        self.gate.open_extra(
+                            conn, partner, sid, f"outbox:{tid}", bytes(payload),
+                            purpose=purpose, fields=orjson.loads(fields), recipient=code,
+                        )
+                    )  # fmt: skip
+                except DomainError as exc:
+                    self._withhold(conn, partner, oid, tid, sid, code, refusal_code(exc), now)
+                    continue
+                wanted = orjson.loads(fields)
+                if not payload_matches(doc, transfer_id=tid, recipient=code, purpose=purpose,
+                                       fields=wanted):  # fmt: skip
+                    self._withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
+                    continue
+                out.append(doc)
+                conn.execute(
+                    update(transfer)
+                    .where(transfer.c.id == tid, transfer.c.status == "queued")
+                    .values(status="fetched", delivered_at=now)
+                )
+                self.audit.append(
+                    conn,
+                    Event("transfer.fetched", partner.id, subject_id=sid,
+                          detail={"role": partner.role, "transfer": tid, "recipient": code,
+                                  "outbox": oid}, at=now),
                 )  # fmt: skip
-            except DomainError as exc:
-                self._withhold(conn, partner, oid, tid, sid, code, refusal_code(exc), now)
-                continue
-            wanted = orjson.loads(fields)
-            if not payload_matches(doc, transfer_id=tid, recipient=code, purpose=purpose,
-                                   fields=wanted):  # fmt: skip
-                self._withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
-                continue
-            out.append(doc)
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == tid, transfer.c.status == "queued")
-                .values(status="fetched", delivered_at=now)
-            )
-            self.audit.append(
-                conn,
-                Event("transfer.fetched", partner.id, subject_id=sid,
-                      detail={"role": partner.role, "transfer": tid, "recipient": code,
-                              "outbox": oid}, at=now),
-            )  # fmt: skip
         return out
 
     def _withhold(
