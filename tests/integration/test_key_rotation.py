@@ -30,6 +30,28 @@ def _item(services: Services, n: int):  # type: ignore[no-untyped-def]
     return services.gate.prepare("potential_borrower", "contract", values, "test")
 
 
+def _backup(services: Services, sid: str) -> tuple[object, ...]:
+    """What an insider keeps of a subject's row (a backup)."""
+    with services.db.engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                select(subject.c.kek_id, subject.c.wrapped_key, subject.c.sealed).where(
+                    subject.c.id == sid
+                )
+            ).one()
+        )
+
+
+def _restore(services: Services, sid: str, backup: tuple[object, ...]) -> None:
+    """The insider writes the row back into the tombstone: the wrapped key is back."""
+    with services.db.unit_of_work() as conn:
+        conn.execute(
+            update(subject)
+            .where(subject.c.id == sid)
+            .values(status="active", kek_id=backup[0], wrapped_key=backup[1], sealed=backup[2])
+        )
+
+
 def test_rotation_while_writers_run_loses_no_subject(services: Services) -> None:
     """Writers in another "process" (their own services and keyring instance, which sees a
     new KEK up to a second late), one of them holding its transaction open for seconds after
@@ -99,22 +121,12 @@ def test_rotation_rewraps_webhook_secrets(services: Services) -> None:
 def test_rotation_skips_a_revoked_subject_of_a_restored_copy(services: Services) -> None:
     with services.db.unit_of_work() as conn:
         keep, gone = services.gate.collect_many(conn, DPO, [_item(services, 1), _item(services, 2)])
-    with services.db.engine.connect() as conn:
-        backup = conn.execute(
-            select(subject.c.kek_id, subject.c.wrapped_key, subject.c.sealed).where(
-                subject.c.id == gone
-            )
-        ).one()
+    backup = _backup(services, gone)
     with services.db.unit_of_work() as conn:
         services.gate.destroy(conn, DPO, gone, "subject request")
     # An insider restores the row from a backup: the wrapped key is back, the keyring
     # remembers the destruction.
-    with services.db.unit_of_work() as conn:
-        conn.execute(
-            update(subject)
-            .where(subject.c.id == gone)
-            .values(status="active", kek_id=backup[0], wrapped_key=backup[1], sealed=backup[2])
-        )
+    _restore(services, gone, backup)
     done = rotate(services, "test:keys", settle=0)
     assert done.skipped_revoked == 1
     with services.db.unit_of_work() as conn:
@@ -130,19 +142,9 @@ def test_a_destroyed_subjects_cached_key_is_gone_in_the_same_process(
         (sid,) = services.gate.collect_many(conn, DPO, [_item(services, 3)])
     with services.db.unit_of_work() as conn:
         services.gate.read(conn, DPO, sid, "contract", ["phone"])  # the key is cached now
-    with services.db.engine.connect() as conn:
-        backup = conn.execute(
-            select(subject.c.kek_id, subject.c.wrapped_key, subject.c.sealed).where(
-                subject.c.id == sid
-            )
-        ).one()
+    backup = _backup(services, sid)
     with services.db.unit_of_work() as conn:
         services.gate.destroy(conn, DPO, sid, "subject request")
-    with services.db.unit_of_work() as conn:
-        conn.execute(
-            update(subject)
-            .where(subject.c.id == sid)
-            .values(status="active", kek_id=backup[0], wrapped_key=backup[1], sealed=backup[2])
-        )
+    _restore(services, sid, backup)
     with services.db.unit_of_work() as conn, pytest.raises(SubjectDestroyed):
         services.gate.read(conn, DPO, sid, "contract", ["phone"])

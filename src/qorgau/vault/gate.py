@@ -577,30 +577,11 @@ class Gate:
         """Open what ``seal_extra`` sealed (a request's payload, a queued lead) after the
         whole decision: ``purpose`` and ``fields`` are what the blob holds; ``recipient``
         makes it a disclosure under the transfer rule at this moment. Audited."""
-        wanted = tuple(fields)
-        plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
-        assert plan is not None
-        loaded = self._load_one(conn, subject_id)
-        self._admit(conn, actor, loaded, purpose, wanted, recipient=recipient)
-        try:
-            plain = aead.open_(self._cipher_for(loaded), subject_id, label, 0, blob)
-        except aead.TamperedValue as exc:
-            raise IntegrityFailure(str(exc)) from exc
-        detail: dict[str, Any] = {"role": actor.role, "sealed": label.split(":", 1)[0]}
-        if recipient is not None:
-            detail["recipient"] = recipient
-        self.audit.append(
-            conn,
-            Event(
-                "retrieve",
-                actor.id,
-                subject_id=subject_id,
-                purpose=purpose,
-                fields=wanted,
-                detail=detail,
-            ),
-        )
-        return plain.encode()
+        sealed = SealedExtra(subject_id, label, blob, purpose, tuple(fields), recipient)
+        (got,) = self.open_extras(conn, actor, [sealed])
+        if isinstance(got, DomainError):
+            raise got
+        return got
 
     def destroy_values(
         self, conn: Connection, actor: Actor, subject_id: str, fields: Sequence[str], ground: str
@@ -724,13 +705,9 @@ class Gate:
     ) -> Disclosed:
         """Reveal ``fields`` for passing to ``recipient``: the whole decision, the transfer
         rule included, at this moment (``legal_ground`` for a state body, policy 6.3)."""
-        wanted = tuple(fields)
-        plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
-        loaded = self._load_one(conn, subject_id)
-        basis = self._admit(
-            conn, actor, loaded, purpose, wanted, recipient=recipient, legal_ground=legal_ground
+        plan, loaded, basis = self._decide_disclosure(
+            conn, actor, subject_id, recipient, purpose, fields, legal_ground
         )
-        assert basis is not None
         # The values go to the recipient, not to the actor: a field the actor's role may
         # only see masked (an admin's manual transfer) still leaves whole, never shown here.
         whole = None if plan is None else dict.fromkeys(plan, Decision.ALLOW)
@@ -751,12 +728,26 @@ class Gate:
     ) -> None:
         """The same decision as :meth:`disclose`, revealing nothing: for a request that
         must hold for every subject before any is passed on. A refusal is audited."""
+        self._decide_disclosure(conn, actor, subject_id, recipient, purpose, fields, legal_ground)
+
+    def _decide_disclosure(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: Sequence[str],
+        legal_ground: str | None,
+    ) -> tuple[dict[str, Decision] | None, _Loaded, tuple[str, str]]:
         wanted = tuple(fields)
-        self._plan(conn, actor, purpose, wanted, subject_id, recipient)
+        plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
         loaded = self._load_one(conn, subject_id)
-        self._admit(
+        basis = self._admit(
             conn, actor, loaded, purpose, wanted, recipient=recipient, legal_ground=legal_ground
         )
+        assert basis is not None
+        return plan, loaded, basis
 
     def search(
         self,
