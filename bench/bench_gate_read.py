@@ -14,7 +14,7 @@ import time
 
 from common import emit, fresh
 from qorgau.demo.people import generate_people
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 SUBJECTS = 10_000
 READS = int(os.environ.get("BENCH_READS", 30_000))

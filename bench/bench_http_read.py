@@ -19,8 +19,8 @@ from pathlib import Path
 
 from common import emit, fresh
 from qorgau.demo.people import generate_people
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
-from qorgau.vault.model import Actor
 
 SUBJECTS = 5_000
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from common import emit, fresh, pg_url
 from qorgau.app import build_services
 from qorgau.demo.people import generate_people
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 WRITERS = 16
 CHANGES = int(os.environ.get("BENCH_CHANGES", 150))  # per writer

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qorgau.app import Services, build_services
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 DPO = Actor(role="dpo", id="bench:dpo")
 

@@ -26,7 +26,7 @@ from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.migrate import upgrade
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 # Fails the session if any captured log line holds a registered personal value or an IIN.
 pytest_plugins = ["leakguard"]

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import TRANSFER, Channel, ConsentRequest, Evidence
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import Agreement, DeliveryMode, Kind, Recipient
-from qorgau.vault.model import Actor
 
 DPO = Actor("dpo", "test:dpo")
 

@@ -24,10 +24,10 @@ from qorgau.clikit import services as _services
 from qorgau.config import Settings
 from qorgau.errors import DomainError
 from qorgau.security import actors
+from qorgau.security.actors import Actor
 from qorgau.security.staff_cli import staff_app
 from qorgau.stats.cli import stats_app
 from qorgau.transfers.cli import recipients_app
-from qorgau.vault.model import Actor
 
 # Never print local variables in a traceback: they may hold personal values.
 app = typer.Typer(

@@ -15,6 +15,13 @@ class DomainError(Exception):
     kind: ClassVar[str] = "invalid"
     title: ClassVar[str] = "Request refused"
 
+    def problem_reason(self) -> str | None:
+        """The reason code a refusal names as a problem member (``None``: not a refusal)."""
+        return None
+
+    def problem_detail(self) -> str:
+        return str(self)
+
 
 class Refusal(DomainError):
     """The gate refused an operation: nothing changed but the audit event of the refusal.
@@ -25,3 +32,6 @@ class Refusal(DomainError):
 
     kind = "forbidden"
     title = "Refused by the gate"
+
+    def problem_reason(self) -> str | None:
+        return self.code

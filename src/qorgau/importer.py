@@ -28,8 +28,8 @@ from qorgau.catalog import (
 )
 from qorgau.db import Database, Instant, metadata
 from qorgau.errors import DomainError
+from qorgau.security.actors import Actor
 from qorgau.vault.gate import Gate, Prepared
-from qorgau.vault.model import Actor
 
 import_job = Table(
     "import_job",

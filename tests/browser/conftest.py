@@ -34,7 +34,7 @@ from qorgau.app import Services, build_services
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from servers import start_server, stop_server
 
 #: Same partition count as the templates in tests/conftest.py.

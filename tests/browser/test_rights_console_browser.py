@@ -28,7 +28,7 @@ from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.dsr.model import Channel, Kind
 from qorgau.intake.otp import mask
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.web.i18n import LANGUAGE_NAMES, t
 
 if TYPE_CHECKING:  # the fixtures' types (tests/browser/conftest.py)

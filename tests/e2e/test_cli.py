@@ -30,8 +30,8 @@ from qorgau.bootstrap import initialise
 from qorgau.catalog import normalise_phone
 from qorgau.config import Settings
 from qorgau.demo.people import generate_people
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import authenticate
-from qorgau.vault.model import Actor
 from qorgau.vault.store import subject
 
 QORGAU = Path(sys.executable).with_name("qorgau")

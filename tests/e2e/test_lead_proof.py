@@ -35,8 +35,8 @@ from qorgau.config import Settings
 from qorgau.dsr.store import dsr_request
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.store import lead, subject_duplicate
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
-from qorgau.vault.model import Actor
 from qorgau.vault.store import blind_index, confirmed_contact, history, subject
 from qorgau.web.i18n import t
 

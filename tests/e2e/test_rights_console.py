@@ -40,8 +40,9 @@ from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.store import dsr_request
+from qorgau.security.actors import Actor
 from qorgau.stats.model import Fact
-from qorgau.vault.model import Actor, SubjectBlocked
+from qorgau.vault.model import SubjectBlocked
 from qorgau.web.i18n import t
 
 LANGS = ("kk", "ru", "en")

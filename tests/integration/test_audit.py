@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from qorgau.app import Services
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.catalog import make_iin
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.vault.record import pack, unpack
 from qorgau.vault.store import blind_index, history, subject
 

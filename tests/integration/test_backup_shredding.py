@@ -18,7 +18,8 @@ from qorgau.app import build_services
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
 from qorgau.crypto.keyring import KeyRevoked
-from qorgau.vault.model import Actor, SubjectDestroyed
+from qorgau.security.actors import Actor
+from qorgau.vault.model import SubjectDestroyed
 from qorgau.vault.store import subject
 
 DPO = Actor("dpo", "test:dpo")

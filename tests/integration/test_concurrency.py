@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.errors import DomainError
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.vault.store import blind_index, history
 
 DPO = Actor("dpo", "test:dpo")

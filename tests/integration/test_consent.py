@@ -22,7 +22,8 @@ from qorgau.consent.model import (
 )
 from qorgau.consent.store import consent, consent_event, consent_text
 from qorgau.law.profiles import profile
-from qorgau.vault.model import Actor, NoLiveBasis
+from qorgau.security.actors import Actor
+from qorgau.vault.model import NoLiveBasis
 
 IP = "203.0.113.77"  # TEST-NET-3, documentation range
 UA = "Mozilla/5.0 (X11; Linux x86_64) qorgau-test"

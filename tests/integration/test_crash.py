@@ -41,7 +41,8 @@ from qorgau.config import Settings
 from qorgau.db import make_null_pool_engine
 from qorgau.demo.people import generate_people
 from qorgau.importer import import_job
-from qorgau.vault.model import Actor, Status
+from qorgau.security.actors import Actor
+from qorgau.vault.model import Status
 from qorgau.vault.store import subject
 
 ROWS = 6000

@@ -20,10 +20,11 @@ from qorgau.app import Services, create_app
 from qorgau.audit.store import audit_event
 from qorgau.consent.model import TRANSFER
 from qorgau.security import actors
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
 from qorgau.transfers.model import DeliveryMode
 from qorgau.transfers.store import outbox, transfer
-from qorgau.vault.model import Actor, FieldDenied, NotYourRecipient, RecipientRequired
+from qorgau.vault.model import FieldDenied, NotYourRecipient, RecipientRequired
 from transferkit import DPO, agreement, consent_to, partner, person
 
 

@@ -47,13 +47,13 @@ from qorgau.intake.model import (
 )
 from qorgau.intake.otp import DevSender, OtpUndeliverable, SmtpSender, hash_code
 from qorgau.intake.service import SITE_ACTOR, PendingCode
-from qorgau.intake.store import code_send, lead, otp_challenge, subject_duplicate
-from qorgau.security.actors import RIGHTS
+from qorgau.intake.store import code_send, lead, subject_duplicate
+from qorgau.security.actors import RIGHTS, Actor
 from qorgau.tracking.model import Client, Landing, languages, parse_client, referrer_host
 from qorgau.tracking.store import cookie_choice, visit
 from qorgau.vault.keys import kek_usage, rewrap_batch
-from qorgau.vault.model import Actor, FieldDenied, IntegrityFailure, OperationNotPermitted
-from qorgau.vault.store import blind_index, subject
+from qorgau.vault.model import FieldDenied, IntegrityFailure, OperationNotPermitted
+from qorgau.vault.store import blind_index, otp_challenge, subject
 from qorgau.web.csrf import CsrfGuard
 from qorgau.web.i18n import MESSAGES, error_message, negotiate
 from qorgau.web.markup import to_html

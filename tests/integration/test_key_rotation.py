@@ -14,8 +14,9 @@ from sqlalchemy import select, update
 from qorgau.app import Services, build_services
 from qorgau.catalog import make_iin
 from qorgau.keyrotation import rotate
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import signature_header, verify_signature
-from qorgau.vault.model import Actor, SubjectDestroyed
+from qorgau.vault.model import SubjectDestroyed
 from qorgau.vault.store import subject
 from transferkit import partner
 

@@ -33,12 +33,10 @@ from qorgau.dsr.model import Channel as RequestChannel
 from qorgau.dsr.model import Kind
 from qorgau.intake.model import CodeReason, CodeRejected
 from qorgau.intake.service import SITE_ACTOR
-from qorgau.intake.store import otp_challenge
 from qorgau.migrate import alembic_config
 from qorgau.schema import metadata
-from qorgau.security.actors import RIGHTS
-from qorgau.vault.model import Actor
-from qorgau.vault.store import confirmed_contact
+from qorgau.security.actors import RIGHTS, Actor
+from qorgau.vault.store import confirmed_contact, otp_challenge
 
 # Audit triggers and the chain function the first migration creates on PostgreSQL (DESIGN 3).
 PG_TRIGGERS = {

@@ -35,8 +35,8 @@ from qorgau.app import Services, create_app
 from qorgau.catalog import Catalogue, make_iin
 from qorgau.demo.people import generate_people
 from qorgau.importer import run_import
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
-from qorgau.vault.model import Actor
 
 SEED = 7338
 LOGGERS = ("", "sqlalchemy", "uvicorn", "qorgau", "httpx", "fastapi")

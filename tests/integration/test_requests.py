@@ -18,8 +18,9 @@ from qorgau.dsr.model import Channel, InvalidRequestTransition, Kind
 from qorgau.dsr.service import PayloadRequired, Received, RequestNotVerified
 from qorgau.dsr.store import dsr_request
 from qorgau.intake.limits import CodeLimits
+from qorgau.security.actors import Actor
 from qorgau.vault.contacts import ContactNotCurrent
-from qorgau.vault.model import Actor, NoLiveBasis, SubjectDestroyed
+from qorgau.vault.model import NoLiveBasis, SubjectDestroyed
 from qorgau.vault.store import confirmed_contact
 
 PHONE = "+77015557788"

@@ -11,8 +11,8 @@ from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import BasisKind, Channel, ConsentRequest, Evidence
 from qorgau.retention.store import retention_run
+from qorgau.security.actors import Actor
 from qorgau.stats.store import stat_fact
-from qorgau.vault.model import Actor
 from qorgau.vault.record import unpack
 from qorgau.vault.store import subject
 

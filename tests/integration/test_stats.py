@@ -28,6 +28,7 @@ from qorgau.audit.store import audit_event
 from qorgau.config import Settings
 from qorgau.demo.people import generate_people
 from qorgau.schema import metadata
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
 from qorgau.stats.cli import app as stats_cli
 from qorgau.stats.model import (
@@ -42,7 +43,7 @@ from qorgau.stats.model import (
 )
 from qorgau.stats.service import InvalidExport, StatsService
 from qorgau.stats.store import stat_export, stat_fact
-from qorgau.vault.model import Actor, PurposeNotPermitted
+from qorgau.vault.model import PurposeNotPermitted
 from qorgau.vault.store import subject
 from qorgau.web.stats_api import router as stats_router
 

@@ -18,7 +18,7 @@ from qorgau.dsr.store import dsr_request
 from qorgau.law.calendar import deadline
 from qorgau.migrate import alembic_config
 from qorgau.security import actors
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 ALMATY = ZoneInfo("Asia/Almaty")
 DPO = Actor("dpo", "test:dpo")

@@ -18,6 +18,7 @@ from qorgau.audit.store import audit_event
 from qorgau.dsr.model import Channel as DsrChannel
 from qorgau.dsr.model import Kind as DsrKind
 from qorgau.errors import Refusal
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     DeliveryMode,
     InvalidRecipient,
@@ -29,7 +30,7 @@ from qorgau.transfers.model import (
 from qorgau.transfers.notices import DevNotifier, send_due
 from qorgau.transfers.service import InvalidDeliveryState, NotAPartnerTransfer
 from qorgau.transfers.store import outbox, transfer_notice
-from qorgau.vault.model import Actor, OperationNotPermitted, SubjectBlocked
+from qorgau.vault.model import OperationNotPermitted, SubjectBlocked
 from transferkit import DPO, agreement, consent_to, partner, person
 
 

@@ -12,8 +12,8 @@ from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.catalog import InvalidValue, SpecialCategoryFound, make_iin
 from qorgau.catalog.registry import FieldNotAllowed
+from qorgau.security.actors import Actor
 from qorgau.vault.model import (
-    Actor,
     FieldDenied,
     FieldNotInPurpose,
     IntegrityFailure,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.worker import run_once
 
 

@@ -36,7 +36,8 @@ from qorgau.consent.store import basis_state, consent, consent_event, consent_te
 from qorgau.db import Sql, cursor
 from qorgau.law.profiles import LawProfile
 from qorgau.security.access import AccessPolicy
-from qorgau.vault.model import Actor, PurposeNotPermitted
+from qorgau.security.actors import Actor
+from qorgau.vault.model import PurposeNotPermitted
 
 #: Seals evidence under the subject's key (the vault's gate does it: it alone holds keys).
 Sealer = Callable[[Connection, str, str, bytes], bytes]

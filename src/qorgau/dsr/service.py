@@ -44,9 +44,9 @@ from qorgau.intake import limits
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import TransferView
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
-from qorgau.vault.model import Actor
 
 CODE_TTL = timedelta(minutes=10)
 #: How long a verified request grounds reads under the subject-request purpose.

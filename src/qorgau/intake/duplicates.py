@@ -23,7 +23,7 @@ from qorgau.audit.model import Event
 from qorgau.catalog.special import ensure_no_special
 from qorgau.errors import DomainError
 from qorgau.intake.store import subject_duplicate
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 Resolution = Literal["distinct", "same-person"]
 RESOLUTIONS: tuple[Resolution, ...] = ("distinct", "same-person")

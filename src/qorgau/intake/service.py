@@ -67,13 +67,15 @@ from qorgau.intake.model import (
     validate_lead,
 )
 from qorgau.intake.otp import OtpSender, code_matches, hash_code, new_code
-from qorgau.intake.store import lead, otp_challenge
+from qorgau.intake.store import lead
 from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Operation, RoleRules
+from qorgau.security.actors import Actor
 from qorgau.vault import pending as sealed
 from qorgau.vault.gate import Gate
 from qorgau.vault.keys import hold_kek
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import OperationNotPermitted
+from qorgau.vault.store import otp_challenge
 
 SITE_ROLE = "site"
 SITE_ACTOR = actors.SITE

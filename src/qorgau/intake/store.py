@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -21,37 +20,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
 )
 
 from qorgau.db import Instant, metadata
-
-otp_challenge = Table(
-    "otp_challenge",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    # Set when the code is confirmed and the subject collected (never before: policy 4.1).
-    Column("subject_id", String(32), ForeignKey("subject.id"), nullable=True),
-    # JSON: [[consent code, sha256 of the exact text shown], ...] (what the code confirms).
-    Column("purposes", Text, nullable=False),
-    Column("transfer", Boolean, nullable=False),
-    # HMAC-SHA256 of the code, keyed per challenge: the raw code is never stored.
-    Column("hash", LargeBinary(32), nullable=False),
-    Column("created_at", Instant(), nullable=False),
-    Column("expires_at", Instant(), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("used_at", Instant(), nullable=True),
-    Column("language", String(5), nullable=False),
-    Column("channel", String(8), nullable=False),
-    # The submission, sealed (vault/pending.py): its data key wrapped by the key provider
-    # as ``pending:<id>``, the values under AES-256-GCM bound to the id. NULL once confirmed,
-    # refused for good or expired.
-    Column("kek_id", String(32), nullable=True),
-    Column("wrapped_key", LargeBinary, nullable=True),
-    Column("sealed", LargeBinary, nullable=True),
-    Index("ix_otp_challenge_subject_id", "subject_id"),
-    Index("ix_otp_challenge_expires_at", "expires_at"),
-)
 
 lead = Table(
     "lead",

@@ -19,7 +19,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.policy.store import policy_text, policy_version
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 
 LANGUAGES = ("kk", "ru", "en")
 

@@ -35,8 +35,9 @@ from qorgau.retention.model import (
     decide,
 )
 from qorgau.retention.store import retention_hold, retention_run
+from qorgau.security.actors import Actor
 from qorgau.vault.gate import Gate
-from qorgau.vault.model import Actor, SubjectDestroyed
+from qorgau.vault.model import SubjectDestroyed
 from qorgau.vault.record import index
 from qorgau.vault.store import subject
 

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import getpass
 import os
+from dataclasses import dataclass
 
-from qorgau.vault.model import Actor
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a role (decides the access matrix) and an id for the audit log.
+
+    ``recipient`` binds a partner's actor to its own organisation: every disclosure to it
+    names that recipient and no other."""
+
+    role: str
+    id: str
+    recipient: str | None = None
+
 
 #: The public loan form: collects, reads nothing.
 SITE = Actor("site", "site:web")

@@ -22,9 +22,9 @@ from qorgau.clikit import fail as _fail
 from qorgau.clikit import out as _out
 from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
+from qorgau.security.actors import Actor
 from qorgau.stats.model import ATTRIBUTES, Published, Report
 from qorgau.stats.service import FORMATS, StatsService
-from qorgau.vault.model import Actor
 
 stats_app = typer.Typer(
     help="Statistics: k-anonymous reports over depersonalised facts, exports",

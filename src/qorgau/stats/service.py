@@ -25,6 +25,7 @@ from qorgau.audit.model import Event
 from qorgau.db import Sql, cursor
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
+from qorgau.security.actors import Actor
 from qorgau.stats.model import (
     ATTRIBUTES,
     DEFAULT_K,
@@ -40,7 +41,7 @@ from qorgau.stats.model import (
     validate_k,
 )
 from qorgau.stats.store import stat_export, stat_fact
-from qorgau.vault.model import Actor, PurposeNotPermitted
+from qorgau.vault.model import PurposeNotPermitted
 
 PURPOSE = "statistics"
 Format = Literal["csv", "json"]

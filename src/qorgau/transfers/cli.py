@@ -21,9 +21,9 @@ from qorgau.clikit import fail as _fail
 from qorgau.clikit import out as _out
 from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import Recipient
 from qorgau.transfers.service import parse_recipient, recipient_doc
-from qorgau.vault.model import Actor
 
 recipients_app = typer.Typer(
     help="The recipient registry: partners, processors, state bodies",

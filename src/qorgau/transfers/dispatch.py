@@ -52,6 +52,7 @@ from qorgau.consent.ledger import Ledger
 from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.security import actors
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -67,7 +68,6 @@ from qorgau.transfers.model import (
 from qorgau.transfers.service import TransferService
 from qorgau.transfers.store import outbox, recipient, transfer
 from qorgau.vault.gate import Gate, SealedExtra
-from qorgau.vault.model import Actor
 
 log = logging.getLogger("qorgau.dispatch")
 T = TypeVar("T")

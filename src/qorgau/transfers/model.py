@@ -131,6 +131,13 @@ class TransferRefused(Refusal):
         super().__init__(message)
         self.reason = reason
 
+    def problem_reason(self) -> str:
+        # The rule's reason code (policy 6.2, 6.5; LAW.md Art. 16), in the detail too.
+        return self.reason.value
+
+    def problem_detail(self) -> str:
+        return f"{self.reason.value}: {self}"
+
 
 @dataclass(frozen=True, slots=True)
 class Agreement:

@@ -30,6 +30,7 @@ from qorgau.errors import DomainError, Refusal
 from qorgau.law.calendar import WorkingCalendar
 from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Operation
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     OUTCOMES,
     Agreement,
@@ -62,7 +63,7 @@ from qorgau.transfers.store import (
 )
 from qorgau.vault.gate import Gate
 from qorgau.vault.keys import hold_kek
-from qorgau.vault.model import Actor, OperationNotPermitted, Status
+from qorgau.vault.model import OperationNotPermitted, Status
 
 #: The purpose leads are passed to partners under: concluding a loan contract (P1).
 LEAD_PURPOSE = "contract"

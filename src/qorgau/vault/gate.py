@@ -42,10 +42,10 @@ from qorgau.crypto.keyring import KeyProvider, KeyRevoked
 from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import DomainError, Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
+from qorgau.security.actors import Actor
 from qorgau.vault import contacts, state
 from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import (
-    Actor,
     BasisProvider,
     Disclosed,
     FieldDenied,

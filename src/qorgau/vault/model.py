@@ -20,18 +20,6 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a role (decides the access matrix) and an id for the audit log.
-
-    ``recipient`` binds a partner's actor to its own organisation: every disclosure to it
-    names that recipient and no other."""
-
-    role: str
-    id: str
-    recipient: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ValueMeta:
     purpose: str
     source: str

@@ -24,8 +24,8 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from qorgau.crypto import aead
 from qorgau.crypto.keyring import KeyProvider
-from qorgau.intake.store import otp_challenge
 from qorgau.vault.model import IntegrityFailure
+from qorgau.vault.store import otp_challenge
 
 _FIELD = "payload"
 _VERSION = 0

@@ -26,7 +26,7 @@ from qorgau.consent.model import (
 )
 from qorgau.policy.service import PolicyVersion
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 

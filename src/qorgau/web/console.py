@@ -43,12 +43,13 @@ from qorgau.intake.otp import derive_key
 from qorgau.law.calendar import calendar_for
 from qorgau.law.deadlines import Action, Term, Unit
 from qorgau.security.access import Operation
+from qorgau.security.actors import Actor
 from qorgau.security.staff import StaffUser
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import ATTRIBUTES, Report, report_json
 from qorgau.transfers.model import Kind as RecipientKind
 from qorgau.transfers.model import TransferView
-from qorgau.vault.model import Actor, PurposeNotPermitted
+from qorgau.vault.model import PurposeNotPermitted
 from qorgau.web import cookies
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.csrf import FIELD as CSRF_FIELD

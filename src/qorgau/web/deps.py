@@ -12,8 +12,9 @@ from sqlalchemy import Connection
 
 from qorgau.app import Services
 from qorgau.errors import DomainError
+from qorgau.security.actors import Actor
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
-from qorgau.vault.model import Actor, OperationNotPermitted
+from qorgau.vault.model import OperationNotPermitted
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from qorgau.intake.duplicates import DuplicateFlag
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 

@@ -24,8 +24,7 @@ from qorgau.catalog import (
     UnknownPurpose,
     UnknownSubjectCategory,
 )
-from qorgau.errors import DomainError, Refusal
-from qorgau.transfers.model import TransferRefused
+from qorgau.errors import DomainError
 
 MEDIA = "application/problem+json"
 STATUS = {
@@ -78,20 +77,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         if actor is not None:
             await run_in_threadpool(_audit_refusal, request.app, actor, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.kind == "unauthenticated" else None
-        # Every refusal of the gate names its reason as a member (as the transfer rule's do).
-        extra = {"reason": exc.code} if isinstance(exc, Refusal) else {}
-        resp = problem(STATUS.get(exc.kind, 400), exc.code, exc.title, str(exc), **extra)
+        # Every refusal names its reason as a member (the gate's, the transfer rule's).
+        reason = exc.problem_reason()
+        extra = {"reason": reason} if reason is not None else {}
+        resp = problem(
+            STATUS.get(exc.kind, 400), exc.code, exc.title, exc.problem_detail(), **extra
+        )
         if headers:
             resp.headers.update(headers)
         return resp
-
-    @app.exception_handler(TransferRefused)
-    async def transfer_refused(_r: Request, exc: TransferRefused) -> JSONResponse:
-        # The reason code (policy 6.2, 6.5; LAW.md Art. 16) as a member, and in the detail.
-        return problem(
-            STATUS[exc.kind], exc.code, exc.title, f"{exc.reason.value}: {exc}",
-            reason=exc.reason.value,
-        )  # fmt: skip
 
     @app.exception_handler(InvalidValue)
     async def invalid(_r: Request, exc: InvalidValue) -> JSONResponse:

@@ -21,7 +21,7 @@ from qorgau.dsr.service import RequestView
 from qorgau.retention.act_pdf import act_pdf
 from qorgau.retention.service import RunNotFound
 from qorgau.security.access import Operation
-from qorgau.vault.model import Actor
+from qorgau.security.actors import Actor
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.app import Services
+from qorgau.security.actors import Actor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import MAX_K, MIN_K
 from qorgau.stats.service import StatsService
-from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep
 

@@ -21,9 +21,9 @@ from sqlalchemy import Connection
 from qorgau.app import Services
 from qorgau.errors import DomainError
 from qorgau.security.access import Operation
+from qorgau.security.actors import Actor
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, RecipientNotFound, TransferView
 from qorgau.transfers.service import parse_recipient, recipient_doc
-from qorgau.vault.model import Actor
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
