@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from common import DPO, emit, fresh, pg_url
-from qorgau.app import Services
 from qorgau.catalog import make_iban_kz, make_iin
 from qorgau.consent.model import TRANSFER, Channel, ConsentRequest, Evidence
+from qorgau.container import Container
 from qorgau.dsr.model import Channel as RequestChannel
 from qorgau.dsr.model import Kind
 
@@ -58,7 +58,7 @@ def record() -> dict[str, str]:
     }
 
 
-def measure(svc: Services) -> tuple[list[float], list[float], int]:
+def measure(svc: Container) -> tuple[list[float], list[float], int]:
     rec = record()
     rejected = 0
     values: dict[str, str] = {}

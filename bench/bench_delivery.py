@@ -91,8 +91,8 @@ def main() -> None:
     secrets: dict[str, str] = {}
     with svc.db.unit_of_work() as conn:
         for k, code in enumerate(codes, 1):
-            svc.transfers.register(conn, DPO, partner(code, k, f"http://127.0.0.1:{port}/p/{code}"))
-            secrets[code] = svc.transfers.rotate_secret(conn, DPO, code)
+            svc.registry.register(conn, DPO, partner(code, k, f"http://127.0.0.1:{port}/p/{code}"))
+            secrets[code] = svc.registry.rotate_secret(conn, DPO, code)
     secrets_file = home / "bench-secrets.json"
     secrets_file.write_text(json.dumps(secrets))
     receiver = subprocess.Popen(

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from common import emit, fresh, pg_url
-from qorgau.app import build_services
+from qorgau.container import build_container
 from qorgau.demo.people import generate_people
 from qorgau.security.actors import Actor
 
@@ -68,7 +68,7 @@ def main() -> None:
         ids = [all_ids[w * 20 : (w + 1) * 20] for w in range(WRITERS)]
         results = {}
         for chained in (False, True, False, True):
-            s = build_services(settings, chained=chained, pool_size=WRITERS)
+            s = build_container(settings, chained=chained, pool_size=WRITERS)
             results.setdefault(chained, []).append(run(s, ids))
             s.close()
         on, off = max(results[True]), max(results[False])

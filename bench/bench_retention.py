@@ -35,10 +35,10 @@ WRITER = os.environ.get("BENCH_WRITER", "process")
 
 def _writer_process(home: str, ids: list[str], stop: Any, ready: Any, results: Any) -> None:
     """Single-row clarifications every 10 ms until told to stop; sends back the latencies."""
-    from qorgau.app import build_services
     from qorgau.config import Settings
+    from qorgau.container import build_container
 
-    svc = build_services(Settings(home=Path(home)))
+    svc = build_container(Settings(home=Path(home)))
     latencies: list[float] = []
     ready.set()
     k = 0
@@ -98,9 +98,9 @@ def main() -> None:
     src.close()
     dst.close()
 
-    from qorgau.app import build_services
+    from qorgau.container import build_container
 
-    svc = build_services(settings)
+    svc = build_container(settings)
     svc.retention.batch_size = BATCH
     latencies: list[float] = []
     if WRITER == "process":

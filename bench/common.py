@@ -11,19 +11,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qorgau.app import Services, build_services
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.security.actors import Actor
 
 DPO = Actor(role="dpo", id="bench:dpo")
 
 
-def fresh(database_url: str | None = None, **kw: Any) -> tuple[Settings, Services]:
+def fresh(database_url: str | None = None, **kw: Any) -> tuple[Settings, Container]:
     home = Path(tempfile.mkdtemp(prefix="qorgau-bench-"))
     settings = Settings(home=home / "var", database_url=database_url, **kw)
     initialise(settings)
-    return settings, build_services(settings)
+    return settings, build_container(settings)
 
 
 def emit(

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from qorgau.app import Services, build_services
 from qorgau.audit.log import AuditLog
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
@@ -122,8 +122,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    svc = build_services(settings)
+def services(settings: Settings) -> Iterator[Container]:
+    svc = build_container(settings)
     yield svc
     svc.close()
 

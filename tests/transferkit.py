@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import TRANSFER, Channel, ConsentRequest, Evidence
+from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import Agreement, DeliveryMode, Kind, Recipient
 
@@ -59,7 +59,7 @@ def partner(
     )
 
 
-def person(services: Services, n: int, *, actor: Actor = DPO) -> str:
+def person(services: Container, n: int, *, actor: Actor = DPO) -> str:
     values = {
         "last_name": "Трансферова",
         "first_name": "Айгерим",
@@ -75,7 +75,7 @@ def person(services: Services, n: int, *, actor: Actor = DPO) -> str:
 
 
 def consent_to(
-    services: Services,
+    services: Container,
     subject_id: str,
     recipients: tuple[str, ...],
     *,

@@ -1,6 +1,6 @@
 """ASGI entry point for ``qorgau run`` (uvicorn imports ``qorgau.asgi:app``)."""
 
-from qorgau.app import build_services, create_app
 from qorgau.config import Settings
+from qorgau.container import build_container, create_app
 
-app = create_app(build_services(Settings()))
+app = create_app(build_container(Settings()))

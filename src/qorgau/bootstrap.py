@@ -51,10 +51,10 @@ def initialise(settings: Settings) -> list[str]:
 
 def _first_policy(settings: Settings) -> list[str]:
     """Publish policy v1 from the live configuration, so the site has one from the start."""
-    from qorgau.app import build_services
+    from qorgau.container import build_container
     from qorgau.security import actors
 
-    services = build_services(settings)
+    services = build_container(settings)
     try:
         with services.db.unit_of_work() as conn:
             if services.policy.current_id(conn) is not None:

@@ -18,10 +18,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qorgau.audit.model import Event
-from qorgau.clikit import err, out
+from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
-from qorgau.clikit import services as _services
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.errors import DomainError
 from qorgau.security import actors
 from qorgau.security.actors import Actor
@@ -37,6 +37,15 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys and key-encryption keys", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """qorgau: personal-data processing management"""
+    # Every command takes the container through the context (qorgau.clikit.services).
+    ctx.obj = Builder(build_container)
+
+
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
@@ -50,6 +59,10 @@ app.add_typer(retention_app, name="retention")
 law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
+
+
+def _services(settings: Settings | None = None) -> Container:
+    return open_container(build_container, settings)
 
 
 def _settings() -> Settings:
@@ -132,7 +145,7 @@ def demo(
     with svc.db.unit_of_work() as conn:
         svc.gate.collect_many(conn, actor, items)
         registered = [
-            svc.transfers.register(conn, actor, r)
+            svc.registry.register(conn, actor, r)
             for r in demo_recipients(svc.settings.partners, datetime.now(UTC).date())
         ]
     svc.checkpoint()
@@ -434,7 +447,7 @@ def keys_create(
     with svc.db.unit_of_work() as conn:
         if recipient is not None:
             try:
-                svc.transfers.recipient(conn, recipient)
+                svc.registry.recipient(conn, recipient)
             except DomainError as exc:
                 raise _fail(str(exc), 2) from exc
         key, token = create_key(conn, role, name, recipient)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.vault.keys import drain_kek_users, kek_usage, rewrap_batch
 
 #: Longer than the keyring's once-a-second check for a KEK added by another process: after
@@ -26,7 +26,7 @@ class Rotation:
 
 
 def rotate(
-    services: Services,
+    services: Container,
     actor_id: str,
     *,
     batch_size: int = 2000,
@@ -50,13 +50,13 @@ def rotate(
                 break
             after = batch.last
         with services.db.unit_of_work() as conn:
-            secrets += services.transfers.rewrap_secrets(conn)
+            secrets += services.registry.rewrap_secrets(conn)
         with services.db.unit_of_work() as conn:
             # Every transaction that may have wrapped under an old KEK has ended now; what
             # it committed is in the counts below, and the sweep runs again for it.
             drain_kek_users(conn)
             usage = kek_usage(conn, keys)
-            for k, n in services.transfers.secret_kek_usage(conn).items():
+            for k, n in services.registry.secret_kek_usage(conn).items():
                 usage[k] = usage.get(k, 0) + n
         if not any(n and k != new for k, n in usage.items()):
             break

@@ -30,8 +30,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
-from qorgau.app import Services, build_services
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.security.actors import Actor
@@ -108,7 +108,7 @@ class BrowserSite:
     log: Path
     outbox: Path
     proc: subprocess.Popen[bytes]
-    services: Services
+    services: Container
 
     @property
     def engine(self) -> Engine:
@@ -143,7 +143,7 @@ def site(
     LocalKeyring.create(home / "keyring.json")
     Signer.create(home / "audit-signing.key")
     settings = Settings(home=home, database_url=f"sqlite:///{db_path}", audit_partitions=PARTITIONS)
-    services = build_services(settings)
+    services = build_container(settings)
     with services.db.unit_of_work() as conn:
         services.policy.publish(conn, DPO, note="browser tests: first")
         services.policy.publish(conn, DPO, note="browser tests: second")

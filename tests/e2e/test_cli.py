@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
-from qorgau.app import Services, build_services
 from qorgau.audit.store import audit_event
 from qorgau.bootstrap import initialise
 from qorgau.catalog import normalise_phone
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.demo.people import generate_people
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import authenticate
@@ -112,8 +112,8 @@ class Cli:
     def settings(self) -> Settings:
         return Settings(home=self.home, database_url=self.database_url, audit_partitions=16)
 
-    def services(self) -> Services:
-        return build_services(self.settings())
+    def services(self) -> Container:
+        return build_container(self.settings())
 
     def count_subjects(self) -> int:
         svc = self.services()
@@ -372,7 +372,7 @@ def test_import_is_idempotent(ready: Cli, tmp_path: Path) -> None:
     ok(ready("audit", "verify"))
 
 
-def _read_all(svc: Services, ids: list[str]) -> dict[str, dict[str, str]]:
+def _read_all(svc: Container, ids: list[str]) -> dict[str, dict[str, str]]:
     out = {}
     with svc.db.unit_of_work() as conn:
         for sid in ids:

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qorgau.app import build_services
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
+from qorgau.container import build_container
 from qorgau.security.apikeys import create_key
 from servers import free_port, stop_server
 
@@ -37,7 +37,7 @@ def running(
     module_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
     initialise(module_settings)
-    svc = build_services(module_settings)
+    svc = build_container(module_settings)
     try:
         with svc.db.unit_of_work() as conn:
             token = create_key(conn, "dpo", "hostile")[1]

@@ -29,9 +29,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, or_, select
 
 import leakguard
-from qorgau.app import Services, build_services, create_app
 from qorgau.catalog import make_iban_kz, make_iin, normalise_phone
 from qorgau.config import Settings
+from qorgau.container import Container, build_container, create_app
 from qorgau.dsr.store import dsr_request
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.store import lead, subject_duplicate
@@ -47,7 +47,7 @@ TIMING_RUNS = 100
 
 @dataclass
 class Site:
-    services: Services
+    services: Container
     client: TestClient
     serial: int = 300
 
@@ -81,7 +81,7 @@ def site(module_settings: Settings) -> Iterator[Site]:
     s = module_settings.model_copy(
         update={"rate_limit_burst": 100_000, "rate_limit_per_minute": 100_000.0}
     )
-    services = build_services(s)
+    services = build_container(s)
     with services.db.unit_of_work() as conn:
         services.policy.publish(conn, DPO, note="first")
     app = create_app(services)
@@ -109,7 +109,7 @@ def main_text(html: str) -> str:
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(0)))).strip()
 
 
-def outbox_code(services: Services, challenge: str) -> str:
+def outbox_code(services: Container, challenge: str) -> str:
     for line in reversed(services.settings.outbox_path.read_text(encoding="utf-8").splitlines()):
         if f'"challenge": "{challenge}"' in line:
             m = re.search(r'"code": "([0-9]{6})"', line)
@@ -171,12 +171,12 @@ def enter_rights_code(http: TestClient, page: str, code: str) -> str:
     return r.text
 
 
-def count_subjects(services: Services) -> int:
+def count_subjects(services: Container) -> int:
     with services.db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(subject)).scalar_one())
 
 
-def stored(services: Services, sid: str) -> tuple[object, ...]:
+def stored(services: Container, sid: str) -> tuple[object, ...]:
     """Everything the vault holds of a subject: row, history, blind indexes, confirmations."""
     with services.db.engine.connect() as conn:
         row = conn.execute(select(subject).where(subject.c.id == sid)).one()

@@ -33,11 +33,11 @@ import pytest
 from sqlalchemy import select
 
 from leakguard import valid_iins
-from qorgau.app import Services, build_services
 from qorgau.catalog import make_iin, normalise_phone
 from qorgau.config import Settings
 from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
+from qorgau.container import Container, build_container
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.store import dsr_request
 from qorgau.security.actors import Actor
@@ -72,7 +72,7 @@ class Server:
     log: Path
     outbox: Path
     proc: subprocess.Popen[bytes]
-    services: Services
+    services: Container
     people: dict[str, Person] = field(default_factory=dict)
     timing_phones: list[str] = field(default_factory=list)
     sent: set[str] = field(default_factory=set)
@@ -118,7 +118,7 @@ def _phone(n: int) -> str:
     return f"+7 701 {n:03d} {n % 100:02d} {(n * 7) % 100:02d}"
 
 
-def _seed(services: Services, srv: Server) -> None:
+def _seed(services: Container, srv: Server) -> None:
     """Fictional people: one per flow, and some for the timing test; their values are
     remembered for the log check."""
     specs = {
@@ -190,7 +190,7 @@ def _seed(services: Services, srv: Server) -> None:
 @pytest.fixture(scope="module")
 def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s = module_settings
-    services = build_services(s)
+    services = build_container(s)
     workdir = tmp_path_factory.mktemp("e2e-rights")
     log = workdir / "server.log"
     port = _free_port()

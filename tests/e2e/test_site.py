@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import select
 
 from leakguard import valid_iins
-from qorgau.app import Services, build_services
 from qorgau.catalog import SPECIAL_CATEGORIES, make_iin, normalise_phone
 from qorgau.config import Settings
 from qorgau.consent.store import consent
+from qorgau.container import Container, build_container
 from qorgau.intake.store import lead
 from qorgau.security.actors import Actor
 from qorgau.tracking.store import cookie_choice, visit
@@ -47,7 +47,7 @@ class Site:
     log: Path
     outbox: Path
     proc: subprocess.Popen[bytes]
-    services: Services
+    services: Container
     sent: set[str] = field(default_factory=set)
     serial: int = 100
 
@@ -105,7 +105,7 @@ def _no_store(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 def site(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     s = module_settings
-    services = build_services(s)
+    services = build_container(s)
     with services.db.unit_of_work() as conn:
         services.policy.publish(conn, DPO, note="first")
         # v2: the English text is the operator's own and carries markup to be escaped.

@@ -17,10 +17,10 @@ import orjson
 import pytest
 from sqlalchemy import select, update
 
-from qorgau.app import Services, build_services
 from qorgau.audit.store import audit_event
 from qorgau.catalog import normalise_phone
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.transfers.model import DeliveryMode, Kind
 from qorgau.transfers.store import outbox
 from qorgau.web.i18n import t
@@ -34,7 +34,7 @@ UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 @dataclass
 class Server:
     base: str
-    services: Services
+    services: Container
     subject: str = ""
     dead: str = ""
     alive: str = ""
@@ -48,10 +48,10 @@ class Server:
         )
 
 
-def _seed(services: Services, srv: Server) -> None:
+def _seed(services: Container, srv: Server) -> None:
     today = datetime.now(UTC).date()
     with services.db.unit_of_work() as conn:
-        reg = services.transfers.register
+        reg = services.registry.register
         reg(conn, DPO, partner("mfo-alpha", n=1, delivery=DeliveryMode.PULL))
         reg(conn, DPO, partner("mfo-soon", n=2, contract=agreement(
             start=today - timedelta(days=300), days=310)))  # fmt: skip
@@ -82,7 +82,7 @@ def _seed(services: Services, srv: Server) -> None:
 
 @pytest.fixture(scope="module")
 def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    services = build_services(module_settings)
+    services = build_container(module_settings)
     srv = Server("", services)
     _seed(services, srv)
     env = {"QORGAU_RATE_LIMIT_BURST": "300", "QORGAU_RATE_LIMIT_PER_MINUTE": "300"}
@@ -175,9 +175,7 @@ def test_delivery_queue_dead_first_and_retry_with_csrf(server: Server) -> None:
         other = token(page.text, "logout-form")
         assert http.post(url, data={"csrf": other}).status_code == 403
         with server.services.db.engine.connect() as conn:
-            assert server.services.transfers.deliveries(conn, "dead")[0]["transfer_id"] == (
-                server.dead
-            )
+            assert server.services.queue.deliveries(conn, "dead")[0]["transfer_id"] == (server.dead)
         r = http.post(url, data={"csrf": token(page.text, f"retry-{server.dead}")})
         assert r.status_code == 303
         assert r.headers["location"] == "/console/deliveries"
@@ -187,7 +185,7 @@ def test_delivery_queue_dead_first_and_retry_with_csrf(server: Server) -> None:
         again = http.post(url, data={"csrf": token(page.text, f"retry-{server.dead}")})
         assert again.status_code == 409
     with server.services.db.engine.connect() as conn:
-        assert server.services.transfers.deliveries(conn, "dead") == []
+        assert server.services.queue.deliveries(conn, "dead") == []
         actors = [
             orjson.loads(bytes(r[0]))["by"]
             for r in conn.execute(

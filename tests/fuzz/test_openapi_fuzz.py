@@ -15,9 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from qorgau.app import build_services, create_app
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
+from qorgau.container import build_container, create_app
 from qorgau.security.apikeys import create_key
 from qorgau.transfers.model import DeliveryMode
 from transferkit import DPO, partner
@@ -30,10 +30,10 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
     home: Path = tmp_path_factory.mktemp("fuzz") / "var"
     s = Settings(home=home, audit_partitions=16, max_body_bytes=64 * 1024)
     initialise(s)
-    services = build_services(s)
+    services = build_container(s)
     tokens: dict[str, str] = {}
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("fuzz-pull", delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("fuzz-pull", delivery=DeliveryMode.PULL))
         for role in ROLES:
             bound = "fuzz-pull" if role == "partner" else None
             tokens[role] = create_key(conn, role, f"fuzz {role}", bound)[1]

@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from qorgau.app import Services
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.catalog import make_iin
+from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.vault.record import pack, unpack
 from qorgau.vault.store import blind_index, history, subject
 
 
-def seed(services: Services, actor: Actor, n: int = 6) -> list[str]:
+def seed(services: Container, actor: Actor, n: int = 6) -> list[str]:
     ids = []
     for i in range(n):
         rec = {
@@ -45,7 +45,7 @@ def seed(services: Services, actor: Actor, n: int = 6) -> list[str]:
 
 
 @contextmanager
-def behind_the_back(services: Services) -> Iterator[Connection]:
+def behind_the_back(services: Container) -> Iterator[Connection]:
     with services.db.engine.connect() as conn:
         if services.db.dialect == "postgresql":
             conn.execute(text("SET session_replication_role = replica"))
@@ -62,7 +62,7 @@ def busiest_partition(conn: Connection) -> int:
     ).scalar_one()
 
 
-def test_intact_log_verifies(services: Services, dpo: Actor) -> None:
+def test_intact_log_verifies(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     report = services.verify_audit()
     assert report.ok, report.first
@@ -71,7 +71,7 @@ def test_intact_log_verifies(services: Services, dpo: Actor) -> None:
     assert report.subjects == 6
 
 
-def test_edited_event_is_named(services: Services, dpo: Actor) -> None:
+def test_edited_event_is_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         eid, body = conn.execute(
@@ -88,7 +88,7 @@ def test_edited_event_is_named(services: Services, dpo: Actor) -> None:
     assert "hash" in report.first.reason
 
 
-def test_edited_column_is_named(services: Services, dpo: Actor) -> None:
+def test_edited_column_is_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         eid = conn.execute(
@@ -100,7 +100,7 @@ def test_edited_column_is_named(services: Services, dpo: Actor) -> None:
     assert report.first.event_id == eid
 
 
-def test_deleted_event_is_named(services: Services, dpo: Actor) -> None:
+def test_deleted_event_is_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
@@ -117,7 +117,7 @@ def test_deleted_event_is_named(services: Services, dpo: Actor) -> None:
     assert report.first.event_id == rows[1][0]
 
 
-def test_reordered_events_are_named(services: Services, dpo: Actor) -> None:
+def test_reordered_events_are_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
@@ -137,7 +137,7 @@ def test_reordered_events_are_named(services: Services, dpo: Actor) -> None:
     assert report.first.event_id == b
 
 
-def test_truncated_partition_is_named(services: Services, dpo: Actor) -> None:
+def test_truncated_partition_is_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         part = busiest_partition(conn)
@@ -154,7 +154,7 @@ def test_truncated_partition_is_named(services: Services, dpo: Actor) -> None:
     assert "truncated" in report.first.reason
 
 
-def test_truncation_with_forged_head_caught_by_checkpoint(services: Services, dpo: Actor) -> None:
+def test_truncation_with_forged_head_caught_by_checkpoint(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         # Delete everything, heads reset: only the signed checkpoint remembers.
@@ -165,7 +165,7 @@ def test_truncation_with_forged_head_caught_by_checkpoint(services: Services, dp
     assert "truncated" in report.first.reason if report.first else False
 
 
-def test_forged_checkpoint_is_named(services: Services, dpo: Actor) -> None:
+def test_forged_checkpoint_is_named(services: Container, dpo: Actor) -> None:
     seed(services, dpo)
     with behind_the_back(services) as conn:
         cid, body = conn.execute(select(audit_checkpoint.c.id, audit_checkpoint.c.body)).one()
@@ -180,7 +180,7 @@ def test_forged_checkpoint_is_named(services: Services, dpo: Actor) -> None:
 
 
 @pytest.mark.parametrize("table", ["sealed", "history", "blind_index", "subject"])
-def test_vault_tampering_is_named(services: Services, dpo: Actor, table: str) -> None:
+def test_vault_tampering_is_named(services: Container, dpo: Actor, table: str) -> None:
     ids = seed(services, dpo)
     target = ids[0]
     with behind_the_back(services) as conn:
@@ -209,7 +209,7 @@ def test_vault_tampering_is_named(services: Services, dpo: Actor, table: str) ->
     assert report.first.subject_id == target
 
 
-def test_deleted_subject_row_is_caught(services: Services, dpo: Actor) -> None:
+def test_deleted_subject_row_is_caught(services: Container, dpo: Actor) -> None:
     ids = seed(services, dpo)
     with behind_the_back(services) as conn:
         if services.db.dialect == "sqlite":
@@ -223,7 +223,7 @@ def test_deleted_subject_row_is_caught(services: Services, dpo: Actor) -> None:
 
 @pytest.mark.pg
 @pytest.mark.parametrize("database_url", ["pg"], indirect=True)
-def test_postgres_triggers_refuse_update_and_delete(services: Services, dpo: Actor) -> None:
+def test_postgres_triggers_refuse_update_and_delete(services: Container, dpo: Actor) -> None:
     assert services.db.dialect == "postgresql"
     seed(services, dpo, n=3)
     for stmt in (

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qorgau.app import build_services
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
+from qorgau.container import build_container
 from qorgau.crypto.keyring import KeyRevoked
 from qorgau.security.actors import Actor
 from qorgau.vault.model import SubjectDestroyed
@@ -29,7 +29,7 @@ DPO = Actor("dpo", "test:dpo")
 def test_restored_copy_cannot_decrypt_a_destroyed_subject(
     settings: Settings, tmp_path: Path
 ) -> None:
-    services = build_services(settings)
+    services = build_container(settings)
     rec = {
         "first_name": "Бекзат",
         "iin": make_iin(date(1993, 7, 1), "male", 31),
@@ -54,7 +54,7 @@ def test_restored_copy_cannot_decrypt_a_destroyed_subject(
     backup = tmp_path / "backup.db"
     shutil.copy(db_file, backup)  # the nightly copy (the database was idle: a consistent file)
 
-    services = build_services(settings)
+    services = build_container(settings)
     with services.db.unit_of_work() as conn:
         services.gate.destroy(conn, DPO, sid, "retention")
     services.close()
@@ -62,7 +62,7 @@ def test_restored_copy_cannot_decrypt_a_destroyed_subject(
     shutil.copy(backup, db_file)  # restore the copy next to the current key provider
     for suffix in ("-wal", "-shm"):
         Path(f"{db_file}{suffix}").unlink(missing_ok=True)
-    restored = build_services(settings)
+    restored = build_container(settings)
     try:
         with restored.db.engine.connect() as conn:
             row = conn.execute(

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from qorgau.app import Services
 from qorgau.catalog import make_iin
+from qorgau.container import Container
 from qorgau.errors import DomainError
 from qorgau.security.actors import Actor
 from qorgau.vault.store import blind_index, history
@@ -20,7 +20,7 @@ DPO = Actor("dpo", "test:dpo")
 SUBJECTS = 20
 
 
-def _people(services: Services) -> list[str]:
+def _people(services: Container) -> list[str]:
     with services.db.unit_of_work() as conn:
         return services.gate.collect_many(
             conn,
@@ -58,7 +58,7 @@ def _race(calls: list[Callable[[], object]]) -> list[BaseException]:
     return errors
 
 
-def _clarify(services: Services, sid: str, values: dict[str, str]) -> Callable[[], object]:
+def _clarify(services: Container, sid: str, values: dict[str, str]) -> Callable[[], object]:
     def call() -> object:
         with services.db.unit_of_work() as conn:
             return services.gate.clarify(conn, DPO, sid, "contract", values, "test")
@@ -66,7 +66,7 @@ def _clarify(services: Services, sid: str, values: dict[str, str]) -> Callable[[
     return call
 
 
-def test_concurrent_clarifications_of_different_fields_all_survive(services: Services) -> None:
+def test_concurrent_clarifications_of_different_fields_all_survive(services: Container) -> None:
     ids = _people(services)
     wanted = {
         "email": lambda n: f"race.{n}@example.org",
@@ -90,7 +90,7 @@ def test_concurrent_clarifications_of_different_fields_all_survive(services: Ser
     assert services.verify_audit().ok
 
 
-def test_a_clarify_racing_a_destroy_leaves_nothing_behind(services: Services) -> None:
+def test_a_clarify_racing_a_destroy_leaves_nothing_behind(services: Container) -> None:
     ids = _people(services)
 
     def destroy(sid: str) -> Callable[[], object]:
@@ -118,7 +118,7 @@ def test_a_clarify_racing_a_destroy_leaves_nothing_behind(services: Services) ->
     assert services.verify_audit().ok
 
 
-def test_concurrent_blocks_of_one_subject_record_one_block(services: Services) -> None:
+def test_concurrent_blocks_of_one_subject_record_one_block(services: Container) -> None:
     (sid, *_rest) = _people(services)
 
     def block() -> object:
@@ -132,7 +132,7 @@ def test_concurrent_blocks_of_one_subject_record_one_block(services: Services) -
     assert services.verify_audit().ok
 
 
-def test_parallel_guesses_never_exceed_the_attempt_cap(services: Services) -> None:
+def test_parallel_guesses_never_exceed_the_attempt_cap(services: Container) -> None:
     """50 parallel wrong guesses on the rights page's code: exactly MAX_ATTEMPTS are counted,
     and the right code afterwards is refused (issue 11: 9 to 27 were recorded before)."""
     from qorgau.dsr.model import Channel, Kind

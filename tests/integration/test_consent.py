@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.catalog import make_iin
 from qorgau.consent.model import (
@@ -21,6 +20,7 @@ from qorgau.consent.model import (
     WithdrawalRefused,
 )
 from qorgau.consent.store import consent, consent_event, consent_text
+from qorgau.container import Container
 from qorgau.law.profiles import profile
 from qorgau.security.actors import Actor
 from qorgau.vault.model import NoLiveBasis
@@ -30,7 +30,7 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) qorgau-test"
 TEXT = "Я согласен получать предложения продуктов и услуг (P3)."
 
 
-def subject(services: Services, actor: Actor) -> str:
+def subject(services: Container, actor: Actor) -> str:
     rec = {
         "first_name": "Арман",
         "last_name": "Жумабеков",
@@ -44,7 +44,9 @@ def subject(services: Services, actor: Actor) -> str:
         return services.gate.collect(conn, actor, item)
 
 
-def grant(services: Services, actor: Actor, sid: str, purpose: str = "offers", **kw: object) -> str:
+def grant(
+    services: Container, actor: Actor, sid: str, purpose: str = "offers", **kw: object
+) -> str:
     req = ConsentRequest(
         subject_id=sid,
         purpose=purpose,
@@ -58,12 +60,12 @@ def grant(services: Services, actor: Actor, sid: str, purpose: str = "offers", *
         return services.ledger.grant(conn, actor, req)
 
 
-def read(services: Services, actor: Actor, sid: str, purpose: str) -> dict[str, str]:
+def read(services: Container, actor: Actor, sid: str, purpose: str) -> dict[str, str]:
     with services.db.unit_of_work() as conn:
         return services.gate.read(conn, actor, sid, purpose, ["first_name", "phone"]).values
 
 
-def test_marketing_needs_consent_and_withdrawal_stops_it(services: Services, dpo: Actor) -> None:
+def test_marketing_needs_consent_and_withdrawal_stops_it(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     with pytest.raises(NoLiveBasis):
         read(services, dpo, sid, "offers")
@@ -79,7 +81,7 @@ def test_marketing_needs_consent_and_withdrawal_stops_it(services: Services, dpo
         services.ledger.withdraw(conn, dpo, sid, "offers", "again")
 
 
-def test_consent_records_what_the_law_requires(services: Services, dpo: Actor) -> None:
+def test_consent_records_what_the_law_requires(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     with services.db.unit_of_work() as conn:
         version = services.policy.publish(conn, dpo, note="test")
@@ -109,7 +111,7 @@ def test_consent_records_what_the_law_requires(services: Services, dpo: Actor) -
     assert views[0].recipients == ("demo_mfo",)
 
 
-def test_same_text_stored_once(services: Services, dpo: Actor) -> None:
+def test_same_text_stored_once(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     grant(services, dpo, sid, "offers")
     grant(services, dpo, sid, "direct_marketing")
@@ -119,7 +121,7 @@ def test_same_text_stored_once(services: Services, dpo: Actor) -> None:
 
 
 def test_withdrawal_refused_while_an_obligation_is_unfulfilled(
-    services: Services, dpo: Actor
+    services: Container, dpo: Actor
 ) -> None:
     sid = subject(services, dpo)
     grant(services, dpo, sid, "contract")
@@ -153,7 +155,7 @@ def test_withdrawal_refused_while_an_obligation_is_unfulfilled(
     assert read(services, dpo, sid, "contract")["first_name"] == "Арман"
 
 
-def test_ru_profile_allows_withdrawal_despite_obligation(services: Services, dpo: Actor) -> None:
+def test_ru_profile_allows_withdrawal_despite_obligation(services: Container, dpo: Actor) -> None:
     services.ledger.law = profile("ru_152fz")
     sid = subject(services, dpo)
     grant(services, dpo, sid, "contract")
@@ -164,7 +166,7 @@ def test_ru_profile_allows_withdrawal_despite_obligation(services: Services, dpo
         services.ledger.withdraw(conn, dpo, sid, "contract", "subject request")
 
 
-def test_expired_consent_is_no_basis(services: Services, dpo: Actor) -> None:
+def test_expired_consent_is_no_basis(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     grant(services, dpo, sid, "offers", term_days=1)
     later = datetime.now(UTC) + timedelta(days=2)
@@ -178,7 +180,7 @@ def test_expired_consent_is_no_basis(services: Services, dpo: Actor) -> None:
         assert [e.kind for e in services.ledger.history(conn, sid)] == ["grant", "expire"]
 
 
-def test_ended_contract_stops_contract_reads(services: Services, dpo: Actor) -> None:
+def test_ended_contract_stops_contract_reads(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     assert read(services, dpo, sid, "contract")
     with services.db.unit_of_work() as conn:
@@ -187,7 +189,7 @@ def test_ended_contract_stops_contract_reads(services: Services, dpo: Actor) -> 
         read(services, dpo, sid, "contract")
 
 
-def test_consent_events_are_audited_and_verify(services: Services, dpo: Actor) -> None:
+def test_consent_events_are_audited_and_verify(services: Container, dpo: Actor) -> None:
     sid = subject(services, dpo)
     grant(services, dpo, sid)
     with services.db.unit_of_work() as conn:
@@ -207,7 +209,7 @@ def test_consent_events_are_audited_and_verify(services: Services, dpo: Actor) -
     assert services.verify_audit().ok
 
 
-def test_policy_versions_keep_old_texts(services: Services, dpo: Actor) -> None:
+def test_policy_versions_keep_old_texts(services: Container, dpo: Actor) -> None:
     with services.db.unit_of_work() as conn:
         v1 = services.policy.publish(conn, dpo)
         v2 = services.policy.publish(conn, dpo, {"en": "The operator's own English text."})

@@ -35,9 +35,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from qorgau.app import build_services
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
+from qorgau.container import build_container
 from qorgau.db import make_null_pool_engine
 from qorgau.demo.people import generate_people
 from qorgau.importer import import_job
@@ -258,7 +258,7 @@ def _check_every_subject_decrypts(
     catalogue = Catalogue.default()
     expected = {rec["iin"]: catalogue.normalise_record("contract", rec) for rec in people}
     settings = Settings(home=home, database_url=database_url, audit_partitions=16)
-    services = build_services(settings)
+    services = build_container(settings)
     actor = Actor(role="dpo", id="test:crash")
     try:
         with services.db.engine.connect() as conn:

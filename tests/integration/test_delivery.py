@@ -22,9 +22,9 @@ import pytest
 from sqlalchemy import select
 
 import leakguard
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.config import Settings
+from qorgau.container import Container
 from qorgau.transfers.dispatch import Dispatcher
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
@@ -126,7 +126,7 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def events(services: Services, action: str) -> list[dict[str, Any]]:
+def events(services: Container, action: str) -> list[dict[str, Any]]:
     with services.db.engine.connect() as conn:
         rows = conn.execute(
             select(audit_event.c.body)
@@ -136,7 +136,7 @@ def events(services: Services, action: str) -> list[dict[str, Any]]:
         return [orjson.loads(r[0]) for r in rows]
 
 
-def row_of(services: Services, tid: str) -> dict[str, Any]:
+def row_of(services: Container, tid: str) -> dict[str, Any]:
     with services.db.engine.connect() as conn:
         doc = dict(conn.execute(select(outbox).where(outbox.c.transfer_id == tid)).mappings().one())
         doc["transfer_status"], doc["delivered_at"] = conn.execute(
@@ -146,16 +146,16 @@ def row_of(services: Services, tid: str) -> dict[str, Any]:
 
 
 def setup_lead(
-    services: Services, receiver: Receiver, n: int = 1, codes: tuple[str, ...] = ("mfo-a",)
+    services: Container, receiver: Receiver, n: int = 1, codes: tuple[str, ...] = ("mfo-a",)
 ) -> tuple[str, list[str]]:
     """Register webhook partners at the receiver (each with a secret), a consenting person,
     and route their lead; returns (subject id, transfer ids)."""
     with services.db.unit_of_work() as conn:
         for k, code in enumerate(codes, 1):
-            services.transfers.register(
+            services.registry.register(
                 conn, DPO, partner(code, n=k, endpoint=receiver.url(f"/{code}"))
             )
-            receiver.secrets.append(_secret(services.transfers.rotate_secret(conn, DPO, code)))
+            receiver.secrets.append(_secret(services.registry.rotate_secret(conn, DPO, code)))
     sid = person(services, n)
     leakguard.register(f"+7701555{n:04d}", f"transfer.{n}@example.org", "Трансферова")
     consent_to(services, sid, codes)
@@ -168,7 +168,7 @@ def later(hours: float) -> datetime:
     return datetime.now(UTC) + timedelta(hours=hours)
 
 
-def test_signed_delivery_end_to_end(services: Services, receiver: Receiver) -> None:
+def test_signed_delivery_end_to_end(services: Container, receiver: Receiver) -> None:
     sid, (tid,) = setup_lead(services, receiver)
     with dispatcher(services) as d:
         result = d.run_once()
@@ -206,7 +206,7 @@ def test_signed_delivery_end_to_end(services: Services, receiver: Receiver) -> N
     assert services.verify_audit().ok
 
 
-def test_failures_back_off_then_deliver(services: Services, receiver: Receiver) -> None:
+def test_failures_back_off_then_deliver(services: Container, receiver: Receiver) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 2)
     receiver.script = [500, 503]
     with dispatcher(services) as d:
@@ -238,7 +238,7 @@ def test_failures_back_off_then_deliver(services: Services, receiver: Receiver) 
 
 
 def test_timeouts_and_refused_connections_are_failures(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 3)
     receiver.script = ["sleep"]
@@ -249,11 +249,11 @@ def test_timeouts_and_refused_connections_are_failures(
         assert row_of(services, tid)["last_error"] == "timeout"
         # The partner moves to a port nobody listens on.
         with services.db.unit_of_work() as conn:
-            entry = services.transfers.recipient(conn, "mfo-a")
+            entry = services.registry.recipient(conn, "mfo-a")
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 closed = s.getsockname()[1]
-            services.transfers.register(
+            services.registry.register(
                 conn, DPO, replace(entry, endpoint=f"http://127.0.0.1:{closed}/leads")
             )
         assert d.run_once(now=later(1)).failed == 1
@@ -266,7 +266,7 @@ def test_timeouts_and_refused_connections_are_failures(
 
 
 def test_dead_letter_after_max_attempts_then_staff_retry(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 4)
     receiver.script = [500] * 3
@@ -278,14 +278,14 @@ def test_dead_letter_after_max_attempts_then_staff_retry(
         assert row["transfer_status"] == "dead"
         assert row["payload"] is not None  # kept for the retry
         with services.db.engine.connect() as conn:
-            queue = services.transfers.deliveries(conn)
+            queue = services.queue.deliveries(conn)
         assert queue[0]["transfer_id"] == tid
         assert queue[0]["status"] == "dead"
         assert (queue[0]["transfer_status"], queue[0]["last_error"]) == ("dead", "http 500")
         (dead,) = events(services, "transfer.dead")
         assert dead["d"]["attempt"] == 3
         with services.db.unit_of_work() as conn:
-            services.transfers.retry(conn, DPO, tid)
+            services.queue.retry(conn, DPO, tid)
         assert d.run_once(now=later(10)).delivered == 1
     row = row_of(services, tid)
     assert (row["status"], row["transfer_status"], row["attempts"]) == (
@@ -298,11 +298,11 @@ def test_dead_letter_after_max_attempts_then_staff_retry(
 
 
 def test_rotation_signs_with_both_secrets_during_the_overlap(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 5)
     with services.db.unit_of_work() as conn:
-        newer = services.transfers.rotate_secret(conn, DPO, "mfo-a", overlap=timedelta(hours=1))
+        newer = services.registry.rotate_secret(conn, DPO, "mfo-a", overlap=timedelta(hours=1))
     receiver.secrets.append(_secret(newer))
     with dispatcher(services) as d:
         assert d.run_once().delivered == 1
@@ -323,7 +323,7 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(
 
 
 def test_a_crashed_worker_redelivers_with_the_same_idempotency_key(
-    services: Services, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    services: Container, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 7)
 
@@ -346,7 +346,7 @@ def test_a_crashed_worker_redelivers_with_the_same_idempotency_key(
     assert row_of(services, tid)["status"] == "delivered"
 
 
-def test_a_destroyed_subject_is_not_delivered(services: Services, receiver: Receiver) -> None:
+def test_a_destroyed_subject_is_not_delivered(services: Container, receiver: Receiver) -> None:
     sid, (tid,) = setup_lead(services, receiver, 8)
     with services.db.unit_of_work() as conn:
         services.gate.destroy(conn, DPO, sid, "request of the subject")
@@ -367,7 +367,7 @@ def test_a_destroyed_subject_is_not_delivered(services: Services, receiver: Rece
 
 
 def test_a_withdrawn_transfer_consent_stops_the_delivery(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     sid, (tid,) = setup_lead(services, receiver, 9)
     with services.db.unit_of_work() as conn:
@@ -379,7 +379,7 @@ def test_a_withdrawn_transfer_consent_stops_the_delivery(
     assert row_of(services, tid)["transfer_status"] == "withheld"
 
 
-def test_the_worker_job_delivers_due_leads(services: Services, receiver: Receiver) -> None:
+def test_the_worker_job_delivers_due_leads(services: Container, receiver: Receiver) -> None:
     _sid, tids = setup_lead(services, receiver, 10, codes=("mfo-a", "mfo-b", "mfo-c"))
     done = run_once(services)
     assert done["transfers.deliver"] == 3
@@ -390,7 +390,7 @@ def test_the_worker_job_delivers_due_leads(services: Services, receiver: Receive
 
 
 def test_delivers_when_the_calling_thread_already_runs_an_event_loop(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     """E.g. a job called from async code, or beside Playwright's sync API in one process."""
     _sid, tids = setup_lead(services, receiver, 31, codes=("mfo-a",))
@@ -404,7 +404,7 @@ def test_delivers_when_the_calling_thread_already_runs_an_event_loop(
     assert row_of(services, tids[0])["status"] == "delivered"
 
 
-def test_many_leads_in_batches(services: Services, receiver: Receiver) -> None:
+def test_many_leads_in_batches(services: Container, receiver: Receiver) -> None:
     _sid, _t = setup_lead(services, receiver, 11, codes=("mfo-a", "mfo-b"))
     for n in range(12, 30):
         sid = person(services, n)
@@ -421,7 +421,7 @@ def test_many_leads_in_batches(services: Services, receiver: Receiver) -> None:
 
 @pytest.mark.pg
 @pytest.mark.parametrize("database_url", ["pg"], indirect=True)
-def test_workers_share_the_queue_with_skip_locked(services: Services, receiver: Receiver) -> None:
+def test_workers_share_the_queue_with_skip_locked(services: Container, receiver: Receiver) -> None:
     assert services.db.dialect == "postgresql"
     _sid, tids = setup_lead(services, receiver, 31, codes=("mfo-a", "mfo-b", "mfo-c"))
     with dispatcher(services, batch_size=2) as first, dispatcher(services) as second:
@@ -438,7 +438,7 @@ def test_workers_share_the_queue_with_skip_locked(services: Services, receiver: 
 
 
 def test_a_blocked_subject_waits_for_unblock_and_a_staff_retry(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     sid, (tid,) = setup_lead(services, receiver, 32)
     with services.db.unit_of_work() as conn:
@@ -450,7 +450,7 @@ def test_a_blocked_subject_waits_for_unblock_and_a_staff_retry(
         assert row["payload"] is not None  # kept: blocking is not destruction
         with services.db.unit_of_work() as conn:
             services.gate.unblock(conn, DPO, sid, "accuracy confirmed")
-            services.transfers.retry(conn, DPO, tid)
+            services.queue.retry(conn, DPO, tid)
         assert d.run_once().delivered == 1
     (got,) = receiver.received
     assert (got.key, got.verified) == (tid, [True])
@@ -458,11 +458,11 @@ def test_a_blocked_subject_waits_for_unblock_and_a_staff_retry(
 
 
 def test_an_agreement_ended_before_delivery_holds_the_lead_until_renewed(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     _sid, (tid,) = setup_lead(services, receiver, 33)
     with services.db.engine.connect() as conn:
-        entry = services.transfers.recipient(conn, "mfo-a")
+        entry = services.registry.recipient(conn, "mfo-a")
     assert entry.agreement is not None
     today = datetime.now(UTC).date()
     ended = replace(
@@ -471,7 +471,7 @@ def test_an_agreement_ended_before_delivery_holds_the_lead_until_renewed(
         valid_until=today - timedelta(days=2),
     )
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, replace(entry, agreement=ended))
+        services.registry.register(conn, DPO, replace(entry, agreement=ended))
     with dispatcher(services) as d:
         assert d.run_once().dead == 1
         row = row_of(services, tid)
@@ -482,14 +482,14 @@ def test_an_agreement_ended_before_delivery_holds_the_lead_until_renewed(
             entry.agreement, valid_until=datetime.now(UTC).date() + timedelta(days=90)
         )
         with services.db.unit_of_work() as conn:
-            services.transfers.register(conn, DPO, replace(entry, agreement=renewed))
-            services.transfers.retry(conn, DPO, tid)
+            services.registry.register(conn, DPO, replace(entry, agreement=renewed))
+            services.queue.retry(conn, DPO, tid)
         assert d.run_once().delivered == 1
     assert [r.key for r in receiver.received] == [tid]
 
 
 def test_an_endpoint_changed_behind_the_registry_is_never_posted(
-    services: Services, receiver: Receiver
+    services: Container, receiver: Receiver
 ) -> None:
     """https only, at delivery too: an entry registered before the rule, or edited in the
     database, to plain http or a private address is held, not posted (issue 11)."""

@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from qorgau.app import Services, create_app
 from qorgau.audit.store import audit_event
 from qorgau.consent.model import TRANSFER
+from qorgau.container import Container, create_app
 from qorgau.security import actors
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
@@ -28,15 +28,15 @@ from qorgau.vault.model import FieldDenied, NotYourRecipient, RecipientRequired
 from transferkit import DPO, agreement, consent_to, partner, person
 
 
-def bodies(services: Services) -> list[dict[str, object]]:
+def bodies(services: Container) -> list[dict[str, object]]:
     with services.db.engine.connect() as conn:
         return [orjson.loads(r[0]) for r in conn.execute(select(audit_event.c.body))]
 
 
-def queued_pull_lead(services: Services, n: int, code: str = "puller") -> tuple[str, str]:
+def queued_pull_lead(services: Container, n: int, code: str = "puller") -> tuple[str, str]:
     """A pull partner, a consenting person and their lead routed to it: (subject, transfer)."""
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner(code, n=n, delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner(code, n=n, delivery=DeliveryMode.PULL))
     sid = person(services, n)
     consent_to(services, sid, (code,))
     with services.db.unit_of_work() as conn:
@@ -44,12 +44,12 @@ def queued_pull_lead(services: Services, n: int, code: str = "puller") -> tuple[
     return sid, tid
 
 
-def fetch(services: Services, code: str = "puller") -> list[dict[str, object]]:
+def fetch(services: Container, code: str = "puller") -> list[dict[str, object]]:
     with services.db.unit_of_work() as conn:
-        return services.transfers.fetch(conn, code)
+        return services.inbox.fetch(conn, code)
 
 
-def states(services: Services, tid: str) -> tuple[str, str, bool]:
+def states(services: Container, tid: str) -> tuple[str, str, bool]:
     """(outbox status, transfer status, payload kept)."""
     with services.db.engine.connect() as conn:
         o = conn.execute(
@@ -59,7 +59,7 @@ def states(services: Services, tid: str) -> tuple[str, str, bool]:
     return str(o[0]), str(t), o[1] is not None
 
 
-def test_a_pull_partner_gets_its_lead_and_is_recorded_as_itself(services: Services) -> None:
+def test_a_pull_partner_gets_its_lead_and_is_recorded_as_itself(services: Container) -> None:
     sid, tid = queued_pull_lead(services, 1)
     (doc,) = fetch(services)
     assert doc["transfer_id"] == tid
@@ -73,7 +73,7 @@ def test_a_pull_partner_gets_its_lead_and_is_recorded_as_itself(services: Servic
     assert not [b for b in reads if b["d"]["role"] == "dpo"]  # type: ignore[index]
 
 
-def test_a_lead_of_a_subject_blocked_after_routing_is_withheld(services: Services) -> None:
+def test_a_lead_of_a_subject_blocked_after_routing_is_withheld(services: Container) -> None:
     sid, tid = queued_pull_lead(services, 2)
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, DPO, sid, "complaint")
@@ -88,7 +88,7 @@ def test_a_lead_of_a_subject_blocked_after_routing_is_withheld(services: Service
 
 
 def test_a_lead_whose_transfer_consent_was_withdrawn_is_never_handed_out(
-    services: Services,
+    services: Container,
 ) -> None:
     sid, tid = queued_pull_lead(services, 3)
     with services.db.unit_of_work() as conn:
@@ -101,27 +101,27 @@ def test_a_lead_whose_transfer_consent_was_withdrawn_is_never_handed_out(
     assert codes == ["no-consent"]
 
 
-def test_a_lead_after_the_agreement_ended_is_withheld(services: Services) -> None:
+def test_a_lead_after_the_agreement_ended_is_withheld(services: Container) -> None:
     _sid, tid = queued_pull_lead(services, 4)
     ended = agreement(start=datetime.now(UTC).date() - timedelta(days=400), days=30)
     with services.db.unit_of_work() as conn:
-        entry = services.transfers.recipient(conn, "puller")
-        services.transfers.register(conn, DPO, replace(entry, agreement=ended))
+        entry = services.registry.recipient(conn, "puller")
+        services.registry.register(conn, DPO, replace(entry, agreement=ended))
     assert fetch(services) == []
     assert states(services, tid) == ("dead", "dead", True)
 
 
-def test_a_lead_with_fields_no_longer_agreed_is_withheld(services: Services) -> None:
+def test_a_lead_with_fields_no_longer_agreed_is_withheld(services: Container) -> None:
     _sid, tid = queued_pull_lead(services, 5)
     narrower = agreement(fields=frozenset({"phone"}))
     with services.db.unit_of_work() as conn:
-        entry = services.transfers.recipient(conn, "puller")
-        services.transfers.register(conn, DPO, replace(entry, agreement=narrower))
+        entry = services.registry.recipient(conn, "puller")
+        services.registry.register(conn, DPO, replace(entry, agreement=narrower))
     assert fetch(services) == []
     assert states(services, tid) == ("dead", "withheld", False)
 
 
-def test_a_lead_of_a_destroyed_subject_is_never_handed_out(services: Services) -> None:
+def test_a_lead_of_a_destroyed_subject_is_never_handed_out(services: Container) -> None:
     sid, tid = queued_pull_lead(services, 6)
     with services.db.unit_of_work() as conn:
         services.gate.destroy(conn, DPO, sid, "subject request")
@@ -130,7 +130,7 @@ def test_a_lead_of_a_destroyed_subject_is_never_handed_out(services: Services) -
 
 
 def test_a_partner_actor_cannot_read_or_take_another_partners_lead(
-    services: Services,
+    services: Container,
 ) -> None:
     sid, _tid = queued_pull_lead(services, 7)
     other = actors.partner("someone-else")
@@ -142,7 +142,7 @@ def test_a_partner_actor_cannot_read_or_take_another_partners_lead(
         services.gate.read(conn, actors.DISPATCHER, sid, "contract", ["phone"])
 
 
-def test_the_analyst_reads_no_raw_value(services: Services) -> None:
+def test_the_analyst_reads_no_raw_value(services: Container) -> None:
     analyst = Actor("analyst", "test:analyst")
     values = {"phone": "+77015550008", "birth_date": "1990-01-09", "sex": "female"}
     with services.db.unit_of_work() as conn:
@@ -165,7 +165,7 @@ def test_the_analyst_reads_no_raw_value(services: Services) -> None:
     assert not [b for b in bodies(services) if b["a"] == "retrieve"]
 
 
-def test_system_actors_are_not_the_dpo(services: Services) -> None:
+def test_system_actors_are_not_the_dpo(services: Container) -> None:
     roles = {a.role for a in (actors.SITE, actors.RIGHTS, actors.WORKER, actors.ROUTER,
                               actors.DISPATCHER, actors.partner("x"), actors.cli("t"))}  # fmt: skip
     assert roles == {"site", "rights", "worker", "router", "dispatcher", "partner", "cli"}
@@ -179,21 +179,21 @@ def test_system_actors_are_not_the_dpo(services: Services) -> None:
 
 
 @pytest.fixture
-def api(services: Services) -> TestClient:
+def api(services: Container) -> TestClient:
     return TestClient(create_app(services))
 
 
-def key(services: Services, role: str) -> dict[str, str]:
+def key(services: Container, role: str) -> dict[str, str]:
     with services.db.unit_of_work() as conn:
         raw = create_key(conn, role, f"test-{role}")[1]
     return {"Authorization": f"Bearer {raw}"}
 
 
 def test_consents_only_for_a_purpose_the_role_may_use_and_known_recipients(
-    services: Services, api: TestClient
+    services: Container, api: TestClient
 ) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("known", n=9))
+        services.registry.register(conn, DPO, partner("known", n=9))
     sid = person(services, 9)
     body = {"text": "Согласен.", "evidence": {"method": "paper_scan"}}
     url = f"/api/v1/subjects/{sid}/consents"
@@ -222,7 +222,7 @@ def test_consents_only_for_a_purpose_the_role_may_use_and_known_recipients(
 
 
 def test_a_search_names_a_blocked_match_without_values_and_audits_it(
-    services: Services,
+    services: Container,
 ) -> None:
     blocked, active = person(services, 11), person(services, 12)
     with services.db.unit_of_work() as conn:
@@ -240,7 +240,7 @@ def test_a_search_names_a_blocked_match_without_values_and_audits_it(
     assert refusal["d"]["code"] == "subject-blocked"  # type: ignore[index]
 
 
-def test_an_edited_transfer_row_cannot_widen_what_a_partner_gets(services: Services) -> None:
+def test_an_edited_transfer_row_cannot_widen_what_a_partner_gets(services: Container) -> None:
     """The rule is checked against the transfer row's fields, which an insider could edit;
     the sealed payload must agree with them or nothing leaves."""
     from sqlalchemy import update
@@ -252,7 +252,7 @@ def test_an_edited_transfer_row_cannot_widen_what_a_partner_gets(services: Servi
     assert states(services, tid) == ("dead", "withheld", False)
 
 
-def test_a_route_refusing_a_role_is_audited(services: Services, api: TestClient) -> None:
+def test_a_route_refusing_a_role_is_audited(services: Container, api: TestClient) -> None:
     analyst = key(services, "analyst")
     for url in ("/api/v1/requests", "/api/v1/recipients", "/api/v1/duplicates"):
         r = api.get(url, headers=analyst)

@@ -24,11 +24,11 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 import leakguard
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.catalog import Catalogue, make_iin
 from qorgau.config import Settings
 from qorgau.consent.store import consent
+from qorgau.container import Container
 from qorgau.dsr.model import Channel, Kind
 from qorgau.intake.duplicates import DuplicateNotFound, DuplicateResolved, UnknownResolution
 from qorgau.intake.limits import CodeLimits, TooManyCodes
@@ -98,20 +98,20 @@ class FakeSender:
 
 
 @pytest.fixture
-def sender(services: Services) -> FakeSender:
+def sender(services: Container) -> FakeSender:
     fake = FakeSender()
     services.intake.sender = fake
     return fake
 
 
 @pytest.fixture
-def published(services: Services, dpo: Actor) -> str:
+def published(services: Container, dpo: Actor) -> str:
     with services.db.unit_of_work() as conn:
         return services.policy.publish(conn, dpo, note="test").id
 
 
 def submit(
-    services: Services,
+    services: Container,
     consents: frozenset[str] = frozenset(),
     channel: str = "phone",
     lang: str = "ru",
@@ -125,7 +125,7 @@ def submit(
 
 
 def confirm(
-    services: Services, challenge: str, code: str, **kw: object
+    services: Container, challenge: str, code: str, **kw: object
 ) -> LeadConfirmed | CodeRejected:
     with services.db.unit_of_work() as conn:
         return services.intake.confirm_code(
@@ -139,7 +139,7 @@ def confirm(
         )
 
 
-def count(services: Services, table: object) -> int:
+def count(services: Container, table: object) -> int:
     with services.db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
@@ -152,7 +152,7 @@ def wrong(code: str) -> str:
 
 
 def test_code_grants_exactly_the_ticked_consents(
-    services: Services, sender: FakeSender, published: str, dpo: Actor
+    services: Container, sender: FakeSender, published: str, dpo: Actor
 ) -> None:
     """policy 6.1, 8.2: each ticked consent with its exact text, the policy version, the
     language, channel WEB and evidence otp:<channel>; nothing else."""
@@ -209,7 +209,7 @@ def test_code_grants_exactly_the_ticked_consents(
     assert services.verify_audit().ok
 
 
-def test_attempts_are_limited(services: Services, sender: FakeSender) -> None:
+def test_attempts_are_limited(services: Container, sender: FakeSender) -> None:
     pending = submit(services, frozenset({"offers"}))
     code = sender.sent[-1][2]
     results = [confirm(services, pending.challenge_id, wrong(code)) for _ in range(5)]
@@ -224,7 +224,7 @@ def test_attempts_are_limited(services: Services, sender: FakeSender) -> None:
     assert count(services, lead) == 0
 
 
-def test_expired_and_unknown_codes_are_refused(services: Services, sender: FakeSender) -> None:
+def test_expired_and_unknown_codes_are_refused(services: Container, sender: FakeSender) -> None:
     pending = submit(services, frozenset({"service_info"}), channel="email")
     code = sender.sent[-1][2]
     assert sender.sent[-1][0:2] == ("email", "asem.test@example.com")
@@ -237,7 +237,7 @@ def test_expired_and_unknown_codes_are_refused(services: Services, sender: FakeS
     assert count(services, consent) == 0
 
 
-def test_code_is_hashed_at_rest(services: Services, sender: FakeSender) -> None:
+def test_code_is_hashed_at_rest(services: Container, sender: FakeSender) -> None:
     pending = submit(services)
     code = sender.sent[-1][2]
     with services.db.engine.connect() as conn:
@@ -258,7 +258,7 @@ def test_code_is_hashed_at_rest(services: Services, sender: FakeSender) -> None:
     assert "+77055550123" not in repr(pending)
 
 
-def test_no_consent_ticked_still_records_the_lead(services: Services, sender: FakeSender) -> None:
+def test_no_consent_ticked_still_records_the_lead(services: Container, sender: FakeSender) -> None:
     pending = submit(services)
     done = confirm(services, pending.challenge_id, sender.sent[-1][2])
     assert isinstance(done, LeadConfirmed)
@@ -267,14 +267,14 @@ def test_no_consent_ticked_still_records_the_lead(services: Services, sender: Fa
     assert count(services, lead) == 1
 
 
-def submit_and_confirm(services: Services, sender: FakeSender, **over: str) -> LeadConfirmed:
+def submit_and_confirm(services: Container, sender: FakeSender, **over: str) -> LeadConfirmed:
     pending = submit(services, **over)
     done = confirm(services, pending.challenge_id, sender.sent[-1][2])
     assert isinstance(done, LeadConfirmed)
     return done
 
 
-def stored(services: Services, sid: str) -> tuple[object, ...]:
+def stored(services: Container, sid: str) -> tuple[object, ...]:
     """A subject's stored rows: status, sealed values, history, blind indexes."""
     with services.db.engine.connect() as conn:
         row = conn.execute(
@@ -289,7 +289,7 @@ def stored(services: Services, sid: str) -> tuple[object, ...]:
 
 
 def test_a_known_iin_makes_a_new_subject_flagged_as_duplicate(
-    services: Services, sender: FakeSender, dpo: Actor
+    services: Container, sender: FakeSender, dpo: Actor
 ) -> None:
     """policy 4.1, 7.3.8: a confirmed code proves the contact, not the identity. The same
     IIN again (new phone and e-mail) is a NEW subject flagged for staff; the existing one
@@ -350,7 +350,7 @@ def test_a_known_iin_makes_a_new_subject_flagged_as_duplicate(
 
 
 def test_staff_resolve_a_possible_duplicate(
-    services: Services, sender: FakeSender, dpo: Actor, operator: Actor
+    services: Container, sender: FakeSender, dpo: Actor, operator: Actor
 ) -> None:
     """Only the DPO (operation ``block``) lists and resolves flags; a decision is recorded
     once, audited without the note, and changes neither subject."""
@@ -382,7 +382,7 @@ def test_staff_resolve_a_possible_duplicate(
     assert services.verify_audit().ok
 
 
-def test_under_age_is_refused_and_nothing_stored(services: Services, sender: FakeSender) -> None:
+def test_under_age_is_refused_and_nothing_stored(services: Container, sender: FakeSender) -> None:
     today = date.today()
     born = date(today.year - 17, 1, 1)
     with pytest.raises(LeadRejected) as info:
@@ -395,7 +395,7 @@ def test_under_age_is_refused_and_nothing_stored(services: Services, sender: Fak
 
 
 def test_special_category_is_refused_and_nothing_stored(
-    services: Services, sender: FakeSender
+    services: Container, sender: FakeSender
 ) -> None:
     """policy 3.2: the note is scanned; the error names the category, never the text."""
     note = "Я православный, прошу учесть"
@@ -409,7 +409,7 @@ def test_special_category_is_refused_and_nothing_stored(
 
 
 def test_invalid_input_reports_every_field_and_stores_nothing(
-    services: Services, sender: FakeSender
+    services: Container, sender: FakeSender
 ) -> None:
     bad = {
         "iin": "123456789012",
@@ -444,7 +444,7 @@ def test_invalid_input_reports_every_field_and_stores_nothing(
 
 
 def test_statistics_consent_links_the_web_user_data(
-    services: Services, sender: FakeSender, dpo: Actor
+    services: Container, sender: FakeSender, dpo: Actor
 ) -> None:
     """policy 5.1: user data goes to the vault under statistics only with analytics allowed
     (the caller passes it) and the P4 consent given."""
@@ -476,7 +476,7 @@ def test_statistics_consent_links_the_web_user_data(
     assert all(m.purpose == "contract" for m in meta.values())
 
 
-def test_the_site_role_reads_nothing(services: Services, sender: FakeSender) -> None:
+def test_the_site_role_reads_nothing(services: Container, sender: FakeSender) -> None:
     """DESIGN 1: the public site writes through the gate but may not read any field."""
     done = submit_and_confirm(services, sender)
     with pytest.raises(FieldDenied), services.db.unit_of_work() as conn:
@@ -486,7 +486,7 @@ def test_the_site_role_reads_nothing(services: Services, sender: FakeSender) -> 
         services.gate.read(conn, SITE_ACTOR, done.subject_id, "contract")
 
 
-def test_dev_sender_writes_masked_outbox(services: Services) -> None:
+def test_dev_sender_writes_masked_outbox(services: Container) -> None:
     path = services.settings.outbox_path
     DevSender(path, echo=False).send("phone", "+77055550123", "123456", "kk", challenge="c1")
     DevSender(path, echo=False).send("email", "asem.test@example.com", "654321", "en")
@@ -514,7 +514,7 @@ def test_smtp_sender_refuses_sms_and_hides_the_address() -> None:
     assert "123456" not in str(info.value)
 
 
-def test_purge_challenges(services: Services, sender: FakeSender) -> None:
+def test_purge_challenges(services: Container, sender: FakeSender) -> None:
     """Retention (policy 4.1): an unconfirmed submission goes at its code's expiry, sealed
     payload and wrapped key with it; a used challenge (payload already dropped) a day past
     its expiry; code counts after a day. One row past each cutoff, one not."""
@@ -539,7 +539,7 @@ def test_purge_challenges(services: Services, sender: FakeSender) -> None:
 
 
 def test_a_sealed_submission_opens_only_for_its_challenge(
-    services: Services, sender: FakeSender
+    services: Container, sender: FakeSender
 ) -> None:
     """DESIGN 4: the payload is bound to its challenge id: moved onto another challenge row
     it does not open, and nothing is collected."""
@@ -556,7 +556,7 @@ def test_a_sealed_submission_opens_only_for_its_challenge(
 
 
 def test_a_challenge_refused_for_good_drops_its_submission(
-    services: Services, sender: FakeSender
+    services: Container, sender: FakeSender
 ) -> None:
     """The last wrong attempt and an expired code drop the sealed submission at once."""
     tries = submit(services)
@@ -571,7 +571,9 @@ def test_a_challenge_refused_for_good_drops_its_submission(
     assert count(services, subject) == 0
 
 
-def test_key_rotation_moves_pending_submissions_too(services: Services, sender: FakeSender) -> None:
+def test_key_rotation_moves_pending_submissions_too(
+    services: Container, sender: FakeSender
+) -> None:
     """DESIGN 4, 10: ``keys rotate`` re-wraps the data key of a submission waiting for its
     code and counts it as in use, so retiring the old KEK never strands a pending lead."""
     pending = submit(services)
@@ -591,7 +593,7 @@ def test_key_rotation_moves_pending_submissions_too(services: Services, sender: 
     assert services.verify_audit().ok
 
 
-def test_codes_per_contact_are_limited(services: Services, sender: FakeSender) -> None:
+def test_codes_per_contact_are_limited(services: Container, sender: FakeSender) -> None:
     """policy 7.3.8: 3 codes per contact in 15 minutes and 10 a day, loan form and rights
     page together, counted for a known contact and an unknown one alike; refused requests
     store nothing. The limits are settings."""
@@ -650,7 +652,7 @@ def test_codes_per_contact_are_limited(services: Services, sender: FakeSender) -
 
 @pytest.mark.pg
 def test_code_limit_holds_under_parallel_requests(
-    services: Services, sender: FakeSender, database_url: str
+    services: Container, sender: FakeSender, database_url: str
 ) -> None:
     """DESIGN 10: 8 real connections submit for one contact at the same instant; the
     advisory lock on the contact lets exactly 3 through (on SQLite the writer lock does)."""
@@ -689,7 +691,7 @@ def client() -> Client:
     return parse_client(UA, "ru-RU,ru;q=0.9,kk;q=0.8")
 
 
-def test_visits_only_with_analytics_and_no_raw_ip(services: Services) -> None:
+def test_visits_only_with_analytics_and_no_raw_ip(services: Container) -> None:
     tracking = services.tracking
     landing = Landing("search.example.org", "newsletter")
     with services.db.unit_of_work() as conn:
@@ -719,7 +721,7 @@ def test_visits_only_with_analytics_and_no_raw_ip(services: Services) -> None:
         assert {(r["analytics"], r["marketing"]) for r in stored} == {(False, False), (True, False)}
 
 
-def test_purge_visits_keeps_the_recent_one(services: Services) -> None:
+def test_purge_visits_keeps_the_recent_one(services: Container) -> None:
     """Retention (policy 4.1): one visit past cookie_retention_days, one not."""
     days = services.settings.cookie_retention_days
     now = datetime.now(UTC)

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from qorgau.app import Services, build_services
 from qorgau.catalog import make_iin
+from qorgau.container import Container, build_container
 from qorgau.keyrotation import rotate
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import signature_header, verify_signature
@@ -23,7 +23,7 @@ from transferkit import partner
 DPO = Actor("dpo", "test:dpo")
 
 
-def _item(services: Services, n: int):  # type: ignore[no-untyped-def]
+def _item(services: Container, n: int):  # type: ignore[no-untyped-def]
     values = {
         "last_name": "Ротациева", "first_name": "Айна", "phone": f"+7701333{n % 10_000:04d}",
         "iin": make_iin(date(1980, 1, 1) + timedelta(days=n % 9000), "female", n % 997),
@@ -31,7 +31,7 @@ def _item(services: Services, n: int):  # type: ignore[no-untyped-def]
     return services.gate.prepare("potential_borrower", "contract", values, "test")
 
 
-def _backup(services: Services, sid: str) -> tuple[object, ...]:
+def _backup(services: Container, sid: str) -> tuple[object, ...]:
     """What an insider keeps of a subject's row (a backup)."""
     with services.db.engine.connect() as conn:
         return tuple(
@@ -43,7 +43,7 @@ def _backup(services: Services, sid: str) -> tuple[object, ...]:
         )
 
 
-def _restore(services: Services, sid: str, backup: tuple[object, ...]) -> None:
+def _restore(services: Container, sid: str, backup: tuple[object, ...]) -> None:
     """The insider writes the row back into the tombstone: the wrapped key is back."""
     with services.db.unit_of_work() as conn:
         conn.execute(
@@ -53,11 +53,11 @@ def _restore(services: Services, sid: str, backup: tuple[object, ...]) -> None:
         )
 
 
-def test_rotation_while_writers_run_loses_no_subject(services: Services) -> None:
+def test_rotation_while_writers_run_loses_no_subject(services: Container) -> None:
     """Writers in another "process" (their own services and keyring instance, which sees a
     new KEK up to a second late), one of them holding its transaction open for seconds after
     wrapping: after two rotations every subject still reads (5 were lost before)."""
-    other = build_services(services.settings)
+    other = build_container(services.settings)
     ids: list[str] = []
     stop = threading.Event()
     wrapped = threading.Event()
@@ -104,22 +104,22 @@ def test_rotation_while_writers_run_loses_no_subject(services: Services) -> None
     assert services.verify_audit().ok
 
 
-def test_rotation_rewraps_webhook_secrets(services: Services) -> None:
+def test_rotation_rewraps_webhook_secrets(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("mfo-k", n=1))
-        services.transfers.rotate_secret(conn, DPO, "mfo-k")
+        services.registry.register(conn, DPO, partner("mfo-k", n=1))
+        services.registry.rotate_secret(conn, DPO, "mfo-k")
     with services.db.engine.connect() as conn:
-        before = services.transfers.signing_secrets(conn, "mfo-k", datetime.now(UTC))
+        before = services.registry.signing_secrets(conn, "mfo-k", datetime.now(UTC))
     done = rotate(services, "test:keys", settle=0)
     assert done.secrets == 1
     with services.db.engine.connect() as conn:
-        after = services.transfers.signing_secrets(conn, "mfo-k", datetime.now(UTC))
+        after = services.registry.signing_secrets(conn, "mfo-k", datetime.now(UTC))
     assert after == before  # the same secret, now under the new KEK: signing goes on
     ts = int(time.time())
     assert verify_signature(after[0], signature_header(after, ts, b"{}"), str(ts), b"{}", ts)
 
 
-def test_rotation_skips_a_revoked_subject_of_a_restored_copy(services: Services) -> None:
+def test_rotation_skips_a_revoked_subject_of_a_restored_copy(services: Container) -> None:
     with services.db.unit_of_work() as conn:
         keep, gone = services.gate.collect_many(conn, DPO, [_item(services, 1), _item(services, 2)])
     backup = _backup(services, gone)
@@ -137,7 +137,7 @@ def test_rotation_skips_a_revoked_subject_of_a_restored_copy(services: Services)
 
 
 def test_a_destroyed_subjects_cached_key_is_gone_in_the_same_process(
-    services: Services,
+    services: Container,
 ) -> None:
     with services.db.unit_of_work() as conn:
         (sid,) = services.gate.collect_many(conn, DPO, [_item(services, 3)])

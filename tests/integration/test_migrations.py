@@ -24,10 +24,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, LargeBinary, bindparam, insert, inspect, select, text
 
-from qorgau.app import build_services
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
+from qorgau.container import build_container
 from qorgau.db import GENESIS, chain_hash, make_null_pool_engine
 from qorgau.dsr.model import Channel as RequestChannel
 from qorgau.dsr.model import Kind
@@ -193,7 +193,7 @@ def test_upgrade_to_0009_keeps_audit_verify_green(settings: Settings) -> None:
     url = settings.resolved_database_url
     command.downgrade(alembic_config(url), "0008")
     dpo = Actor("dpo", "test:dpo")
-    svc = build_services(settings)
+    svc = build_container(settings)
     people = {}
     try:
         with svc.db.unit_of_work() as conn:
@@ -243,7 +243,7 @@ def test_upgrade_to_0009_keeps_audit_verify_green(settings: Settings) -> None:
         svc.close()
 
     command.upgrade(alembic_config(url), "head")
-    svc = build_services(settings)
+    svc = build_container(settings)
     try:
         assert svc.verify_audit().ok
         with svc.db.engine.connect() as conn:

@@ -31,8 +31,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import leakguard
-from qorgau.app import Services, create_app
 from qorgau.catalog import Catalogue, make_iin
+from qorgau.container import Container, create_app
 from qorgau.demo.people import generate_people
 from qorgau.importer import run_import
 from qorgau.security.actors import Actor
@@ -141,7 +141,7 @@ def captured(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def test_no_personal_value_in_logs_errors_or_cli_output(
-    services: Services,
+    services: Container,
     captured: pytest.LogCaptureFixture,
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -162,7 +162,7 @@ def test_no_personal_value_in_logs_errors_or_cli_output(
 
 
 def _workload(
-    services: Services,
+    services: Container,
     captured: pytest.LogCaptureFixture,
     tmp_path: Path,
     dpo: Actor,
@@ -293,7 +293,7 @@ def _forget_captured_log(config: pytest.Config) -> None:
 
 
 def _http_workload(
-    services: Services, stored: list[dict[str, str]], invalid: list[dict[str, str]], texts: Texts
+    services: Container, stored: list[dict[str, str]], invalid: list[dict[str, str]], texts: Texts
 ) -> None:
     """The REST API: problem+json bodies name fields and codes, never values (DESIGN 5)."""
     with services.db.unit_of_work() as conn:
@@ -334,7 +334,7 @@ def _http_workload(
 
 
 def _cli_workload(
-    services: Services,
+    services: Container,
     tmp_path: Path,
     rows: list[dict[str, str]],
     debug_rows: list[dict[str, str]],
@@ -404,7 +404,7 @@ def _cli_workload(
     texts.add("cli import crash stderr", err)
 
 
-def _refuse_subject_inserts(services: Services) -> None:
+def _refuse_subject_inserts(services: Container) -> None:
     """A trigger that makes every INSERT into ``subject`` fail (test database only)."""
     if services.db.dialect == "sqlite":
         ddl = [

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
+from qorgau.container import Container
 from qorgau.dsr.model import Channel, InvalidRequestTransition, Kind
 from qorgau.dsr.service import PayloadRequired, Received, RequestNotVerified
 from qorgau.dsr.store import dsr_request
@@ -27,7 +27,7 @@ PHONE = "+77015557788"
 IIN = make_iin(date(1988, 12, 1), "female", 808)
 
 
-def subject(services: Services, actor: Actor, *, confirmed: bool = True) -> str:
+def subject(services: Container, actor: Actor, *, confirmed: bool = True) -> str:
     rec = {
         "first_name": "Гүлнар",
         "last_name": "Сейітова",
@@ -45,13 +45,13 @@ def subject(services: Services, actor: Actor, *, confirmed: bool = True) -> str:
 
 
 def receive(
-    services: Services, dpo: Actor, kind: Kind, contact: str = "8 701 555 77 88"
+    services: Container, dpo: Actor, kind: Kind, contact: str = "8 701 555 77 88"
 ) -> Received:
     with services.db.unit_of_work() as conn:
         return services.requests.receive(conn, dpo, kind, Channel.WEB, "phone", contact, "ru")
 
 
-def verified(services: Services, dpo: Actor, kind: Kind) -> str:
+def verified(services: Container, dpo: Actor, kind: Kind) -> str:
     got = receive(services, dpo, kind)
     assert got.code is not None
     with services.db.unit_of_work() as conn:
@@ -59,7 +59,9 @@ def verified(services: Services, dpo: Actor, kind: Kind) -> str:
     return str(got.request_id)
 
 
-def test_access_report_holds_everything_and_no_code_at_rest(services: Services, dpo: Actor) -> None:
+def test_access_report_holds_everything_and_no_code_at_rest(
+    services: Container, dpo: Actor
+) -> None:
     sid = subject(services, dpo)
     with services.db.unit_of_work() as conn:
         services.ledger.grant(
@@ -97,7 +99,7 @@ def test_access_report_holds_everything_and_no_code_at_rest(services: Services, 
     assert services.verify_audit().ok
 
 
-def test_unknown_contact_gets_the_same_answer(services: Services, dpo: Actor) -> None:
+def test_unknown_contact_gets_the_same_answer(services: Container, dpo: Actor) -> None:
     subject(services, dpo)
     known = receive(services, dpo, Kind.ACCESS)
     unknown = receive(services, dpo, Kind.ACCESS, "+7 702 000 11 22")
@@ -111,7 +113,7 @@ def test_unknown_contact_gets_the_same_answer(services: Services, dpo: Actor) ->
             services.requests.answer(conn, dpo, unknown.request_id)
 
 
-def test_only_a_confirmed_current_contact_gets_a_code(services: Services, dpo: Actor) -> None:
+def test_only_a_confirmed_current_contact_gets_a_code(services: Container, dpo: Actor) -> None:
     """policy 6.6, 7.3.8: a contact someone typed in (not confirmed), a confirmed contact
     replaced since, and a destroyed subject's contact all get the unknown answer; a confirmed
     contact is a contact, not a subject: on another subject it proves nothing."""
@@ -157,7 +159,7 @@ def test_only_a_confirmed_current_contact_gets_a_code(services: Services, dpo: A
     assert services.verify_audit().ok
 
 
-def test_restricted_access_says_so_without_values(services: Services, dpo: Actor) -> None:
+def test_restricted_access_says_so_without_values(services: Container, dpo: Actor) -> None:
     subject(services, dpo)
     rid = verified(services, dpo, Kind.ACCESS)
     with services.db.unit_of_work() as conn:
@@ -167,7 +169,7 @@ def test_restricted_access_says_so_without_values(services: Services, dpo: Actor
     assert "values" not in report
 
 
-def test_rectify_block_withdraw_destroy(services: Services, dpo: Actor) -> None:
+def test_rectify_block_withdraw_destroy(services: Container, dpo: Actor) -> None:
     services.requests.code_limits = CodeLimits(10, 10)  # six requests from one phone
     sid = subject(services, dpo)
     rid = verified(services, dpo, Kind.RECTIFY)
@@ -220,7 +222,7 @@ def test_rectify_block_withdraw_destroy(services: Services, dpo: Actor) -> None:
     assert services.verify_audit().ok
 
 
-def test_deadline_watch_and_compliance(services: Services, dpo: Actor) -> None:
+def test_deadline_watch_and_compliance(services: Container, dpo: Actor) -> None:
     subject(services, dpo)
     # Received on Friday 20 March 2026 18:00 Almaty: due 30 March (Nauryz and moved days off).
     received = datetime(2026, 3, 20, 13, 0, tzinfo=UTC)
@@ -238,7 +240,7 @@ def test_deadline_watch_and_compliance(services: Services, dpo: Actor) -> None:
     assert report["by_kind"]["access"]["open_overdue"] == 1
 
 
-def test_the_requesters_own_corrections_are_applied(services: Services, dpo: Actor) -> None:
+def test_the_requesters_own_corrections_are_applied(services: Container, dpo: Actor) -> None:
     """What the person asked for on the site is sealed under their key; staff answering
     with no values of their own apply it (policy 4.2.1)."""
     sid = subject(services, dpo)
@@ -253,7 +255,7 @@ def test_the_requesters_own_corrections_are_applied(services: Services, dpo: Act
         )
 
 
-def test_unverified_requests_are_refused_after_a_day(services: Services, dpo: Actor) -> None:
+def test_unverified_requests_are_refused_after_a_day(services: Container, dpo: Actor) -> None:
     subject(services, dpo)
     long_ago = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     with services.db.unit_of_work() as conn:

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import BasisKind, Channel, ConsentRequest, Evidence
+from qorgau.container import Container
 from qorgau.retention.store import retention_run
 from qorgau.security.actors import Actor
 from qorgau.stats.store import stat_fact
@@ -19,7 +19,7 @@ from qorgau.vault.store import subject
 YEAR = timedelta(days=365)
 
 
-def collect(services: Services, actor: Actor, n: int, purpose: str = "contract") -> list[str]:
+def collect(services: Container, actor: Actor, n: int, purpose: str = "contract") -> list[str]:
     ids = []
     with services.db.unit_of_work() as conn:
         for i in range(n):
@@ -35,13 +35,13 @@ def collect(services: Services, actor: Actor, n: int, purpose: str = "contract")
     return ids
 
 
-def status(services: Services, sid: str) -> str:
+def status(services: Container, sid: str) -> str:
     with services.db.engine.connect() as conn:
         return str(conn.execute(select(subject.c.status).where(subject.c.id == sid)).scalar_one())
 
 
 def test_plan_then_run_destroys_only_what_no_purpose_justifies(
-    services: Services, dpo: Actor
+    services: Container, dpo: Actor
 ) -> None:
     old = collect(services, dpo, 5)
     with services.db.unit_of_work() as conn:
@@ -79,7 +79,7 @@ def test_plan_then_run_destroys_only_what_no_purpose_justifies(
 
 
 def test_values_only_a_withdrawn_consent_justified_are_destroyed(
-    services: Services, dpo: Actor
+    services: Container, dpo: Actor
 ) -> None:
     # Collected under P5 (consent) only; the consent is withdrawn: everything is due.
     (sid,) = collect(services, dpo, 1, purpose="direct_marketing")
@@ -99,7 +99,7 @@ def test_values_only_a_withdrawn_consent_justified_are_destroyed(
 
 
 def test_partial_destruction_keeps_what_a_purpose_still_needs(
-    services: Services, dpo: Actor
+    services: Container, dpo: Actor
 ) -> None:
     # Contract data (5 years) plus an interest collected under P5 (consent, 1 year).
     (sid,) = collect(services, dpo, 1)
@@ -123,7 +123,7 @@ def test_partial_destruction_keeps_what_a_purpose_still_needs(
     assert services.verify_audit().ok
 
 
-def test_a_killed_run_resumes_after_its_last_batch(services: Services, dpo: Actor) -> None:
+def test_a_killed_run_resumes_after_its_last_batch(services: Container, dpo: Actor) -> None:
     ids = collect(services, dpo, 7)
     services.retention.batch_size = 3
     as_of = datetime.now(UTC) + 6 * YEAR
@@ -149,7 +149,7 @@ def test_a_killed_run_resumes_after_its_last_batch(services: Services, dpo: Acto
     assert services.verify_audit().ok
 
 
-def test_explain_says_until_when_and_why(services: Services, dpo: Actor) -> None:
+def test_explain_says_until_when_and_why(services: Container, dpo: Actor) -> None:
     (sid,) = collect(services, dpo, 1)
     with services.db.unit_of_work() as conn:
         now = services.retention.explain(conn, sid)
@@ -161,7 +161,7 @@ def test_explain_says_until_when_and_why(services: Services, dpo: Actor) -> None
     assert "policy 4.1" in later["ground"]
 
 
-def test_act_as_pdf_in_each_language(services: Services, dpo: Actor) -> None:
+def test_act_as_pdf_in_each_language(services: Container, dpo: Actor) -> None:
     from pathlib import Path
 
     from qorgau.pdf import FONT_CANDIDATES
@@ -179,7 +179,7 @@ def test_act_as_pdf_in_each_language(services: Services, dpo: Actor) -> None:
         assert act_pdf(act, lang, labels).startswith(b"%PDF-")
 
 
-def test_the_worker_runs_retention_under_its_own_role(services: Services, dpo: Actor) -> None:
+def test_the_worker_runs_retention_under_its_own_role(services: Container, dpo: Actor) -> None:
     """The worker (not the DPO) depersonalises and destroys, each event under its role."""
     from qorgau.audit.store import audit_event
     from qorgau.security import actors

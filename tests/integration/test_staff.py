@@ -16,8 +16,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
+from qorgau.container import Container
 from qorgau.security.staff import (
     InvalidStaffUser,
     StaffUserExists,
@@ -28,12 +28,12 @@ from qorgau.security.staff import (
 PASSWORD = "correct horse battery staple"
 
 
-def _create(services: Services, username: str = "aigerim.dpo", role: str = "dpo") -> str:
+def _create(services: Container, username: str = "aigerim.dpo", role: str = "dpo") -> str:
     with services.db.unit_of_work() as conn:
         return services.staff.create_user(conn, username, PASSWORD, role).id
 
 
-def _logins(services: Services) -> list[dict[str, object]]:
+def _logins(services: Container) -> list[dict[str, object]]:
     with services.db.engine.connect() as conn:
         rows = conn.execute(
             select(audit_event.c.body)
@@ -47,7 +47,7 @@ def _logins(services: Services) -> list[dict[str, object]]:
     return out
 
 
-def test_password_is_stored_as_argon2id_only(services: Services) -> None:
+def test_password_is_stored_as_argon2id_only(services: Container) -> None:
     uid = _create(services)
     with services.db.engine.connect() as conn:
         row = conn.execute(select(staff_user).where(staff_user.c.id == uid)).mappings().one()
@@ -67,7 +67,7 @@ def test_password_is_stored_as_argon2id_only(services: Services) -> None:
             services.staff.create_user(conn, "a b", PASSWORD, "dpo")
 
 
-def test_login_outcomes_and_audit_events(services: Services) -> None:
+def test_login_outcomes_and_audit_events(services: Container) -> None:
     uid = _create(services)
     ok = services.staff.login(services.db, " Aigerim.DPO ", PASSWORD)
     assert ok.user is not None
@@ -106,7 +106,7 @@ def test_login_outcomes_and_audit_events(services: Services) -> None:
     assert services.verify_audit().ok
 
 
-def test_unknown_username_costs_the_same_argon2_work(services: Services) -> None:
+def test_unknown_username_costs_the_same_argon2_work(services: Container) -> None:
     _create(services)
 
     def timed(name: str) -> float:
@@ -121,7 +121,7 @@ def test_unknown_username_costs_the_same_argon2_work(services: Services) -> None
     assert statistics.median(unknown) > 0.5 * statistics.median(known)
 
 
-def test_disabled_user_cannot_log_in_and_loses_sessions(services: Services) -> None:
+def test_disabled_user_cannot_log_in_and_loses_sessions(services: Container) -> None:
     _create(services, "operator.one", "operator")
     first = services.staff.login(services.db, "operator.one", PASSWORD)
     assert first.user is not None
@@ -135,7 +135,7 @@ def test_disabled_user_cannot_log_in_and_loses_sessions(services: Services) -> N
     assert _logins(services)[-1]["reason"] == "disabled"
 
 
-def test_session_expiry_signature_and_logout_revocation(services: Services) -> None:
+def test_session_expiry_signature_and_logout_revocation(services: Container) -> None:
     uid = _create(services)
     with services.db.engine.connect() as conn:
         user = services.staff.get_user(conn, uid)

@@ -23,14 +23,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from qorgau.app import Services, create_app
 from qorgau.audit.store import audit_event
+from qorgau.cli import app as qorgau_cli
 from qorgau.config import Settings
+from qorgau.container import Container, create_app
 from qorgau.demo.people import generate_people
 from qorgau.schema import metadata
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
-from qorgau.stats.cli import app as stats_cli
 from qorgau.stats.model import (
     AGE_BANDS,
     AMOUNT_BANDS,
@@ -76,12 +76,12 @@ FACTS = (
 )
 
 
-def record(services: Services, stats: StatsService, facts: list[Fact]) -> int:
+def record(services: Container, stats: StatsService, facts: list[Fact]) -> int:
     with services.db.unit_of_work() as conn:
         return stats.record(conn, facts)
 
 
-def events(services: Services, action: str) -> list[dict[str, Any]]:
+def events(services: Container, action: str) -> list[dict[str, Any]]:
     with services.db.engine.connect() as conn:
         rows = conn.execute(
             select(audit_event.c.subject_id, audit_event.c.body).where(
@@ -94,7 +94,7 @@ def events(services: Services, action: str) -> list[dict[str, Any]]:
 # -- record, report ----------------------------------------------------------------------
 
 
-def test_record_writes_facts_and_one_audit_event_without_subjects(services: Services) -> None:
+def test_record_writes_facts_and_one_audit_event_without_subjects(services: Container) -> None:
     stats = StatsService(services.audit)
     assert record(services, stats, FACTS) == len(FACTS) == 53
     assert record(services, stats, []) == 0
@@ -111,7 +111,7 @@ def test_record_writes_facts_and_one_audit_event_without_subjects(services: Serv
     assert got[0]["p"] == "statistics"
 
 
-def test_report_with_k_and_suppression(services: Services) -> None:
+def test_report_with_k_and_suppression(services: Container) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     with services.db.unit_of_work() as conn:
@@ -145,7 +145,7 @@ def test_report_with_k_and_suppression(services: Services) -> None:
         StatsService(services.audit, k=1)
 
 
-def test_report_csv_and_json(services: Services) -> None:
+def test_report_csv_and_json(services: Container) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     with services.db.unit_of_work() as conn:
@@ -164,7 +164,7 @@ def test_report_csv_and_json(services: Services) -> None:
 # -- exports -----------------------------------------------------------------------------
 
 
-def test_export_is_recorded_and_audited(services: Services, analyst: Actor) -> None:
+def test_export_is_recorded_and_audited(services: Container, analyst: Actor) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     before = datetime.now(UTC)
@@ -200,7 +200,7 @@ def test_export_is_recorded_and_audited(services: Services, analyst: Actor) -> N
     assert first["subject_id"] is None
 
 
-def test_a_refused_export_records_nothing(services: Services, analyst: Actor) -> None:
+def test_a_refused_export_records_nothing(services: Container, analyst: Actor) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     for recipient, fmt in (("", "csv"), ("x" * 201, "csv"), ("Bank\x07", "csv"), ("OK", "xml")):
@@ -214,7 +214,7 @@ def test_a_refused_export_records_nothing(services: Services, analyst: Actor) ->
 
 
 def test_roles_without_the_statistics_purpose_are_refused_and_audited(
-    services: Services, operator: Actor, analyst: Actor, dpo: Actor
+    services: Container, operator: Actor, analyst: Actor, dpo: Actor
 ) -> None:
     stats = StatsService(services.audit)
     for actor in (analyst, dpo, Actor("admin", "test:admin")):
@@ -237,7 +237,7 @@ CATEGORIES = ("potential_borrower", "refused_borrower")
 PEOPLE = 12
 
 
-def _collect(services: Services, dpo: Actor) -> list[str]:
+def _collect(services: Container, dpo: Actor) -> list[str]:
     ids = []
     for i, person in enumerate(generate_people(PEOPLE, seed=41)):
         item = services.gate.prepare(CATEGORIES[i % 2], "contract", person, "test")
@@ -257,7 +257,7 @@ def _text(value: Any) -> set[str]:
     return {str(value)}
 
 
-def _other_tables(services: Services) -> dict[str, Counter[str]]:
+def _other_tables(services: Container) -> dict[str, Counter[str]]:
     """Every value of every column of every table but the statistics ones, as text."""
     found: dict[str, Counter[str]] = {}
     with services.db.engine.connect() as conn:
@@ -272,7 +272,7 @@ def _other_tables(services: Services) -> dict[str, Counter[str]]:
     return found
 
 
-def _identifiers(services: Services) -> set[str]:
+def _identifiers(services: Container) -> set[str]:
     """Subject ids (and their SHA-256), blind-index digests, wrapped keys, KEK ids, audit
     event subject ids and hashes: anything that could link back to a subject."""
     ids: set[str] = set()
@@ -297,12 +297,12 @@ def _identifiers(services: Services) -> set[str]:
     return ids
 
 
-def _facts(services: Services) -> list[dict[str, Any]]:
+def _facts(services: Container) -> list[dict[str, Any]]:
     with services.db.engine.connect() as conn:
         return [dict(r) for r in conn.execute(select(stat_fact)).mappings()]
 
 
-def assert_nothing_joins(services: Services, subject_ids: list[str]) -> None:
+def assert_nothing_joins(services: Container, subject_ids: list[str]) -> None:
     facts = _facts(services)
     assert len(facts) == PEOPLE
 
@@ -359,7 +359,7 @@ def assert_nothing_joins(services: Services, subject_ids: list[str]) -> None:
         assert n >= K, key
 
 
-def test_nothing_in_the_facts_table_joins_to_the_vault(services: Services, dpo: Actor) -> None:
+def test_nothing_in_the_facts_table_joins_to_the_vault(services: Container, dpo: Actor) -> None:
     stats = StatsService(services.audit)
     subject_ids = _collect(services, dpo)
     # As the retention sweep does: the gate decrypts the source fields only to hand them to
@@ -394,7 +394,7 @@ def test_nothing_in_the_facts_table_joins_to_the_vault(services: Services, dpo: 
 # -- the web API -------------------------------------------------------------------------
 
 
-def _client(services: Services) -> tuple[TestClient, dict[str, str], dict[str, str]]:
+def _client(services: Container) -> tuple[TestClient, dict[str, str], dict[str, str]]:
     with services.db.unit_of_work() as conn:
         _, analyst = create_key(conn, "analyst", "stats test")
         _, operator = create_key(conn, "operator", "stats test")
@@ -407,7 +407,7 @@ def _client(services: Services) -> tuple[TestClient, dict[str, str], dict[str, s
     )
 
 
-def test_api_report_chart_and_export(services: Services) -> None:
+def test_api_report_chart_and_export(services: Container) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     client, analyst, operator = _client(services)
@@ -498,47 +498,50 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def test_cli_report_and_export(services: Services, settings: Settings, tmp_path: Path) -> None:
+def test_cli_report_and_export(services: Container, settings: Settings, tmp_path: Path) -> None:
     stats = StatsService(services.audit)
     record(services, stats, FACTS)
     runner = CliRunner()
     env = _env(settings)
-    got = runner.invoke(stats_cli, ["report", "--by", "region,sex", "--json"], env=env)
+    got = runner.invoke(qorgau_cli, ["stats", "report", "--by", "region,sex", "--json"], env=env)
     assert got.exit_code == 0, got.output
     doc = json.loads(got.stdout)
     assert doc["total"]["count"] == 53
     assert doc["k"] == K
 
-    table = runner.invoke(stats_cli, ["report", "--by", "region"], env=env)
+    table = runner.invoke(qorgau_cli, ["stats", "report", "--by", "region"], env=env)
     assert table.exit_code == 0
     assert "almaty_city" in table.stdout
 
-    csv_out = runner.invoke(stats_cli, ["report", "--by", "sex", "--k", "6", "--csv"], env=env)
+    csv_out = runner.invoke(
+        qorgau_cli, ["stats", "report", "--by", "sex", "--k", "6", "--csv"], env=env
+    )
     assert csv_out.exit_code == 0
     assert csv_out.stdout.startswith("sex,count")
 
-    bad = runner.invoke(stats_cli, ["report", "--by", "region", "--k", "2"], env=env)
+    bad = runner.invoke(qorgau_cli, ["stats", "report", "--by", "region", "--k", "2"], env=env)
     assert bad.exit_code == 1
     assert "k must be" in bad.output
 
     out = tmp_path / "export.csv"
     exported = runner.invoke(
-        stats_cli,
-        ["export", "--recipient", "Partner LLP", "--by", "region", "--output", str(out)],
+        qorgau_cli,
+        ["stats", "export", "--recipient", "Partner LLP", "--by", "region", "--output", str(out)],
         env=env,
     )
     assert exported.exit_code == 0, exported.output
     assert out.read_text(encoding="utf-8").startswith("region,count")
-    listed = runner.invoke(stats_cli, ["exports", "--json"], env=env)
+    listed = runner.invoke(qorgau_cli, ["stats", "exports", "--json"], env=env)
     assert json.loads(listed.stdout)[0]["recipient"] == "Partner LLP"
     assert len(events(services, "export")) == 1
 
-    # A real process, as `qorgau stats report` will run once mounted.
+    # A real process: `qorgau stats report`.
     proc = subprocess.run(
         [
             sys.executable,
             "-c",
-            "from qorgau.stats.cli import app; app()",
+            "from qorgau.cli import app; app()",
+            "stats",
             "report",
             "--by",
             "region,sex",

@@ -11,8 +11,8 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 
-from qorgau.app import Services, build_services
 from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.dsr.model import DEADLINE_ACTION, Channel, Kind
 from qorgau.dsr.store import dsr_request
 from qorgau.law.calendar import deadline
@@ -27,7 +27,7 @@ FRIDAY_LATE = datetime(2026, 12, 4, 22, 30, tzinfo=ALMATY)
 
 
 def test_a_request_received_late_on_a_friday_is_due_in_almaty_working_days(
-    services: Services,
+    services: Container,
 ) -> None:
     with services.db.unit_of_work() as conn:
         got = services.requests.receive(
@@ -63,7 +63,7 @@ def test_a_request_received_late_on_a_friday_is_due_in_almaty_working_days(
         datetime(2026, 6, 30, 12, 0, 0, 1, tzinfo=UTC),
     ],
 )
-def test_an_instant_round_trips_exactly(services: Services, at: datetime) -> None:
+def test_an_instant_round_trips_exactly(services: Container, at: datetime) -> None:
     with services.db.unit_of_work() as conn:
         got = services.requests.receive(
             conn, DPO, Kind.ACCESS, Channel.PAPER, "phone", "+77015550124", "ru",
@@ -77,7 +77,7 @@ def test_an_instant_round_trips_exactly(services: Services, at: datetime) -> Non
     assert back.tzinfo is not None
 
 
-def test_a_naive_time_is_refused(services: Services) -> None:
+def test_a_naive_time_is_refused(services: Container) -> None:
     with services.db.unit_of_work() as conn, pytest.raises(Exception, match="naive"):
         conn.execute(
             insert(dsr_request).values(
@@ -94,7 +94,7 @@ def test_migration_0010_converts_sqlite_wall_time_deadlines(settings: Settings) 
     if not url.startswith("sqlite"):
         pytest.skip("PostgreSQL stored instants all along: 0010 changes nothing there")
     command.downgrade(alembic_config(url), "0009")
-    svc = build_services(settings)
+    svc = build_container(settings)
     try:
         with svc.db.engine.begin() as conn:
             # As the previous main wrote it: the Almaty wall time, zone dropped.
@@ -111,7 +111,7 @@ def test_migration_0010_converts_sqlite_wall_time_deadlines(settings: Settings) 
     finally:
         svc.close()
     command.upgrade(alembic_config(url), "head")
-    svc = build_services(settings)
+    svc = build_container(settings)
     try:
         with svc.db.engine.connect() as conn:
             view = svc.requests.get(conn, "f" * 32)
@@ -122,7 +122,7 @@ def test_migration_0010_converts_sqlite_wall_time_deadlines(settings: Settings) 
         svc.close()
 
 
-def test_the_rights_actor_sees_no_deadline_shift(services: Services) -> None:
+def test_the_rights_actor_sees_no_deadline_shift(services: Container) -> None:
     """The deadline the rights page tells the person is the day the calendar computed."""
     with services.db.unit_of_work() as conn:
         got = services.requests.receive(

@@ -13,11 +13,12 @@ import orjson
 import pytest
 from sqlalchemy import select, update
 
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
+from qorgau.container import Container
 from qorgau.dsr.model import Channel as DsrChannel
 from qorgau.dsr.model import Kind as DsrKind
 from qorgau.errors import Refusal
+from qorgau.partners.inbox import NotAPartnerTransfer
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     DeliveryMode,
@@ -28,28 +29,28 @@ from qorgau.transfers.model import (
     refusal_code,
 )
 from qorgau.transfers.notices import DevNotifier, send_due
-from qorgau.transfers.service import InvalidDeliveryState, NotAPartnerTransfer
+from qorgau.transfers.queue import InvalidDeliveryState
 from qorgau.transfers.store import outbox, transfer_notice
 from qorgau.vault.model import OperationNotPermitted, SubjectBlocked
 from transferkit import DPO, agreement, consent_to, partner, person
 
 
-def events(services: Services, action: str) -> list[dict[str, object]]:
+def events(services: Container, action: str) -> list[dict[str, object]]:
     with services.db.engine.connect() as conn:
         rows = conn.execute(select(audit_event.c.body).where(audit_event.c.action == action))
         return [orjson.loads(r[0]) for r in rows]
 
 
-def test_registry_keeps_every_version_and_audits_each_change(services: Services) -> None:
+def test_registry_keeps_every_version_and_audits_each_change(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        first = services.transfers.register(conn, DPO, partner("mfo-a"))
-        changed = services.transfers.register(
+        first = services.registry.register(conn, DPO, partner("mfo-a"))
+        changed = services.registry.register(
             conn, DPO, replace(first, legal_name="Renamed Microfinance LLP")
         )
     assert (first.version, changed.version) == (1, 2)
     with services.db.engine.connect() as conn:
-        versions = services.transfers.versions(conn, "mfo-a")
-        current = services.transfers.recipient(conn, "mfo-a")
+        versions = services.registry.versions(conn, "mfo-a")
+        current = services.registry.recipient(conn, "mfo-a")
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[0]["entry"]["legal_name"] == "Test Microfinance 1 LLP"
     assert current.legal_name == "Renamed Microfinance LLP"
@@ -59,28 +60,28 @@ def test_registry_keeps_every_version_and_audits_each_change(services: Services)
     assert [e["d"]["version"] for e in events(services, "recipient.update")] == [2]
 
 
-def test_registry_refuses_incomplete_entries_with_named_fields(services: Services) -> None:
+def test_registry_refuses_incomplete_entries_with_named_fields(services: Container) -> None:
     bad_agreement = replace(agreement(), confidentiality=" ", purposes=frozenset({"nope"}))
     with services.db.unit_of_work() as conn, pytest.raises(InvalidRecipient) as err:
-        services.transfers.register(
+        services.registry.register(
             conn, DPO, replace(partner("mfo-b", contract=bad_agreement), bin="12")
         )
     message = str(err.value)
     for part in ("bin: 12 digits", "agreement.confidentiality", "agreement.purposes: unknown nope"):
         assert part in message
     with services.db.unit_of_work() as conn, pytest.raises(InvalidRecipient, match="endpoint"):
-        services.transfers.register(conn, DPO, partner("mfo-c", endpoint="http://mfo.example/x"))
+        services.registry.register(conn, DPO, partner("mfo-c", endpoint="http://mfo.example/x"))
     with services.db.engine.connect() as conn, pytest.raises(RecipientNotFound):
-        services.transfers.recipient(conn, "mfo-b")
+        services.registry.recipient(conn, "mfo-b")
 
 
-def test_operator_may_not_change_the_registry(services: Services, operator: Actor) -> None:
+def test_operator_may_not_change_the_registry(services: Container, operator: Actor) -> None:
     with services.db.unit_of_work() as conn, pytest.raises(OperationNotPermitted):
-        services.transfers.register(conn, operator, partner("mfo-a"))
+        services.registry.register(conn, operator, partner("mfo-a"))
     assert events(services, "refuse")[-1]["d"]["op"] == "recipients"
 
 
-def _refusal(services: Services, sid: str, code: str, fields: tuple[str, ...] = ("phone",)) -> str:
+def _refusal(services: Container, sid: str, code: str, fields: tuple[str, ...] = ("phone",)) -> str:
     """The reason a transfer is refused: the gate's own checks come first (purpose, fields,
     status, basis), the transfer rule last (DESIGN 1)."""
     with services.db.unit_of_work() as conn, pytest.raises(Refusal) as err:
@@ -88,11 +89,11 @@ def _refusal(services: Services, sid: str, code: str, fields: tuple[str, ...] = 
     return refusal_code(err.value)
 
 
-def test_each_condition_of_the_rule_refuses_with_its_reason(services: Services) -> None:
+def test_each_condition_of_the_rule_refuses_with_its_reason(services: Container) -> None:
     today = datetime.now(UTC).date()
     expired = agreement(start=today - timedelta(days=400), days=30)
     with services.db.unit_of_work() as conn:
-        reg = services.transfers.register
+        reg = services.registry.register
         reg(conn, DPO, partner("ok", n=1))
         reg(conn, DPO, partner("none", n=2, with_agreement=False))
         reg(conn, DPO, partner("expired", n=3, contract=expired))
@@ -137,9 +138,9 @@ def test_each_condition_of_the_rule_refuses_with_its_reason(services: Services) 
         assert services.transfers.log(conn, sid) == []
 
 
-def test_withdrawing_the_transfer_consent_stops_transfers_at_once(services: Services) -> None:
+def test_withdrawing_the_transfer_consent_stops_transfers_at_once(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 3)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -148,9 +149,9 @@ def test_withdrawing_the_transfer_consent_stops_transfers_at_once(services: Serv
     assert _refusal(services, sid, "ok") == Reason.NO_CONSENT
 
 
-def test_a_transfer_writes_its_outbox_row_sealed_and_a_notice(services: Services) -> None:
+def test_a_transfer_writes_its_outbox_row_sealed_and_a_notice(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 4)
     cid = consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -174,11 +175,11 @@ def test_a_transfer_writes_its_outbox_row_sealed_and_a_notice(services: Services
     assert event["f"] == ["phone", "iin"]
 
 
-def test_route_lead_reaches_consented_partners_only(services: Services) -> None:
+def test_route_lead_reaches_consented_partners_only(services: Container) -> None:
     with services.db.unit_of_work() as conn:
         for n, code in enumerate(("p1", "p2", "p3"), 1):
-            services.transfers.register(conn, DPO, partner(code, n=n))
-        services.transfers.register(conn, DPO, partner("quiet", n=9, delivery=DeliveryMode.NONE))
+            services.registry.register(conn, DPO, partner(code, n=n))
+        services.registry.register(conn, DPO, partner("quiet", n=9, delivery=DeliveryMode.NONE))
     sid = person(services, 5)
     consent_to(services, sid, ("p1", "p3", "gone", "quiet"))
     with services.db.unit_of_work() as conn:
@@ -191,24 +192,24 @@ def test_route_lead_reaches_consented_partners_only(services: Services) -> None:
     assert "iin" in log[0].fields
 
 
-def test_pull_partner_fetches_acknowledges_and_reports_an_outcome(services: Services) -> None:
+def test_pull_partner_fetches_acknowledges_and_reports_an_outcome(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
-        services.transfers.register(conn, DPO, partner("other", n=2, delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("other", n=2, delivery=DeliveryMode.PULL))
     sid = person(services, 6)
     consent_to(services, sid, ("puller",))
     with services.db.unit_of_work() as conn:
         (tid,) = services.transfers.route_lead(conn, sid, "L-TEST-2").transfers
-        leads = services.transfers.fetch(conn, "puller")
-        assert services.transfers.fetch(conn, "other") == []
+        leads = services.inbox.fetch(conn, "puller")
+        assert services.inbox.fetch(conn, "other") == []
     assert [lead["transfer_id"] for lead in leads] == [tid]
     assert leads[0]["data"]["phone"] == "+77015550006"
     with services.db.unit_of_work() as conn:
         with pytest.raises(NotAPartnerTransfer):
-            services.transfers.acknowledge(conn, "other", tid)
-        acked = services.transfers.acknowledge(conn, "puller", tid)
-        assert services.transfers.fetch(conn, "puller") == []
-        done = services.transfers.report_outcome(conn, "puller", tid, "refused")
+            services.inbox.acknowledge(conn, "other", tid)
+        acked = services.inbox.acknowledge(conn, "puller", tid)
+        assert services.inbox.fetch(conn, "puller") == []
+        done = services.inbox.report_outcome(conn, "puller", tid, "refused")
     assert acked.status == "acknowledged"
     assert done.outcome == "refused"
     with services.db.engine.connect() as conn:
@@ -218,16 +219,16 @@ def test_pull_partner_fetches_acknowledges_and_reports_an_outcome(services: Serv
     assert services.verify_audit().ok  # the new category is in the audited state digest
 
 
-def test_state_body_request_is_a_transfer_on_a_legal_ground(services: Services) -> None:
+def test_state_body_request_is_a_transfer_on_a_legal_ground(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(
+        services.registry.register(
             conn, DPO, partner("police", kind=Kind.STATE_BODY, delivery=DeliveryMode.NONE,
                                with_agreement=False),
         )  # fmt: skip
-        services.transfers.register(conn, DPO, partner("mfo"))
+        services.registry.register(conn, DPO, partner("mfo"))
     a, b = person(services, 7), person(services, 8)
     with services.db.unit_of_work() as conn:
-        rid, views = services.transfers.state_request(
+        rid, views = services.state_bodies.request(
             conn, DPO, body="police", reference="No. 12-3/456 of 20.11.2026",
             legal_ground="Code of Criminal Procedure, Art. 122", received_on=date(2026, 11, 20),
             subjects=[a, b], fields=["last_name", "phone"],
@@ -237,28 +238,28 @@ def test_state_body_request_is_a_transfer_on_a_legal_ground(services: Services) 
     assert "Art. 122" in views[0].basis_reference
     assert events(services, "state_request")[-1]["d"]["request"] == rid
     with services.db.unit_of_work() as conn, pytest.raises(Exception, match="not a state body"):
-        services.transfers.state_request(
+        services.state_bodies.request(
             conn, DPO, body="mfo", reference="x", legal_ground="y",
             received_on=date(2026, 11, 20), subjects=[a], fields=["phone"],
         )  # fmt: skip
 
 
-def test_rotated_secret_signs_beside_the_old_one_until_it_retires(services: Services) -> None:
+def test_rotated_secret_signs_beside_the_old_one_until_it_retires(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
-        first = services.transfers.rotate_secret(conn, DPO, "ok")
-        second = services.transfers.rotate_secret(conn, DPO, "ok", overlap=timedelta(hours=1))
+        services.registry.register(conn, DPO, partner("ok"))
+        first = services.registry.rotate_secret(conn, DPO, "ok")
+        second = services.registry.rotate_secret(conn, DPO, "ok", overlap=timedelta(hours=1))
     assert first != second
     now = datetime.now(UTC)
     with services.db.engine.connect() as conn:
-        assert len(services.transfers.signing_secrets(conn, "ok", now)) == 2
-        assert len(services.transfers.signing_secrets(conn, "ok", now + timedelta(hours=2))) == 1
+        assert len(services.registry.signing_secrets(conn, "ok", now)) == 2
+        assert len(services.registry.signing_secrets(conn, "ok", now + timedelta(hours=2))) == 1
     assert all(first not in str(e) for e in events(services, "recipient.secret"))
 
 
-def test_dead_letters_are_listed_first_and_can_be_retried(services: Services) -> None:
+def test_dead_letters_are_listed_first_and_can_be_retried(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 9)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -270,23 +271,23 @@ def test_dead_letters_are_listed_first_and_can_be_retried(services: Services) ->
             .values(status="dead", attempts=8, last_error="http 503")
         )
     with services.db.engine.connect() as conn:
-        queue = services.transfers.deliveries(conn)
+        queue = services.queue.deliveries(conn)
     assert [d["transfer_id"] for d in queue] == [second.id, first.id]
     assert queue[0]["last_error"] == "http 503"
     assert "payload" not in queue[0]
     with services.db.unit_of_work() as conn:
         with pytest.raises(InvalidDeliveryState):
-            services.transfers.retry(conn, DPO, first.id)
-        services.transfers.retry(conn, DPO, second.id)
+            services.queue.retry(conn, DPO, first.id)
+        services.queue.retry(conn, DPO, second.id)
     with services.db.engine.connect() as conn:
-        assert services.transfers.deliveries(conn, "dead") == []
-        assert len(services.transfers.deliveries(conn, "pending")) == 2
+        assert services.queue.deliveries(conn, "dead") == []
+        assert len(services.queue.deliveries(conn, "pending")) == 2
     assert events(services, "transfer.retry")[-1]["d"]["transfer"] == second.id
 
 
-def test_the_access_report_lists_every_transfer(services: Services) -> None:
+def test_the_access_report_lists_every_transfer(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 10)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -308,10 +309,10 @@ def test_the_access_report_lists_every_transfer(services: Services) -> None:
 
 
 def test_notices_tell_the_person_once_in_the_consent_language(
-    services: Services, tmp_path: Path
+    services: Container, tmp_path: Path
 ) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 11)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -322,7 +323,7 @@ def test_notices_tell_the_person_once_in_the_consent_language(
     def run() -> tuple[int, int]:
         with services.db.unit_of_work() as conn:
             got = send_due(
-                conn, services.transfers, services.gate, notifier,
+                conn, services.notices, services.transfers, services.gate, notifier,
                 operator=site.name, site=site.site,
             )  # fmt: skip
         return got.sent, got.unreachable
@@ -339,9 +340,9 @@ def test_notices_tell_the_person_once_in_the_consent_language(
     assert events(services, "transfer.notice")[-1]["d"]["channel"] == "phone"
 
 
-def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Services) -> None:
+def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(
+        services.registry.register(
             conn, DPO, partner("police", kind=Kind.STATE_BODY, delivery=DeliveryMode.NONE,
                                with_agreement=False),
         )  # fmt: skip
@@ -349,7 +350,7 @@ def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Serv
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, DPO, b, "complaint")
     with services.db.unit_of_work() as conn, pytest.raises(SubjectBlocked):
-        services.transfers.state_request(
+        services.state_bodies.request(
             conn, DPO, body="police", reference="No. 1", legal_ground="Art. 122",
             received_on=date(2026, 11, 20), subjects=[a, b], fields=["phone"],
         )  # fmt: skip
@@ -360,14 +361,12 @@ def test_a_refused_subject_leaves_a_state_body_request_unrecorded(services: Serv
     assert events(services, "refuse")[-1]["d"]["code"] == "subject-blocked"
 
 
-def test_a_withdrawn_recipient_fetches_nothing(services: Services) -> None:
+def test_a_withdrawn_recipient_fetches_nothing(services: Container) -> None:
     with services.db.unit_of_work() as conn:
-        entry = services.transfers.register(
-            conn, DPO, partner("puller", delivery=DeliveryMode.PULL)
-        )
+        entry = services.registry.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
     sid = person(services, 14)
     consent_to(services, sid, ("puller",))
     with services.db.unit_of_work() as conn:
         assert services.transfers.route_lead(conn, sid, "L-TEST-3").transfers
-        services.transfers.register(conn, DPO, replace(entry, active=False))
-        assert services.transfers.fetch(conn, "puller") == []
+        services.registry.register(conn, DPO, replace(entry, active=False))
+        assert services.inbox.fetch(conn, "puller") == []

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from qorgau.app import Services, create_app
 from qorgau.audit.store import audit_event
 from qorgau.cli import app as cli_app
 from qorgau.config import Settings
+from qorgau.container import Container, create_app
 from qorgau.security.apikeys import api_key, create_key
 from qorgau.transfers.model import DeliveryMode, Kind
 from qorgau.transfers.store import outbox
@@ -27,7 +27,7 @@ from transferkit import DPO, consent_to, partner, person
 PROBLEM = "application/problem+json"
 
 
-def events(services: Services, action: str) -> list[dict[str, Any]]:
+def events(services: Container, action: str) -> list[dict[str, Any]]:
     with services.db.engine.connect() as conn:
         rows = conn.execute(
             select(audit_event.c.subject_id, audit_event.c.body).where(
@@ -37,14 +37,14 @@ def events(services: Services, action: str) -> list[dict[str, Any]]:
     return [{"subject_id": r[0], **orjson.loads(bytes(r[1]))} for r in rows]
 
 
-def keys(services: Services, *roles: str, recipient: str | None = None) -> list[dict[str, str]]:
+def keys(services: Container, *roles: str, recipient: str | None = None) -> list[dict[str, str]]:
     with services.db.unit_of_work() as conn:
         tokens = [create_key(conn, role, "transfer test", recipient)[1] for role in roles]
     return [{"Authorization": f"Bearer {t}"} for t in tokens]
 
 
 @pytest.fixture
-def api(services: Services) -> TestClient:
+def api(services: Container) -> TestClient:
     return TestClient(create_app(services))
 
 
@@ -85,7 +85,7 @@ def problem(r: Any, status: int, code: str) -> dict[str, Any]:
 # -- the registry ---------------------------------------------------------------------------
 
 
-def test_registry_create_update_versions_and_flags(services: Services, api: TestClient) -> None:
+def test_registry_create_update_versions_and_flags(services: Container, api: TestClient) -> None:
     (dpo, operator) = keys(services, "dpo", "operator")
     soon = entry("mfo-soon")
     soon["agreement"]["valid_until"] = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
@@ -133,7 +133,7 @@ def test_registry_create_update_versions_and_flags(services: Services, api: Test
     assert [e["d"]["version"] for e in events(services, "recipient.update")] == [2]
 
 
-def test_registry_validation_names_the_fields(services: Services, api: TestClient) -> None:
+def test_registry_validation_names_the_fields(services: Container, api: TestClient) -> None:
     (dpo,) = keys(services, "dpo")
     bad = entry("mfo-bad", bin="12", delivery="webhook", endpoint="http://mfo.example/x")
     bad["agreement"]["confidentiality"] = " "
@@ -152,11 +152,11 @@ def test_registry_validation_names_the_fields(services: Services, api: TestClien
                   422, "request-validation")  # fmt: skip
     assert ["body", "kind"] in [e["loc"] for e in doc["errors"]]
     with services.db.engine.connect() as conn:
-        assert services.transfers.recipients(conn) == []
+        assert services.registry.recipients(conn) == []
 
 
 def test_secret_rotation_is_returned_once_and_not_cached(
-    services: Services, api: TestClient
+    services: Container, api: TestClient
 ) -> None:
     (dpo, operator) = keys(services, "dpo", "operator")
     assert api.post("/api/v1/recipients", json=entry("mfo-a"), headers=dpo).status_code == 201
@@ -168,7 +168,7 @@ def test_secret_rotation_is_returned_once_and_not_cached(
     again = api.post("/api/v1/recipients/mfo-a/secret", headers=dpo).json()["secret"]
     assert again != secret
     with services.db.engine.connect() as conn:
-        assert len(services.transfers.signing_secrets(conn, "mfo-a", datetime.now(UTC))) == 2
+        assert len(services.registry.signing_secrets(conn, "mfo-a", datetime.now(UTC))) == 2
     assert all(secret not in json.dumps(e) for e in events(services, "recipient.secret"))
     problem(api.post("/api/v1/recipients/mfo-a/secret", headers=operator), 403,
             "operation-not-permitted")  # fmt: skip
@@ -178,11 +178,11 @@ def test_secret_rotation_is_returned_once_and_not_cached(
 # -- transfers ------------------------------------------------------------------------------
 
 
-def test_manual_transfer_allowed_refused_and_logged(services: Services, api: TestClient) -> None:
+def test_manual_transfer_allowed_refused_and_logged(services: Container, api: TestClient) -> None:
     (dpo, operator) = keys(services, "dpo", "operator")
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok", delivery=DeliveryMode.PULL))
-        services.transfers.register(conn, DPO, partner("abroad", n=2, country="DE"))
+        services.registry.register(conn, DPO, partner("ok", delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("abroad", n=2, country="DE"))
     sid = person(services, 31)
     cid = consent_to(services, sid, ("ok", "abroad"))
     body = {"subject_id": sid, "recipient": "ok", "purpose": "contract",
@@ -230,7 +230,7 @@ def test_manual_transfer_allowed_refused_and_logged(services: Services, api: Tes
             "operation-not-permitted")  # fmt: skip
 
 
-def test_state_body_request(services: Services, api: TestClient) -> None:
+def test_state_body_request(services: Container, api: TestClient) -> None:
     (dpo,) = keys(services, "dpo")
     police = entry("police", kind="state_body", bin=None, delivery="none", agreement=None,
                    legal_name="Test Police Department")  # fmt: skip
@@ -259,10 +259,10 @@ def test_state_body_request(services: Services, api: TestClient) -> None:
             422, "request-validation")  # fmt: skip
 
 
-def test_deliveries_list_and_retry(services: Services, api: TestClient) -> None:
+def test_deliveries_list_and_retry(services: Container, api: TestClient) -> None:
     (dpo, operator) = keys(services, "dpo", "operator")
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("ok"))
+        services.registry.register(conn, DPO, partner("ok"))
     sid = person(services, 51)
     consent_to(services, sid, ("ok",))
     with services.db.unit_of_work() as conn:
@@ -297,11 +297,11 @@ def test_deliveries_list_and_retry(services: Services, api: TestClient) -> None:
 # -- the partner pull API -------------------------------------------------------------------
 
 
-def test_partner_pull_ack_and_outcome(services: Services, api: TestClient) -> None:
+def test_partner_pull_ack_and_outcome(services: Container, api: TestClient) -> None:
     with services.db.unit_of_work() as conn:
-        services.transfers.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
-        services.transfers.register(conn, DPO, partner("other", n=2, delivery=DeliveryMode.PULL))
-        services.transfers.register(conn, DPO, partner("hooked", n=3))
+        services.registry.register(conn, DPO, partner("puller", delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("other", n=2, delivery=DeliveryMode.PULL))
+        services.registry.register(conn, DPO, partner("hooked", n=3))
     (mine,) = keys(services, "operator", recipient="puller")
     (theirs,) = keys(services, "operator", recipient="other")
     (hooked,) = keys(services, "operator", recipient="hooked")
@@ -368,7 +368,7 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 def test_cli_recipients_and_partner_keys(
-    services: Services, settings: Settings, tmp_path: Path
+    services: Container, settings: Settings, tmp_path: Path
 ) -> None:
     runner = CliRunner()
     env = _env(settings)
@@ -438,7 +438,7 @@ def test_cli_recipients_and_partner_keys(
     assert any(e["d"].get("recipient") == "mfo-cli" for e in events(services, "key.create"))
 
 
-def test_a_state_body_needs_no_agreement_or_bin(services: Services, api: TestClient) -> None:
+def test_a_state_body_needs_no_agreement_or_bin(services: Container, api: TestClient) -> None:
     (dpo,) = keys(services, "dpo")
     doc = entry("tax", kind=Kind.STATE_BODY.value, bin=None, agreement=None, delivery="none")
     r = api.post("/api/v1/recipients", json=doc, headers=dpo)

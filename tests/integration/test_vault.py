@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, update
 
-from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.catalog import InvalidValue, SpecialCategoryFound, make_iin
 from qorgau.catalog.registry import FieldNotAllowed
+from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.vault.model import (
     FieldDenied,
@@ -44,20 +44,20 @@ def person(**over: str) -> dict[str, str]:
     return rec
 
 
-def create(services: Services, actor: Actor, **over: str) -> str:
+def create(services: Container, actor: Actor, **over: str) -> str:
     item = services.gate.prepare("potential_borrower", "contract", person(**over), "test")
     with services.db.unit_of_work() as conn:
         return services.gate.collect(conn, actor, item)
 
 
-def events(services: Services, action: str) -> int:
+def events(services: Container, action: str) -> int:
     with services.db.engine.connect() as conn:
         return conn.execute(
             select(func.count()).select_from(audit_event).where(audit_event.c.action == action)
         ).scalar_one()
 
 
-def test_collect_encrypts_and_reads_back_normalised(services: Services, dpo: Actor) -> None:
+def test_collect_encrypts_and_reads_back_normalised(services: Container, dpo: Actor) -> None:
     sid = create(services, dpo)
     with services.db.engine.connect() as conn:
         sealed = bytes(conn.execute(select(subject.c.sealed)).scalar_one())
@@ -78,7 +78,7 @@ def test_collect_encrypts_and_reads_back_normalised(services: Services, dpo: Act
     assert events(services, "retrieve") == 1
 
 
-def test_operator_sees_iin_masked(services: Services, dpo: Actor, operator: Actor) -> None:
+def test_operator_sees_iin_masked(services: Container, dpo: Actor, operator: Actor) -> None:
     sid = create(services, dpo)
     with services.db.unit_of_work() as conn:
         got = services.gate.read(conn, operator, sid, "contract", ["iin", "first_name"])
@@ -100,7 +100,7 @@ def test_operator_sees_iin_masked(services: Services, dpo: Actor, operator: Acto
     ],
 )
 def test_gate_refusals_are_distinct_and_audited(
-    services: Services,
+    services: Container,
     dpo: Actor,
     role: str,
     purpose: str | None,
@@ -115,7 +115,7 @@ def test_gate_refusals_are_distinct_and_audited(
     assert events(services, "refuse") == 1  # committed although the read failed
 
 
-def test_denied_field_refused(services: Services, dpo: Actor) -> None:
+def test_denied_field_refused(services: Container, dpo: Actor) -> None:
     sid = create(services, dpo)
     rules = services.access.roles["operator"]
     services.gate.access = replace(
@@ -126,7 +126,7 @@ def test_denied_field_refused(services: Services, dpo: Actor) -> None:
         services.gate.read(conn, Actor("operator", "t:o"), sid, "contract", ["income"])
 
 
-def test_search_by_blind_index_any_format(services: Services, dpo: Actor) -> None:
+def test_search_by_blind_index_any_format(services: Container, dpo: Actor) -> None:
     sid = create(services, dpo)
     create(
         services,
@@ -150,7 +150,7 @@ def test_search_by_blind_index_any_format(services: Services, dpo: Actor) -> Non
     assert all(IIN.encode() not in d for d in digests)
 
 
-def test_invalid_and_special_values_store_nothing(services: Services, dpo: Actor) -> None:
+def test_invalid_and_special_values_store_nothing(services: Container, dpo: Actor) -> None:
     with pytest.raises(InvalidValue) as bad:
         services.gate.prepare("potential_borrower", "contract", person(iin="900417450001"), "t")
     assert bad.value.field == "iin"
@@ -169,7 +169,7 @@ def test_invalid_and_special_values_store_nothing(services: Services, dpo: Actor
         assert conn.execute(select(func.count()).select_from(subject)).scalar_one() == 0
 
 
-def test_clarify_keeps_encrypted_history(services: Services, dpo: Actor) -> None:
+def test_clarify_keeps_encrypted_history(services: Container, dpo: Actor) -> None:
     sid = create(services, dpo)
     with services.db.unit_of_work() as conn:
         services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77025550101"}, "call")
@@ -185,7 +185,7 @@ def test_clarify_keeps_encrypted_history(services: Services, dpo: Actor) -> None
     assert b"5551234" not in bytes(old[0][1])
 
 
-def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) -> None:
+def test_block_unblock_destroy(services: Container, dpo: Actor, operator: Actor) -> None:
     sid = create(services, dpo)
     with services.db.unit_of_work() as conn:
         services.gate.block(conn, dpo, sid, "subject request")
@@ -217,7 +217,7 @@ def test_block_unblock_destroy(services: Services, dpo: Actor, operator: Actor) 
 
 
 def test_destroy_many_shreds_a_batch_and_the_audit_reconciles(
-    services: Services, dpo: Actor, operator: Actor
+    services: Container, dpo: Actor, operator: Actor
 ) -> None:
     ids = [
         create(services, dpo, phone=f"+7701555{n:04d}", iin=make_iin(date(1991, 2, n), "male", n))
@@ -242,7 +242,7 @@ def test_destroy_many_shreds_a_batch_and_the_audit_reconciles(
     assert services.verify_audit().ok  # each event's tombstone digest matches the vault
 
 
-def test_ciphertext_moved_to_other_subject_or_field_fails(services: Services, dpo: Actor) -> None:
+def test_ciphertext_moved_to_other_subject_or_field_fails(services: Container, dpo: Actor) -> None:
     a = create(services, dpo)
     b = create(
         services,

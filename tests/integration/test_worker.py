@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from qorgau.app import Services
 from qorgau.catalog import make_iin
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
+from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.worker import run_once
 
 
-def test_worker_round_expires_consents_and_checkpoints(services: Services, dpo: Actor) -> None:
+def test_worker_round_expires_consents_and_checkpoints(services: Container, dpo: Actor) -> None:
     rec = {
         "first_name": "Дана",
         "iin": make_iin(date(1999, 9, 9), "female", 9),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qorgau.app import build_services, create_app
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
+from qorgau.container import build_container, create_app
 from qorgau.web.apidoc import render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-statuses.md"
@@ -15,7 +15,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "api-statuses.md"
 def test_the_document_matches_the_openapi(tmp_path: Path) -> None:
     s = Settings(home=tmp_path / "var", audit_partitions=1)
     initialise(s)
-    services = build_services(s)
+    services = build_container(s)
     try:
         spec = create_app(services).openapi()
     finally:

@@ -143,7 +143,7 @@ def test_domain_code_is_framework_free() -> None:
 
 def test_web_is_a_leaf() -> None:
     outside = {m for m in importers_of("qorgau.web") if not m.startswith("qorgau.web")}
-    assert outside <= {"qorgau.app"}
+    assert outside <= {"qorgau.container"}
 
 
 def test_the_worker_may_see_exactly_what_depersonalisation_needs() -> None:
@@ -156,3 +156,83 @@ def test_the_worker_may_see_exactly_what_depersonalisation_needs() -> None:
     assert frozenset(SOURCE_FIELDS) == FACT_SOURCES
     worker = AccessPolicy.default(Catalogue.default()).roles["worker"]
     assert worker.allowed == FACT_SOURCES | {"phone", "email"}
+
+
+def _package(module: str) -> str:
+    """``qorgau.dsr.service`` -> ``qorgau.dsr``; a top-level module is its own node."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Package -> the packages its modules import at run time (``TYPE_CHECKING`` imports,
+    annotations only, are no dependency)."""
+    nodes = {_package(m) for m in MODULES}
+    graph: dict[str, set[str]] = {n: set() for n in nodes}
+    for m, imps in MODULES.items():
+        for i in imps:
+            target = _package(i)
+            if i.startswith("qorgau.") and target in nodes and target != _package(m):
+                graph[_package(m)].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one package (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_between_packages() -> None:
+    graph = package_graph()
+    where = {f"{a} -> {b}" for comp in cycles(graph) for a in comp for b in graph[a] & set(comp)}
+    assert not where, f"import cycles between packages: {sorted(where)}"
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_nothing_imports_the_composition_root() -> None:
+    """The container, the CLI, the web app and the worker are built on top: no context
+    imports them at run time (a context's commands get the container from the CLI's
+    context object, its routes from the app's state)."""
+    root = {"qorgau.container", "qorgau.cli", "qorgau.server", "qorgau.asgi", "qorgau.worker"}
+    bad = {
+        f"{m} -> {i}"
+        for m, imps in MODULES.items()
+        for i in imps
+        if i in root
+        and _package(m) not in root | {"qorgau.bootstrap", "qorgau.keyrotation"}
+        and not m.startswith("qorgau.web.apidoc")
+    }
+    assert not bad, sorted(bad)

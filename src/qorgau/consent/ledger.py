@@ -82,6 +82,7 @@ class Ledger:
         audit: AuditLog,
         sealer: Sealer,
         policy_version: PolicyVersionLookup,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.operator = operator
@@ -89,9 +90,8 @@ class Ledger:
         self.audit = audit
         self._seal = sealer
         self._policy_version = policy_version
-        #: The access matrix: a consent is recorded only for a purpose the role may use
-        #: (set by the composition root: the ledger sits below the gate).
-        self.access: AccessPolicy | None = None
+        #: The access matrix: a consent is recorded only for a purpose the role may use.
+        self.access = access
 
     # -- the gate's question ------------------------------------------------------------
 

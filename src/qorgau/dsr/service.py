@@ -140,14 +140,15 @@ class RequestService:
         overrides: CalendarOverrides,
         secret: bytes,
         code_limits: CodeLimits | None = None,
+        transfer_log: Callable[[Connection, str], Sequence[TransferView]] | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
         self.catalogue = catalogue
         self.audit = audit
         self.law_profile = law_profile
-        #: The subject's transfer log (set by the composition root to the transfer service's).
-        self.transfer_log: Callable[[Connection, str], Sequence[TransferView]] | None = None
+        #: The subject's transfer log for the access report (the transfers context's).
+        self.transfer_log = transfer_log
         self.overrides = overrides
         self._zone = calendar_for(law_profile, overrides).tz
         self._secret = secret

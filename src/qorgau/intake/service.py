@@ -128,6 +128,7 @@ class IntakeService:
         code_key: bytes,
         sender: OtpSender,
         code_limits: CodeLimits | None = None,
+        router: Callable[[Connection, str, str], object] | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -141,8 +142,8 @@ class IntakeService:
         self.code_limits = code_limits or CodeLimits()
         self._texts = {lang: consent_texts(catalogue, terms, lang) for lang in ("kk", "ru", "en")}
         #: Passes a confirmed lead on to the partners the person consented to, in the same
-        #: transaction (the composition root sets it to the transfer service's router).
-        self.router: Callable[[Connection, str, str], object] | None = None
+        #: transaction (the transfers context's router; none: leads stay with the operator).
+        self.router = router
 
     def consent_texts(self, language: str) -> dict[str, str]:
         """The exact consent texts (each checkbox's label) in ``language``."""

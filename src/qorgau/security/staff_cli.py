@@ -27,6 +27,7 @@ staff_app = typer.Typer(
 
 @staff_app.command("create")
 def create(
+    ctx: typer.Context,
     username: Annotated[str, typer.Option(help="3-64 of a-z 0-9 . _ -")],
     role: Annotated[StaffRole, typer.Option(help="role in the access matrix")],
     password_stdin: Annotated[
@@ -38,7 +39,7 @@ def create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.unit_of_work() as conn:
             user = svc.staff.create_user(conn, username, password, role.value)
@@ -50,9 +51,11 @@ def create(
 
 
 @staff_app.command("disable")
-def disable(username: Annotated[str, typer.Option(help="the user to disable")]) -> None:
+def disable(
+    ctx: typer.Context, username: Annotated[str, typer.Option(help="the user to disable")]
+) -> None:
     """Disable a user: they can no longer sign in and their sessions end at once."""
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.unit_of_work() as conn:
             user = svc.staff.disable_user(conn, username)
@@ -64,9 +67,9 @@ def disable(username: Annotated[str, typer.Option(help="the user to disable")]) 
 
 
 @staff_app.command("list")
-def list_users() -> None:
+def list_users(ctx: typer.Context) -> None:
     """Users with their role and state (never a password hash)."""
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.engine.connect() as conn:
             users = svc.staff.users(conn)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from qorgau.app import Services
 from qorgau.clikit import err as _err
 from qorgau.clikit import fail as _fail
 from qorgau.clikit import out as _out
@@ -26,17 +25,19 @@ from qorgau.security.actors import Actor
 from qorgau.stats.model import ATTRIBUTES, Published, Report
 from qorgau.stats.service import FORMATS, StatsService
 
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
 stats_app = typer.Typer(
     help="Statistics: k-anonymous reports over depersonalised facts, exports",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app = stats_app
 
 _BY_HELP = f"one or two attributes, comma-separated: {', '.join(ATTRIBUTES)}"
 
 
-def _stats(svc: Services) -> StatsService:
+def _stats(svc: Container) -> StatsService:
     existing = getattr(svc, "stats", None)
     if isinstance(existing, StatsService):
         return existing
@@ -78,6 +79,7 @@ def _table(report: Report) -> Table:
 
 @stats_app.command("report")
 def report(
+    ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help=_BY_HELP)],
     k: Annotated[
         int | None, typer.Option("--k", help="suppress cells under k (default: configured)")
@@ -88,7 +90,7 @@ def report(
     """A k-anonymous report: counts and amount sums grouped by one or two attributes."""
     if as_json and as_csv:
         raise _fail("choose one of --json and --csv")
-    svc = _services()
+    svc = _services(ctx)
     try:
         stats = _stats(svc)
         with svc.db.unit_of_work() as conn:
@@ -107,6 +109,7 @@ def report(
 
 @stats_app.command("export")
 def export(
+    ctx: typer.Context,
     recipient: Annotated[str, typer.Option(help="the third party receiving the report")],
     by: Annotated[str, typer.Option("--by", help=_BY_HELP)],
     k: Annotated[
@@ -121,7 +124,7 @@ def export(
     and audited."""
     if fmt not in FORMATS:
         raise _fail(f"--format must be one of {', '.join(FORMATS)}")
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.unit_of_work() as conn:
             content, export_id = _stats(svc).export(conn, _actor(), recipient, by, k, fmt)
@@ -138,11 +141,12 @@ def export(
 
 @stats_app.command("exports")
 def exports(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(help="how many, latest first")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Exports to third parties: when, by whom, to whom, which report."""
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.engine.connect() as conn:
             got = _stats(svc).exports(conn, limit)

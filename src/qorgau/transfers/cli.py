@@ -23,7 +23,7 @@ from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import Recipient
-from qorgau.transfers.service import parse_recipient, recipient_doc
+from qorgau.transfers.registry import parse_recipient, recipient_doc
 
 recipients_app = typer.Typer(
     help="The recipient registry: partners, processors, state bodies",
@@ -54,13 +54,15 @@ def describe(r: Recipient, home: str, today: date) -> dict[str, Any]:
 
 
 @recipients_app.command("list")
-def recipients_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def recipients_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Every recipient: kind, country, cross-border, delivery, agreement and its validity."""
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.engine.connect() as conn:
-            rows = svc.transfers.recipients(conn)
-        home = svc.transfers.home()
+            rows = svc.registry.recipients(conn)
+        home = svc.registry.home()
         today = svc.transfers.calendar.local(datetime.now(UTC)).date()
         docs = [describe(r, home, today) for r in rows]
     finally:
@@ -94,6 +96,7 @@ def recipients_list(as_json: Annotated[bool, typer.Option("--json")] = False) ->
 
 @recipients_app.command("add")
 def recipients_add(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(dir_okay=False, help="the entry as a JSON object")],
 ) -> None:
     """Register a recipient from a JSON file, or a new version of an existing one."""
@@ -105,11 +108,11 @@ def recipients_add(
         raise _fail(f"{file} is not JSON: {exc}", 2) from exc
     if not isinstance(doc, dict):
         raise _fail(f"{file}: a JSON object is expected", 2)
-    svc = _services()
+    svc = _services(ctx)
     try:
         entry = parse_recipient(doc)
         with svc.db.unit_of_work() as conn:
-            saved = svc.transfers.register(conn, _actor("recipients"), entry)
+            saved = svc.registry.register(conn, _actor("recipients"), entry)
     except DomainError as exc:
         raise _fail(str(exc), 2) from exc
     finally:
@@ -118,12 +121,14 @@ def recipients_add(
 
 
 @recipients_app.command("rotate-secret")
-def recipients_rotate_secret(code: Annotated[str, typer.Argument(help="recipient code")]) -> None:
+def recipients_rotate_secret(
+    ctx: typer.Context, code: Annotated[str, typer.Argument(help="recipient code")]
+) -> None:
     """A new webhook signing secret, printed once (the previous one signs for 24 hours)."""
-    svc = _services()
+    svc = _services(ctx)
     try:
         with svc.db.unit_of_work() as conn:
-            secret = svc.transfers.rotate_secret(conn, _actor("recipients"), code)
+            secret = svc.registry.rotate_secret(conn, _actor("recipients"), code)
     except DomainError as exc:
         raise _fail(str(exc), 2) from exc
     finally:

@@ -65,7 +65,8 @@ from qorgau.transfers.model import (
     signature_header,
     withheld,
 )
-from qorgau.transfers.service import TransferService
+from qorgau.transfers.registry import Registry
+from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.store import outbox, recipient, transfer
 from qorgau.vault.gate import Gate, SealedExtra
 
@@ -240,7 +241,8 @@ class Dispatcher:
         *,
         db: Database,
         gate: Gate,
-        transfers: TransferService,
+        registry: Registry,
+        rule: TransferRule,
         ledger: Ledger,
         audit: AuditLog,
         max_attempts: int = 8,
@@ -254,7 +256,8 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self.gate = gate
-        self.transfers = transfers
+        self.registry = registry
+        self.rule = rule
         self.ledger = ledger
         self.audit = audit
         self.max_attempts = max_attempts
@@ -375,7 +378,7 @@ class Dispatcher:
             if payload is None:
                 item.refused = "no-payload"
             elif endpoint_problem(
-                item.endpoint, allow_loopback=self.transfers.allow_loopback_webhooks
+                item.endpoint, allow_loopback=self.registry.allow_loopback_webhooks
             ):
                 # Registered before https was required, or aimed at a private address:
                 # nothing is posted there; kept for staff once the endpoint is fixed.
@@ -388,7 +391,7 @@ class Dispatcher:
         decision and the transfer rule at this moment (policy 6.2, 6.5-6.7). What the rule
         refuses is withheld, never posted."""
         live = [i for i in items if not (i.refused or i.error)]
-        with self.transfers.prefetched(
+        with self.rule.prefetched(
             conn, [i.subject_id for i in live], [i.recipient for i in live], at
         ):
             self._open_each(conn, live, at)
@@ -415,7 +418,7 @@ class Dispatcher:
                 continue
             item.body = got
             if item.recipient not in secrets:
-                secrets[item.recipient] = self.transfers.signing_secrets(conn, item.recipient, at)
+                secrets[item.recipient] = self.registry.signing_secrets(conn, item.recipient, at)
             item.secrets = secrets[item.recipient]
             if not item.secrets:
                 item.error = "no-secret"

@@ -18,13 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, update
 
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
+from qorgau.consent.ledger import Ledger
 from qorgau.errors import DomainError
 from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
-from qorgau.transfers.service import TransferService
+from qorgau.transfers.service import Transfers
+from qorgau.transfers.store import transfer_notice
 from qorgau.vault.gate import Gate
 
 #: Contacts tried in this order; the first the subject has is used.
@@ -113,9 +117,46 @@ def notice_text(
     )
 
 
+class NoticeLog:
+    """Which notices are due, and each one sent (or found unreachable), audited."""
+
+    def __init__(self, *, ledger: Ledger, audit: AuditLog) -> None:
+        self.ledger = ledger
+        self.audit = audit
+
+    def due(self, conn: Connection, limit: int = 500) -> list[tuple[str, str]]:
+        """(transfer id, subject id) of notices not sent yet, earliest deadline first."""
+        rows = conn.execute(
+            select(transfer_notice.c.transfer_id, transfer_notice.c.subject_id)
+            .where(transfer_notice.c.sent_at.is_(None))
+            .order_by(transfer_notice.c.due_at)
+            .limit(limit)
+        ).all()
+        return [(str(a), str(b)) for a, b in rows]
+
+    def consent_language(self, conn: Connection, consent_id: str) -> str:
+        return self.ledger.language_of(conn, consent_id)
+
+    def mark_sent(
+        self, conn: Connection, transfer_id: str, subject_id: str, channel: str | None
+    ) -> None:
+        now = datetime.now(UTC)
+        conn.execute(
+            update(transfer_notice)
+            .where(transfer_notice.c.transfer_id == transfer_id)
+            .values(sent_at=now, channel=channel)
+        )
+        self.audit.append(
+            conn,
+            Event("transfer.notice", actors.WORKER.id, subject_id=subject_id,
+                  detail={"transfer": transfer_id, "channel": channel or "none"}, at=now),
+        )  # fmt: skip
+
+
 def send_due(
     conn: Connection,
-    transfers: TransferService,
+    notices: NoticeLog,
+    transfers: Transfers,
     gate: Gate,
     notifier: Notifier,
     *,
@@ -125,9 +166,9 @@ def send_due(
 ) -> NoticeRun:
     """Send the notices not sent yet, earliest deadline first; each is marked and audited."""
     sent = unreachable = 0
-    for transfer_id, subject_id in transfers.notices_due(conn, limit):
+    for transfer_id, subject_id in notices.due(conn, limit):
         view = transfers.get(conn, transfer_id)
-        language = transfers.consent_language(conn, view.basis_reference)
+        language = notices.consent_language(conn, view.basis_reference)
         channel: str | None = None
         try:
             contacts = gate.read(conn, actors.WORKER, subject_id, "contract", list(CHANNELS)).values
@@ -148,7 +189,7 @@ def send_due(
                 continue
             channel = candidate
             break
-        transfers.mark_noticed(conn, transfer_id, subject_id, channel)
+        notices.mark_sent(conn, transfer_id, subject_id, channel)
         if channel is None:
             unreachable += 1
         else:

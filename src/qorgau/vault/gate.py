@@ -17,14 +17,28 @@ Steps 1-3 are :meth:`Gate._plan`, steps 4-7 :meth:`Gate._admit`; no other code c
 part of it. Then the gate decrypts, masks what the role may only see masked and appends an
 audit event in the caller's transaction. Each refusal is an audit event with its reason
 (policy 7.3.8).
+
+The public surface, by job (the class keeps them in this order):
+
+- write: ``prepare``, ``collect``, ``collect_many``, ``clarify``, ``block``, ``unblock``,
+  ``recategorise``, ``confirm_contact``;
+- read: ``read``, ``search``, ``find_subjects``, ``find_confirmed``, ``subject_status``,
+  ``require_subject``;
+- disclose to a recipient: ``disclose``, ``may_disclose``;
+- shred: ``destroy``, ``destroy_many``, ``destroy_values``, ``depersonalise``;
+- sealed boxes: ``seal_extra`` (:mod:`qorgau.vault.boxes`), ``open_extra``, ``open_extras``.
+
+Why one module of about 1,100 lines: it is the one place that decrypts, and every path
+above runs the same private decision (``_plan``, ``_admit``, ``_reveal``) and audit steps;
+split across modules the decision would have to be public. What needs no decision lives
+beside it: the data-key cache (``subjects.py``), sealing (``boxes.py``), the packed record
+(``record.py``), confirmed contacts (``contacts.py``).
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,12 +52,13 @@ from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
 from qorgau.crypto import aead
 from qorgau.crypto.blind import BlindIndexer
-from qorgau.crypto.keyring import KeyProvider, KeyRevoked
+from qorgau.crypto.keyring import KeyProvider
 from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import DomainError, Refusal
 from qorgau.security.access import AccessPolicy, Decision, Operation
 from qorgau.security.actors import Actor
 from qorgau.vault import contacts, state
+from qorgau.vault.boxes import Boxes
 from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import (
     BasisProvider,
@@ -69,6 +84,8 @@ from qorgau.vault.model import (
 )
 from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
 from qorgau.vault.store import blind_index, confirmed_contact, history, subject
+from qorgau.vault.subjects import LOAD_MANY, Loaded, SubjectKeys, load_one
+from qorgau.vault.subjects import loaded as as_loaded
 
 T = TypeVar("T")
 
@@ -78,18 +95,6 @@ _INS_SUBJECT = Sql(
 )
 _INS_INDEX = Sql(
     "INSERT INTO blind_index (kind, digest, subject_id) VALUES (:kind, :digest, :subject_id)"
-)
-_LOAD_ONE = Sql(
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM subject s WHERE s.id = :sid"
-)
-#: The same, holding the row until the transaction ends: every read-modify-write of a
-#: subject (clarify, destroy, block, recategorise) takes it first, so two writers on one
-#: subject queue instead of losing one's values (DESIGN 10). SQLite has one writer anyway.
-_LOCK_ONE = Sql(_LOAD_ONE.sqlite + " FOR UPDATE")
-_LOAD_MANY = (
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM subject s WHERE s.id IN ({marks})"
 )
 _EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
 _IDS_BY_INDEX = Sql(
@@ -135,20 +140,6 @@ class SealedExtra:
     recipient: str | None = None
 
 
-@dataclass(slots=True)
-class _Loaded:
-    id: str
-    category: str
-    status: str
-    kek_id: str | None
-    wrapped: bytes | None
-    sealed: bytes | None
-
-    @property
-    def entries(self) -> dict[str, Entry]:
-        return unpack(self.sealed)
-
-
 class Gate:
     def __init__(
         self,
@@ -158,23 +149,22 @@ class Gate:
         catalogue: Catalogue,
         access: AccessPolicy,
         audit: AuditLog,
-        basis: BasisProvider | None = None,
-        transfer_rule: TransferRule | None = None,
+        basis: BasisProvider,
+        transfer_rule: TransferRule,
+        subject_keys: SubjectKeys | None = None,
     ) -> None:
-        """``basis`` is the consent ledger and ``transfer_rule`` the transfers context's
-        rule; both are set after construction when they themselves need the gate."""
+        """``basis`` is the consent ledger's answer to step 5 and ``transfer_rule`` the
+        transfers context's step 7 (ports: neither needs the gate); ``subject_keys`` the
+        data-key cache it shares with the sealed boxes (:mod:`qorgau.vault.boxes`)."""
         self.keys = keys
         self.indexer = indexer
         self.catalogue = catalogue
         self._access = access
         self.audit = audit
-        self.basis: BasisProvider | None = basis
-        self.transfer_rule: TransferRule | None = transfer_rule
-        # subject id -> (kek id, wrapped key, cipher): unwrapping costs more than a read.
-        # Evicted on destruction, and every use checks the key provider's revocations, so a
-        # wrapped key written back into a tombstone opens nothing (DESIGN 4).
-        self._ciphers: OrderedDict[str, tuple[str, bytes, AESGCM]] = OrderedDict()
-        self._ciphers_lock = threading.Lock()
+        self.basis = basis
+        self.transfer_rule = transfer_rule
+        self._subject_keys = subject_keys or SubjectKeys(keys)
+        self._boxes = Boxes(self._subject_keys)
         self._index_kinds = {
             code: f.blind_index for code, f in catalogue.fields.items() if f.blind_index
         }
@@ -192,7 +182,7 @@ class Gate:
         self._access = policy
         self._plans = {}
 
-    # -- writes -------------------------------------------------------------------------
+    # -- write: collect, clarify, change status (policy 4.2.1, 6.1) ------------------------
 
     def prepare(
         self, category: str, purpose: str, values: Mapping[str, str], source: str
@@ -336,6 +326,221 @@ class Gate:
     def unblock(self, conn: Connection, actor: Actor, subject_id: str, reason: str) -> None:
         self._transition(conn, actor, subject_id, "unblock", Status.BLOCKED, Status.ACTIVE, reason)
 
+    def recategorise(
+        self, conn: Connection, actor: Actor, subject_id: str, category: str, reason: str
+    ) -> bool:
+        """Move an active subject to another subject category (policy 3.3), e.g. a refused
+        borrower once a partner reports the refusal. Audited with the new state digest;
+        False when the subject already is in that category."""
+        self.catalogue.subject_category(category)
+        self._require_op(conn, actor, Operation.CLARIFY, subject_id)
+        row = conn.execute(
+            _locked(
+                conn, select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise SubjectNotFound(subject_id)
+        if row[0] != Status.ACTIVE.value:
+            raise InvalidTransition(subject_id, row[0], "recategorise")
+        if row[1] == category:
+            return False
+        conn.execute(update(subject).where(subject.c.id == subject_id).values(category=category))
+        self._event(
+            conn, "recategorise", actor, subject_id, None, [],
+            {"reason": reason, "from": row[1], "to": category},
+        )  # fmt: skip
+        return True
+
+    def confirm_contact(
+        self, conn: Connection, actor: Actor, subject_id: str, kind: str, value: str, how: str
+    ) -> None:
+        """Record that the subject proved control of its current ``kind`` contact (a
+        one-time code sent to it was entered): only such a contact verifies a rights request
+        (policy 4.2.1, 7.3.8). Audited; nothing is decrypted."""
+        self._require_op(conn, actor, Operation.COLLECT, subject_id)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, value))
+        if not contacts.is_current(conn, subject_id, kind, digest):
+            raise contacts.ContactNotCurrent(subject_id, kind)
+        now = datetime.now(UTC)
+        contacts.record(conn, subject_id, kind, digest, now, how[:40])
+        self.audit.append(
+            conn,
+            Event(
+                "record",
+                actor.id,
+                subject_id=subject_id,
+                fields=(field,),
+                detail={"role": actor.role, "confirmed": kind, "how": how[:40]},
+                at=now,
+            ),
+        )
+
+    # -- read: the decision, then values (policy 4.1, 7.3.8) -------------------------------
+
+    def read(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        purpose: str | None,
+        fields: Sequence[str] | None = None,
+    ) -> ReadResult:
+        plan = self._plan(conn, actor, purpose, fields, subject_id, None)
+        assert purpose is not None
+        loaded = self._load_one(conn, subject_id)
+        self._admit(conn, actor, loaded, purpose, fields)
+        result = self._reveal(loaded, actor, purpose, plan)
+        self._read_event(conn, "retrieve", actor, result, purpose, {})
+        return result
+
+    def search(
+        self,
+        conn: Connection,
+        actor: Actor,
+        kind: str,
+        raw: str,
+        purpose: str | None,
+        fields: Sequence[str] | None = None,
+    ) -> list[ReadResult]:
+        """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
+        plan = self._plan(conn, actor, purpose, fields, None, None)
+        assert purpose is not None
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        normalised = self.catalogue.normalise(field, raw)
+        cur = cursor(conn)
+        cur.execute(
+            _LOAD_BY_INDEX.render(conn),
+            {"kind": kind, "digest": self.indexer.digest(kind, normalised)},
+        )
+        results: list[ReadResult] = []
+        for row in cur.fetchall():
+            loaded = as_loaded(row)
+            try:
+                self._admit(conn, actor, loaded, purpose, fields)
+            except Refusal:
+                # Refused for this subject (blocked, destroyed, no basis): audited by
+                # _admit; the match is named without a value, the others still answer.
+                results.append(ReadResult(loaded.id, loaded.category, loaded.status))
+                continue
+            result = self._reveal(loaded, actor, purpose, plan)
+            self._read_event(conn, "retrieve", actor, result, purpose, {"via": kind})
+            results.append(result)
+        if not results:
+            self._event(conn, "search", actor, None, purpose, [], {"kind": kind, "hits": 0})
+        return results
+
+    def find_subjects(
+        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
+    ) -> list[str]:
+        """Subject ids whose blind index matches, without decrypting anything; audited as a
+        search. For matching a requester's contact to the subjects it belongs to."""
+        self._require_purpose(conn, actor, purpose)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        cur = cursor(conn)
+        cur.execute(_IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
+        ids = [str(r[0]) for r in cur.fetchall()]
+        self.audit.append(
+            conn,
+            Event(
+                "search",
+                actor.id,
+                purpose=purpose,
+                detail={"role": actor.role, "kind": kind, "hits": len(ids)},
+            ),
+        )
+        return ids
+
+    def find_confirmed(
+        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
+    ) -> list[str]:
+        """Like :meth:`find_subjects`, but only subjects for which this contact was
+        confirmed and still is their current one (audited as a search)."""
+        self._require_purpose(conn, actor, purpose)
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        cur = cursor(conn)
+        cur.execute(contacts.FIND_CONFIRMED.render(conn), {"kind": kind, "digest": digest})
+        ids = [str(r[0]) for r in cur.fetchall()]
+        self.audit.append(
+            conn,
+            Event(
+                "search",
+                actor.id,
+                purpose=purpose,
+                detail={"role": actor.role, "kind": kind, "hits": len(ids), "confirmed": True},
+            ),
+        )
+        return ids
+
+    def subject_status(self, conn: Connection, subject_id: str) -> Status:
+        """The subject's status (no personal data); SubjectNotFound for an unknown id."""
+        current = conn.execute(
+            select(subject.c.status).where(subject.c.id == subject_id)
+        ).scalar_one_or_none()
+        if current is None:
+            raise SubjectNotFound(subject_id)
+        return Status(current)
+
+    def require_subject(self, conn: Connection, subject_id: str) -> None:
+        """Raise SubjectNotFound unless the subject exists (in any status)."""
+        cur = cursor(conn)
+        cur.execute(_EXISTS.render(conn), {"sid": subject_id})
+        if cur.fetchone() is None:
+            raise SubjectNotFound(subject_id)
+
+    # -- disclose to a recipient (policy 6.2-6.7) ------------------------------------------
+
+    def disclose(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: Sequence[str],
+        *,
+        legal_ground: str | None = None,
+    ) -> Disclosed:
+        """Reveal ``fields`` for passing to ``recipient``: the whole decision, the transfer
+        rule included, at this moment (``legal_ground`` for a state body, policy 6.3)."""
+        plan, loaded, basis = self._decide_disclosure(
+            conn, actor, subject_id, recipient, purpose, fields, legal_ground
+        )
+        # The values go to the recipient, not to the actor: a field the actor's role may
+        # only see masked (an admin's manual transfer) still leaves whole, never shown here.
+        whole = None if plan is None else dict.fromkeys(plan, Decision.ALLOW)
+        result = self._reveal(loaded, actor, purpose, whole)
+        self._read_event(conn, "retrieve", actor, result, purpose, {"recipient": recipient})
+        return Disclosed(result, basis[0], basis[1])
+
+    def may_disclose(
+        self,
+        conn: Connection,
+        actor: Actor,
+        subject_id: str,
+        recipient: str,
+        purpose: str,
+        fields: Sequence[str],
+        *,
+        legal_ground: str | None = None,
+    ) -> None:
+        """The same decision as :meth:`disclose`, revealing nothing: for a request that
+        must hold for every subject before any is passed on. A refusal is audited."""
+        self._decide_disclosure(conn, actor, subject_id, recipient, purpose, fields, legal_ground)
+
+    # -- shred: destroy, depersonalise (policy 6.5, 8.1; DESIGN 4) -------------------------
+
     def destroy(
         self,
         conn: Connection,
@@ -444,145 +649,6 @@ class Gate:
         self.audit.append_many(conn, events)
         return out
 
-    def find_subjects(
-        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
-    ) -> list[str]:
-        """Subject ids whose blind index matches, without decrypting anything; audited as a
-        search. For matching a requester's contact to the subjects it belongs to."""
-        self._require_purpose(conn, actor, purpose)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
-        cur = cursor(conn)
-        cur.execute(_IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(r[0]) for r in cur.fetchall()]
-        self.audit.append(
-            conn,
-            Event(
-                "search",
-                actor.id,
-                purpose=purpose,
-                detail={"role": actor.role, "kind": kind, "hits": len(ids)},
-            ),
-        )
-        return ids
-
-    def subject_status(self, conn: Connection, subject_id: str) -> Status:
-        """The subject's status (no personal data); SubjectNotFound for an unknown id."""
-        current = conn.execute(
-            select(subject.c.status).where(subject.c.id == subject_id)
-        ).scalar_one_or_none()
-        if current is None:
-            raise SubjectNotFound(subject_id)
-        return Status(current)
-
-    def recategorise(
-        self, conn: Connection, actor: Actor, subject_id: str, category: str, reason: str
-    ) -> bool:
-        """Move an active subject to another subject category (policy 3.3), e.g. a refused
-        borrower once a partner reports the refusal. Audited with the new state digest;
-        False when the subject already is in that category."""
-        self.catalogue.subject_category(category)
-        self._require_op(conn, actor, Operation.CLARIFY, subject_id)
-        row = conn.execute(
-            _locked(
-                conn, select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
-            )
-        ).one_or_none()
-        if row is None:
-            raise SubjectNotFound(subject_id)
-        if row[0] != Status.ACTIVE.value:
-            raise InvalidTransition(subject_id, row[0], "recategorise")
-        if row[1] == category:
-            return False
-        conn.execute(update(subject).where(subject.c.id == subject_id).values(category=category))
-        self._event(
-            conn, "recategorise", actor, subject_id, None, [],
-            {"reason": reason, "from": row[1], "to": category},
-        )  # fmt: skip
-        return True
-
-    def require_subject(self, conn: Connection, subject_id: str) -> None:
-        """Raise SubjectNotFound unless the subject exists (in any status)."""
-        cur = cursor(conn)
-        cur.execute(_EXISTS.render(conn), {"sid": subject_id})
-        if cur.fetchone() is None:
-            raise SubjectNotFound(subject_id)
-
-    def seal_extra(self, conn: Connection, subject_id: str, label: str, plaintext: bytes) -> bytes:
-        """Seal a subject-bound secret that is not a catalogue value (e.g. consent evidence:
-        IP and user agent) under the subject's key, so it is shredded with the subject."""
-        loaded = self._load_one(conn, subject_id)
-        return aead.seal(self._cipher_for(loaded), subject_id, label, 0, plaintext.decode())
-
-    def open_extras(
-        self, conn: Connection, actor: Actor, sealed: Sequence[SealedExtra]
-    ) -> list[bytes | DomainError]:
-        """:meth:`open_extra` for a batch (the webhook dispatcher's): the same decision for
-        each blob, the subjects loaded in one query and the audit events appended at once.
-        Each result is the plaintext or the refusal (already audited) for that blob."""
-        ids = sorted({s.subject_id for s in sealed})
-        loaded: dict[str, _Loaded] = {}
-        cur = cursor(conn)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-            cur.execute(
-                Sql(_LOAD_MANY.format(marks=marks)).render(conn),
-                {f"s{i}": sid for i, sid in enumerate(chunk)},
-            )
-            loaded.update((str(r[0]), _loaded(r)) for r in cur.fetchall())
-        out: list[bytes | DomainError] = []
-        events: list[Event] = []
-        for s in sealed:
-            try:
-                plan = self._plan(conn, actor, s.purpose, s.fields, s.subject_id, s.recipient)
-                assert plan is not None
-                row = loaded.get(s.subject_id)
-                if row is None:
-                    raise SubjectNotFound(s.subject_id)
-                self._admit(conn, actor, row, s.purpose, s.fields, recipient=s.recipient)
-                try:
-                    plain = aead.open_(self._cipher_for(row), s.subject_id, s.label, 0, s.blob)
-                except aead.TamperedValue as exc:
-                    raise IntegrityFailure(str(exc)) from exc
-            except DomainError as exc:
-                out.append(exc)
-                continue
-            out.append(plain.encode())
-            detail: dict[str, Any] = {"role": actor.role, "sealed": s.label.split(":", 1)[0]}
-            if s.recipient is not None:
-                detail["recipient"] = s.recipient
-            events.append(
-                Event("retrieve", actor.id, subject_id=s.subject_id, purpose=s.purpose,
-                      fields=s.fields, detail=detail)
-            )  # fmt: skip
-        if events:
-            self.audit.append_many(conn, events)
-        return out
-
-    def open_extra(
-        self,
-        conn: Connection,
-        actor: Actor,
-        subject_id: str,
-        label: str,
-        blob: bytes,
-        *,
-        purpose: str,
-        fields: Sequence[str] = (),
-        recipient: str | None = None,
-    ) -> bytes:
-        """Open what ``seal_extra`` sealed (a request's payload, a queued lead) after the
-        whole decision: ``purpose`` and ``fields`` are what the blob holds; ``recipient``
-        makes it a disclosure under the transfer rule at this moment. Audited."""
-        sealed = SealedExtra(subject_id, label, blob, purpose, tuple(fields), recipient)
-        (got,) = self.open_extras(conn, actor, [sealed])
-        if isinstance(got, DomainError):
-            raise got
-        return got
-
     def destroy_values(
         self, conn: Connection, actor: Actor, subject_id: str, fields: Sequence[str], ground: str
     ) -> list[str]:
@@ -674,61 +740,81 @@ class Gate:
         )
         return fact
 
-    # -- reads --------------------------------------------------------------------------
+    # -- sealed boxes: a subject-bound secret that is not a catalogue value ----------------
 
-    def read(
+    def seal_extra(self, conn: Connection, subject_id: str, label: str, plaintext: bytes) -> bytes:
+        """Seal a subject-bound secret that is not a catalogue value (e.g. consent evidence:
+        IP and user agent) under the subject's key, so it is shredded with the subject."""
+        return self._boxes.seal(conn, subject_id, label, plaintext)
+
+    def open_extra(
         self,
         conn: Connection,
         actor: Actor,
         subject_id: str,
-        purpose: str | None,
-        fields: Sequence[str] | None = None,
-    ) -> ReadResult:
-        plan = self._plan(conn, actor, purpose, fields, subject_id, None)
-        assert purpose is not None
-        loaded = self._load_one(conn, subject_id)
-        self._admit(conn, actor, loaded, purpose, fields)
-        result = self._reveal(loaded, actor, purpose, plan)
-        self._read_event(conn, "retrieve", actor, result, purpose, {})
-        return result
-
-    def disclose(
-        self,
-        conn: Connection,
-        actor: Actor,
-        subject_id: str,
-        recipient: str,
-        purpose: str,
-        fields: Sequence[str],
+        label: str,
+        blob: bytes,
         *,
-        legal_ground: str | None = None,
-    ) -> Disclosed:
-        """Reveal ``fields`` for passing to ``recipient``: the whole decision, the transfer
-        rule included, at this moment (``legal_ground`` for a state body, policy 6.3)."""
-        plan, loaded, basis = self._decide_disclosure(
-            conn, actor, subject_id, recipient, purpose, fields, legal_ground
-        )
-        # The values go to the recipient, not to the actor: a field the actor's role may
-        # only see masked (an admin's manual transfer) still leaves whole, never shown here.
-        whole = None if plan is None else dict.fromkeys(plan, Decision.ALLOW)
-        result = self._reveal(loaded, actor, purpose, whole)
-        self._read_event(conn, "retrieve", actor, result, purpose, {"recipient": recipient})
-        return Disclosed(result, basis[0], basis[1])
-
-    def may_disclose(
-        self,
-        conn: Connection,
-        actor: Actor,
-        subject_id: str,
-        recipient: str,
         purpose: str,
-        fields: Sequence[str],
-        *,
-        legal_ground: str | None = None,
-    ) -> None:
-        """The same decision as :meth:`disclose`, revealing nothing: for a request that
-        must hold for every subject before any is passed on. A refusal is audited."""
-        self._decide_disclosure(conn, actor, subject_id, recipient, purpose, fields, legal_ground)
+        fields: Sequence[str] = (),
+        recipient: str | None = None,
+    ) -> bytes:
+        """Open what ``seal_extra`` sealed (a request's payload, a queued lead) after the
+        whole decision: ``purpose`` and ``fields`` are what the blob holds; ``recipient``
+        makes it a disclosure under the transfer rule at this moment. Audited."""
+        sealed = SealedExtra(subject_id, label, blob, purpose, tuple(fields), recipient)
+        (got,) = self.open_extras(conn, actor, [sealed])
+        if isinstance(got, DomainError):
+            raise got
+        return got
+
+    def open_extras(
+        self, conn: Connection, actor: Actor, sealed: Sequence[SealedExtra]
+    ) -> list[bytes | DomainError]:
+        """:meth:`open_extra` for a batch (the webhook dispatcher's): the same decision for
+        each blob, the subjects loaded in one query and the audit events appended at once.
+        Each result is the plaintext or the refusal (already audited) for that blob."""
+        ids = sorted({s.subject_id for s in sealed})
+        loaded: dict[str, Loaded] = {}
+        cur = cursor(conn)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(f":s{i}" for i in range(len(chunk)))
+            cur.execute(
+                Sql(LOAD_MANY.format(marks=marks)).render(conn),
+                {f"s{i}": sid for i, sid in enumerate(chunk)},
+            )
+            loaded.update((str(r[0]), as_loaded(r)) for r in cur.fetchall())
+        out: list[bytes | DomainError] = []
+        events: list[Event] = []
+        for s in sealed:
+            try:
+                plan = self._plan(conn, actor, s.purpose, s.fields, s.subject_id, s.recipient)
+                assert plan is not None
+                row = loaded.get(s.subject_id)
+                if row is None:
+                    raise SubjectNotFound(s.subject_id)
+                self._admit(conn, actor, row, s.purpose, s.fields, recipient=s.recipient)
+                try:
+                    plain = aead.open_(self._cipher_for(row), s.subject_id, s.label, 0, s.blob)
+                except aead.TamperedValue as exc:
+                    raise IntegrityFailure(str(exc)) from exc
+            except DomainError as exc:
+                out.append(exc)
+                continue
+            out.append(plain.encode())
+            detail: dict[str, Any] = {"role": actor.role, "sealed": s.label.split(":", 1)[0]}
+            if s.recipient is not None:
+                detail["recipient"] = s.recipient
+            events.append(
+                Event("retrieve", actor.id, subject_id=s.subject_id, purpose=s.purpose,
+                      fields=s.fields, detail=detail)
+            )  # fmt: skip
+        if events:
+            self.audit.append_many(conn, events)
+        return out
+
+    # -- the decision (see the module docstring) and its helpers ---------------------------
 
     def _decide_disclosure(
         self,
@@ -739,7 +825,7 @@ class Gate:
         purpose: str,
         fields: Sequence[str],
         legal_ground: str | None,
-    ) -> tuple[dict[str, Decision] | None, _Loaded, tuple[str, str]]:
+    ) -> tuple[dict[str, Decision] | None, Loaded, tuple[str, str]]:
         wanted = tuple(fields)
         plan = self._plan(conn, actor, purpose, wanted, subject_id, recipient)
         loaded = self._load_one(conn, subject_id)
@@ -748,46 +834,6 @@ class Gate:
         )
         assert basis is not None
         return plan, loaded, basis
-
-    def search(
-        self,
-        conn: Connection,
-        actor: Actor,
-        kind: str,
-        raw: str,
-        purpose: str | None,
-        fields: Sequence[str] | None = None,
-    ) -> list[ReadResult]:
-        """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
-        plan = self._plan(conn, actor, purpose, fields, None, None)
-        assert purpose is not None
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        normalised = self.catalogue.normalise(field, raw)
-        cur = cursor(conn)
-        cur.execute(
-            _LOAD_BY_INDEX.render(conn),
-            {"kind": kind, "digest": self.indexer.digest(kind, normalised)},
-        )
-        results: list[ReadResult] = []
-        for row in cur.fetchall():
-            loaded = _loaded(row)
-            try:
-                self._admit(conn, actor, loaded, purpose, fields)
-            except Refusal:
-                # Refused for this subject (blocked, destroyed, no basis): audited by
-                # _admit; the match is named without a value, the others still answer.
-                results.append(ReadResult(loaded.id, loaded.category, loaded.status))
-                continue
-            result = self._reveal(loaded, actor, purpose, plan)
-            self._read_event(conn, "retrieve", actor, result, purpose, {"via": kind})
-            results.append(result)
-        if not results:
-            self._event(conn, "search", actor, None, purpose, [], {"kind": kind, "hits": 0})
-        return results
-
-    # -- the decision (see the module docstring) ------------------------------------------
 
     def _plan(
         self,
@@ -846,7 +892,7 @@ class Gate:
         self,
         conn: Connection,
         actor: Actor,
-        loaded: _Loaded,
+        loaded: Loaded,
         purpose: str,
         fields: Sequence[str] | None,
         *,
@@ -865,8 +911,6 @@ class Gate:
         now = datetime.now(UTC)
         # 5. A live legal basis, unless a legal ground stands in for one.
         if ground is None:
-            if self.basis is None:
-                raise RuntimeError("the gate has no basis provider (consent ledger) wired")
             collected = frozenset(str(r[2]) for r in index(loaded.sealed).values())
             if not self.basis.has_live_basis(conn, sid, purpose, now, collected):
                 self._refuse(
@@ -876,8 +920,6 @@ class Gate:
         if recipient is None:
             return None
         # 7. The transfer rule, at this moment.
-        if self.transfer_rule is None:
-            raise RuntimeError("the gate has no transfer rule wired")
         wanted = tuple(fields) if fields is not None else ()
         try:
             return self.transfer_rule.check(
@@ -889,7 +931,7 @@ class Gate:
 
     def _reveal(
         self,
-        loaded: _Loaded,
+        loaded: Loaded,
         actor: Actor,
         purpose: str,
         plan: dict[str, Decision] | None,
@@ -926,41 +968,14 @@ class Gate:
             )
         return result
 
-    def _cipher_for(self, loaded: _Loaded) -> AESGCM:
-        sid = loaded.id
-        if loaded.kek_id is None or loaded.wrapped is None or self.keys.is_revoked(sid):
-            # Destroyed; or a restored copy of the database still holds the wrapped key, and
-            # the key provider remembers the destruction.
-            self._forget([sid])
-            raise SubjectDestroyed(sid)
-        with self._ciphers_lock:
-            hit = self._ciphers.get(sid)
-            if hit is not None and hit[0] == loaded.kek_id and hit[1] == loaded.wrapped:
-                self._ciphers.move_to_end(sid)
-                return hit[2]
-        try:
-            cipher = AESGCM(self.keys.unwrap(loaded.kek_id, loaded.wrapped, sid))
-        except KeyRevoked as exc:
-            raise SubjectDestroyed(sid) from exc
-        with self._ciphers_lock:
-            self._ciphers[sid] = (loaded.kek_id, loaded.wrapped, cipher)
-            if len(self._ciphers) > 8192:
-                self._ciphers.popitem(last=False)
-        return cipher
+    def _cipher_for(self, loaded: Loaded) -> AESGCM:
+        return self._subject_keys.cipher_for(loaded)
 
     def _forget(self, subject_ids: Iterable[str]) -> None:
-        with self._ciphers_lock:
-            for sid in subject_ids:
-                self._ciphers.pop(sid, None)
+        self._subject_keys.forget(subject_ids)
 
-    def _load_one(self, conn: Connection, subject_id: str, *, lock: bool = False) -> _Loaded:
-        cur = cursor(conn)
-        sql = _LOCK_ONE if lock and conn.dialect.name == "postgresql" else _LOAD_ONE
-        cur.execute(sql.render(conn), {"sid": subject_id})
-        row = cur.fetchone()
-        if row is None:
-            raise SubjectNotFound(subject_id)
-        return _loaded(row)
+    def _load_one(self, conn: Connection, subject_id: str, *, lock: bool = False) -> Loaded:
+        return load_one(conn, subject_id, lock=lock)
 
     def _require_op(
         self,
@@ -1083,73 +1098,8 @@ class Gate:
         )
         raise exc
 
-    # -- confirmed contacts ---------------------------------------------------------------
-
-    def confirm_contact(
-        self, conn: Connection, actor: Actor, subject_id: str, kind: str, value: str, how: str
-    ) -> None:
-        """Record that the subject proved control of its current ``kind`` contact (a
-        one-time code sent to it was entered): only such a contact verifies a rights request
-        (policy 4.2.1, 7.3.8). Audited; nothing is decrypted."""
-        self._require_op(conn, actor, Operation.COLLECT, subject_id)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, value))
-        if not contacts.is_current(conn, subject_id, kind, digest):
-            raise contacts.ContactNotCurrent(subject_id, kind)
-        now = datetime.now(UTC)
-        contacts.record(conn, subject_id, kind, digest, now, how[:40])
-        self.audit.append(
-            conn,
-            Event(
-                "record",
-                actor.id,
-                subject_id=subject_id,
-                fields=(field,),
-                detail={"role": actor.role, "confirmed": kind, "how": how[:40]},
-                at=now,
-            ),
-        )
-
-    def find_confirmed(
-        self, conn: Connection, actor: Actor, kind: str, raw: str, purpose: str
-    ) -> list[str]:
-        """Like :meth:`find_subjects`, but only subjects for which this contact was
-        confirmed and still is their current one (audited as a search)."""
-        self._require_purpose(conn, actor, purpose)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
-        cur = cursor(conn)
-        cur.execute(contacts.FIND_CONFIRMED.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(r[0]) for r in cur.fetchall()]
-        self.audit.append(
-            conn,
-            Event(
-                "search",
-                actor.id,
-                purpose=purpose,
-                detail={"role": actor.role, "kind": kind, "hits": len(ids), "confirmed": True},
-            ),
-        )
-        return ids
-
 
 def _locked(conn: Connection, q: Select[Any]) -> Select[Any]:
     """``q`` holding its rows until the transaction ends (PostgreSQL; SQLite has one
     writer, so a unit of work already excludes every other)."""
     return q.with_for_update() if conn.dialect.name == "postgresql" else q
-
-
-def _loaded(row: Sequence[Any]) -> _Loaded:
-    sid, category, status, kek_id, wrapped, sealed = row
-    return _Loaded(
-        sid,
-        category,
-        status,
-        kek_id,
-        bytes(wrapped) if wrapped is not None else None,
-        bytes(sealed) if sealed is not None else None,
-    )

@@ -47,14 +47,14 @@ def main() -> None:  # pragma: no cover - a documentation tool
     import tempfile
     from pathlib import Path
 
-    from qorgau.app import build_services, create_app
     from qorgau.bootstrap import initialise
     from qorgau.config import Settings
+    from qorgau.container import build_container, create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings(home=Path(tmp) / "var", audit_partitions=1)
         initialise(s)
-        services = build_services(s)
+        services = build_container(s)
         try:
             print(render(create_app(services).openapi()), end="")
         finally:

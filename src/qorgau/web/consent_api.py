@@ -184,7 +184,7 @@ async def grant_consent(
         services.gate.require_subject(conn, subject_id)
         # Only recipients in the registry (policy 6.2): a consent naming one that does not
         # exist would let nothing pass, or the wrong organisation later take its code.
-        unknown = sorted(set(req.recipients) - services.transfers.known(conn, req.recipients))
+        unknown = sorted(set(req.recipients) - services.registry.known(conn, req.recipients))
         if unknown:
             raise UnknownRecipient(", ".join(unknown))
         return services.ledger.grant(conn, actor, req)

@@ -32,9 +32,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import Connection
 
-from qorgau.app import Services
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound, UnknownField
 from qorgau.catalog import UnknownPurpose as UnknownCataloguePurpose
+from qorgau.container import Container
 from qorgau.dsr.model import Kind, Status, is_open
 from qorgau.dsr.service import RequestView
 from qorgau.errors import DomainError
@@ -87,7 +87,7 @@ class ConsoleState:
     device_key: bytes
 
 
-def install_console(app: FastAPI, services: Services) -> None:
+def install_console(app: FastAPI, services: Container) -> None:
     """The console's routes (after ``install_site``: they use its templates, CSRF guard
     and form-post limiter)."""
     s = services.settings
@@ -204,7 +204,7 @@ def _when(at: datetime | None, site: Site) -> str:
 # -- authentication ---------------------------------------------------------------------------
 
 
-async def _read(services: Services, work: Any) -> Any:
+async def _read(services: Container, work: Any) -> Any:
     """A read outside a unit of work, in the thread pool: never on the event loop."""
 
     def call() -> Any:
@@ -389,7 +389,7 @@ async def logout(request: Request) -> Response:
 # -- the queue ---------------------------------------------------------------------------------
 
 
-def _deadline_states(services: Services, views: list[RequestView]) -> dict[str, str]:
+def _deadline_states(services: Container, views: list[RequestView]) -> dict[str, str]:
     """overdue | due_soon (within one working day) | on_time | done, per request id."""
     now = datetime.now(UTC)
     req = services.requests
@@ -663,12 +663,12 @@ async def stats_page(request: Request) -> Response:
 EXPIRY_WARNING_DAYS = 30
 
 
-def _field_labels(services: Services, codes: tuple[str, ...] | list[str], lang: str) -> list[str]:
+def _field_labels(services: Container, codes: tuple[str, ...] | list[str], lang: str) -> list[str]:
     fields = services.catalogue.fields
     return [fields[c].labels[lang] if c in fields else c for c in codes]
 
 
-def _purpose_label(services: Services, code: str, lang: str) -> str:
+def _purpose_label(services: Container, code: str, lang: str) -> str:
     p = services.catalogue.purposes.get(code)
     return f"{p.number}. {p.labels[lang]}" if p else code
 
@@ -683,8 +683,8 @@ async def recipients_page(request: Request) -> Response:
         return refused
     assert user is not None
     services = _site(request).services
-    entries = await _read(services, services.transfers.recipients)
-    home = services.transfers.home()
+    entries = await _read(services, services.registry.recipients)
+    home = services.registry.home()
     today = services.transfers.calendar.local(datetime.now(UTC)).date()
     rows = []
     for r in entries:
@@ -731,9 +731,7 @@ async def deliveries_page(request: Request) -> Response:
     assert user is not None
     site = _site(request)
     services = site.services
-    got: list[dict[str, Any]] = await _read(
-        services, lambda conn: services.transfers.deliveries(conn)
-    )
+    got: list[dict[str, Any]] = await _read(services, lambda conn: services.queue.deliveries(conn))
     rows = [
         {
             **d,
@@ -762,7 +760,7 @@ async def retry_delivery(request: Request, transfer_id: str) -> Response:
     services = _site(request).services
     actor = _actor(user)
     try:
-        await run_db(services, lambda conn: services.transfers.retry(conn, actor, transfer_id))
+        await run_db(services, lambda conn: services.queue.retry(conn, actor, transfer_id))
     except DomainError as exc:
         return _error(request, STATUS.get(exc.kind, 400), str(exc), user=user)
     return RedirectResponse("/console/deliveries", status_code=303)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from fastapi import Request, Response
 from sqlalchemy import Connection
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.tracking.model import (
     CookieChoice,
     Landing,
@@ -36,7 +36,7 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def current_choice(services: Services, request: Request) -> CookieChoice | None:
+def current_choice(services: Container, request: Request) -> CookieChoice | None:
     """The visitor's recorded choice, or None before they chose (or for an unknown id)."""
     cid = request.cookies.get(CHOICE_COOKIE)
     if not cid:
@@ -45,7 +45,7 @@ def current_choice(services: Services, request: Request) -> CookieChoice | None:
         return services.tracking.get_choice(conn, cid)
 
 
-async def save_choice(services: Services, analytics: bool, marketing: bool) -> CookieChoice:
+async def save_choice(services: Container, analytics: bool, marketing: bool) -> CookieChoice:
     def work(conn: Connection) -> CookieChoice:
         version = services.policy.current_id(conn)
         return services.tracking.record_choice(conn, analytics, marketing, version)
@@ -68,7 +68,7 @@ def set_choice_cookie(
 
 
 async def record_page_view(
-    services: Services, request: Request, choice: CookieChoice | None, page: str
+    services: Container, request: Request, choice: CookieChoice | None, page: str
 ) -> None:
     """A visit row, only if the visitor allowed analytics (policy 5.1)."""
     if choice is None or not choice.analytics:
@@ -87,7 +87,7 @@ async def record_page_view(
 
 
 def statistics_data(
-    services: Services, conn: Connection, request: Request, choice: CookieChoice | None
+    services: Container, conn: Connection, request: Request, choice: CookieChoice | None
 ) -> Mapping[str, str] | None:
     """The user data to link to a subject who consents to statistics: only for a visitor
     who allowed analytics; None otherwise (policy 5.1)."""

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.errors import DomainError
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
@@ -19,7 +19,7 @@ from qorgau.vault.model import OperationNotPermitted
 T = TypeVar("T")
 
 
-async def run_db(services: Services, work: Callable[[Connection], T]) -> T:
+async def run_db(services: Container, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one unit of work, in the thread pool on both engines: the event loop
     never waits on the database (a slow query, or SQLite's writer lock held by the worker,
     must not freeze every other request, ``/healthz`` included)."""
@@ -34,12 +34,12 @@ async def run_db(services: Services, work: Callable[[Connection], T]) -> T:
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer qg_...`")
 
 
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
+async def get_services(request: Request) -> Container:
+    services: Container = request.app.state.services
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+ServicesDep = Annotated[Container, Depends(get_services)]
 
 
 class NotAPartner(DomainError):

@@ -85,9 +85,9 @@ async def fetch_leads(
     you have stored; until then it is handed out again."""
 
     def work(conn: Connection) -> list[dict[str, Any]]:
-        if services.transfers.recipient(conn, partner).delivery is not DeliveryMode.PULL:
+        if services.registry.recipient(conn, partner).delivery is not DeliveryMode.PULL:
             raise NotAPullPartner(f"recipient '{partner}' does not take leads by pull")
-        return services.transfers.fetch(conn, partner, limit)
+        return services.inbox.fetch(conn, partner, limit)
 
     leads = await run_db(services, work)
     response.headers["Cache-Control"] = NO_STORE
@@ -100,7 +100,7 @@ async def acknowledge(
 ) -> LeadState:
     """Confirm receipt of a lead (idempotent): it leaves your queue."""
     view = await run_db(
-        services, lambda conn: services.transfers.acknowledge(conn, partner, transfer_id)
+        services, lambda conn: services.inbox.acknowledge(conn, partner, transfer_id)
     )
     response.headers["Cache-Control"] = NO_STORE
     return _state(view)
@@ -118,7 +118,7 @@ async def report_outcome(
     client through the operator (policy 3.3)."""
     view = await run_db(
         services,
-        lambda conn: services.transfers.report_outcome(conn, partner, transfer_id, body.outcome),
+        lambda conn: services.inbox.report_outcome(conn, partner, transfer_id, body.outcome),
     )
     response.headers["Cache-Control"] = NO_STORE
     return _state(view)

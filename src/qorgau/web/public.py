@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Connection
 from starlette.convertors import Convertor, register_url_convertor
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.model import (
     CONSENTS,
@@ -112,14 +112,14 @@ class _TooLarge(Exception):
 
 @dataclass
 class Site:
-    services: Services
+    services: Container
     env: Environment
     csrf: CsrfGuard
     limiter: RateLimiter
     zone: ZoneInfo
 
 
-def install_site(app: FastAPI, services: Services) -> None:
+def install_site(app: FastAPI, services: Container) -> None:
     """Mount ``/static`` and the public routes (after the API's, so they take precedence)."""
     s = services.settings
     env = Environment(

@@ -50,9 +50,9 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
-from qorgau.app import Services
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
 from qorgau.consent.model import TRANSFER, State
+from qorgau.container import Container
 from qorgau.dsr.model import Channel, Kind, Status
 from qorgau.dsr.service import RequestNotFound, RequestView
 from qorgau.errors import DomainError
@@ -94,7 +94,7 @@ class Rights:
     grant_key: bytes
 
 
-def install_rights(app: FastAPI, services: Services) -> None:
+def install_rights(app: FastAPI, services: Container) -> None:
     """The rights routes (after ``install_site``: they use its CSRF guard and limiter)."""
     app.state.rights = Rights(grant_key=derive_key(services.site_secret, "rights-grant"))
     app.include_router(router)
@@ -115,7 +115,7 @@ def _when(value: str | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
     return at.date().isoformat() if date_only else at.strftime("%Y-%m-%d %H:%M")
 
 
-def _purpose_label(services: Services, code: str, lang: str) -> str:
+def _purpose_label(services: Container, code: str, lang: str) -> str:
     if code == TRANSFER:
         return t(lang, "consent.transfer")
     purpose = services.catalogue.purposes.get(code)
@@ -127,7 +127,7 @@ def _term_key(key: str, lang: str, fallback: str, **kw: object) -> str:
 
 
 def report_view(
-    report: Mapping[str, Any], lang: str, services: Services, zone: ZoneInfo
+    report: Mapping[str, Any], lang: str, services: Container, zone: ZoneInfo
 ) -> dict[str, Any]:
     """The access report (``RequestService.access_report``) laid out for a page in ``lang``:
     labels, purposes and bases by name, values in catalogue order, times in the operator's
@@ -224,7 +224,7 @@ async def _pad(started: float) -> None:
 
 
 def _deliver(
-    services: Services, contact_kind: str, contact: str, code: str, lang: str, request_id: str
+    services: Container, contact_kind: str, contact: str, code: str, lang: str, request_id: str
 ) -> None:
     """Send the code after the response has gone: its delivery time must not show, and a
     delivery failure must not tell the requester the contact is known."""
@@ -294,7 +294,7 @@ def _done_page(request: Request, lang: str, view: RequestView) -> Response:
     )
 
 
-def _fields_held(services: Services, conn: Connection, subject_id: str, lang: str) -> list[Any]:
+def _fields_held(services: Container, conn: Connection, subject_id: str, lang: str) -> list[Any]:
     """(code, label) of the fields held for the subject, in catalogue order; the web user
     data (browser, IP...) is left out: the person did not type it."""
     result = services.gate.read(conn, RIGHTS_ACTOR, subject_id, SUBJECT_REQUEST)
@@ -306,7 +306,7 @@ def _fields_held(services: Services, conn: Connection, subject_id: str, lang: st
     ]
 
 
-def _live_consents(services: Services, conn: Connection, subject_id: str, lang: str) -> list[Any]:
+def _live_consents(services: Container, conn: Connection, subject_id: str, lang: str) -> list[Any]:
     return [
         (c.purpose, _purpose_label(services, c.purpose, lang))
         for c in services.ledger.consents(conn, subject_id)

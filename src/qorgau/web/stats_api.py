@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import MAX_K, MIN_K
@@ -46,7 +46,7 @@ K = Annotated[
 ]
 
 
-def stats_of(services: Services) -> StatsService:
+def stats_of(services: Container) -> StatsService:
     """The services' statistics service once wired in; until then, one with the defaults."""
     existing = getattr(services, "stats", None)
     if isinstance(existing, StatsService):
@@ -55,7 +55,7 @@ def stats_of(services: Services) -> StatsService:
 
 
 async def _run(
-    services: Services, actor: Actor, work: Callable[[StatsService, Connection], T]
+    services: Container, actor: Actor, work: Callable[[StatsService, Connection], T]
 ) -> T:
     stats = stats_of(services)
 

@@ -18,12 +18,12 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from qorgau.app import Services
+from qorgau.container import Container
 from qorgau.errors import DomainError
 from qorgau.security.access import Operation
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, RecipientNotFound, TransferView
-from qorgau.transfers.service import parse_recipient, recipient_doc
+from qorgau.transfers.registry import parse_recipient, recipient_doc
 from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
 
@@ -46,7 +46,7 @@ class RecipientExists(DomainError):
     title = "Conflict"
 
 
-def _require(actor: Actor, services: Services) -> None:
+def _require(actor: Actor, services: Container) -> None:
     # Listings are the data protection officer's (and admin's) work, as requests are.
     if not services.access.may(actor.role, Operation.BLOCK):
         raise refusal(actor, "view recipients and transfers")
@@ -206,7 +206,7 @@ class Retried(BaseModel):
     status: str
 
 
-def today(services: Services) -> date:
+def today(services: Container) -> date:
     """The operator's local date (agreement validity is by calendar day)."""
     return services.transfers.calendar.local(datetime.now(UTC)).date()
 
@@ -249,8 +249,8 @@ def transfer_out(v: TransferView) -> TransferOut:
 async def registry(actor: CurrentActor, services: ServicesDep) -> RegistryOut:
     """The operator's storage location (data localisation) and who data may leave it to."""
     _require(actor, services)
-    rows = await run_db(services, services.transfers.recipients)
-    home = services.transfers.home()
+    rows = await run_db(services, services.registry.recipients)
+    home = services.registry.home()
     on = today(services)
     return RegistryOut(
         operator=services.settings.operator.name,
@@ -270,8 +270,8 @@ async def list_recipients(actor: CurrentActor, services: ServicesDep) -> Recipie
     """Every registry entry with its agreement, whether it is cross-border, and a flag for
     agreements ending within 30 days."""
     _require(actor, services)
-    rows = await run_db(services, services.transfers.recipients)
-    home = services.transfers.home()
+    rows = await run_db(services, services.registry.recipients)
+    home = services.registry.home()
     on = today(services)
     data = [recipient_out(r, home, on) for r in rows]
     return RecipientList(data=data, count=len(data), storage_location=home)
@@ -294,22 +294,22 @@ async def create_recipient(
         # The role check (audited) comes before saying whether the code is taken.
         if services.access.may(actor.role, Operation.POLICY):
             try:
-                services.transfers.recipient(conn, entry.code)
+                services.registry.recipient(conn, entry.code)
             except RecipientNotFound:
                 pass
             else:
                 raise RecipientExists(f"recipient '{entry.code}' exists: change it with PUT")
-        return services.transfers.register(conn, actor, entry)
+        return services.registry.register(conn, actor, entry)
 
     saved = await run_db(services, work)
-    return recipient_out(saved, services.transfers.home(), today(services))
+    return recipient_out(saved, services.registry.home(), today(services))
 
 
 @router.get("/recipients/{code}")
 async def get_recipient(code: Code, actor: CurrentActor, services: ServicesDep) -> RecipientOut:
     _require(actor, services)
-    got = await run_db(services, lambda conn: services.transfers.recipient(conn, code))
-    return recipient_out(got, services.transfers.home(), today(services))
+    got = await run_db(services, lambda conn: services.registry.recipient(conn, code))
+    return recipient_out(got, services.registry.home(), today(services))
 
 
 @router.put("/recipients/{code}")
@@ -320,18 +320,18 @@ async def update_recipient(
     entry = _entry(code, body)
 
     def work(conn: Connection) -> Recipient:
-        services.transfers.recipient(conn, code)  # 404 for an unknown code
-        return services.transfers.register(conn, actor, entry)
+        services.registry.recipient(conn, code)  # 404 for an unknown code
+        return services.registry.register(conn, actor, entry)
 
     saved = await run_db(services, work)
-    return recipient_out(saved, services.transfers.home(), today(services))
+    return recipient_out(saved, services.registry.home(), today(services))
 
 
 @router.get("/recipients/{code}/versions")
 async def recipient_versions(code: Code, actor: CurrentActor, services: ServicesDep) -> VersionList:
     """Every version of the entry as it was, oldest first, with who changed it."""
     _require(actor, services)
-    got = await run_db(services, lambda conn: services.transfers.versions(conn, code))
+    got = await run_db(services, lambda conn: services.registry.versions(conn, code))
     data = [VersionOut(**v) for v in got]
     return VersionList(data=data, count=len(data))
 
@@ -342,9 +342,7 @@ async def rotate_secret(
 ) -> SecretOut:
     """A new webhook signing secret, returned once; the one it replaces keeps signing for
     24 hours so the partner can switch over."""
-    secret = await run_db(
-        services, lambda conn: services.transfers.rotate_secret(conn, actor, code)
-    )
+    secret = await run_db(services, lambda conn: services.registry.rotate_secret(conn, actor, code))
     response.headers["Cache-Control"] = "no-store"
     return SecretOut(
         recipient=code,
@@ -395,7 +393,7 @@ async def create_state_request(
     disclosure made under it: one transfer per subject with the law as basis (policy 6.3)."""
     rid, views = await run_db(
         services,
-        lambda conn: services.transfers.state_request(
+        lambda conn: services.state_bodies.request(
             conn,
             actor,
             body=body.code,
@@ -422,7 +420,7 @@ async def list_deliveries(
 ) -> DeliveryList:
     """The delivery queue (no payload): dead letters first when no status is given."""
     _require(actor, services)
-    rows = await run_db(services, lambda conn: services.transfers.deliveries(conn, status, limit))
+    rows = await run_db(services, lambda conn: services.queue.deliveries(conn, status, limit))
     data = [DeliveryOut(**r) for r in rows]
     return DeliveryList(data=data, count=len(data))
 
@@ -432,5 +430,5 @@ async def retry_delivery(
     transfer_id: TransferId, actor: CurrentActor, services: ServicesDep
 ) -> Retried:
     """Put a dead-lettered delivery back in the queue, due now (audited)."""
-    await run_db(services, lambda conn: services.transfers.retry(conn, actor, transfer_id))
+    await run_db(services, lambda conn: services.queue.retry(conn, actor, transfer_id))
     return Retried(transfer_id=transfer_id, status="pending")

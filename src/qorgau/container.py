@@ -1,7 +1,11 @@
-"""Composition root: build the services from settings, and the web app from the services.
+"""The container: every service built from the settings, by constructor injection.
 
-Nothing is built at import time; ``build_services`` is the one place that wires concrete
-infrastructure (database, key provider, signer) into the domain.
+Nothing is built at import time; :func:`build_container` is the one place that wires
+concrete infrastructure (database, key provider, signer) into the domain. Where two
+services need each other, one asks the other through a port (the gate asks the consent
+ledger for bases and the transfer rule for step 7; the ledger seals evidence in the
+vault's sealed boxes, which need no decision), so each is built once, complete, in the
+order below. The web app (``qorgau.server``), the worker and the CLI take the container.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
 from qorgau.intake.service import IntakeService, with_site_role
 from qorgau.law.calendar import calendar_for, parse_overrides
 from qorgau.law.profiles import profile
+from qorgau.partners.inbox import PartnerInbox
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
 from qorgau.policy.service import PolicyService
 from qorgau.retention.service import RetentionService
@@ -38,14 +43,20 @@ from qorgau.security.access import AccessPolicy
 from qorgau.security.staff import StaffService
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
-from qorgau.transfers.notices import DevNotifier, Notifier
-from qorgau.transfers.service import TransferService
+from qorgau.transfers.notices import DevNotifier, NoticeLog, Notifier
+from qorgau.transfers.queue import DeliveryQueue
+from qorgau.transfers.registry import Registry
+from qorgau.transfers.rule import TransferRule
+from qorgau.transfers.service import Transfers
+from qorgau.transfers.state_bodies import StateBodies
+from qorgau.vault.boxes import Boxes
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
+from qorgau.vault.subjects import SubjectKeys
 
 
 @dataclass
-class Services:
+class Container:
     settings: Settings
     db: Database
     catalogue: Catalogue
@@ -64,8 +75,20 @@ class Services:
     stats: StatsService
     #: Console staff: users (argon2id) and sessions.
     staff: StaffService
-    #: Recipient registry, transfers, the delivery outbox and partner callbacks.
-    transfers: TransferService
+    #: The recipient registry and the partners' webhook secrets.
+    registry: Registry
+    #: The transfer rule at the moment of each disclosure (the gate's step 7).
+    transfer_rule: TransferRule
+    #: Disclosures to recipients, lead routing, the transfer log.
+    transfers: Transfers
+    #: State bodies' requests and the disclosures under them.
+    state_bodies: StateBodies
+    #: The delivery outbox as staff see it.
+    queue: DeliveryQueue
+    #: What a partner's own key reaches: its leads, acknowledgements and outcomes.
+    inbox: PartnerInbox
+    #: Transfer notices due and sent.
+    notices: NoticeLog
     #: Tells people of transfers of their data (development outbox by default).
     notifier: Notifier
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
@@ -86,7 +109,7 @@ class Services:
         self.db.dispose()
 
 
-def build_services(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Services:
+def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:
     db = Database(settings.resolved_database_url, pool_size=pool_size)
     catalogue = Catalogue.default().with_retention(settings.retention_days)
     access = with_site_role(AccessPolicy.default(catalogue), catalogue)
@@ -95,26 +118,61 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
     with db.engine.connect() as conn:
         partitions = AuditLog.partition_count(conn) or settings.audit_partitions
     audit = AuditLog(partitions, chained=chained)
+    law = profile(settings.law_profile)
+    overrides = parse_overrides(settings.calendar_days_off, settings.calendar_working_days)
+    calendar = calendar_for(settings.law_profile, overrides)
+    policy = PolicyService(
+        lambda lang: render_markdown(policy_context(settings, catalogue), lang), audit
+    )
+    # The vault's data keys, shared by the gate and the sealed boxes.
+    subject_keys = SubjectKeys(keys)
+    ledger = Ledger(
+        catalogue=catalogue,
+        operator=settings.operator,
+        law=law,
+        audit=audit,
+        sealer=Boxes(subject_keys).seal,
+        policy_version=policy.current_hash,
+        access=access,
+    )
+    registry = Registry(
+        catalogue=catalogue,
+        access=access,
+        audit=audit,
+        keys=keys,
+        home_country=settings.operator.storage_location,
+        allow_loopback_webhooks=settings.dev_loopback_webhooks,
+    )
+    transfer_rule = TransferRule(
+        registry=registry,
+        ledger=ledger,
+        catalogue=catalogue,
+        calendar=calendar,
+        home_country=settings.operator.storage_location,
+    )
     gate = Gate(
         keys=keys,
         indexer=BlindIndexer(keys.index_key()),
         catalogue=catalogue,
         access=access,
         audit=audit,
+        basis=ledger,
+        # The gate's last step for every disclosure to a recipient (DESIGN 1).
+        transfer_rule=transfer_rule,
+        subject_keys=subject_keys,
     )
-    law = profile(settings.law_profile)
-    policy = PolicyService(
-        lambda lang: render_markdown(policy_context(settings, catalogue), lang), audit
-    )
-    ledger = Ledger(
+    transfers = Transfers(
+        gate=gate,
+        registry=registry,
+        rule=transfer_rule,
         catalogue=catalogue,
-        operator=settings.operator,
-        law=law,
+        access=access,
         audit=audit,
-        sealer=gate.seal_extra,
-        policy_version=policy.current_hash,
+        calendar=calendar,
+        notice_working_days=law.transfer_notice_working_days,
+        notices=settings.transfer_notices,
     )
-    gate.basis = ledger
+    queue = DeliveryQueue(access=access, audit=audit)
     site_secret = (
         settings.site_secret.get_secret_value().encode()
         if settings.site_secret
@@ -141,48 +199,43 @@ def build_services(settings: Settings, *, chained: bool = True, pool_size: int =
         code_key=derive_key(site_secret, "otp"),
         sender=sender,
         code_limits=code_limits,
+        router=transfers.route_lead,
     )
-    tracking = TrackingService(derive_key(site_secret, "visit-ip"), settings.cookie_retention_days)
     requests = RequestService(
         gate=gate,
         ledger=ledger,
         catalogue=catalogue,
         audit=audit,
         law_profile=settings.law_profile,
-        overrides=parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
+        overrides=overrides,
         secret=derive_key(site_secret, "dsr"),
         code_limits=code_limits,
+        transfer_log=transfers.log,
     )
-    staff = StaffService(audit=audit, secret=derive_key(site_secret, "staff-session"))
     stats = StatsService(audit, k=settings.stats_k)
-    retention = RetentionService(gate=gate, catalogue=catalogue, facts=stats)
-    transfers = TransferService(
-        gate=gate,
-        ledger=ledger,
-        catalogue=catalogue,
-        access=access,
-        audit=audit,
-        calendar=calendar_for(
-            settings.law_profile,
-            parse_overrides(settings.calendar_days_off, settings.calendar_working_days),
-        ),
-        home_country=settings.operator.storage_location,
-        keys=keys,
-        notice_working_days=law.transfer_notice_working_days,
-        notices=settings.transfer_notices,
-        allow_loopback_webhooks=settings.dev_loopback_webhooks,
-    )
-    # The gate's last step for every disclosure to a recipient (DESIGN 1).
-    gate.transfer_rule = transfers
-    ledger.access = access
-    intake.router = transfers.route_lead
-    requests.transfer_log = transfers.log
-    return Services(
+    return Container(
         settings, db, catalogue, access, keys, signer, audit, gate, ledger, policy,
-        intake=intake, tracking=tracking, otp_sender=sender, requests=requests,
-        retention=retention,
+        intake=intake,
+        tracking=TrackingService(
+            derive_key(site_secret, "visit-ip"), settings.cookie_retention_days
+        ),
+        otp_sender=sender,
+        requests=requests,
+        retention=RetentionService(gate=gate, catalogue=catalogue, facts=stats),
         stats=stats,
-        staff=staff, transfers=transfers, notifier=DevNotifier(settings.outbox_path),
+        staff=StaffService(audit=audit, secret=derive_key(site_secret, "staff-session")),
+        registry=registry,
+        transfer_rule=transfer_rule,
+        transfers=transfers,
+        state_bodies=StateBodies(
+            transfers=transfers, registry=registry, gate=gate, access=access, audit=audit
+        ),
+        queue=queue,
+        inbox=PartnerInbox(
+            gate=gate, rule=transfer_rule, transfers=transfers, queue=queue, audit=audit
+        ),
+        notices=NoticeLog(ledger=ledger, audit=audit),
+        notifier=DevNotifier(settings.outbox_path),
         site_secret=site_secret,
     )  # fmt: skip
 
@@ -226,14 +279,14 @@ def policy_context(settings: Settings, catalogue: Catalogue) -> PolicyContext:
     )
 
 
-async def _checkpoints(services: Services) -> None:
+async def _checkpoints(services: Container) -> None:
     """Sign the partition heads at intervals while serving (DESIGN invariant 3)."""
     while True:
         await asyncio.sleep(services.settings.checkpoint_interval)
         await run_in_threadpool(services.checkpoint, if_moved=True)
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Container) -> FastAPI:
     from qorgau.web.api import router, with_problem_schema
     from qorgau.web.bodylimit import BodyLimitMiddleware
     from qorgau.web.consent_api import router as consent_router

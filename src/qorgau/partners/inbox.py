@@ -1,0 +1,165 @@
+"""A partner's inbox (policy 6.6-6.7): the leads addressed to it, each opened by the gate as
+a disclosure to it now (the rule refusing withholds it); its acknowledgement; the outcome
+it reports, which recategorises the person (policy 3.3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select, update
+
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
+from qorgau.errors import DomainError
+from qorgau.security import actors
+from qorgau.transfers.model import (
+    OUTCOMES,
+    InvalidOutcome,
+    TransferView,
+    payload_matches,
+    refusal_code,
+)
+from qorgau.transfers.queue import DeliveryQueue
+from qorgau.transfers.rule import TransferRule
+from qorgau.transfers.service import ROUTER, Transfers
+from qorgau.transfers.store import outbox, transfer
+from qorgau.vault.gate import Gate
+from qorgau.vault.model import Status
+
+
+class NotAPartnerTransfer(DomainError):
+    """A partner asked about a transfer that is not addressed to it (same answer as unknown)."""
+
+    code = "transfer-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+
+class PartnerInbox:
+    def __init__(
+        self,
+        *,
+        gate: Gate,
+        rule: TransferRule,
+        transfers: Transfers,
+        queue: DeliveryQueue,
+        audit: AuditLog,
+    ) -> None:
+        self.gate = gate
+        self.rule = rule
+        self.transfers = transfers
+        self.queue = queue
+        self.audit = audit
+
+    def _partner_row(self, conn: Connection, code: str, transfer_id: str) -> Any:
+        row = conn.execute(
+            select(
+                transfer.c.id, transfer.c.subject_id, transfer.c.status, transfer.c.outcome
+            ).where(transfer.c.id == transfer_id, transfer.c.recipient == code)
+        ).first()
+        if row is None:
+            raise NotAPartnerTransfer(f"no transfer {transfer_id} addressed to you")
+        return row
+
+    def fetch(self, conn: Connection, code: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Leads addressed to a pull partner and not yet acknowledged, with their data.
+
+        Each is opened by the gate as a disclosure to this partner, so the whole decision
+        and the transfer rule run again now (policy 6.2, 6.5-6.7): a lead the rule refuses is
+        withheld, never handed out, its refusal audited (kept for staff to retry when the
+        refusal may lift, see :func:`~qorgau.transfers.model.withheld`). Each lead handed
+        out is marked fetched."""
+        t = transfer.c
+        rows = conn.execute(
+            select(outbox.c.id, outbox.c.transfer_id, outbox.c.subject_id, outbox.c.payload,
+                   t.purpose, t.fields)
+            .join(transfer, t.id == outbox.c.transfer_id)
+            .where(outbox.c.recipient == code, outbox.c.status == "pending",
+                   t.status.in_(("queued", "fetched")))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        ).all()  # fmt: skip
+        now = datetime.now(UTC)
+        out = []
+        partner = actors.partner(code)
+        with self.rule.prefetched(conn, [r[2] for r in rows], [code], now):
+            for oid, tid, sid, payload, purpose, fields in rows:
+                if payload is None:
+                    continue
+                try:
+                    doc = orjson.loads(
+                        self.gate.open_extra(
+                            conn, partner, sid, f"outbox:{tid}", bytes(payload),
+                            purpose=purpose, fields=orjson.loads(fields), recipient=code,
+                        )
+                    )  # fmt: skip
+                except DomainError as exc:
+                    self.queue.withhold(conn, partner, oid, tid, sid, code, refusal_code(exc), now)
+                    continue
+                wanted = orjson.loads(fields)
+                if not payload_matches(doc, transfer_id=tid, recipient=code, purpose=purpose,
+                                       fields=wanted):  # fmt: skip
+                    self.queue.withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
+                    continue
+                out.append(doc)
+                conn.execute(
+                    update(transfer)
+                    .where(transfer.c.id == tid, transfer.c.status == "queued")
+                    .values(status="fetched", delivered_at=now)
+                )
+                self.audit.append(
+                    conn,
+                    Event("transfer.fetched", partner.id, subject_id=sid,
+                          detail={"role": partner.role, "transfer": tid, "recipient": code,
+                                  "outbox": oid}, at=now),
+                )  # fmt: skip
+        return out
+
+    def acknowledge(self, conn: Connection, code: str, transfer_id: str) -> TransferView:
+        """The partner confirms receipt: the lead leaves its queue (idempotent)."""
+        row = self._partner_row(conn, code, transfer_id)
+        if row[2] not in ("acknowledged",):
+            now = datetime.now(UTC)
+            conn.execute(
+                update(transfer)
+                .where(transfer.c.id == transfer_id)
+                .values(status="acknowledged", acknowledged_at=now)
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.transfer_id == transfer_id, outbox.c.status == "pending")
+                .values(status="delivered", done_at=now, payload=None)
+            )
+            self.audit.append(
+                conn,
+                Event("transfer.acknowledged", actors.partner(code).id, subject_id=row[1],
+                      detail={"transfer": transfer_id, "recipient": code}, at=now),
+            )  # fmt: skip
+        return self.transfers.get(conn, transfer_id)
+
+    def report_outcome(
+        self, conn: Connection, code: str, transfer_id: str, outcome: str
+    ) -> TransferView:
+        """The partner reports what came of the lead; a refusal makes the person a refused
+        borrower, an issued loan a client through the operator (policy 3.3)."""
+        if outcome not in OUTCOMES:
+            raise InvalidOutcome(outcome)
+        row = self._partner_row(conn, code, transfer_id)
+        now = datetime.now(UTC)
+        conn.execute(
+            update(transfer)
+            .where(transfer.c.id == transfer_id)
+            .values(outcome=outcome, outcome_at=now)
+        )
+        self.audit.append(
+            conn,
+            Event("transfer.outcome", actors.partner(code).id, subject_id=row[1],
+                  detail={"transfer": transfer_id, "recipient": code, "outcome": outcome},
+                  at=now),
+        )  # fmt: skip
+        category = OUTCOMES[outcome]
+        if category is not None and self.gate.subject_status(conn, row[1]) is Status.ACTIVE:
+            self.gate.recategorise(conn, ROUTER, row[1], category, f"outcome {outcome} from {code}")
+        return self.transfers.get(conn, transfer_id)
