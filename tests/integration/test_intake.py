@@ -30,6 +30,7 @@ from qorgau.config import Settings
 from qorgau.consent.store import consent
 from qorgau.container import Container
 from qorgau.dsr.model import Channel, Kind
+from qorgau.i18n import MESSAGES, error_message, negotiate
 from qorgau.intake.duplicates import DuplicateNotFound, DuplicateResolved, UnknownResolution
 from qorgau.intake.limits import CodeLimits, TooManyCodes
 from qorgau.intake.model import (
@@ -55,7 +56,6 @@ from qorgau.vault.keys import kek_usage, rewrap_batch
 from qorgau.vault.model import FieldDenied, IntegrityFailure, OperationNotPermitted
 from qorgau.vault.store import blind_index, otp_challenge, subject
 from qorgau.web.csrf import CsrfGuard
-from qorgau.web.i18n import MESSAGES, error_message, negotiate
 from qorgau.web.markup import to_html
 from qorgau.web.ratelimit import RateLimiter
 

@@ -26,6 +26,7 @@ from qorgau.catalog import (
     iin_birth_date,
 )
 from qorgau.errors import DomainError
+from qorgau.i18n import LANGUAGES
 
 LEAD_CATEGORY = "potential_borrower"
 LEAD_PURPOSE = "contract"
@@ -56,7 +57,6 @@ CONSENTS: tuple[str, ...] = (*CONSENT_PURPOSES, TRANSFER)
 
 Channel = Literal["phone", "email"]
 CHANNELS: tuple[Channel, ...] = ("phone", "email")
-LANGUAGES: tuple[str, ...] = ("kk", "ru", "en")
 
 ADULT_AGE = 18
 CODE_TTL_SECONDS = 600

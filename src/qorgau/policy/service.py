@@ -18,10 +18,9 @@ from sqlalchemy import Connection, func, insert, select
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
+from qorgau.i18n import LANGUAGES
 from qorgau.policy.store import policy_text, policy_version
 from qorgau.security.actors import Actor
-
-LANGUAGES = ("kk", "ru", "en")
 
 
 @dataclass(frozen=True, slots=True)
