@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, or_, select
 
 import leakguard
-from qorgau.app import Services, build_services, create_app
+from qorgau.app import Services, build_services
 from qorgau.catalog import make_iban_kz, make_iin, normalise_phone
 from qorgau.config import Settings
 from qorgau.dsr.store import dsr_request
@@ -37,6 +37,7 @@ from qorgau.intake.limits import CodeLimits
 from qorgau.intake.store import lead, subject_duplicate
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 from qorgau.vault.store import blind_index, confirmed_contact, history, subject
 from qorgau.web.i18n import t
 

@@ -15,10 +15,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from qorgau.app import build_services, create_app
+from qorgau.app import build_services
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode
 from transferkit import DPO, partner
 

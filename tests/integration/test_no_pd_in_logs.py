@@ -31,12 +31,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 import leakguard
-from qorgau.app import Services, create_app
+from qorgau.app import Services
 from qorgau.catalog import Catalogue, make_iin
 from qorgau.demo.people import generate_people
 from qorgau.importer import run_import
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 
 SEED = 7338
 LOGGERS = ("", "sqlalchemy", "uvicorn", "qorgau", "httpx", "fastapi")

@@ -23,13 +23,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from qorgau.app import Services, create_app
+from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.config import Settings
 from qorgau.demo.people import generate_people
 from qorgau.schema import metadata
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
+from qorgau.stats.api import router as stats_router
 from qorgau.stats.cli import app as stats_cli
 from qorgau.stats.model import (
     AGE_BANDS,
@@ -45,7 +47,6 @@ from qorgau.stats.service import InvalidExport, StatsService
 from qorgau.stats.store import stat_export, stat_fact
 from qorgau.vault.model import PurposeNotPermitted
 from qorgau.vault.store import subject
-from qorgau.web.stats_api import router as stats_router
 
 K = 5
 

@@ -15,11 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from qorgau.app import Services, create_app
+from qorgau.app import Services
 from qorgau.audit.store import audit_event
 from qorgau.cli import app as cli_app
 from qorgau.config import Settings
 from qorgau.security.apikeys import api_key, create_key
+from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode, Kind
 from qorgau.transfers.store import outbox
 from transferkit import DPO, consent_to, partner, person

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qorgau.app import build_services, create_app
+from qorgau.app import build_services
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
+from qorgau.server import create_app
 from qorgau.web.apidoc import render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-statuses.md"

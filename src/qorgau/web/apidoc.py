@@ -47,9 +47,10 @@ def main() -> None:  # pragma: no cover - a documentation tool
     import tempfile
     from pathlib import Path
 
-    from qorgau.app import build_services, create_app
+    from qorgau.app import build_services
     from qorgau.bootstrap import initialise
     from qorgau.config import Settings
+    from qorgau.server import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings(home=Path(tmp) / "var", audit_partitions=1)

@@ -24,10 +24,10 @@ from qorgau.security.access import Operation
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, RecipientNotFound, TransferView
 from qorgau.transfers.service import parse_recipient, recipient_doc
-from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.web.openapi import API_RESPONSES
 
-router = APIRouter(tags=["transfers"], responses=vault_router.responses)
+router = APIRouter(tags=["transfers"], responses=API_RESPONSES)
 
 #: An agreement ending within this many days is flagged (and listed first in the console).
 EXPIRY_WARNING_DAYS = 30

@@ -23,10 +23,10 @@ from qorgau.security.actors import Actor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import MAX_K, MIN_K
 from qorgau.stats.service import StatsService
-from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep
+from qorgau.web.openapi import API_RESPONSES
 
-router = APIRouter(tags=["statistics"], responses=vault_router.responses)
+router = APIRouter(tags=["statistics"], responses=API_RESPONSES)
 
 T = TypeVar("T")
 
