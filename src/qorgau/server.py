@@ -15,6 +15,25 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from qorgau.app import Services
+from qorgau.dsr import console as dsr_console
+from qorgau.dsr import pages as dsr_pages
+from qorgau.intake import pages as intake_pages
+from qorgau.policy import pages as policy_pages
+from qorgau.security import console as security_console
+from qorgau.stats import console as stats_console
+from qorgau.tracking import pages as tracking_pages
+from qorgau.transfers import console as transfers_console
+
+#: The contexts' template folders (the kit's shared base templates come first).
+TEMPLATES = (
+    intake_pages.TEMPLATES,
+    policy_pages.TEMPLATES,
+    tracking_pages.TEMPLATES,
+    dsr_pages.TEMPLATES,
+    security_console.TEMPLATES,
+    stats_console.TEMPLATES,
+    transfers_console.TEMPLATES,
+)
 
 
 async def _checkpoints(services: Services) -> None:
@@ -36,13 +55,11 @@ def create_app(services: Services) -> FastAPI:
     from qorgau.transfers.api import router as transfers_router
     from qorgau.vault.api import router as vault_router
     from qorgau.web.bodylimit import BodyLimitMiddleware
-    from qorgau.web.console import install_console
     from qorgau.web.docs import install_docs
     from qorgau.web.nostore import NoStoreMiddleware
     from qorgau.web.openapi import with_problem_schema
+    from qorgau.web.pages import install_site
     from qorgau.web.problems import install_problem_handlers
-    from qorgau.web.public import install_site
-    from qorgau.web.rights import install_rights
     from qorgau.web.site import router as site_router
 
     @asynccontextmanager
@@ -90,9 +107,21 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(site_router)
     install_docs(app)
-    install_site(app, services)
-    install_rights(app, services)
-    install_console(app, services)
+    # The public site: the loan pages, the policy, the cookie settings, the rights page.
+    install_site(
+        app,
+        services,
+        templates=TEMPLATES,
+        choice_of=tracking_pages.current_choice,
+        record_view=tracking_pages.record_page_view,
+    )
+    for router in (intake_pages.router, policy_pages.router, tracking_pages.router):
+        app.include_router(router)
+    dsr_pages.install_rights(app, services)
+    # The staff console: sign-in first, then the request queue, statistics, transfers.
+    security_console.install_login(app, services)
+    for router in (dsr_console.router, stats_console.router, transfers_console.router):
+        app.include_router(router)
     app.add_middleware(NoStoreMiddleware)
     # Outermost: nothing reads more of a body than the limit (issue 11).
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_body_bytes)
