@@ -29,6 +29,10 @@ that role may use, and only for a requester whose identity was verified (policy 
 the loan form's own role may read nothing. The routes call only the request service and the
 gate's read for the verified subject of the request in hand, and a read happens only after
 the code was confirmed; every step is an audit event under the id ``site:rights``.
+
+Over 400 lines on purpose: the form, the code, the step after it and their grant token are
+one page flow whose timing and answers must stay alike for known and unknown contacts; the
+access report's layout, shared with the console, is in ``dsr.report_view``.
 """
 
 from __future__ import annotations
