@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from qorgau.web.public import _read_form
+from qorgau.web.pages import read_form
 
 app = FastAPI()
 
 
 @app.post("/ru/apply")
 async def apply(request: Request) -> HTMLResponse:
-    form = await _read_form(request)
+    form = await read_form(request)
     return HTMLResponse(f"<p>{len(form)} fields</p>")

@@ -10,14 +10,7 @@ order below. The web app (``qorgau.server``), the worker and the CLI take the co
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
-
-from fastapi import FastAPI
-from fastapi.concurrency import run_in_threadpool
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.verify import VerifyReport, verify
@@ -277,74 +270,3 @@ def policy_context(settings: Settings, catalogue: Catalogue) -> PolicyContext:
         cookie_retention_days=settings.cookie_retention_days,
         otp_channels=("phone", "email"),
     )
-
-
-async def _checkpoints(services: Container) -> None:
-    """Sign the partition heads at intervals while serving (DESIGN invariant 3)."""
-    while True:
-        await asyncio.sleep(services.settings.checkpoint_interval)
-        await run_in_threadpool(services.checkpoint, if_moved=True)
-
-
-def create_app(services: Container) -> FastAPI:
-    from qorgau.web.api import router, with_problem_schema
-    from qorgau.web.bodylimit import BodyLimitMiddleware
-    from qorgau.web.consent_api import router as consent_router
-    from qorgau.web.console import install_console
-    from qorgau.web.docs import install_docs
-    from qorgau.web.duplicates_api import router as duplicates_router
-    from qorgau.web.nostore import NoStoreMiddleware
-    from qorgau.web.partner_api import router as partner_router
-    from qorgau.web.problems import install_problem_handlers
-    from qorgau.web.public import install_site
-    from qorgau.web.requests_api import router as requests_router
-    from qorgau.web.rights import install_rights
-    from qorgau.web.site import router as site_router
-    from qorgau.web.stats_api import router as stats_router
-    from qorgau.web.transfers_api import router as transfers_router
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_checkpoints(services))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-            await run_in_threadpool(services.checkpoint, if_moved=True)
-
-    app = FastAPI(
-        lifespan=lifespan,
-        title="qorgau",
-        version="0.1.0",
-        description="Personal-data processing management: the operator's policy, enforced.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url=None,  # served by web/docs.py from the installed Swagger UI
-        redoc_url=None,
-    )
-    app.state.services = services
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = with_problem_schema(FastAPI.openapi(app))
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    install_problem_handlers(app)
-    app.include_router(router, prefix="/api/v1")
-    app.include_router(consent_router, prefix="/api/v1")
-    app.include_router(requests_router, prefix="/api/v1")
-    app.include_router(stats_router, prefix="/api/v1")
-    app.include_router(transfers_router, prefix="/api/v1")
-    app.include_router(partner_router, prefix="/api/v1")
-    app.include_router(duplicates_router, prefix="/api/v1")
-    app.include_router(site_router)
-    install_docs(app)
-    install_site(app, services)
-    install_rights(app, services)
-    install_console(app, services)
-    app.add_middleware(NoStoreMiddleware)
-    # Outermost: nothing reads more of a body than the limit (issue 11).
-    app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_body_bytes)
-    return app

@@ -27,9 +27,9 @@ from qorgau.catalog import make_iin, normalise_phone
 from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.dsr.model import Channel, Kind
+from qorgau.i18n import LANGUAGE_NAMES, t
 from qorgau.intake.otp import mask
 from qorgau.security.actors import Actor
-from qorgau.web.i18n import LANGUAGE_NAMES, t
 
 if TYPE_CHECKING:  # the fixtures' types (tests/browser/conftest.py)
     from conftest import BrowserSite, ContextFactory, Shot

@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 
 from qorgau.catalog import make_iin
 from qorgau.consent.store import consent
+from qorgau.i18n import LANGUAGE_NAMES, error_message, t
 from qorgau.intake.model import CONSENTS, MAX_ATTEMPTS
 from qorgau.intake.store import lead
 from qorgau.tracking.store import cookie_choice, visit
 from qorgau.vault.store import otp_challenge
-from qorgau.web.i18n import LANGUAGE_NAMES, error_message, t
 
 if TYPE_CHECKING:  # the fixtures' types (tests/browser/conftest.py)
     from conftest import BrowserSite, ContextFactory, Shot

@@ -31,14 +31,15 @@ from sqlalchemy import func, or_, select
 import leakguard
 from qorgau.catalog import make_iban_kz, make_iin, normalise_phone
 from qorgau.config import Settings
-from qorgau.container import Container, build_container, create_app
+from qorgau.container import Container, build_container
 from qorgau.dsr.store import dsr_request
+from qorgau.i18n import t
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.store import lead, subject_duplicate
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 from qorgau.vault.store import blind_index, confirmed_contact, history, subject
-from qorgau.web.i18n import t
 
 DPO = Actor("dpo", "e2e:dpo")
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -40,10 +40,10 @@ from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.container import Container, build_container
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.store import dsr_request
+from qorgau.i18n import t
 from qorgau.security.actors import Actor
 from qorgau.stats.model import Fact
 from qorgau.vault.model import SubjectBlocked
-from qorgau.web.i18n import t
 
 LANGS = ("kk", "ru", "en")
 DPO = Actor("dpo", "e2e:dpo")

@@ -29,10 +29,10 @@ from qorgau.catalog import SPECIAL_CATEGORIES, make_iin, normalise_phone
 from qorgau.config import Settings
 from qorgau.consent.store import consent
 from qorgau.container import Container, build_container
+from qorgau.i18n import error_message, t
 from qorgau.intake.store import lead
 from qorgau.security.actors import Actor
 from qorgau.tracking.store import cookie_choice, visit
-from qorgau.web.i18n import error_message, t
 from servers import start_server, stop_server
 
 LANGS = ("kk", "ru", "en")

@@ -21,9 +21,9 @@ from qorgau.audit.store import audit_event
 from qorgau.catalog import normalise_phone
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
+from qorgau.i18n import t
 from qorgau.transfers.model import DeliveryMode, Kind
 from qorgau.transfers.store import outbox
-from qorgau.web.i18n import t
 from servers import start_server, stop_server
 from transferkit import DPO, agreement, consent_to, partner, person
 

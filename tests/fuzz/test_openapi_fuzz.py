@@ -17,8 +17,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
-from qorgau.container import build_container, create_app
+from qorgau.container import build_container
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode
 from transferkit import DPO, partner
 

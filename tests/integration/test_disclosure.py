@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from qorgau.audit.store import audit_event
 from qorgau.consent.model import TRANSFER
-from qorgau.container import Container, create_app
+from qorgau.container import Container
 from qorgau.security import actors
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode
 from qorgau.transfers.store import outbox, transfer
 from qorgau.vault.model import FieldDenied, NotYourRecipient, RecipientRequired

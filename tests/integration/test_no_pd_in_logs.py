@@ -32,11 +32,12 @@ from fastapi.testclient import TestClient
 
 import leakguard
 from qorgau.catalog import Catalogue, make_iin
-from qorgau.container import Container, create_app
+from qorgau.container import Container
 from qorgau.demo.people import generate_people
 from qorgau.importer import run_import
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
 
 SEED = 7338
 LOGGERS = ("", "sqlalchemy", "uvicorn", "qorgau", "httpx", "fastapi")

@@ -26,11 +26,13 @@ from typer.testing import CliRunner
 from qorgau.audit.store import audit_event
 from qorgau.cli import app as qorgau_cli
 from qorgau.config import Settings
-from qorgau.container import Container, create_app
+from qorgau.container import Container
 from qorgau.demo.people import generate_people
 from qorgau.schema import metadata
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
+from qorgau.server import create_app
+from qorgau.stats.api import router as stats_router
 from qorgau.stats.model import (
     AGE_BANDS,
     AMOUNT_BANDS,
@@ -45,7 +47,6 @@ from qorgau.stats.service import InvalidExport, StatsService
 from qorgau.stats.store import stat_export, stat_fact
 from qorgau.vault.model import PurposeNotPermitted
 from qorgau.vault.store import subject
-from qorgau.web.stats_api import router as stats_router
 
 K = 5
 

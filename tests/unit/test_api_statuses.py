@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qorgau.apidoc import render
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
-from qorgau.container import build_container, create_app
-from qorgau.web.apidoc import render
+from qorgau.container import build_container
+from qorgau.server import create_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-statuses.md"
 
@@ -21,7 +22,7 @@ def test_the_document_matches_the_openapi(tmp_path: Path) -> None:
     finally:
         services.close()
     assert DOC.read_text(encoding="utf-8") == render(spec), (
-        "docs/api-statuses.md is stale: python -m qorgau.web.apidoc > docs/api-statuses.md"
+        "docs/api-statuses.md is stale: python -m qorgau.apidoc > docs/api-statuses.md"
     )
     for ops in spec["paths"].values():
         for op in ops.values():

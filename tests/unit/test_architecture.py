@@ -9,7 +9,9 @@
   the gate.
 - Domain code (the catalogue, ``model.py`` modules, ``errors.py``) imports no web or
   database framework.
-- Nothing but the web package and the composition root imports the web package.
+- Nothing outside the web kit imports it but the contexts' ``api``, ``pages`` and
+  ``console`` modules and the composition root (``qorgau.server``).
+- No module imports another module's private name (``_x``): shared helpers are public.
 """
 
 from __future__ import annotations
@@ -141,9 +143,47 @@ def test_domain_code_is_framework_free() -> None:
         assert not bad, f"{m} imports {sorted(bad)}"
 
 
+#: The contexts' web modules: the only ones outside the kit that may import it.
+WEB_MODULES = {"api", "pages", "console"}
+
+
 def test_web_is_a_leaf() -> None:
     outside = {m for m in importers_of("qorgau.web") if not m.startswith("qorgau.web")}
-    assert outside <= {"qorgau.container"}
+    bad = {m for m in outside if m != "qorgau.server" and m.rsplit(".", 1)[-1] not in WEB_MODULES}
+    assert bad == set(), f"import the web kit: {sorted(bad)}"
+
+
+def test_the_web_kit_imports_no_context_web_module() -> None:
+    bad = {
+        (m, i)
+        for m, imps in MODULES.items()
+        if m.startswith("qorgau.web")
+        for i in imps
+        if i.startswith("qorgau.")
+        and not i.startswith("qorgau.web")
+        and any(part in WEB_MODULES for part in i.split(".")[2:3])
+    }
+    assert bad == set(), f"the web kit imports a context's routes: {sorted(bad)}"
+
+
+def test_no_private_name_is_imported_across_modules() -> None:
+    """``from qorgau.x import _y`` (or ``import qorgau.x._y``): shared helpers are public."""
+    bad = []
+    for path in PKG.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("qorgau"):
+                names = [a.name for a in node.names]
+                parts = [*(node.module or "").split("."), *names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("qorgau")]
+                parts = [p for n in names for p in n.split(".")]
+            else:
+                continue
+            private = [p for p in parts if p.startswith("_") and not p.startswith("__")]
+            if private:
+                bad.append(f"{module_name(path)}:{node.lineno} {private}")
+    assert bad == [], f"private names imported across modules: {bad}"
 
 
 def test_the_worker_may_see_exactly_what_depersonalisation_needs() -> None:
@@ -227,12 +267,13 @@ def test_nothing_imports_the_composition_root() -> None:
     imports them at run time (a context's commands get the container from the CLI's
     context object, its routes from the app's state)."""
     root = {"qorgau.container", "qorgau.cli", "qorgau.server", "qorgau.asgi", "qorgau.worker"}
+    #: Top-level tools that build a container themselves (`init`, `keys rotate`, the API
+    #: status table generator): modules of the root too, imported by no context.
+    tools = {"qorgau.bootstrap", "qorgau.keyrotation", "qorgau.apidoc"}
     bad = {
         f"{m} -> {i}"
         for m, imps in MODULES.items()
         for i in imps
-        if i in root
-        and _package(m) not in root | {"qorgau.bootstrap", "qorgau.keyrotation"}
-        and not m.startswith("qorgau.web.apidoc")
+        if any(i == r or i.startswith(r + ".") for r in root) and m not in root | tools
     }
     assert not bad, sorted(bad)

@@ -1,1 +1,1 @@
-"""Web: REST API (FastAPI), status page; public site and console come later."""
+"""Web kit: what the contexts' REST routers, site pages and console pages share."""

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
-from qorgau.container import Container
 from qorgau.errors import DomainError
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
 from qorgau.vault.model import OperationNotPermitted
+
+if TYPE_CHECKING:
+    from qorgau.container import Container
 
 T = TypeVar("T")
 
@@ -39,7 +41,8 @@ async def get_services(request: Request) -> Container:
     return services
 
 
-ServicesDep = Annotated[Container, Depends(get_services)]
+#: The container (a forward reference: the web kit does not import the composition root).
+ServicesDep = Annotated["Container", Depends(get_services)]
 
 
 class NotAPartner(DomainError):
@@ -62,6 +65,7 @@ async def current_key(
     services: ServicesDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
+
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthenticated("missing API key: send Authorization: Bearer <key>")
     token = creds.credentials

@@ -1,4 +1,5 @@
-"""Cookie choices and visit recording on the public site (policy 5.1 "user data").
+"""Cookie choices and visit recording on the public site (policy 5.1 "user data"), and the
+cookie settings page.
 
 Before a visitor chooses, only strictly necessary cookies are set (the CSRF cookie; the
 choice cookie once they choose). The choice is recorded server-side as proof
@@ -9,12 +10,15 @@ attributes with a daily-keyed hash of the IP address (``qorgau.tracking``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
-from qorgau.container import Container
 from qorgau.tracking.model import (
     CookieChoice,
     Landing,
@@ -24,16 +28,14 @@ from qorgau.tracking.model import (
     utm_source,
 )
 from qorgau.web.deps import run_db
+from qorgau.web.pages import client_ip, guarded_form, is_https, one, show_page, site_of
 
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
+TEMPLATES = Path(__file__).parent / "templates"
+router = APIRouter(include_in_schema=False)
 CHOICE_COOKIE = "qg_cookies"
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
 
 
 def current_choice(services: Container, request: Request) -> CookieChoice | None:
@@ -97,3 +99,53 @@ def statistics_data(
     client = parse_client(headers.get("user-agent", ""), headers.get("accept-language", ""))
     landing = services.tracking.landing(conn, choice.id)
     return statistics_user_data(client_ip(request), client, landing)
+
+
+# -- the cookie settings page and the banner's choice -------------------------------------
+
+
+@router.get("/{lang:lang}/cookies")
+async def cookie_settings(request: Request, lang: str) -> Response:
+    site = site_of(request)
+    choice = current_choice(site.services, request)
+    at = choice.at.astimezone(site.zone).strftime("%Y-%m-%d %H:%M") if choice else ""
+    return await show_page(
+        request,
+        lang,
+        "cookies",
+        "cookies.html",
+        banner=False,  # this page is the banner's full form
+        saved=request.query_params.get("saved") == "1",
+        chosen_at=at,
+        retention_days=site.services.settings.cookie_retention_days,
+    )
+
+
+def _safe_next(raw: str, lang: str) -> str:
+    """Only a path of this site (no scheme, no host, no ``//``), else the home page."""
+    if re.fullmatch(r"/(?:kk|ru|en)/[A-Za-z0-9/_-]{0,80}", raw) and "//" not in raw:
+        return raw
+    return f"/{lang}/"
+
+
+@router.post("/{lang:lang}/cookies")
+async def cookie_choice(request: Request, lang: str) -> Response:
+    form, refused = await guarded_form(request, lang, "cookies")
+    if refused is not None:
+        return refused
+    assert form is not None
+    site = site_of(request)
+    action = one(form, "action")
+    if action == "accept_all":
+        analytics = marketing = True
+    elif action == "reject_all":
+        analytics = marketing = False
+    else:
+        analytics = one(form, "analytics") == "1"
+        marketing = one(form, "marketing") == "1"
+    saved = await save_choice(site.services, analytics, marketing)
+    back = one(form, "next")  # the banner's page; none from the cookie settings page
+    target = _safe_next(back, lang) if back else f"/{lang}/cookies?saved=1"
+    resp = RedirectResponse(target, status_code=303)
+    set_choice_cookie(resp, request, saved, site.services.settings.cookie_choice_days)
+    return resp

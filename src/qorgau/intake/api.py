@@ -17,10 +17,10 @@ from pydantic import BaseModel, Field
 from qorgau.intake.duplicates import DuplicateFlag
 from qorgau.security.access import Operation
 from qorgau.security.actors import Actor
-from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.web.openapi import API_RESPONSES
 
-router = APIRouter(tags=["duplicates"], responses=vault_router.responses)
+router = APIRouter(tags=["duplicates"], responses=API_RESPONSES)
 
 
 def _require(actor: Actor, services: ServicesDep) -> None:

@@ -18,18 +18,18 @@ from sqlalchemy import Connection
 
 from qorgau.errors import DomainError
 from qorgau.transfers.model import DeliveryMode, TransferView
-from qorgau.web.api import _problem
 from qorgau.web.deps import CurrentPartner, ServicesDep, run_db
+from qorgau.web.openapi import problem_response
 
 router = APIRouter(
     prefix="/partner",
     tags=["partner"],
     responses={
-        401: _problem("Missing, unknown or revoked API key"),
-        403: _problem("The key is not bound to a recipient"),
-        404: _problem("No such lead addressed to this partner"),
-        409: _problem("The partner does not take leads by pull"),
-        422: _problem("Malformed body or unknown outcome"),
+        401: problem_response("Missing, unknown or revoked API key"),
+        403: problem_response("The key is not bound to a recipient"),
+        404: problem_response("No such lead addressed to this partner"),
+        409: problem_response("The partner does not take leads by pull"),
+        422: problem_response("Malformed body or unknown outcome"),
     },
 )
 

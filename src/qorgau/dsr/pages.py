@@ -29,6 +29,10 @@ that role may use, and only for a requester whose identity was verified (policy 
 the loan form's own role may read nothing. The routes call only the request service and the
 gate's read for the verified subject of the request in hand, and a read happens only after
 the code was confirmed; every step is an audit event under the id ``site:rights``.
+
+Over 400 lines on purpose: the form, the code, the step after it and their grant token are
+one page flow whose timing and answers must stay alike for known and unknown contacts; the
+access report's layout, shared with the console, is in ``dsr.report_view``.
 """
 
 from __future__ import annotations
@@ -41,9 +45,8 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -51,22 +54,34 @@ from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
-from qorgau.consent.model import TRANSFER, State
-from qorgau.container import Container
+from qorgau.consent.model import State
 from qorgau.dsr.model import Channel, Kind, Status
+from qorgau.dsr.report_view import purpose_label, report_view
 from qorgau.dsr.service import RequestNotFound, RequestView
 from qorgau.errors import DomainError
+from qorgau.i18n import MESSAGES, error_message, t
 from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.otp import OtpUndeliverable, derive_key, mask
 from qorgau.security import actors
 from qorgau.vault.gate import SUBJECT_REQUEST
-from qorgau.web import cookies
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.deps import run_db
-from qorgau.web.i18n import MESSAGES, error_message, t
-from qorgau.web.public import _error, _guarded, _one, _page, _render, _site
+from qorgau.web.pages import (
+    current_choice,
+    error_page,
+    guarded_form,
+    one,
+    render,
+    show_page,
+    site_of,
+)
 
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
+#: The logger keeps its name of before the move (log filters may name it).
 log = logging.getLogger("qorgau.web.rights")
+TEMPLATES = Path(__file__).parent / "templates"
 router = APIRouter(include_in_schema=False)
 
 #: The rights page's own role: see the module docstring.
@@ -105,95 +120,17 @@ def _rights(request: Request) -> Rights:
     return rights
 
 
-# -- the access report as a page (shared with the console's preview) --------------------------
-
-
-def _when(value: str | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
-    if not value:
-        return ""
-    at = datetime.fromisoformat(value).astimezone(zone)
-    return at.date().isoformat() if date_only else at.strftime("%Y-%m-%d %H:%M")
-
-
-def _purpose_label(services: Container, code: str, lang: str) -> str:
-    if code == TRANSFER:
-        return t(lang, "consent.transfer")
-    purpose = services.catalogue.purposes.get(code)
-    return f"{purpose.number}. {purpose.labels[lang]}" if purpose else code
-
-
-def _term_key(key: str, lang: str, fallback: str, **kw: object) -> str:
-    return t(lang, key, **kw) if key in MESSAGES else fallback
-
-
-def report_view(
-    report: Mapping[str, Any], lang: str, services: Container, zone: ZoneInfo
-) -> dict[str, Any]:
-    """The access report (``RequestService.access_report``) laid out for a page in ``lang``:
-    labels, purposes and bases by name, values in catalogue order, times in the operator's
-    time zone."""
-    order = {code: i for i, code in enumerate(services.catalogue.fields)}
-    values = [
-        {
-            "field": v["field"],
-            "label": v["label"].get(lang) or v["field"],
-            "value": v["value"],
-            "purpose": _purpose_label(services, v["purpose"], lang),
-            "basis": _term_key(f"basis.{v['legal_basis']}", lang, v["legal_basis"]),
-            "source": v["source"],
-            "collected": _when(v["collected_at"], zone),
-            "retained": _when(v["retained_until"], zone, date_only=True),
-        }
-        for v in sorted(report.get("values", ()), key=lambda v: order.get(v["field"], 10**6))
-    ]
-    consents = [
-        {
-            "purpose": _purpose_label(services, c["purpose"], lang),
-            "state": _term_key(f"consent.state.{c['state']}", lang, c["state"]),
-            "granted": _when(c["granted_at"], zone),
-            "expires": _when(c["expires_at"], zone, date_only=True),
-            "recipients": ", ".join(c.get("recipients") or ()),
-        }
-        for c in report.get("consents", ())
-    ]
-    rights = [
-        {
-            "right": _term_key(f"right.{r['action']}", lang, r["action"]),
-            "term": _term_key(f"unit.{r['unit']}", lang, str(r["amount"]), n=r["amount"]),
-            "source": r["source"],
-        }
-        # The authority's breach notice is a deadline of the operator, not a right.
-        for r in report.get("rights", ())
-        if r["action"] != "breach_notice"
-    ]
-    restricted = report.get("restricted")
-    return {
-        "reference": report.get("request", ""),
-        "generated": _when(report.get("generated_at"), zone),
-        "operator_name": report.get("operator", {}).get("name", ""),
-        "restricted": restricted["ground"] if restricted else None,
-        "values": values,
-        "consents": consents,
-        "recipients": [
-            f"{t['recipient']}, {_when(t['at'], zone)}: "
-            + ", ".join(
-                services.catalogue.field(f).labels.get(lang, f)
-                for f in t["fields"]
-                if f in services.catalogue.fields
-            )
-            + f" ({_purpose_label(services, t['purpose'], lang)})"
-            for t in report.get("transfers", ())
-        ]
-        or [str(r) for r in report.get("recipients", ())],
-        "rights": rights,
-    }
-
-
 # -- helpers -------------------------------------------------------------------------------------
 
 
+def terms(lang: str, key: str, **kw: object) -> str | None:
+    """The site's text of ``key``, or None for no such key (``report_view``'s ``terms``)."""
+    return t(lang, key, **kw) if key in MESSAGES else None
+
+
 def _kind_label(lang: str, kind: str) -> str:
-    return _term_key(f"rights.kind.{kind}", lang, kind)
+    text = terms(lang, f"rights.kind.{kind}")
+    return kind if text is None else text
 
 
 def _grant(key: bytes, request_id: str, cookie: str, issued: int) -> str:
@@ -242,13 +179,12 @@ def _form_page(
     errors: Mapping[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    services = _site(request).services
-    return _render(
+    return render(
         request,
         lang,
         "rights.html",
         status=status,
-        choice=cookies.current_choice(services, request),
+        choice=current_choice(request),
         kinds=[k.value for k in KINDS],
         contact_kinds=CONTACT_KINDS,
         values=values or {"contact_kind": "phone"},
@@ -265,13 +201,12 @@ def _code_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    services = _site(request).services
-    return _render(
+    return render(
         request,
         lang,
         "rights_code.html",
         status=status,
-        choice=cookies.current_choice(services, request),
+        choice=current_choice(request),
         switch="/rights",
         banner=False,  # a click away from here would lose the code step
         request_id=request_id,
@@ -281,12 +216,12 @@ def _code_page(
 
 
 def _done_page(request: Request, lang: str, view: RequestView) -> Response:
-    site = _site(request)
-    return _render(
+    site = site_of(request)
+    return render(
         request,
         lang,
         "rights_done.html",
-        choice=cookies.current_choice(site.services, request),
+        choice=current_choice(request),
         switch="/rights",
         reference=view.reference,
         kind=_kind_label(lang, view.kind),
@@ -308,7 +243,7 @@ def _fields_held(services: Container, conn: Connection, subject_id: str, lang: s
 
 def _live_consents(services: Container, conn: Connection, subject_id: str, lang: str) -> list[Any]:
     return [
-        (c.purpose, _purpose_label(services, c.purpose, lang))
+        (c.purpose, purpose_label(services, c.purpose, lang, terms))
         for c in services.ledger.consents(conn, subject_id)
         if c.state is State.LIVE
     ]
@@ -325,15 +260,14 @@ def _details_page(
     status: int = 200,
 ) -> Response:
     """The step after the code: corrected values (rectify) or the consent (withdraw)."""
-    site = _site(request)
     cookie = request.cookies.get(CSRF_COOKIE) or ""
     template = "rights_rectify.html" if view.kind == Kind.RECTIFY else "rights_withdraw.html"
-    return _render(
+    return render(
         request,
         lang,
         template,
         status=status,
-        choice=cookies.current_choice(site.services, request),
+        choice=current_choice(request),
         switch="/rights",
         banner=False,
         request_id=view.id,
@@ -349,7 +283,7 @@ def _details_page(
 
 @router.get("/{lang:lang}/rights")
 async def rights_form(request: Request, lang: str) -> Response:
-    return await _page(
+    return await show_page(
         request,
         lang,
         "rights",
@@ -363,14 +297,14 @@ async def rights_form(request: Request, lang: str) -> Response:
 
 @router.post("/{lang:lang}/rights")
 async def rights_submit(request: Request, lang: str) -> Response:
-    form, refused = await _guarded(request, lang, "rights")
+    form, refused = await guarded_form(request, lang, "rights")
     if refused is not None:
         return refused
     assert form is not None
-    services = _site(request).services
-    kind = _one(form, "kind")
-    contact_kind = _one(form, "contact_kind")
-    raw = _one(form, "contact")[:320]
+    services = site_of(request).services
+    kind = one(form, "kind")
+    contact_kind = one(form, "contact_kind")
+    raw = one(form, "contact")[:320]
     values = {"kind": kind, "contact_kind": contact_kind, "contact": raw}
     errors: dict[str, str] = {}
     if kind not in {k.value for k in KINDS}:
@@ -399,7 +333,7 @@ async def rights_submit(request: Request, lang: str) -> Response:
         # Counted for every contact, known or not: the same page either way.
         await _pad(started)
         retry = {"retry-after": str(CODES_RETRY_SECONDS)}
-        return _error(request, lang, 429, t(lang, "error.codes"), headers=retry)
+        return error_page(request, lang, 429, t(lang, "error.codes"), headers=retry)
     resp = _code_page(request, lang, got.request_id, mask(contact_kind, contact))
     if got.code is not None:
         resp.background = BackgroundTask(
@@ -411,13 +345,13 @@ async def rights_submit(request: Request, lang: str) -> Response:
 
 @router.post("/{lang:lang}/rights/confirm")
 async def rights_confirm(request: Request, lang: str) -> Response:
-    form, refused = await _guarded(request, lang, "rights-confirm")
+    form, refused = await guarded_form(request, lang, "rights-confirm")
     if refused is not None:
         return refused
     assert form is not None
-    services = _site(request).services
-    rid = _one(form, "request")
-    code = _one(form, "code").strip()[:12]
+    services = site_of(request).services
+    rid = one(form, "request")
+    code = one(form, "code").strip()[:12]
     wrong = t(lang, "rights.code.wrong")
     if not _ID.fullmatch(rid):
         return _code_page(request, lang, "", None, error=wrong, status=422)
@@ -446,15 +380,15 @@ async def rights_confirm(request: Request, lang: str) -> Response:
                 return report
 
             report = await run_db(services, answer)
-            site = _site(request)
-            return _render(
+            site = site_of(request)
+            return render(
                 request,
                 lang,
                 "rights_report.html",
-                choice=cookies.current_choice(services, request),
+                choice=current_choice(request),
                 switch="/rights",
                 banner=False,
-                report=report_view(report, lang, services, site.zone),
+                report=report_view(report, lang, services, site.zone, terms),
                 closed=True,
             )
         if kind is Kind.RECTIFY:
@@ -474,23 +408,23 @@ async def rights_confirm(request: Request, lang: str) -> Response:
 @router.post("/{lang:lang}/rights/details")
 async def rights_details(request: Request, lang: str) -> Response:
     """The corrected values or the consent to withdraw, sealed with the subject's data."""
-    form, refused = await _guarded(request, lang, "rights-details")
+    form, refused = await guarded_form(request, lang, "rights-details")
     if refused is not None:
         return refused
     assert form is not None
-    services = _site(request).services
-    rid = _one(form, "request")
+    services = site_of(request).services
+    rid = one(form, "request")
     expired = t(lang, "rights.expired")
     if not _ID.fullmatch(rid) or not _grant_ok(
-        _rights(request).grant_key, rid, request.cookies.get(CSRF_COOKIE), _one(form, "grant")
+        _rights(request).grant_key, rid, request.cookies.get(CSRF_COOKIE), one(form, "grant")
     ):
-        return _error(request, lang, 403, expired)
+        return error_page(request, lang, 403, expired)
     try:
         view = await run_db(services, lambda conn: services.requests.get(conn, rid))
     except RequestNotFound:
-        return _error(request, lang, 403, expired)
+        return error_page(request, lang, 403, expired)
     if view.status != Status.VERIFIED.value or view.subject_id is None:
-        return _error(request, lang, 403, expired)
+        return error_page(request, lang, 403, expired)
     sid = view.subject_id
     payload: dict[str, Any]
     if view.kind == Kind.RECTIFY:
@@ -503,7 +437,7 @@ async def rights_details(request: Request, lang: str) -> Response:
             code = key.removeprefix("value.")
             if not key.startswith("value.") or code not in allowed:
                 continue
-            raw = _one(form, key)[:4000]
+            raw = one(form, key)[:4000]
             offered.append((code, services.catalogue.field(code).labels[lang]))
             shown[code] = raw
             if not raw.strip():
@@ -525,14 +459,14 @@ async def rights_details(request: Request, lang: str) -> Response:
         try:
             live = await run_db(services, lambda c: _live_consents(services, c, sid, lang))
         except DomainError:
-            return _error(request, lang, 403, expired)
-        purpose = _one(form, "purpose")
+            return error_page(request, lang, 403, expired)
+        purpose = one(form, "purpose")
         if purpose not in {code for code, _ in live}:
             errors = {"purpose": error_message(lang, "enum.choice")}
             return _details_page(request, lang, view, live, errors=errors, status=422)
         payload = {"purpose": purpose}
     else:
-        return _error(request, lang, 403, expired)
+        return error_page(request, lang, 403, expired)
     try:
         await run_db(
             services, lambda conn: services.requests.set_payload(conn, RIGHTS_ACTOR, rid, payload)

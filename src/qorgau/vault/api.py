@@ -1,4 +1,5 @@
-"""REST API v1: thin routes; each parses, calls one service, shapes the answer.
+"""REST API v1 for the vault's subjects: thin routes; each parses, calls one service, shapes
+the answer.
 
 Personal values travel only in request and response bodies, never in URLs (DESIGN 5).
 """
@@ -6,58 +7,16 @@ Personal values travel only in request and response bodies, never in URLs (DESIG
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 
-from qorgau.security.access import Operation
-from qorgau.vault.model import OperationNotPermitted, ReadResult
+from qorgau.vault.model import ReadResult
 from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.openapi import API_RESPONSES
 
-
-class Problem(BaseModel):
-    """RFC 9457 problem details; ``type`` is a stable ``/problems/<code>`` URI."""
-
-    type: str = Field(examples=["/problems/purpose-required"])
-    title: str
-    status: int
-    detail: str
-    field: str | None = None
-    reason: str | None = None
-
-
-def _problem(description: str) -> dict[str, object]:
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
-
-
-def with_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Register the Problem schema the error responses refer to, and the answers every
-    operation may give whatever it is (docs/api-statuses.md): 400 for a body that is not
-    JSON, 413 for one over the limit (before anything parses it)."""
-    for ops in openapi.get("paths", {}).values():
-        for op in ops.values():
-            responses = op.setdefault("responses", {})
-            responses.setdefault("400", _problem("The request body is not valid JSON"))
-            responses.setdefault("413", _problem("The request body is over the size limit"))
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.pop("HTTPValidationError", None)
-    schemas.pop("ValidationError", None)
-    return openapi
-
-
-router = APIRouter(
-    tags=["vault"],
-    responses={
-        401: _problem("Missing, unknown or revoked API key"),
-        403: _problem("Refused by the gate (purpose, role, field or operation)"),
-        404: _problem("Unknown subject"),
-        409: _problem("Subject blocked or destroyed, or a transition not allowed"),
-        422: _problem("Invalid value, special category, unknown code or malformed body"),
-    },
-)
+router = APIRouter(tags=["vault"], responses=API_RESPONSES)
 
 Purpose = Annotated[str, Field(min_length=1, max_length=40, examples=["contract"])]
 FieldCode = Annotated[str, Field(min_length=1, max_length=40)]
@@ -133,15 +92,6 @@ class Destroyed(BaseModel):
     id: str
     status: str
     fields: list[str]
-
-
-class VerifyResult(BaseModel):
-    ok: bool
-    events: int
-    partitions: int
-    checkpoints: int
-    subjects: int
-    first_problem: str | None
 
 
 def _public(r: ReadResult) -> SubjectPublic:
@@ -241,19 +191,3 @@ async def destroy_subject(
         services, lambda conn: services.gate.destroy(conn, actor, subject_id, body.ground)
     )
     return Destroyed(id=subject_id, status="destroyed", fields=fields)
-
-
-@router.post("/audit/verify", tags=["audit"])
-def verify_audit(actor: CurrentActor, services: ServicesDep) -> VerifyResult:
-    """Re-walk the hash chains, signed checkpoints and vault state (DESIGN 3)."""
-    if not services.access.may(actor.role, Operation.AUDIT):
-        raise OperationNotPermitted(actor.role, "verify the audit log")
-    report = services.verify_audit()
-    return VerifyResult(
-        ok=report.ok,
-        events=report.events,
-        partitions=report.partitions,
-        checkpoints=report.checkpoints,
-        subjects=report.subjects,
-        first_problem=str(report.first) if report.first else None,
-    )

@@ -9,7 +9,7 @@ _COMMON = """\
 # API statuses
 
 Generated from the OpenAPI document (`/api/v1/openapi.json`) by
-`python -m qorgau.web.apidoc > docs/api-statuses.md`; `tests/unit/test_api_statuses.py`
+`python -m qorgau.apidoc > docs/api-statuses.md`; `tests/unit/test_api_statuses.py`
 fails when it drifts. Every error is `application/problem+json` (RFC 9457) with a stable
 `type` (`/problems/<code>`, described at that path) and, for a refusal, a `reason` member.
 
@@ -49,7 +49,8 @@ def main() -> None:  # pragma: no cover - a documentation tool
 
     from qorgau.bootstrap import initialise
     from qorgau.config import Settings
-    from qorgau.container import build_container, create_app
+    from qorgau.container import build_container
+    from qorgau.server import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         s = Settings(home=Path(tmp) / "var", audit_partitions=1)

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from qorgau.container import Container
 from qorgau.security.actors import Actor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import MAX_K, MIN_K
 from qorgau.stats.service import StatsService
-from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep
+from qorgau.web.openapi import API_RESPONSES
 
-router = APIRouter(tags=["statistics"], responses=vault_router.responses)
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
+router = APIRouter(tags=["statistics"], responses=API_RESPONSES)
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""REST API v1 for the consent ledger and the published policy (policy 6.1, 6.5, 8.2).
+"""REST API v1 for the consent ledger (policy 6.1, 6.5).
 
 Consents entered by staff (call centre, paper scan, API) name their channel and evidence.
 Withdrawal takes effect on the next read; where the law profile refuses it, the answer is a
@@ -8,7 +8,7 @@ Withdrawal takes effect on the next read; where the law profile refuses it, the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, Field
@@ -24,13 +24,12 @@ from qorgau.consent.model import (
     LedgerEvent,
     UnknownRecipient,
 )
-from qorgau.policy.service import PolicyVersion
 from qorgau.security.access import Operation
 from qorgau.security.actors import Actor
-from qorgau.web.api import router as vault_router
 from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.web.openapi import API_RESPONSES
 
-router = APIRouter(tags=["consent"], responses=vault_router.responses)
+router = APIRouter(tags=["consent"], responses=API_RESPONSES)
 
 Language = Literal["kk", "ru", "en"]
 
@@ -126,38 +125,6 @@ class LedgerEventPublic(BaseModel):
 
 class LedgerHistory(BaseModel):
     data: list[LedgerEventPublic]
-    count: int
-
-
-class PublishIn(BaseModel):
-    texts: dict[Language, Annotated[str, Field(min_length=1, max_length=500_000)]] = Field(
-        default_factory=dict,
-        description="the operator's own text per language; others are rendered from the "
-        "live configuration",
-    )
-    note: str | None = Field(default=None, max_length=200)
-
-
-class PolicyTextPublic(BaseModel):
-    language: str
-    hash: str
-    source: str
-    body: str
-
-
-class PolicyVersionPublic(BaseModel):
-    id: str
-    published_at: datetime
-    texts: dict[str, PolicyTextPublic]
-
-
-class PolicyVersionRef(BaseModel):
-    id: str
-    published_at: datetime
-
-
-class PolicyVersionList(BaseModel):
-    data: list[PolicyVersionRef]
     count: int
 
 
@@ -308,46 +275,4 @@ async def consent_history(
             for e in events
         ],
         count=len(events),
-    )
-
-
-@router.post("/policy/versions", status_code=status.HTTP_201_CREATED, tags=["policy"])
-async def publish_policy(
-    body: PublishIn, actor: CurrentActor, services: ServicesDep
-) -> PolicyVersionPublic:
-    """Publish a new policy version (policy 8.2); earlier versions stay available."""
-    _require(actor, Operation.POLICY, services, "publish the policy")
-    v = await run_db(
-        services,
-        lambda conn: services.policy.publish(
-            conn, actor, {str(k): v for k, v in body.texts.items()}, body.note
-        ),
-    )
-    return _version(v)
-
-
-@router.get("/policy/versions", tags=["policy"])
-async def list_policy_versions(services: ServicesDep) -> PolicyVersionList:
-    """Every published version (public, as the policy itself)."""
-    with services.db.engine.connect() as conn:
-        versions = services.policy.versions(conn)
-    return PolicyVersionList(
-        data=[PolicyVersionRef(id=v, published_at=at) for v, at in versions], count=len(versions)
-    )
-
-
-@router.get("/policy/versions/{version_id}", tags=["policy"])
-async def get_policy_version(version_id: str, services: ServicesDep) -> PolicyVersionPublic:
-    with services.db.engine.connect() as conn:
-        return _version(services.policy.get(conn, version_id))
-
-
-def _version(v: PolicyVersion) -> PolicyVersionPublic:
-    return PolicyVersionPublic(
-        id=v.id,
-        published_at=v.published_at,
-        texts={
-            lang: PolicyTextPublic(language=lang, hash=t.hash, source=t.source, body=t.body)
-            for lang, t in v.texts.items()
-        },
     )

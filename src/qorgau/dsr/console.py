@@ -1,0 +1,325 @@
+"""The data-subject request queue on the console, a request with its history and actions,
+and the access report preview (policy 4.2.1, 4.2.2, 7.3.8).
+
+Each action is one entry of ``ACTIONS`` (action -> handler); its form is named
+``console-<action>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
+
+from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound, UnknownField
+from qorgau.catalog import UnknownPurpose as UnknownCataloguePurpose
+from qorgau.dsr.model import Kind, Status, is_open
+from qorgau.dsr.pages import terms
+from qorgau.dsr.report_view import report_view
+from qorgau.dsr.service import RequestService, RequestView
+from qorgau.errors import DomainError
+from qorgau.i18n import t
+from qorgau.intake.model import CONSENTS
+from qorgau.law.calendar import calendar_for
+from qorgau.law.deadlines import Action, Term, Unit
+from qorgau.security.actors import Actor
+from qorgau.security.staff import StaffUser
+from qorgau.web.console import (
+    console_form,
+    error_page,
+    form_value,
+    handler,
+    lang_of,
+    read,
+    render,
+    staff_actor,
+    when,
+)
+from qorgau.web.deps import run_db
+from qorgau.web.pages import Form, site_of
+from qorgau.web.problems import STATUS
+
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
+TEMPLATES = Path(__file__).parent / "templates"
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+ANSWER_ROWS = 3
+_ORDER = {"overdue": 0, "due_soon": 1, "on_time": 2, "done": 3}
+
+
+class _Missing(DomainError):
+    code = "console-field-missing"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"'{name}' is required")
+
+
+# -- the queue ---------------------------------------------------------------------------------
+
+
+def _deadline_states(services: Container, views: list[RequestView]) -> dict[str, str]:
+    """overdue | due_soon (within one working day) | on_time | done, per request id."""
+    now = datetime.now(UTC)
+    req = services.requests
+    soon = calendar_for(req.law_profile, req.overrides).due(
+        now, Term(Action.ACCESS, 1, Unit.WORKING_DAYS, "console: due soon")
+    )
+    states: dict[str, str] = {}
+    for v in views:
+        if not is_open(Status(v.status)):
+            states[v.id] = "done"
+        elif v.overdue or v.due_at < now:
+            states[v.id] = "overdue"
+        elif v.due_soon or v.due_at <= soon:
+            states[v.id] = "due_soon"
+        else:
+            states[v.id] = "on_time"
+    return states
+
+
+@router.get("/")
+async def queue(request: Request) -> Response:
+    user, refused = await handler(request)
+    if refused is not None:
+        return refused
+    assert user is not None
+    site = site_of(request)
+    services = site.services
+    show_all = request.query_params.get("all") == "1"
+    views: list[RequestView] = await read(
+        services, lambda conn: services.requests.queue(conn, open_only=not show_all)
+    )
+    states = _deadline_states(services, views)
+    views.sort(key=lambda v: (_ORDER[states[v.id]], v.due_at))
+    rows = [
+        {
+            "id": v.id,
+            "reference": v.reference,
+            "kind": v.kind,
+            "status": v.status,
+            "channel": v.channel,
+            "received": when(v.received_at, site.zone),
+            "due": when(v.due_at, site.zone),
+            "state": states[v.id],
+        }
+        for v in views
+    ]
+    return render(
+        request, "console_queue.html", user=user, rows=rows, show_all=show_all, zone=site.zone
+    )
+
+
+# -- one request -------------------------------------------------------------------------------
+
+
+def _allowed_actions(view: RequestView) -> list[str]:
+    status = Status(view.status)
+    if status is Status.RECEIVED:
+        return ["verify", "restrict", "refuse"]
+    if status is Status.VERIFIED:
+        return ["start", "restrict", "answer", "refuse"]
+    if status is Status.IN_PROGRESS:
+        return ["restrict", "answer", "refuse"]
+    if status in (Status.ANSWERED, Status.REFUSED):
+        return ["close"]
+    return []
+
+
+async def _detail(
+    request: Request,
+    user: StaffUser,
+    request_id: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+
+    site = site_of(request)
+    services = site.services
+    lang = lang_of(request)
+
+    def load(conn: Connection) -> tuple[RequestView, list[dict[str, Any]]]:
+        return services.requests.get(conn, request_id), services.requests.events(conn, request_id)
+
+    try:
+        view, events = await read(services, load)
+    except DomainError as exc:
+        return error_page(request, STATUS.get(exc.kind, 400), str(exc), user=user)
+    state = _deadline_states(services, [view])[view.id]
+    fields = [
+        (code, f.labels[lang])
+        for code, f in services.catalogue.fields.items()
+        if code not in USER_DATA_FIELDS
+    ]
+    purposes = [
+        (
+            code,
+            t(lang, "consent.transfer")
+            if code not in services.catalogue.purposes
+            else f"{services.catalogue.purposes[code].number}. "
+            f"{services.catalogue.purposes[code].labels[lang]}",
+        )
+        for code in CONSENTS
+    ]
+    return render(
+        request,
+        "console_request.html",
+        user=user,
+        status=status,
+        error=error,
+        view=view,
+        state=state,
+        received=when(view.received_at, site.zone),
+        due=when(view.due_at, site.zone),
+        verified=when(view.verified_at, site.zone),
+        answered=when(view.answered_at, site.zone),
+        closed=when(view.closed_at, site.zone),
+        events=[{**e, "at": when(datetime.fromisoformat(e["at"]), site.zone)} for e in events],
+        actions=_allowed_actions(view),
+        fields=fields,
+        purposes=purposes,
+        rows=range(1, ANSWER_ROWS + 1),
+    )
+
+
+@router.get("/requests/{request_id}")
+async def request_detail(request: Request, request_id: str) -> Response:
+    user, refused = await handler(request, request_id)
+    if refused is not None:
+        return refused
+    assert user is not None
+    return await _detail(request, user, request_id)
+
+
+def _answer_payload(form: dict[str, list[str]]) -> dict[str, Any]:
+    values: dict[str, str] = {}
+    for n in range(1, ANSWER_ROWS + 1):
+        field = form_value(form, f"field_{n}", 64)
+        value = form_value(form, f"value_{n}", 4000)
+        if field and value:
+            values[field] = value
+    payload: dict[str, Any] = {}
+    if values:
+        payload["values"] = values
+    purpose = form_value(form, "purpose", 64)
+    if purpose:
+        payload["purpose"] = purpose
+    return payload
+
+
+# -- the actions: one handler each ----------------------------------------------------------
+
+Handler = Callable[[Connection, RequestService, Actor, str, Form], None]
+
+
+def _required(form: Form, name: str, limit: int) -> str:
+    value = form_value(form, name, limit)
+    if not value:
+        raise _Missing(name)
+    return value
+
+
+def _verify(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    subject_id = form_value(form, "subject_id", 32)
+    how = _required(form, "how", 200)
+    req.verify_by_staff(conn, actor, rid, subject_id, how)
+
+
+def _start(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.start(conn, actor, rid)
+
+
+def _restrict(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.restrict(conn, actor, rid, _required(form, "ground", 200))
+
+
+def _answer(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.answer(conn, actor, rid, _answer_payload(form))
+
+
+def _refuse(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.refuse(conn, actor, rid, _required(form, "reason", 2000))
+
+
+def _close(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.close(conn, actor, rid)
+
+
+#: What each action of a request's page does (its form is ``console-<action>``).
+ACTIONS: dict[str, Handler] = {
+    "verify": _verify,
+    "start": _start,
+    "restrict": _restrict,
+    "answer": _answer,
+    "refuse": _refuse,
+    "close": _close,
+}
+
+
+@router.post("/requests/{request_id}/{action}")
+async def request_action(request: Request, request_id: str, action: str) -> Response:
+    user, refused = await handler(request, request_id)
+    if refused is not None:
+        return refused
+    assert user is not None
+    lang = lang_of(request)
+    if action not in ACTIONS:
+        return error_page(request, 404, t(lang, "error.404"), user=user)
+    form, refused = await console_form(request, f"console-{action}", user)
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = site_of(request).services
+    actor = staff_actor(user)
+    req = services.requests
+
+    def work(conn: Connection) -> None:
+        ACTIONS[action](conn, req, actor, request_id, form)
+
+    try:
+        await run_db(services, work)
+    except DomainError as exc:
+        return await _detail(
+            request, user, request_id, error=str(exc), status=STATUS.get(exc.kind, 400)
+        )
+    except (InvalidValue, SpecialCategoryFound, UnknownField, UnknownCataloguePurpose) as exc:
+        return await _detail(request, user, request_id, error=str(exc), status=422)
+    return RedirectResponse(f"/console/requests/{request_id}", status_code=303)
+
+
+@router.get("/requests/{request_id}/report")
+async def report_preview(request: Request, request_id: str) -> Response:
+    """The access report as the subject would get it, read through the gate under the
+    subject-request purpose as this staff member (an audited read; admin sees masks)."""
+    user, refused = await handler(request, request_id)
+    if refused is not None:
+        return refused
+    assert user is not None
+    site = site_of(request)
+    services = site.services
+    lang = lang_of(request)
+    actor = staff_actor(user)
+
+    def work(conn: Connection) -> tuple[RequestView, dict[str, Any]]:
+        view = services.requests.get(conn, request_id)
+        return view, services.requests.access_report(conn, actor, request_id)
+
+    try:
+        view, report = await run_db(services, work)
+    except DomainError as exc:
+        return error_page(request, STATUS.get(exc.kind, 400), str(exc), user=user)
+    return render(
+        request,
+        "console_report.html",
+        user=user,
+        view=view,
+        report=report_view(report, lang, services, site.zone, terms),
+        kind=Kind(view.kind).value,
+    )

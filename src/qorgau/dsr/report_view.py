@@ -1,0 +1,107 @@
+"""The access report laid out for a page: shared by the rights page (``dsr.pages``) and the
+console's preview (``dsr.console``).
+
+Texts come from ``terms``, given by the page module (the site's translations): this module
+imports no web code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from qorgau.consent.model import TRANSFER
+
+if TYPE_CHECKING:
+    from qorgau.container import Container
+
+
+class Terms(Protocol):
+    """The text of ``key`` in ``lang`` (formatted with ``kw``), or None for no such key."""
+
+    def __call__(self, lang: str, key: str, **kw: object) -> str | None: ...
+
+
+def _when(value: str | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value).astimezone(zone)
+    return at.date().isoformat() if date_only else at.strftime("%Y-%m-%d %H:%M")
+
+
+def purpose_label(services: Container, code: str, lang: str, terms: Terms) -> str:
+    """A purpose by its number and name (the transfer consent by its own name)."""
+    if code == TRANSFER:
+        return terms(lang, "consent.transfer") or code
+    purpose = services.catalogue.purposes.get(code)
+    return f"{purpose.number}. {purpose.labels[lang]}" if purpose else code
+
+
+def _term(terms: Terms, key: str, lang: str, fallback: str, **kw: object) -> str:
+    text = terms(lang, key, **kw)
+    return fallback if text is None else text
+
+
+def report_view(
+    report: Mapping[str, Any], lang: str, services: Container, zone: ZoneInfo, terms: Terms
+) -> dict[str, Any]:
+    """The access report (``RequestService.access_report``) laid out for a page in ``lang``:
+    labels, purposes and bases by name, values in catalogue order, times in the operator's
+    time zone."""
+    order = {code: i for i, code in enumerate(services.catalogue.fields)}
+    values = [
+        {
+            "field": v["field"],
+            "label": v["label"].get(lang) or v["field"],
+            "value": v["value"],
+            "purpose": purpose_label(services, v["purpose"], lang, terms),
+            "basis": _term(terms, f"basis.{v['legal_basis']}", lang, v["legal_basis"]),
+            "source": v["source"],
+            "collected": _when(v["collected_at"], zone),
+            "retained": _when(v["retained_until"], zone, date_only=True),
+        }
+        for v in sorted(report.get("values", ()), key=lambda v: order.get(v["field"], 10**6))
+    ]
+    consents = [
+        {
+            "purpose": purpose_label(services, c["purpose"], lang, terms),
+            "state": _term(terms, f"consent.state.{c['state']}", lang, c["state"]),
+            "granted": _when(c["granted_at"], zone),
+            "expires": _when(c["expires_at"], zone, date_only=True),
+            "recipients": ", ".join(c.get("recipients") or ()),
+        }
+        for c in report.get("consents", ())
+    ]
+    rights = [
+        {
+            "right": _term(terms, f"right.{r['action']}", lang, r["action"]),
+            "term": _term(terms, f"unit.{r['unit']}", lang, str(r["amount"]), n=r["amount"]),
+            "source": r["source"],
+        }
+        # The authority's breach notice is a deadline of the operator, not a right.
+        for r in report.get("rights", ())
+        if r["action"] != "breach_notice"
+    ]
+    restricted = report.get("restricted")
+    return {
+        "reference": report.get("request", ""),
+        "generated": _when(report.get("generated_at"), zone),
+        "operator_name": report.get("operator", {}).get("name", ""),
+        "restricted": restricted["ground"] if restricted else None,
+        "values": values,
+        "consents": consents,
+        "recipients": [
+            f"{t['recipient']}, {_when(t['at'], zone)}: "
+            + ", ".join(
+                services.catalogue.field(f).labels.get(lang, f)
+                for f in t["fields"]
+                if f in services.catalogue.fields
+            )
+            + f" ({purpose_label(services, t['purpose'], lang, terms)})"
+            for t in report.get("transfers", ())
+        ]
+        or [str(r) for r in report.get("recipients", ())],
+        "rights": rights,
+    }
