@@ -10,7 +10,7 @@ FONT ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 LOCALE := src/qorgau/i18n/locale
 DOMAINS := messages policy documents
 # Message ids are symbolic keys; babel.cfg maps files to extractors (see qorgau.i18n).
-EXTRACT = $(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords -k t:2 -k _t:1 \
+EXTRACT = $(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords \
 	--project=qorgau --version=0.1.0 --copyright-holder=qorgau \
 	--msgid-bugs-address=dev@qorgau.example
 
@@ -51,9 +51,11 @@ fonts:
 ## fails until each has its text), then compile the .mo files.
 messages: $(STAMP)
 	mkdir -p build/i18n
-	$(EXTRACT) -o build/i18n/messages.pot src/qorgau/web $(LOCALE)/en/LC_MESSAGES/messages.po
-	$(EXTRACT) -o build/i18n/policy.pot src/qorgau/policy $(LOCALE)/en/LC_MESSAGES/policy.po
-	$(EXTRACT) -o build/i18n/documents.pot src/qorgau/retention/act_pdf.py \
+	$(EXTRACT) -k t:2 --ignore-dirs="locale .* ._" -o build/i18n/messages.pot src/qorgau \
+	  $(LOCALE)/en/LC_MESSAGES/messages.po
+	$(EXTRACT) -k _t:1 -o build/i18n/policy.pot src/qorgau/policy/render.py \
+	  $(LOCALE)/en/LC_MESSAGES/policy.po
+	$(EXTRACT) -k _t:1 -o build/i18n/documents.pot src/qorgau/retention/act_pdf.py \
 	  src/qorgau/dsr/report_pdf.py $(LOCALE)/en/LC_MESSAGES/documents.po
 	for d in $(DOMAINS); do \
 	  $(BIN)/pybabel -q update -N -i build/i18n/$$d.pot -d $(LOCALE) -D $$d || exit 1; done

@@ -13,18 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
 from qorgau.audit.verify import VerifyReport, verify
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
 from qorgau.consent.ledger import Ledger
 from qorgau.crypto.blind import BlindIndexer
+from qorgau.crypto.derive import derive_key
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.dsr.service import RequestService
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import ConsentTerms
-from qorgau.intake.otp import DevSender, OtpSender, SmtpSender, derive_key
+from qorgau.intake.otp import DevSender, OtpSender, SmtpSender
 from qorgau.intake.service import IntakeService, with_site_role
 from qorgau.law.calendar import calendar_for, parse_overrides
 from qorgau.law.profiles import profile
@@ -33,6 +35,7 @@ from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, re
 from qorgau.policy.service import PolicyService
 from qorgau.retention.service import RetentionService
 from qorgau.security.access import AccessPolicy
+from qorgau.security.actors import Actor
 from qorgau.security.staff import StaffService
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
@@ -97,6 +100,19 @@ class Container:
             if if_moved and AuditLog.heads_signed(conn):
                 return None
             return self.audit.checkpoint(conn, self.signer)
+
+    def record_refusal(self, actor: Actor, code: str, what: str) -> None:
+        """Audit a route's own refusal (a role that may not reach it), in its own unit of
+        work (policy 7.3.8: refusals are actions too)."""
+        with self.db.unit_of_work() as conn:
+            self.audit.append(
+                conn,
+                Event(
+                    "refuse",
+                    actor.id,
+                    detail={"role": actor.role, "op": "api", "code": code, "what": what},
+                ),
+            )
 
     def close(self) -> None:
         self.db.dispose()

@@ -44,16 +44,17 @@ async def _checkpoints(services: Container) -> None:
 
 
 def create_app(services: Container) -> FastAPI:
-    from qorgau.audit.api import router as audit_router
     from qorgau.consent.api import router as consent_router
     from qorgau.dsr.api import router as requests_router
     from qorgau.intake.api import router as duplicates_router
     from qorgau.partners.api import router as partner_router
     from qorgau.policy.api import router as policy_router
     from qorgau.retention.api import router as retention_router
+    from qorgau.security.api import router as audit_router
     from qorgau.stats.api import router as stats_router
     from qorgau.transfers.api import router as transfers_router
     from qorgau.vault.api import router as vault_router
+    from qorgau.vault.pages import router as status_router
     from qorgau.web.bodylimit import BodyLimitMiddleware
     from qorgau.web.docs import install_docs
     from qorgau.web.nostore import NoStoreMiddleware
@@ -105,6 +106,7 @@ def create_app(services: Container) -> FastAPI:
         duplicates_router,
     ):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(status_router)
     app.include_router(site_router)
     install_docs(app)
     # The public site: the loan pages, the policy, the cookie settings, the rights page.

@@ -49,11 +49,12 @@ from qorgau.intake.model import (
 from qorgau.intake.otp import DevSender, OtpUndeliverable, SmtpSender, hash_code
 from qorgau.intake.service import SITE_ACTOR, PendingCode
 from qorgau.intake.store import code_send, lead, subject_duplicate
+from qorgau.security.access import OperationNotPermitted
 from qorgau.security.actors import RIGHTS, Actor
 from qorgau.tracking.model import Client, Landing, languages, parse_client, referrer_host
 from qorgau.tracking.store import cookie_choice, visit
 from qorgau.vault.keys import kek_usage, rewrap_batch
-from qorgau.vault.model import FieldDenied, IntegrityFailure, OperationNotPermitted
+from qorgau.vault.model import FieldDenied, IntegrityFailure
 from qorgau.vault.store import blind_index, otp_challenge, subject
 from qorgau.web.csrf import CsrfGuard
 from qorgau.web.markup import to_html

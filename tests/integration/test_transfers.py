@@ -19,6 +19,7 @@ from qorgau.dsr.model import Channel as DsrChannel
 from qorgau.dsr.model import Kind as DsrKind
 from qorgau.errors import Refusal
 from qorgau.partners.inbox import NotAPartnerTransfer
+from qorgau.security.access import OperationNotPermitted
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     DeliveryMode,
@@ -31,7 +32,7 @@ from qorgau.transfers.model import (
 from qorgau.transfers.notices import DevNotifier, send_due
 from qorgau.transfers.queue import InvalidDeliveryState
 from qorgau.transfers.store import outbox, transfer_notice
-from qorgau.vault.model import OperationNotPermitted, SubjectBlocked
+from qorgau.vault.model import SubjectBlocked
 from transferkit import DPO, agreement, consent_to, partner, person
 
 

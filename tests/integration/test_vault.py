@@ -12,13 +12,13 @@ from qorgau.audit.store import audit_event
 from qorgau.catalog import InvalidValue, SpecialCategoryFound, make_iin
 from qorgau.catalog.registry import FieldNotAllowed
 from qorgau.container import Container
+from qorgau.security.access import OperationNotPermitted
 from qorgau.security.actors import Actor
 from qorgau.vault.model import (
     FieldDenied,
     FieldNotInPurpose,
     IntegrityFailure,
     InvalidTransition,
-    OperationNotPermitted,
     PurposeNotPermitted,
     PurposeRequired,
     SubjectBlocked,

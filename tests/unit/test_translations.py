@@ -30,14 +30,15 @@ from qorgau.i18n import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "src" / "qorgau"
-#: The same keywords as `make messages` (Makefile: EXTRACT); babel.cfg narrows templates.
-KEYWORDS = {"t": (2,), "_t": (1,)}
-#: Where each domain's keys are used (as `make messages` extracts them).
+#: Where each domain's keys are used and by which call, as `make messages` extracts them:
+#: ``t(lang, key)`` anywhere (every context's pages and console, the kit; templates call
+#: ``t(key)``, babel.cfg), ``_t(key, lang)`` in the policy renderer and the PDF documents.
 SOURCES = {
-    "messages": [PKG / "web"],
-    "policy": [PKG / "policy"],
+    "messages": [PKG],
+    "policy": [PKG / "policy" / "render.py"],
     "documents": [PKG / "retention" / "act_pdf.py", PKG / "dsr" / "report_pdf.py"],
 }
+KEYWORDS = {"messages": {"t": (2,)}, "policy": {"_t": (1,)}, "documents": {"_t": (1,)}}
 
 
 def _po(domain: str, lang: str) -> Catalog:
@@ -84,13 +85,13 @@ def _used_keys(domain: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for source in SOURCES[domain]:
         if source.is_dir():
-            results = extract_from_dir(source, method_map, options_map, keywords=KEYWORDS)
+            results = extract_from_dir(source, method_map, options_map, keywords=KEYWORDS[domain])
             for filename, lineno, message, _, _ in results:
                 found.setdefault(str(message), f"{source.name}/{filename}:{lineno}")
         else:
             pattern, method = next((p, m) for p, m in method_map if p == "**.py")
             for lineno, message, _, _ in extract_from_file(
-                method, source, keywords=KEYWORDS, options=options_map[pattern]
+                method, source, keywords=KEYWORDS[domain], options=options_map[pattern]
             ):
                 found.setdefault(str(message), f"{source.name}:{lineno}")
     return found

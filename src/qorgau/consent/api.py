@@ -24,9 +24,10 @@ from qorgau.consent.model import (
     LedgerEvent,
     UnknownRecipient,
 )
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.security.web_auth import CurrentActor, refusal
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(tags=["consent"], responses=API_RESPONSES)
@@ -34,7 +35,7 @@ router = APIRouter(tags=["consent"], responses=API_RESPONSES)
 Language = Literal["kk", "ru", "en"]
 
 
-def _require(actor: Actor, op: Operation, services: ServicesDep, what: str) -> None:
+def _require(actor: Actor, op: Capability, services: ServicesDep, what: str) -> None:
     if not services.access.may(actor.role, op):
         raise refusal(actor, what)
 
@@ -133,7 +134,7 @@ async def grant_consent(
     subject_id: str, body: ConsentIn, actor: CurrentActor, services: ServicesDep
 ) -> Created:
     """Record a consent given through a staff channel (policy 6.1; LAW.md Art. 8)."""
-    _require(actor, Operation.COLLECT, services, "record consents")
+    _require(actor, Capability.RECORD_CONSENT, services, "record consents")
     req = ConsentRequest(
         subject_id=subject_id,
         purpose=body.purpose,
@@ -164,7 +165,7 @@ async def withdraw_consent(
     subject_id: str, body: WithdrawIn, actor: CurrentActor, services: ServicesDep
 ) -> ConsentState:
     """Withdraw a consent (policy 6.5): marketing and transfers stop at once."""
-    _require(actor, Operation.COLLECT, services, "withdraw consents")
+    _require(actor, Capability.RECORD_CONSENT, services, "withdraw consents")
     await run_db(
         services,
         lambda conn: services.ledger.withdraw(conn, actor, subject_id, body.purpose, body.reason),
@@ -177,7 +178,7 @@ async def record_basis(
     subject_id: str, body: BasisIn, actor: CurrentActor, services: ServicesDep
 ) -> ConsentState:
     """Record a contract or legal basis for a purpose (policy 6.1)."""
-    _require(actor, Operation.BLOCK, services, "record legal bases")
+    _require(actor, Capability.RECORD_BASIS, services, "record legal bases")
 
     def record(conn: Connection) -> None:
         services.gate.require_subject(conn, subject_id)
@@ -202,7 +203,7 @@ async def consent_state(
     subject_id: str, actor: CurrentActor, services: ServicesDep
 ) -> ConsentState:
     """Every consent of the subject with its current state, and the other bases."""
-    _require(actor, Operation.COLLECT, services, "see consents")
+    _require(actor, Capability.SEE_CONSENTS, services, "see consents")
 
     def load(conn: Connection) -> tuple[list[ConsentView], list[BasisView]]:
         services.gate.require_subject(conn, subject_id)
@@ -254,7 +255,7 @@ async def consent_history(
     subject_id: str, actor: CurrentActor, services: ServicesDep
 ) -> LedgerHistory:
     """The append-only history: grants, withdrawals, refusals, expiries, bases."""
-    _require(actor, Operation.COLLECT, services, "see consents")
+    _require(actor, Capability.SEE_CONSENTS, services, "see consents")
 
     def load(conn: Connection) -> list[LedgerEvent]:
         services.gate.require_subject(conn, subject_id)

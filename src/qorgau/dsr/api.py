@@ -17,9 +17,10 @@ from sqlalchemy import Connection
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.report_pdf import report_pdf
 from qorgau.dsr.service import RequestView
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.security.web_auth import CurrentActor, refusal
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(tags=["requests"], responses=API_RESPONSES)
@@ -27,7 +28,7 @@ router = APIRouter(tags=["requests"], responses=API_RESPONSES)
 
 def _require(actor: Actor, services: ServicesDep) -> None:
     # Requests are the data protection officer's (and admin's) work.
-    if not services.access.may(actor.role, Operation.BLOCK):
+    if not services.access.may(actor.role, Capability.HANDLE_REQUESTS):
         raise refusal(actor, "handle data-subject requests")
 
 

@@ -28,8 +28,7 @@ from qorgau.intake.model import CONSENTS
 from qorgau.law.calendar import calendar_for
 from qorgau.law.deadlines import Action, Term, Unit
 from qorgau.security.actors import Actor
-from qorgau.security.staff import StaffUser
-from qorgau.web.console import (
+from qorgau.security.console_kit import (
     console_form,
     error_page,
     form_value,
@@ -40,6 +39,7 @@ from qorgau.web.console import (
     staff_actor,
     when,
 )
+from qorgau.security.staff import StaffUser
 from qorgau.web.deps import run_db
 from qorgau.web.pages import Form, site_of
 from qorgau.web.problems import STATUS

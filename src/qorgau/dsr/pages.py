@@ -55,13 +55,14 @@ from starlette.background import BackgroundTask
 
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
 from qorgau.consent.model import State
+from qorgau.crypto.derive import derive_key
 from qorgau.dsr.model import Channel, Kind, Status
 from qorgau.dsr.report_view import purpose_label, report_view
 from qorgau.dsr.service import RequestNotFound, RequestView
 from qorgau.errors import DomainError
 from qorgau.i18n import MESSAGES, error_message, t
 from qorgau.intake.limits import TooManyCodes
-from qorgau.intake.otp import OtpUndeliverable, derive_key, mask
+from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
 from qorgau.vault.gate import SUBJECT_REQUEST
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE

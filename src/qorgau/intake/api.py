@@ -15,9 +15,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from qorgau.intake.duplicates import DuplicateFlag
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.security.web_auth import CurrentActor, refusal
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(tags=["duplicates"], responses=API_RESPONSES)
@@ -25,7 +26,7 @@ router = APIRouter(tags=["duplicates"], responses=API_RESPONSES)
 
 def _require(actor: Actor, services: ServicesDep) -> None:
     # Deciding who is who is the data protection officer's (and admin's) work.
-    if not services.gate.access.may(actor.role, Operation.BLOCK):
+    if not services.gate.access.may(actor.role, Capability.RESOLVE_DUPLICATES):
         raise refusal(actor, "resolve possible duplicates")
 
 

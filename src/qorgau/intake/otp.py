@@ -22,12 +22,6 @@ from typing import Protocol
 from qorgau.catalog import DATA_CATEGORIES
 
 
-def derive_key(secret: bytes, label: str) -> bytes:
-    """A key for one use (``otp``, ``csrf``, ``ratelimit``, ``visit-ip``) from the site
-    secret, so no two uses share a key."""
-    return hmac.digest(secret, f"qorgau-site\x00{label}".encode(), "sha256")
-
-
 def new_code() -> str:
     """Six decimal digits, uniformly random."""
     return f"{secrets.randbelow(1_000_000):06d}"

@@ -69,12 +69,11 @@ from qorgau.intake.model import (
 from qorgau.intake.otp import OtpSender, code_matches, hash_code, new_code
 from qorgau.intake.store import lead
 from qorgau.security import actors
-from qorgau.security.access import AccessPolicy, Operation, RoleRules
+from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted, RoleRules
 from qorgau.security.actors import Actor
 from qorgau.vault import pending as sealed
 from qorgau.vault.gate import Gate
 from qorgau.vault.keys import hold_kek
-from qorgau.vault.model import OperationNotPermitted
 from qorgau.vault.store import otp_challenge
 
 SITE_ROLE = "site"
@@ -88,7 +87,7 @@ def with_site_role(access: AccessPolicy, catalogue: Catalogue) -> AccessPolicy:
         # The purposes its form asks consent for, too (it records those consents).
         purposes=frozenset({LEAD_PURPOSE, "statistics", *CONSENT_PURPOSES})
         & frozenset(catalogue.purposes),
-        operations=frozenset({Operation.COLLECT, Operation.CLARIFY}),
+        capabilities=frozenset({Capability.COLLECT, Capability.RECORD_CONSENT, Capability.CLARIFY}),
         denied=frozenset(catalogue.fields),
     )
     return dataclasses.replace(access, roles={**access.roles, SITE_ROLE: rules})
@@ -165,9 +164,9 @@ class IntakeService:
         and ``TooManyCodes`` (nothing stored) when the contact had its codes."""
         access = self.gate.access
         if not (
-            access.may(actor.role, Operation.COLLECT) and access.may_use(actor.role, LEAD_PURPOSE)
+            access.may(actor.role, Capability.COLLECT) and access.may_use(actor.role, LEAD_PURPOSE)
         ):
-            raise OperationNotPermitted(actor.role, Operation.COLLECT.value)
+            raise OperationNotPermitted(actor.role, Capability.COLLECT.value)
         values = validate_lead(self.catalogue, submission, today or date.today())
         item = self.gate.prepare(LEAD_CATEGORY, LEAD_PURPOSE, values, LEAD_SOURCE)
         channel = submission.channel
@@ -394,7 +393,7 @@ class IntakeService:
 
     def _require_dpo(self, actor: Actor) -> None:
         # Deciding who is who is the data protection officer's (and admin's) work.
-        if not self.gate.access.may(actor.role, Operation.BLOCK):
+        if not self.gate.access.may(actor.role, Capability.RESOLVE_DUPLICATES):
             raise OperationNotPermitted(actor.role, "resolve possible duplicates")
 
     def open_duplicates(self, conn: Connection, actor: Actor) -> list[duplicates.DuplicateFlag]:

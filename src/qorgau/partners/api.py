@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.errors import DomainError
+from qorgau.security.web_auth import CurrentPartner
 from qorgau.transfers.model import DeliveryMode, TransferView
-from qorgau.web.deps import CurrentPartner, ServicesDep, run_db
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import problem_response
 
 router = APIRouter(

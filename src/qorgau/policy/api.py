@@ -13,8 +13,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from qorgau.policy.service import PolicyVersion
-from qorgau.security.access import Operation
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.security.access import Capability
+from qorgau.security.web_auth import CurrentActor, refusal
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(responses=API_RESPONSES)
@@ -59,7 +60,7 @@ async def publish_policy(
     body: PublishIn, actor: CurrentActor, services: ServicesDep
 ) -> PolicyVersionPublic:
     """Publish a new policy version (policy 8.2); earlier versions stay available."""
-    if not services.access.may(actor.role, Operation.POLICY):
+    if not services.access.may(actor.role, Capability.PUBLISH_POLICY):
         raise refusal(actor, "publish the policy")
     v = await run_db(
         services,

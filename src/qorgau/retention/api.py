@@ -14,16 +14,17 @@ from fastapi.concurrency import run_in_threadpool
 
 from qorgau.retention.act_pdf import act_pdf
 from qorgau.retention.service import RunNotFound
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.security.web_auth import CurrentActor, refusal
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(tags=["requests"], responses=API_RESPONSES)
 
 
 def _require(actor: Actor, services: ServicesDep) -> None:
-    if not services.access.may(actor.role, Operation.BLOCK):
+    if not services.access.may(actor.role, Capability.HANDLE_REQUESTS):
         raise refusal(actor, "handle data-subject requests")
 
 

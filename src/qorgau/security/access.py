@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from qorgau.catalog import Catalogue, Sensitivity
+from qorgau.errors import Refusal
 
 
 class Decision(StrEnum):
@@ -40,17 +41,47 @@ class Decision(StrEnum):
     DENY = "deny"
 
 
-class Operation(StrEnum):
+class Capability(StrEnum):
+    """What a role may do beyond reading values, each granted by name in the matrix below."""
+
+    #: Store a subject's values; confirm a contact.
     COLLECT = "collect"
+    #: Record or withdraw a consent.
+    RECORD_CONSENT = "consent.record"
+    #: List consents and their events.
+    SEE_CONSENTS = "consent.read"
+    #: Rectify values.
     CLARIFY = "clarify"
+    #: Move a subject to another subject category (policy 3.3).
+    RECATEGORISE = "subject.recategorise"
+    #: Block and unblock a subject.
     BLOCK = "block"
+    #: Destroy values or subjects, depersonalise.
     DESTROY = "destroy"
-    AUDIT = "audit"
-    KEYS = "keys"
-    POLICY = "policy"
+    #: Data-subject requests: the queue, answers, access reports, retention acts.
+    HANDLE_REQUESTS = "requests.handle"
+    #: Decide whether two subjects are one person.
+    RESOLVE_DUPLICATES = "duplicates.resolve"
+    #: Record a legal basis other than consent.
+    RECORD_BASIS = "basis.record"
+    #: See the recipient registry, transfers and the delivery queue.
+    SEE_TRANSFERS = "transfers.read"
+    #: Register recipients, rotate their secrets, transfer by hand, answer state bodies,
+    #: retry deliveries.
+    MANAGE_RECIPIENTS = "recipients.manage"
+    #: Publish the policy.
+    PUBLISH_POLICY = "policy.publish"
+    #: Re-verify the audit log.
+    VERIFY_AUDIT = "audit.verify"
+    #: Manage keys.
+    MANAGE_KEYS = "keys.manage"
 
 
-ALL_OPS = frozenset(Operation)
+ALL_CAPABILITIES = frozenset(Capability)
+#: What people who collect and correct data may do (call centre, the public form).
+COLLECTING = frozenset(
+    {Capability.COLLECT, Capability.RECORD_CONSENT, Capability.SEE_CONSENTS, Capability.CLARIFY}
+)
 #: The values retention depersonalises into statistics facts (``stats.model.SOURCE_FIELDS``;
 #: a unit test keeps the two equal).
 FACT_SOURCES = frozenset({"birth_date", "sex", "city", "loan_amount", "iin"})
@@ -59,7 +90,7 @@ FACT_SOURCES = frozenset({"birth_date", "sex", "city", "loan_amount", "iin"})
 @dataclass(frozen=True, slots=True)
 class RoleRules:
     purposes: frozenset[str]
-    operations: frozenset[Operation]
+    capabilities: frozenset[Capability]
     masked: frozenset[str] = frozenset()
     denied: frozenset[str] = frozenset()
     #: The only fields the role may see at all (``None``: every field its purposes allow).
@@ -76,9 +107,9 @@ class AccessPolicy:
         rules = self.roles.get(role)
         return rules is not None and purpose in rules.purposes
 
-    def may(self, role: str, op: Operation) -> bool:
+    def may(self, role: str, capability: Capability) -> bool:
         rules = self.roles.get(role)
-        return rules is not None and op in rules.operations
+        return rules is not None and capability in rules.capabilities
 
     def via_recipient(self, role: str) -> bool:
         rules = self.roles.get(role)
@@ -106,27 +137,29 @@ class AccessPolicy:
         disclosed = every - {"subject_request", "statistics"}
         return cls(
             {
-                "dpo": RoleRules(every, ALL_OPS),
-                "admin": RoleRules(every, ALL_OPS, masked=high),
+                "dpo": RoleRules(every, ALL_CAPABILITIES),
+                "admin": RoleRules(every, ALL_CAPABILITIES, masked=high),
                 "operator": RoleRules(
                     every & {"contract", "service_info", "offers", "direct_marketing"},
-                    frozenset({Operation.COLLECT, Operation.CLARIFY}),
+                    COLLECTING | {Capability.RECATEGORISE},
                     masked=ids,
                 ),
                 "analyst": RoleRules(
                     every & {"statistics"}, frozenset(), denied=frozenset(catalogue.fields)
                 ),
-                "cli": RoleRules(every, ALL_OPS),
+                "cli": RoleRules(every, ALL_CAPABILITIES),
                 "rights": RoleRules(every & {"subject_request"}, frozenset()),
                 "worker": RoleRules(
                     every & {"contract", "statistics"},
-                    frozenset({Operation.DESTROY}),
+                    frozenset({Capability.DESTROY}),
                     # Contacts for transfer notices, and what depersonalised facts are made
                     # of (stats.model.SOURCE_FIELDS; the IIN gives age and sex when no birth
                     # date was given): nothing else, under any of its purposes.
                     allowed=contacts | (FACT_SOURCES & frozenset(catalogue.fields)),
                 ),
-                "router": RoleRules(disclosed, frozenset({Operation.CLARIFY}), via_recipient=True),
+                "router": RoleRules(
+                    disclosed, frozenset({Capability.RECATEGORISE}), via_recipient=True
+                ),
                 "dispatcher": RoleRules(disclosed, frozenset(), via_recipient=True),
                 # A partner organisation's key: only its own leads, through the partner
                 # API, each one under the transfer rule at the moment it is handed out.
@@ -137,3 +170,12 @@ class AccessPolicy:
     @property
     def role_names(self) -> list[str]:
         return sorted(self.roles)
+
+
+class OperationNotPermitted(Refusal):
+    """The role may not do this (the access matrix grants it no such capability)."""
+
+    code = "operation-not-permitted"
+
+    def __init__(self, role: str, operation: str) -> None:
+        super().__init__(f"role '{role}' may not {operation}")

@@ -19,9 +19,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from qorgau.crypto.derive import derive_key
 from qorgau.i18n import t
-from qorgau.intake.otp import derive_key
-from qorgau.web.console import (
+from qorgau.security.console_kit import (
     SESSION_COOKIE,
     client_of,
     console_form,

@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.security.actors import Actor
+from qorgau.security.web_auth import CurrentActor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import MAX_K, MIN_K
 from qorgau.stats.service import StatsService
-from qorgau.web.deps import CurrentActor, ServicesDep
+from qorgau.web.deps import ServicesDep
 from qorgau.web.openapi import API_RESPONSES
 
 if TYPE_CHECKING:

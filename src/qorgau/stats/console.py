@@ -12,10 +12,10 @@ from markupsafe import Markup
 
 from qorgau.errors import DomainError
 from qorgau.i18n import t
+from qorgau.security.console_kit import current_user, error_page, lang_of, render, staff_actor
 from qorgau.stats.chart import chart_svg
 from qorgau.stats.model import ATTRIBUTES, Report, report_json
 from qorgau.vault.model import PurposeNotPermitted
-from qorgau.web.console import current_user, error_page, lang_of, render, staff_actor
 from qorgau.web.pages import site_of
 
 TEMPLATES = Path(__file__).parent / "templates"

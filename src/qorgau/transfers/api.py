@@ -22,11 +22,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from qorgau.errors import DomainError
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
+from qorgau.security.web_auth import CurrentActor, refusal
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, RecipientNotFound, TransferView
 from qorgau.transfers.registry import parse_recipient, recipient_doc
-from qorgau.web.deps import CurrentActor, ServicesDep, refusal, run_db
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class RecipientExists(DomainError):
 
 def _require(actor: Actor, services: Container) -> None:
     # Listings are the data protection officer's (and admin's) work, as requests are.
-    if not services.access.may(actor.role, Operation.BLOCK):
+    if not services.access.may(actor.role, Capability.SEE_TRANSFERS):
         raise refusal(actor, "view recipients and transfers")
 
 
@@ -297,7 +298,7 @@ async def create_recipient(
 
     def work(conn: Connection) -> Recipient:
         # The role check (audited) comes before saying whether the code is taken.
-        if services.access.may(actor.role, Operation.POLICY):
+        if services.access.may(actor.role, Capability.MANAGE_RECIPIENTS):
             try:
                 services.registry.recipient(conn, entry.code)
             except RecipientNotFound:

@@ -12,9 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qorgau.errors import DomainError
-from qorgau.transfers.model import Kind as RecipientKind
-from qorgau.transfers.model import TransferView
-from qorgau.web.console import (
+from qorgau.security.console_kit import (
     console_form,
     error_page,
     handler,
@@ -24,6 +22,8 @@ from qorgau.web.console import (
     staff_actor,
     when,
 )
+from qorgau.transfers.model import Kind as RecipientKind
+from qorgau.transfers.model import TransferView
 from qorgau.web.deps import run_db
 from qorgau.web.pages import site_of
 from qorgau.web.problems import STATUS

@@ -19,7 +19,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
 from qorgau.crypto.keyring import KeyProvider
-from qorgau.security.access import AccessPolicy, Operation
+from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
     Agreement,
@@ -32,7 +32,6 @@ from qorgau.transfers.model import (
 )
 from qorgau.transfers.store import partner_secret, recipient, recipient_version
 from qorgau.vault.keys import hold_kek
-from qorgau.vault.model import OperationNotPermitted
 
 #: How long a rotated-out webhook secret keeps signing.
 SECRET_OVERLAP = timedelta(hours=24)
@@ -43,7 +42,7 @@ def require_manager(
 ) -> None:
     """Registry changes, manual transfers, state-body requests and delivery retries need a
     role that may manage the policy (DPO, admin); a refusal is audited."""
-    if access.may(actor.role, Operation.POLICY):
+    if access.may(actor.role, Capability.MANAGE_RECIPIENTS):
         return
     audit.append(
         conn,

@@ -12,8 +12,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 
+from qorgau.security.web_auth import CurrentActor
 from qorgau.vault.model import ReadResult
-from qorgau.web.deps import CurrentActor, ServicesDep, run_db
+from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(tags=["vault"], responses=API_RESPONSES)

@@ -55,7 +55,7 @@ from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import KeyProvider
 from qorgau.db import Sql, cursor, db_time
 from qorgau.errors import DomainError, Refusal
-from qorgau.security.access import AccessPolicy, Decision, Operation
+from qorgau.security.access import AccessPolicy, Capability, Decision, OperationNotPermitted
 from qorgau.security.actors import Actor
 from qorgau.vault import contacts, state
 from qorgau.vault.boxes import Boxes
@@ -69,7 +69,6 @@ from qorgau.vault.model import (
     InvalidTransition,
     NoLiveBasis,
     NotYourRecipient,
-    OperationNotPermitted,
     PurposeNotPermitted,
     PurposeRequired,
     ReadResult,
@@ -199,7 +198,7 @@ class Gate:
         """Store new subjects, their encrypted values and blind indexes, and one audit event
         per subject, all in the caller's transaction."""
         for purpose in {i.purpose for i in items}:
-            self._require_op(conn, actor, Operation.COLLECT, purpose=purpose)
+            self._require_op(conn, actor, Capability.COLLECT, purpose=purpose)
             self._require_purpose(conn, actor, purpose)
         hold_kek(conn)  # rotation does not retire the KEK these keys are wrapped by first
         now = datetime.now(UTC)
@@ -273,7 +272,7 @@ class Gate:
 
         Clarification is the one processing a block allows (appendix: blocking).
         """
-        self._require_op(conn, actor, Operation.CLARIFY, subject_id, purpose)
+        self._require_op(conn, actor, Capability.CLARIFY, subject_id, purpose)
         self._require_purpose(conn, actor, purpose, subject_id)
         normalised = self.catalogue.normalise_record(purpose, values)
         loaded = self._load_one(conn, subject_id, lock=True)
@@ -333,7 +332,7 @@ class Gate:
         borrower once a partner reports the refusal. Audited with the new state digest;
         False when the subject already is in that category."""
         self.catalogue.subject_category(category)
-        self._require_op(conn, actor, Operation.CLARIFY, subject_id)
+        self._require_op(conn, actor, Capability.RECATEGORISE, subject_id)
         row = conn.execute(
             _locked(
                 conn, select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
@@ -358,7 +357,7 @@ class Gate:
         """Record that the subject proved control of its current ``kind`` contact (a
         one-time code sent to it was entered): only such a contact verifies a rights request
         (policy 4.2.1, 7.3.8). Audited; nothing is decrypted."""
-        self._require_op(conn, actor, Operation.COLLECT, subject_id)
+        self._require_op(conn, actor, Capability.COLLECT, subject_id)
         field = self._index_fields.get(kind)
         if field is None:
             raise UnknownSearchKind(kind, sorted(self._index_fields))
@@ -552,7 +551,7 @@ class Gate:
     ) -> list[str]:
         """Crypto-shred: the data key, values, history and blind indexes go; a tombstone
         (id, category, status, time) stays for the audit log (DESIGN 4, 9)."""
-        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        self._require_op(conn, actor, Capability.DESTROY, subject_id)
         loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy")
@@ -599,7 +598,7 @@ class Gate:
         already destroyed are skipped (a resumed sweep). Returns each one's fields."""
         if not grounds:
             return {}
-        self._require_op(conn, actor, Operation.DESTROY)
+        self._require_op(conn, actor, Capability.DESTROY)
         rows = conn.execute(
             _locked(
                 conn,
@@ -654,7 +653,7 @@ class Gate:
     ) -> list[str]:
         """Destroy some values of a subject and their history and blind indexes (policy 4.1:
         what no purpose justifies any longer), keeping the rest."""
-        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        self._require_op(conn, actor, Capability.DESTROY, subject_id)
         loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             raise InvalidTransition(subject_id, loaded.status, "destroy values")
@@ -708,7 +707,7 @@ class Gate:
         depersonalisation; LAW.md Art. 17): the values themselves never leave the gate.
         ``ground`` is the legal ground that stands in for a live basis (the term ended).
         Audited as ``depersonalise``."""
-        self._require_op(conn, actor, Operation.DESTROY, subject_id)
+        self._require_op(conn, actor, Capability.DESTROY, subject_id)
         wanted = tuple(fields)
         plan = self._plan(conn, actor, purpose, wanted, subject_id, None)
         assert plan is not None
@@ -981,7 +980,7 @@ class Gate:
         self,
         conn: Connection,
         actor: Actor,
-        op: Operation,
+        op: Capability,
         subject_id: str | None = None,
         purpose: str | None = None,
     ) -> None:
@@ -1014,7 +1013,7 @@ class Gate:
         target: Status,
         reason: str,
     ) -> None:
-        self._require_op(conn, actor, Operation.BLOCK, subject_id)
+        self._require_op(conn, actor, Capability.BLOCK, subject_id)
         current = conn.execute(
             _locked(conn, select(subject.c.status).where(subject.c.id == subject_id))
         ).scalar_one_or_none()

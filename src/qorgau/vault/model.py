@@ -126,13 +126,6 @@ class FieldDenied(Refusal):
         self.fields = fields
 
 
-class OperationNotPermitted(Refusal):
-    code = "operation-not-permitted"
-
-    def __init__(self, role: str, operation: str) -> None:
-        super().__init__(f"role '{role}' may not {operation}")
-
-
 class SubjectBlocked(Refusal):
     code = "subject-blocked"
     kind = "conflict"

@@ -31,8 +31,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup, escape
 from starlette.convertors import Convertor, register_url_convertor
 
+from qorgau.crypto.derive import derive_key
 from qorgau.i18n import LANGUAGE_NAMES, LANGUAGES, error_message, negotiate, t
-from qorgau.intake.otp import derive_key
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.csrf import FIELD as CSRF_FIELD
 from qorgau.web.csrf import CsrfGuard

@@ -15,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qorgau.audit.model import Event
 from qorgau.catalog import (
     FieldNotAllowed,
     InvalidValue,
@@ -184,13 +183,4 @@ def _allowed(app: FastAPI, path: str) -> list[str]:
 
 
 def _audit_refusal(app: FastAPI, actor: Any, exc: DomainError) -> None:
-    services = app.state.services
-    with services.db.unit_of_work() as conn:
-        services.audit.append(
-            conn,
-            Event(
-                "refuse",
-                actor.id,
-                detail={"role": actor.role, "op": "api", "code": exc.code, "what": str(exc)},
-            ),
-        )
+    app.state.services.record_refusal(actor, exc.code, str(exc))

@@ -1,67 +1,16 @@
-"""The status page (at /status) and the problem-type pages (no personal data on either)."""
+"""/healthz and the problem-type pages (no personal data on either); /status is the
+vault's (``qorgau.vault.pages``)."""
 
 from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 
-from qorgau.security.apikeys import Unauthenticated, authenticate
-from qorgau.vault.store import subject
-from qorgau.web.deps import STAFF_ROLES, ServicesDep
 from qorgau.web.problems import problem_types
 
 router = APIRouter(include_in_schema=False)
-
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>qorgau</title><meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem}}
-td{{padding:.2rem 1rem .2rem 0}}</style></head><body>
-<h1>qorgau</h1><p>Personal-data processing management for {operator}.</p>
-<table>{rows}</table>
-<p><a href="/docs">API documentation (OpenAPI)</a></p></body></html>"""
-
-
-@router.get("/status", response_class=HTMLResponse)
-async def status_page(request: Request, services: ServicesDep) -> str:
-    """Running or not, for anyone; the figures (subjects by status) only for a caller with
-    a staff API key: how many people an operator holds data of is not public."""
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-
-    def load() -> dict[str, int] | None:
-        with services.db.engine.connect() as conn:
-            if token is None:
-                return None
-            try:
-                key = authenticate(conn, token)
-            except Unauthenticated:
-                return None
-            if key.role not in STAFF_ROLES or key.recipient is not None:
-                return None
-            return {
-                str(k): int(n)
-                for k, n in conn.execute(
-                    select(subject.c.status, func.count()).group_by(subject.c.status)
-                )
-            }
-
-    counts = await run_in_threadpool(load)
-    s = services.settings
-    rows = [("Status", "running"), ("Law profile", s.law_profile)]
-    if counts is not None:
-        rows += [
-            ("Database", services.db.dialect),
-            ("Subjects: active", str(counts.get("active", 0))),
-            ("Subjects: blocked", str(counts.get("blocked", 0))),
-            ("Subjects: destroyed", str(counts.get("destroyed", 0))),
-            ("Audit partitions", str(services.audit.partitions)),
-        ]
-    html_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
-    return _PAGE.format(operator=html.escape(s.operator.name), rows=html_rows)
 
 
 @router.get("/healthz")

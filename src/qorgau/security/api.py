@@ -1,13 +1,14 @@
-"""REST API v1 for the audit log: re-verify it (DESIGN 3)."""
+"""REST API v1 of the security officer's work: re-verify the audit log (DESIGN 3; the
+verification itself is ``qorgau.audit.verify``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from qorgau.security.access import Operation
-from qorgau.vault.model import OperationNotPermitted
-from qorgau.web.deps import CurrentActor, ServicesDep
+from qorgau.security.access import Capability, OperationNotPermitted
+from qorgau.security.web_auth import CurrentActor
+from qorgau.web.deps import ServicesDep
 from qorgau.web.openapi import API_RESPONSES
 
 router = APIRouter(responses=API_RESPONSES)
@@ -25,7 +26,7 @@ class VerifyResult(BaseModel):
 @router.post("/audit/verify", tags=["vault", "audit"])
 def verify_audit(actor: CurrentActor, services: ServicesDep) -> VerifyResult:
     """Re-walk the hash chains, signed checkpoints and vault state (DESIGN 3)."""
-    if not services.access.may(actor.role, Operation.AUDIT):
+    if not services.access.may(actor.role, Capability.VERIFY_AUDIT):
         raise OperationNotPermitted(actor.role, "verify the audit log")
     report = services.verify_audit()
     return VerifyResult(

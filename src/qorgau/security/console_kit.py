@@ -35,7 +35,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qorgau.i18n import MESSAGES, negotiate, t
-from qorgau.security.access import Operation
+from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
 from qorgau.security.staff import StaffUser
 from qorgau.web.csrf import COOKIE as CSRF_COOKIE
@@ -150,7 +150,7 @@ async def handler(request: Request, *ids: str) -> tuple[StaffUser, None] | tuple
     user = await current_user(request)
     if user is None:
         return None, RedirectResponse("/console/login", status_code=303)
-    if not site_of(request).services.access.may(user.role, Operation.BLOCK):
+    if not site_of(request).services.access.may(user.role, Capability.HANDLE_REQUESTS):
         return None, error_page(request, 403, t(lang_of(request), "console.forbidden"), user=user)
     if not all(ID.fullmatch(i) for i in ids):
         return None, error_page(request, 404, t(lang_of(request), "error.404"), user=user)
