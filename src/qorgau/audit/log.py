@@ -76,7 +76,8 @@ class AuditLog:
             row = cur.fetchone()
             if row is None:
                 raise AuditWriteError(f"audit partition {part} missing: run `qorgau init`")
-            seq, digest = int(row[0]), bytes(row[1])
+            got_seq, got_hash = row
+            seq, digest = int(got_seq), bytes(got_hash)
         else:
             # Unchained (benchmark baseline): a random sequence number keeps (part, seq) unique.
             seq, digest = secrets.randbits(62), GENESIS

@@ -81,30 +81,22 @@ from qorgau.vault.model import (
     UnknownSearchKind,
     ValueMeta,
 )
-from qorgau.vault.record import Entry, entry, index, pack, pack_rows, unpack
-from qorgau.vault.store import blind_index, confirmed_contact, history, subject
+from qorgau.vault.record import Entry, collected_under, entry, index, pack, pack_rows, unpack
+from qorgau.vault.store import (
+    EXISTS,
+    IDS_BY_INDEX,
+    INS_INDEX,
+    INS_SUBJECT,
+    LOAD_BY_INDEX,
+    blind_index,
+    confirmed_contact,
+    history,
+    subject,
+)
 from qorgau.vault.subjects import LOAD_MANY, Loaded, SubjectKeys, load_one
 from qorgau.vault.subjects import loaded as as_loaded
 
 T = TypeVar("T")
-
-_INS_SUBJECT = Sql(
-    "INSERT INTO subject (id, category, status, created_at, kek_id, wrapped_key, sealed) "
-    "VALUES (:id, :category, :status, :created_at, :kek_id, :wrapped_key, :sealed)"
-)
-_INS_INDEX = Sql(
-    "INSERT INTO blind_index (kind, digest, subject_id) VALUES (:kind, :digest, :subject_id)"
-)
-_EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
-_IDS_BY_INDEX = Sql(
-    "SELECT b.subject_id FROM blind_index b JOIN subject s ON s.id = b.subject_id "
-    "WHERE b.kind = :kind AND b.digest = :digest AND s.status <> 'destroyed'"
-)
-_LOAD_BY_INDEX = Sql(
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
-    "WHERE b.kind = :kind AND b.digest = :digest"
-)
 
 
 #: The purpose under which the data protection officer answers subjects' requests.
@@ -226,7 +218,7 @@ class Gate:
                 kind = kinds.get(f)
                 if kind is not None:
                     d = digest(kind, values[f])
-                    irows.append((kind, d))
+                    irows.append(state.IndexRow(kind, d))
                     index.append({"kind": kind, "digest": d, "subject_id": sid})
             sealed = pack_rows(rows)
             subjects.append(
@@ -253,9 +245,9 @@ class Gate:
                 )
             )
         cur = cursor(conn)
-        cur.executemany(_INS_SUBJECT.render(conn), subjects)
+        cur.executemany(INS_SUBJECT.render(conn), subjects)
         if index:
-            cur.executemany(_INS_INDEX.render(conn), index)
+            cur.executemany(INS_INDEX.render(conn), index)
         self.audit.append_many(conn, events)
         return ids
 
@@ -340,14 +332,14 @@ class Gate:
         ).one_or_none()
         if row is None:
             raise SubjectNotFound(subject_id)
-        if row[0] != Status.ACTIVE.value:
-            raise InvalidTransition(subject_id, row[0], "recategorise")
-        if row[1] == category:
+        if row.status != Status.ACTIVE.value:
+            raise InvalidTransition(subject_id, row.status, "recategorise")
+        if row.category == category:
             return False
         conn.execute(update(subject).where(subject.c.id == subject_id).values(category=category))
         self._event(
             conn, "recategorise", actor, subject_id, None, [],
-            {"reason": reason, "from": row[1], "to": category},
+            {"reason": reason, "from": row.category, "to": category},
         )  # fmt: skip
         return True
 
@@ -414,7 +406,7 @@ class Gate:
         normalised = self.catalogue.normalise(field, raw)
         cur = cursor(conn)
         cur.execute(
-            _LOAD_BY_INDEX.render(conn),
+            LOAD_BY_INDEX.render(conn),
             {"kind": kind, "digest": self.indexer.digest(kind, normalised)},
         )
         results: list[ReadResult] = []
@@ -445,8 +437,8 @@ class Gate:
             raise UnknownSearchKind(kind, sorted(self._index_fields))
         digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
         cur = cursor(conn)
-        cur.execute(_IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(r[0]) for r in cur.fetchall()]
+        cur.execute(IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
+        ids = [str(sid) for (sid,) in cur.fetchall()]
         self.audit.append(
             conn,
             Event(
@@ -470,7 +462,7 @@ class Gate:
         digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
         cur = cursor(conn)
         cur.execute(contacts.FIND_CONFIRMED.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(r[0]) for r in cur.fetchall()]
+        ids = [str(sid) for (sid,) in cur.fetchall()]
         self.audit.append(
             conn,
             Event(
@@ -494,7 +486,7 @@ class Gate:
     def require_subject(self, conn: Connection, subject_id: str) -> None:
         """Raise SubjectNotFound unless the subject exists (in any status)."""
         cur = cursor(conn)
-        cur.execute(_EXISTS.render(conn), {"sid": subject_id})
+        cur.execute(EXISTS.render(conn), {"sid": subject_id})
         if cur.fetchone() is None:
             raise SubjectNotFound(subject_id)
 
@@ -607,7 +599,7 @@ class Gate:
                 .order_by(subject.c.id),  # one lock order: no deadlock between two batches
             )
         ).all()
-        live = [(r[0], r[1], r[3]) for r in rows if r[2] != Status.DESTROYED.value]
+        live = [(r.id, r.category, r.sealed) for r in rows if r.status != Status.DESTROYED.value]
         if not live:
             return {}
         ids = [sid for sid, _c, _s in live]
@@ -783,7 +775,7 @@ class Gate:
                 Sql(LOAD_MANY.format(marks=marks)).render(conn),
                 {f"s{i}": sid for i, sid in enumerate(chunk)},
             )
-            loaded.update((str(r[0]), as_loaded(r)) for r in cur.fetchall())
+            loaded.update((s.id, s) for s in map(as_loaded, cur.fetchall()))
         out: list[bytes | DomainError] = []
         events: list[Event] = []
         for s in sealed:
@@ -910,7 +902,7 @@ class Gate:
         now = datetime.now(UTC)
         # 5. A live legal basis, unless a legal ground stands in for one.
         if ground is None:
-            collected = frozenset(str(r[2]) for r in index(loaded.sealed).values())
+            collected = collected_under(loaded.sealed)
             if not self.basis.has_live_basis(conn, sid, purpose, now, collected):
                 self._refuse(
                     conn, actor, NoLiveBasis(sid, purpose), "read", sid, purpose, recipient

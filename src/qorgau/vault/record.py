@@ -57,7 +57,14 @@ def index(blob: bytes | None) -> dict[str, list[object]]:
     """Parsed but not decoded: field -> raw row; ``entry`` decodes only what a read needs."""
     if not blob:
         return {}
-    return {row[0]: row for row in orjson.loads(blob)}
+    return {str(row[0]): row for row in orjson.loads(blob)}  # packed: field first
+
+
+def collected_under(blob: bytes | None) -> frozenset[str]:
+    """The purposes the values were collected under (nothing decoded)."""
+    if not blob:
+        return frozenset()
+    return frozenset(str(p) for _f, _v, p, _s, _at, _ct in orjson.loads(blob))
 
 
 def entry(row: list[object]) -> Entry:

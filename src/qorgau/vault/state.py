@@ -7,17 +7,33 @@ inserted behind the system's back is named (DESIGN 3, policy 7.3.7-7.3.8).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, select
 
 from qorgau.vault.store import blind_index, history, subject
 
-HistoryRow = tuple[str, int, str, str, datetime, datetime, bytes]
-IndexRow = tuple[str, bytes]
+R = TypeVar("R")
+
+
+class HistoryRow(NamedTuple):
+    """A superseded version, as the digest covers it."""
+
+    field: str
+    version: int
+    purpose: str
+    source: str
+    collected_at: datetime
+    superseded_at: datetime
+    ciphertext: bytes
+
+
+class IndexRow(NamedTuple):
+    kind: str
+    digest: bytes
 
 
 def iso(dt: datetime) -> str:
@@ -38,9 +54,12 @@ def digest(
     h = hashlib.sha256(f"{status}|{category}|{int(has_key)}|{len(sealed or b'')}\n".encode())
     if sealed:
         h.update(sealed)
-    for f, ver, purpose, source, at, sup, ct in sorted(hist, key=lambda r: (r[0], r[1])):
-        h.update(f"h|{f}|{ver}|{purpose}|{source}|{iso(at)}|{iso(sup)}|{len(ct)}|".encode())
-        h.update(ct)
+    for r in sorted(hist, key=lambda r: (r.field, r.version)):
+        h.update(
+            f"h|{r.field}|{r.version}|{r.purpose}|{r.source}|{iso(r.collected_at)}|"
+            f"{iso(r.superseded_at)}|{len(r.ciphertext)}|".encode()
+        )
+        h.update(r.ciphertext)
     for kind, d in sorted(index):
         h.update(f"i|{kind}|".encode() + d)
     return h.digest()
@@ -57,26 +76,37 @@ _HIST_COLS = (
 )
 
 
+def _history_row(r: Any) -> HistoryRow:
+    return HistoryRow(
+        r.field, r.version, r.purpose, r.source, r.collected_at, r.superseded_at,
+        bytes(r.ciphertext),
+    )  # fmt: skip
+
+
+def _index_row(r: Any) -> IndexRow:
+    return IndexRow(r.kind, bytes(r.digest))
+
+
 def subject_digest(conn: Connection, subject_id: str) -> bytes:
-    row = conn.execute(
+    status, category, wrapped, sealed = conn.execute(
         select(subject.c.status, subject.c.category, subject.c.wrapped_key, subject.c.sealed).where(
             subject.c.id == subject_id
         )
     ).one()
     hist = [
-        (r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]))
+        _history_row(r)
         for r in conn.execute(select(*_HIST_COLS).where(history.c.subject_id == subject_id))
     ]
     index = [
-        (r[0], bytes(r[1]))
+        _index_row(r)
         for r in conn.execute(
             select(blind_index.c.kind, blind_index.c.digest).where(
                 blind_index.c.subject_id == subject_id
             )
         )
     ]
-    sealed = bytes(row[3]) if row[3] is not None else None
-    return digest(row[0], row[1], row[2] is not None, sealed, hist, index)
+    blob = bytes(sealed) if sealed is not None else None
+    return digest(status, category, wrapped is not None, blob, hist, index)
 
 
 def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
@@ -90,12 +120,17 @@ def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
             subject.c.sealed,
         ).order_by(subject.c.id)
     )
-    hists = _Grouped(conn, select(history.c.subject_id, *_HIST_COLS).order_by(history.c.subject_id))
+    hists = _Grouped(
+        conn,
+        select(history.c.subject_id, *_HIST_COLS).order_by(history.c.subject_id),
+        _history_row,
+    )
     idx = _Grouped(
         conn,
         select(blind_index.c.subject_id, blind_index.c.kind, blind_index.c.digest).order_by(
             blind_index.c.subject_id
         ),
+        _index_row,
     )
     for sid, status, category, wrapped, sealed in subs:
         hs = hists.take(sid)
@@ -107,29 +142,33 @@ def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
                 category,
                 wrapped is not None,
                 bytes(sealed) if sealed is not None else None,
-                [(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6])) for r in hs],
-                [(r[0], bytes(r[1])) for r in ix],
+                hs,
+                ix,
             ),
         )
     if any(g.take(None) or g.orphans for g in (hists, idx)):
         yield ("<rows without a subject>", b"")
 
 
-class _Grouped:
-    """Rows of one id-ordered scan, handed out per subject id in the same order."""
+class _Grouped(Generic[R]):
+    """Records of one scan ordered by ``subject_id``, handed out per subject id in the same
+    order."""
 
-    def __init__(self, conn: Connection, q: Any) -> None:
+    def __init__(self, conn: Connection, q: Any, record: Callable[[Any], R]) -> None:
         rows = conn.execution_options(yield_per=5000).execute(q)
-        self._groups = groupby(rows, key=lambda r: r[0])
+        self._groups = groupby(rows, key=lambda r: str(r.subject_id))
         self._next = next(self._groups, None)
+        self._record = record
         self.orphans = 0
 
-    def take(self, sid: str | None) -> list[Any]:
-        """Rows for ``sid``; with ``None``, any rows left over (a subject row was deleted)."""
-        out: list[Any] = []
-        while self._next is not None and (sid is None or self._next[0] <= sid):
+    def take(self, sid: str | None) -> list[R]:
+        """Records for ``sid``; with ``None``, any left over (a subject row was deleted)."""
+        out: list[R] = []
+        while self._next is not None:
             key, grp = self._next
-            rows = [tuple(r[1:]) for r in grp]
+            if sid is not None and key > sid:
+                break
+            rows = [self._record(r) for r in grp]
             if sid is None or key == sid:
                 out.extend(rows)
             else:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
 )
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, Sql, metadata
 
 subject = Table(
     "subject",
@@ -80,6 +80,27 @@ confirmed_contact = Table(
     Index("ix_confirmed_contact_subject_id", "subject_id"),
     sqlite_with_rowid=False,
 )
+
+# -- the gate's hot-path statements (DBAPI, qorgau.db.Sql) ---------------------------
+
+INS_SUBJECT = Sql(
+    "INSERT INTO subject (id, category, status, created_at, kek_id, wrapped_key, sealed) "
+    "VALUES (:id, :category, :status, :created_at, :kek_id, :wrapped_key, :sealed)"
+)
+INS_INDEX = Sql(
+    "INSERT INTO blind_index (kind, digest, subject_id) VALUES (:kind, :digest, :subject_id)"
+)
+EXISTS = Sql("SELECT 1 FROM subject WHERE id = :sid")
+IDS_BY_INDEX = Sql(
+    "SELECT b.subject_id FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+    "WHERE b.kind = :kind AND b.digest = :digest AND s.status <> 'destroyed'"
+)
+LOAD_BY_INDEX = Sql(
+    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
+    "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+    "WHERE b.kind = :kind AND b.digest = :digest"
+)
+
 
 #: A one-time-code challenge of the loan form (intake owns its life). Here because the
 #: submission is sealed in it by the vault (vault/pending.py) until the code is confirmed.
