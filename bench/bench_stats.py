@@ -21,7 +21,8 @@ import time
 from typing import Any
 
 from common import emit, fresh
-from qorgau.stats.model import AGE_BANDS, AMOUNT_BANDS, REGIONS, Fact, amount_band, round_amount
+from qorgau.stats.facts import REGIONS, Fact, amount_band, round_amount
+from qorgau.stats.model import AGE_BANDS, AMOUNT_BANDS
 from qorgau.stats.service import StatsService
 
 BATCH = 50_000

@@ -42,7 +42,7 @@ from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.store import dsr_request
 from qorgau.i18n import t
 from qorgau.security.actors import Actor
-from qorgau.stats.model import Fact
+from qorgau.stats.facts import Fact
 from qorgau.vault.model import SubjectBlocked
 
 LANGS = ("kk", "ru", "en")

@@ -33,16 +33,8 @@ from qorgau.security.actors import Actor
 from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 from qorgau.stats.api import router as stats_router
-from qorgau.stats.model import (
-    AGE_BANDS,
-    AMOUNT_BANDS,
-    OUTCOMES,
-    REGIONS,
-    SEXES,
-    Fact,
-    InvalidK,
-    InvalidReport,
-)
+from qorgau.stats.facts import REGIONS, Fact
+from qorgau.stats.model import AGE_BANDS, AMOUNT_BANDS, OUTCOMES, SEXES, InvalidK, InvalidReport
 from qorgau.stats.service import InvalidExport, StatsService
 from qorgau.stats.store import stat_export, stat_fact
 from qorgau.vault.model import PurposeNotPermitted
@@ -479,7 +471,7 @@ def test_api_report_chart_and_export(services: Container) -> None:
 
 def test_chart_escapes_labels() -> None:
     from qorgau.stats.chart import chart_svg
-    from qorgau.stats.model import Cell, suppress
+    from qorgau.stats.suppression import Cell, suppress
 
     report = suppress({("<script>&",): Cell(9), ("b",): Cell(2), ("c",): Cell(3)}, 5, by=["x"])
     svg = chart_svg(report)

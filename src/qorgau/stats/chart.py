@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from qorgau.stats.model import Published, Report
+from qorgau.stats.suppression import Published, Report
 
 WIDTH = 760
 LABEL = 250

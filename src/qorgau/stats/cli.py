@@ -22,8 +22,9 @@ from qorgau.clikit import out as _out
 from qorgau.clikit import services as _services
 from qorgau.errors import DomainError
 from qorgau.security.actors import Actor
-from qorgau.stats.model import ATTRIBUTES, Published, Report
+from qorgau.stats.model import ATTRIBUTES
 from qorgau.stats.service import FORMATS, StatsService
+from qorgau.stats.suppression import Published, Report
 
 if TYPE_CHECKING:
     from qorgau.container import Container

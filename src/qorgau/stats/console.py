@@ -14,7 +14,9 @@ from qorgau.errors import DomainError
 from qorgau.i18n import t
 from qorgau.security.console_kit import current_user, error_page, lang_of, render, staff_actor
 from qorgau.stats.chart import chart_svg
-from qorgau.stats.model import ATTRIBUTES, Report, report_json
+from qorgau.stats.export import report_json
+from qorgau.stats.model import ATTRIBUTES
+from qorgau.stats.suppression import Report
 from qorgau.vault.model import PurposeNotPermitted
 from qorgau.web.pages import site_of
 

@@ -26,21 +26,11 @@ from qorgau.db import Sql, cursor
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.stats.model import (
-    ATTRIBUTES,
-    DEFAULT_K,
-    SOURCE_FIELDS,
-    Cell,
-    Fact,
-    Report,
-    depersonalise,
-    parse_by,
-    report_csv,
-    report_json,
-    suppress,
-    validate_k,
-)
+from qorgau.stats.export import report_csv, report_json
+from qorgau.stats.facts import Fact, depersonalise
+from qorgau.stats.model import ATTRIBUTES, DEFAULT_K, SOURCE_FIELDS, parse_by, validate_k
 from qorgau.stats.store import stat_export, stat_fact
+from qorgau.stats.suppression import Cell, Report, suppress
 from qorgau.vault.model import PurposeNotPermitted
 
 PURPOSE = "statistics"

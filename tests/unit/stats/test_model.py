@@ -13,33 +13,31 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qorgau.catalog import make_iin
-from qorgau.stats.model import (
+from qorgau.stats.export import report_csv, report_json
+from qorgau.stats.facts import (
     _REGION_BY_KEY,
     _REGION_NAMES,
-    AGE_BANDS,
-    AMOUNT_BANDS,
-    ATTRIBUTES,
     REGIONS,
-    UNKNOWN,
-    Cell,
     Fact,
-    InvalidFact,
-    InvalidK,
-    InvalidReport,
-    Published,
-    Report,
     _place_key,
     age_band,
     amount_band,
     depersonalise,
-    parse_by,
     region_of,
-    report_csv,
-    report_json,
     round_amount,
-    suppress,
+)
+from qorgau.stats.model import (
+    AGE_BANDS,
+    AMOUNT_BANDS,
+    ATTRIBUTES,
+    UNKNOWN,
+    InvalidFact,
+    InvalidK,
+    InvalidReport,
+    parse_by,
     validate_k,
 )
+from qorgau.stats.suppression import Cell, Published, Report, suppress
 
 AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
