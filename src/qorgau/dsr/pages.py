@@ -60,7 +60,7 @@ from qorgau.dsr.model import Channel, Kind, Status
 from qorgau.dsr.report_view import purpose_label, report_view
 from qorgau.dsr.service import RequestNotFound, RequestView
 from qorgau.errors import DomainError
-from qorgau.i18n import MESSAGES, error_message, t
+from qorgau.i18n import MESSAGES, error_message, format_datetime, t
 from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
@@ -226,7 +226,7 @@ def _done_page(request: Request, lang: str, view: RequestView) -> Response:
         switch="/rights",
         reference=view.reference,
         kind=_kind_label(lang, view.kind),
-        due=view.due_at.astimezone(site.zone).date().isoformat(),
+        due=format_datetime(view.due_at, lang, site.zone, "yyyy-MM-dd"),
     )
 
 

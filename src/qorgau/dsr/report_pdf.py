@@ -8,9 +8,10 @@ disagree. Kazakh and Russian need a Unicode font: DejaVu Sans from Debian's
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from qorgau.i18n import LANGUAGES, gettext
+from qorgau.i18n import LANGUAGES, format_date, format_datetime, gettext
 from qorgau.pdf import FONT_CANDIDATES, Document, PdfFontMissing
 
 __all__ = ["FONT_CANDIDATES", "PdfFontMissing", "report_pdf"]
@@ -18,7 +19,24 @@ __all__ = ["FONT_CANDIDATES", "PdfFontMissing", "report_pdf"]
 
 def _t(key: str, lang: str) -> str:
     """A word of the ``documents`` catalogue (``report.*``); English for another language."""
-    return gettext("documents", lang if lang in LANGUAGES else "en", key)
+    return gettext("documents", _lang(lang), key)
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in LANGUAGES else "en"
+
+
+def _day(value: str, lang: str) -> str:
+    """The day of an ISO instant (as written, a naive one as UTC) as ``lang`` writes dates."""
+    return format_date(datetime.fromisoformat(value).date(), _lang(lang))
+
+
+def _instant(value: str, lang: str) -> str:
+    """An ISO instant, in its own offset (a naive one as UTC), as ``lang`` writes it, with
+    the zone named."""
+    return (
+        format_datetime(datetime.fromisoformat(value), _lang(lang), None, "long") if value else ""
+    )
 
 
 def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
@@ -30,7 +48,10 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
     op = report.get("operator", {})
     line(f"{_t('report.operator', language)}: {op.get('name', '')}, BIN {op.get('bin', '')}")
     line(f"{_t('report.request', language)}: {report.get('request', '')}")
-    line(f"{_t('report.generated', language)}: {report.get('generated_at', '')}", gap=4)
+    line(
+        f"{_t('report.generated', language)}: {_instant(report.get('generated_at', ''), language)}",
+        gap=4,
+    )
     if "restricted" in report:
         line(_t("report.restricted", language), 12)
         line(f"{_t('report.ground', language)}: {report['restricted'].get('ground', '')}")
@@ -42,8 +63,8 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
         line(
             f"   {_t('report.purpose', language)} {v['purpose']}; {_t('report.basis', language)} "
             f"{v['legal_basis']}; {_t('report.source', language)} {v['source']}; "
-            f"{_t('report.collected', language)} {v['collected_at'][:10]}; "
-            f"{_t('report.until', language)} {v['retained_until'][:10]}",
+            f"{_t('report.collected', language)} {_day(v['collected_at'], language)}; "
+            f"{_t('report.until', language)} {_day(v['retained_until'], language)}",
             8,
         )
     doc.gap(2)
@@ -55,7 +76,7 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
         recipients = f" -> {', '.join(c['recipients'])}" if c.get("recipients") else ""
         line(
             f"{c['purpose']}: {c['state']} "
-            f"({c['granted_at'][:10]} - {c['expires_at'][:10]}){recipients}",
+            f"({_day(c['granted_at'], language)} - {_day(c['expires_at'], language)}){recipients}",
             9,
             0.5,
         )
@@ -65,7 +86,8 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
     if not transfers:
         line(", ".join(str(r) for r in report.get("recipients", [])) or _t("report.none", language))
     for t in transfers:
-        line(f"{t['recipient']} ({t['at'][:10]}, {t['purpose']}): {', '.join(t['fields'])}", 9, 0.5)
+        when = _day(t["at"], language)
+        line(f"{t['recipient']} ({when}, {t['purpose']}): {', '.join(t['fields'])}", 9, 0.5)
     line(_t("report.rights", language), 13, 2)
     for r in report.get("rights", []):
         line(f"{r['action']}: {r['amount']} {r['unit']} ({r['source']})", 9, 0.5)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from qorgau.consent.model import TRANSFER
+from qorgau.i18n import format_datetime
 
 if TYPE_CHECKING:
     from qorgau.container import Container
@@ -24,11 +25,12 @@ class Terms(Protocol):
     def __call__(self, lang: str, key: str, **kw: object) -> str | None: ...
 
 
-def _when(value: str | None, zone: ZoneInfo, *, date_only: bool = False) -> str:
+def _when(value: str | None, lang: str, zone: ZoneInfo, *, date_only: bool = False) -> str:
+    """An ISO instant of the report in ``zone``, written as the console writes times."""
     if not value:
         return ""
-    at = datetime.fromisoformat(value).astimezone(zone)
-    return at.date().isoformat() if date_only else at.strftime("%Y-%m-%d %H:%M")
+    pattern = "yyyy-MM-dd" if date_only else "yyyy-MM-dd HH:mm"
+    return format_datetime(datetime.fromisoformat(value), lang, zone, pattern)
 
 
 def purpose_label(services: Container, code: str, lang: str, terms: Terms) -> str:
@@ -59,8 +61,8 @@ def report_view(
             "purpose": purpose_label(services, v["purpose"], lang, terms),
             "basis": _term(terms, f"basis.{v['legal_basis']}", lang, v["legal_basis"]),
             "source": v["source"],
-            "collected": _when(v["collected_at"], zone),
-            "retained": _when(v["retained_until"], zone, date_only=True),
+            "collected": _when(v["collected_at"], lang, zone),
+            "retained": _when(v["retained_until"], lang, zone, date_only=True),
         }
         for v in sorted(report.get("values", ()), key=lambda v: order.get(v["field"], 10**6))
     ]
@@ -68,8 +70,8 @@ def report_view(
         {
             "purpose": purpose_label(services, c["purpose"], lang, terms),
             "state": _term(terms, f"consent.state.{c['state']}", lang, c["state"]),
-            "granted": _when(c["granted_at"], zone),
-            "expires": _when(c["expires_at"], zone, date_only=True),
+            "granted": _when(c["granted_at"], lang, zone),
+            "expires": _when(c["expires_at"], lang, zone, date_only=True),
             "recipients": ", ".join(c.get("recipients") or ()),
         }
         for c in report.get("consents", ())
@@ -87,13 +89,13 @@ def report_view(
     restricted = report.get("restricted")
     return {
         "reference": report.get("request", ""),
-        "generated": _when(report.get("generated_at"), zone),
+        "generated": _when(report.get("generated_at"), lang, zone),
         "operator_name": report.get("operator", {}).get("name", ""),
         "restricted": restricted["ground"] if restricted else None,
         "values": values,
         "consents": consents,
         "recipients": [
-            f"{t['recipient']}, {_when(t['at'], zone)}: "
+            f"{t['recipient']}, {_when(t['at'], lang, zone)}: "
             + ", ".join(
                 services.catalogue.field(f).labels.get(lang, f)
                 for f in t["fields"]

@@ -26,7 +26,7 @@ from qorgau.catalog import (
     iin_birth_date,
 )
 from qorgau.errors import DomainError
-from qorgau.i18n import LANGUAGES
+from qorgau.i18n import LANGUAGES, t
 
 LEAD_CATEGORY = "potential_borrower"
 LEAD_PURPOSE = "contract"
@@ -157,53 +157,6 @@ class ConsentTerms:
     notice_working_days: int | None = None
 
 
-_PURPOSE_TEXT = {
-    "kk": (
-        "Мен {operator} (БСН {bin}) ұйымына менің дербес деректерімді «{purpose}» "
-        "({number}) мақсатында өңдеуге келісім беремін. Деректер: {fields}. "
-        "Келісімнің қолданылу мерзімі: {days} күн. Келісімді кез келген уақытта кері "
-        "қайтарып ала аламын."
-    ),
-    "ru": (
-        "Я даю согласие {operator} (БИН {bin}) на обработку моих персональных данных "
-        "для цели «{purpose}» ({number}). Данные: {fields}. Срок действия согласия: "
-        "{days} дн. Я могу отозвать согласие в любое время."
-    ),
-    "en": (
-        "I consent to {operator} (BIN {bin}) processing my personal data for the purpose "
-        "“{purpose}” ({number}). Data: {fields}. This consent is valid for {days} days. "
-        "I may withdraw it at any time."
-    ),
-}
-_TRANSFER_TEXT = {
-    "kk": (
-        "Мен {operator} (БСН {bin}) ұйымына өтінімде көрсетілген дербес деректерімді "
-        "микрокредит өтінімін қарау үшін келесі серіктес ұйымдарға беруге келісім беремін: "
-        "{partners}. Келісімнің қолданылу мерзімі: {days} күн. Келісімді кез келген "
-        "уақытта кері қайтарып ала аламын."
-    ),
-    "ru": (
-        "Я даю согласие {operator} (БИН {bin}) на передачу персональных данных из моей "
-        "заявки следующим организациям-партнёрам для рассмотрения заявки на микрокредит: "
-        "{partners}. Срок действия согласия: {days} дн. Я могу отозвать согласие в любое "
-        "время."
-    ),
-    "en": (
-        "I consent to {operator} (BIN {bin}) transferring the personal data in my request "
-        "to the following partner organisations so that they can consider my micro-loan "
-        "request: {partners}. This consent is valid for {days} days. I may withdraw it at "
-        "any time."
-    ),
-}
-
-
-_NOTICE_TEXT = {
-    "kk": " Әр беру туралы маған {days} жұмыс күні ішінде хабарланады.",
-    "ru": " О каждой передаче мне сообщат в течение {days} рабочих дней.",
-    "en": " I will be told of each transfer within {days} working days.",
-}
-
-
 def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
     # Catalogue order (identity, contacts, ...) reads better than alphabetical codes.
     return ", ".join(
@@ -212,11 +165,17 @@ def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
 
 
 def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> dict[str, str]:
-    """The exact text of every consent the site offers, in ``language``, by consent code."""
+    """The exact text of every consent the site offers, in ``language``, by consent code.
+
+    The wording is the ``messages`` catalogue's ``consent.text.*``; the ledger records each
+    text's hash as evidence, so a changed wording is a new consent text (never edit one
+    silently: a person consented to the words they saw)."""
     texts: dict[str, str] = {}
     for code in CONSENT_PURPOSES:
         p = catalogue.purpose(code)
-        texts[code] = _PURPOSE_TEXT[language].format(
+        texts[code] = t(
+            language,
+            "consent.text.purpose",
             operator=terms.operator_name,
             bin=terms.operator_bin,
             purpose=p.labels[language],
@@ -224,14 +183,16 @@ def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> d
             fields=_field_list(catalogue, p, language),
             days=p.retention_days,
         )
-    texts[TRANSFER] = _TRANSFER_TEXT[language].format(
+    texts[TRANSFER] = t(
+        language,
+        "consent.text.transfer",
         operator=terms.operator_name,
         bin=terms.operator_bin,
         partners="; ".join(terms.partners),
         days=terms.transfer_days,
     )
     if terms.notice_working_days is not None:
-        texts[TRANSFER] += _NOTICE_TEXT[language].format(days=terms.notice_working_days)
+        texts[TRANSFER] += t(language, "consent.text.notice", days=terms.notice_working_days)
     return texts
 
 

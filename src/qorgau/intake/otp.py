@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from qorgau.catalog import DATA_CATEGORIES
+from qorgau.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 
 def new_code() -> str:
@@ -55,20 +56,18 @@ class OtpUndeliverable(Exception):
     """The sender cannot deliver on this channel (message names the channel only)."""
 
 
-_SUBJECT = {
-    "kk": "Растау коды",
-    "ru": "Код подтверждения",
-    "en": "Confirmation code",
-}
-_BODY = {
-    "kk": "Сіздің растау кодыңыз: {code}. Код 10 минут жарамды. Кодты ешкімге айтпаңыз.",
-    "ru": "Ваш код подтверждения: {code}. Код действует 10 минут. Никому его не сообщайте.",
-    "en": "Your confirmation code is {code}. It is valid for 10 minutes. Do not share it.",
-}
+def _language(language: str) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def message_subject(language: str) -> str:
+    """The e-mail subject of a code, in ``language`` (ru for another)."""
+    return t(_language(language), "otp.subject")
 
 
 def message_text(code: str, language: str) -> str:
-    return _BODY.get(language, _BODY["ru"]).format(code=code)
+    """The message carrying ``code``, in ``language`` (ru for another)."""
+    return t(_language(language), "otp.body", code=code)
 
 
 class DevSender:
@@ -149,7 +148,7 @@ class SmtpSender:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = address
-        msg["Subject"] = _SUBJECT.get(language, _SUBJECT["ru"])
+        msg["Subject"] = message_subject(language)
         msg.set_content(message_text(code, language))
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:

@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from qorgau.i18n import error_message, negotiate, t
+from qorgau.i18n import error_message, format_number, negotiate, t
 from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.model import (
     CONSENTS,
@@ -89,9 +89,9 @@ async def home(request: Request, lang: str) -> Response:
     return await show_page(request, lang, "home", "home.html")
 
 
-def _num(n: int | None) -> str:
-    """``100 000 000``: digits grouped by a no-break space, as in kk, ru (and readable in en)."""
-    return "" if n is None else f"{n:,}".replace(",", "\u00a0")
+def _num(n: int | None, lang: str) -> str:
+    """A bound as ``lang`` writes numbers (``100 000 000`` in kk and ru, ``100,000,000``)."""
+    return "" if n is None else format_number(n, lang)
 
 
 def _form_context(
@@ -111,7 +111,7 @@ def _form_context(
         if e.field in messages:
             continue
         f = cat.fields.get(e.field)
-        bounds = {"min": _num(f.min_value), "max": _num(f.max_value)} if f else {}
+        bounds = {"min": _num(f.min_value, lang), "max": _num(f.max_value, lang)} if f else {}
         code = e.code
         if code == "money.range" and f is not None and f.max_value is None:
             code = "money.min"
@@ -129,10 +129,16 @@ def _form_context(
         "employment": EMPLOYMENT,
         "cities": CITIES,
         "amount_hint": t(
-            lang, "hint.loan_amount", min=_num(amount.min_value), max=_num(amount.max_value)
+            lang,
+            "hint.loan_amount",
+            min=_num(amount.min_value, lang),
+            max=_num(amount.max_value, lang),
         ),
         "term_hint": t(
-            lang, "hint.loan_term_days", min=_num(term.min_value), max=_num(term.max_value)
+            lang,
+            "hint.loan_term_days",
+            min=_num(term.min_value, lang),
+            max=_num(term.max_value, lang),
         ),
     }
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from qorgau.i18n import t
+from qorgau.i18n import format_date, t
 from qorgau.policy.service import PolicyVersion, PolicyVersionNotFound
 from qorgau.web.markup import to_html
 from qorgau.web.pages import (
@@ -34,7 +34,7 @@ def _policy_page(
     site = site_of(request)
     text = version.texts.get(lang)
     body = Markup(to_html(text.body)) if text else None  # noqa: S704 (escaped by to_html)
-    published = version.published_at.astimezone(site.zone).date().isoformat()
+    published = format_date(version.published_at.astimezone(site.zone).date(), lang)
     return render(
         request,
         lang,
@@ -67,7 +67,7 @@ async def policy_versions(request: Request, lang: str) -> Response:
     with services.db.engine.connect() as conn:
         versions = services.policy.versions(conn)
         current = services.policy.current_id(conn)
-    rows = [(v, at.astimezone(zone).date().isoformat(), v == current) for v, at in versions]
+    rows = [(v, format_date(at.astimezone(zone).date(), lang), v == current) for v, at in versions]
     return await show_page(request, lang, "policy", "versions.html", versions=list(reversed(rows)))
 
 

@@ -6,9 +6,10 @@ responsible role and the hash of the destroyed subjects' ids; never a value or a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from qorgau.i18n import LANGUAGES, gettext
+from qorgau.i18n import LANGUAGES, format_datetime, gettext
 from qorgau.pdf import Document
 
 
@@ -21,6 +22,13 @@ def _t(key: str, lang: str) -> str:
         return key.removeprefix("act.")
 
 
+def _instant(value: str, lang: str) -> str:
+    """An ISO instant of the act, in its own offset (a naive one as UTC), as ``lang`` writes
+    it, with the zone named."""
+    lang = lang if lang in LANGUAGES else "en"
+    return format_datetime(datetime.fromisoformat(value), lang, None, "long")
+
+
 def act_pdf(
     act: Mapping[str, Any], language: str, labels: Mapping[str, Mapping[str, str]]
 ) -> bytes:
@@ -28,8 +36,8 @@ def act_pdf(
     doc = Document(_t("act.title", language))
     doc.line(_t("act.title", language), 16, 3)
     doc.line(f"{_t('act.run', language)}: {act['run']}")
-    doc.line(f"{_t('act.date', language)}: {act['date'][:19]}")
-    doc.line(f"{_t('act.as_of', language)}: {act['as_of'][:19]}")
+    doc.line(f"{_t('act.date', language)}: {_instant(act['date'], language)}")
+    doc.line(f"{_t('act.as_of', language)}: {_instant(act['as_of'], language)}")
     doc.line(f"{_t('act.role', language)}: {act['responsible_role']}")
     doc.line(f"{_t('act.subjects', language)}: {act['subjects_destroyed']}", gap=3)
     for action, cats in act.get("categories", {}).items():

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
-from qorgau.i18n import MESSAGES, negotiate, t
+from qorgau.i18n import DEFAULT_LANGUAGE, MESSAGES, format_date, format_datetime, negotiate, t
 from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
 from qorgau.security.staff import StaffUser
@@ -115,8 +115,20 @@ def error_page(
     )
 
 
+#: The console writes instants and days one numeric way in every language (the pages say in
+#: which time zone), so staff compare and sort them at a glance.
+CONSOLE_TIME = "yyyy-MM-dd HH:mm"
+CONSOLE_DAY = "yyyy-MM-dd"
+
+
 def when(at: datetime | None, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
+    """An instant as the console shows it, in ``zone``; "" for none."""
+    return format_datetime(at, DEFAULT_LANGUAGE, zone, CONSOLE_TIME) if at else ""
+
+
+def day(value: date | None) -> str | None:
+    """A calendar day as the console shows it; None for none."""
+    return format_date(value, DEFAULT_LANGUAGE, CONSOLE_DAY) if value else None
 
 
 # -- authentication ---------------------------------------------------------------------------

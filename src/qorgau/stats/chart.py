@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from qorgau.i18n import format_number
 from qorgau.stats.suppression import Published, Report
 
 WIDTH = 760
@@ -21,7 +22,7 @@ def _label(report: Report, p: Published) -> str:
 
 
 def _fmt(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
+    return format_number(value, "en")  # the chart's words are English
 
 
 def chart_svg(report: Report, *, title: str | None = None) -> str:

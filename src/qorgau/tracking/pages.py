@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
+from qorgau.i18n import format_datetime
 from qorgau.tracking.model import (
     CookieChoice,
     Landing,
@@ -108,7 +109,7 @@ def statistics_data(
 async def cookie_settings(request: Request, lang: str) -> Response:
     site = site_of(request)
     choice = current_choice(site.services, request)
-    at = choice.at.astimezone(site.zone).strftime("%Y-%m-%d %H:%M") if choice else ""
+    at = format_datetime(choice.at, lang, site.zone, "medium") if choice else ""
     return await show_page(
         request,
         lang,

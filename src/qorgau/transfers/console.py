@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from qorgau.errors import DomainError
 from qorgau.security.console_kit import (
     console_form,
+    day,
     error_page,
     handler,
     lang_of,
@@ -84,8 +85,8 @@ async def recipients_page(request: Request) -> Response:
                 "cross_border": r.cross_border(home),
                 "delivery": r.delivery.value,
                 "reference": a.reference if a else None,
-                "valid_from": a.valid_from.isoformat() if a else None,
-                "valid_until": a.valid_until.isoformat() if a else None,
+                "valid_from": day(a.valid_from) if a else None,
+                "valid_until": day(a.valid_until) if a else None,
                 "state": state,
                 "active": r.active,
                 "version": r.version,

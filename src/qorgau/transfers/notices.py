@@ -25,6 +25,7 @@ from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
 from qorgau.errors import DomainError
+from qorgau.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_date, t
 from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
 from qorgau.transfers.service import Transfers
@@ -33,15 +34,6 @@ from qorgau.vault.gate import Gate
 
 #: Contacts tried in this order; the first the subject has is used.
 CHANNELS: tuple[str, ...] = ("phone", "email")
-
-_TEXT = {
-    "kk": "{operator}: {date} сіздің деректеріңіз ({fields}) {recipient} ұйымына "
-    "«{purpose}» мақсатында берілді. Сұрақтар мен құқықтарыңыз: {site}",
-    "ru": "{operator}: {date} ваши данные ({fields}) переданы организации {recipient} "
-    "для цели «{purpose}». Вопросы и ваши права: {site}",
-    "en": "{operator}: on {date} your data ({fields}) was passed to {recipient} for the "
-    'purpose "{purpose}". Questions and your rights: {site}',
-}
 
 
 class Notifier(Protocol):
@@ -103,13 +95,15 @@ def notice_text(
     fields: tuple[str, ...],
     at: datetime,
 ) -> str:
-    lang = language if language in _TEXT else "ru"
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     labels = ", ".join(
         catalogue.field(f).labels.get(lang, f) for f in fields if f in catalogue.fields
     )
-    return _TEXT[lang].format(
+    return t(
+        lang,
+        "transfers.notice",
         operator=operator,
-        date=at.date().isoformat(),
+        date=format_date(at.date(), lang, "yyyy-MM-dd"),
         fields=labels,
         recipient=recipient,
         purpose=catalogue.purpose(purpose).labels.get(lang, purpose),
