@@ -1,5 +1,6 @@
-"""Command line: init, run, demo, import, keys create|rotate, audit verify|checkpoint,
-recipients list|add|rotate-secret.
+"""The root command: init, run, demo, worker, import, catalogue, keys, audit; and every
+context's command group (requests, retention, law, policy, staff, stats, recipients), each
+in its context's ``cli.py``.
 
 Errors print a plain message (never a personal value) and exit non-zero.
 """
@@ -22,7 +23,11 @@ from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
+from qorgau.dsr.cli import requests_app
 from qorgau.errors import DomainError
+from qorgau.law.cli import law_app
+from qorgau.policy.cli import policy_app
+from qorgau.retention.cli import retention_app
 from qorgau.security import actors
 from qorgau.security.actors import Actor
 from qorgau.security.staff_cli import staff_app
@@ -48,15 +53,11 @@ def _root(ctx: typer.Context) -> None:
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
-policy_app = typer.Typer(help="The published personal-data policy", no_args_is_help=True)
-requests_app = typer.Typer(help="Data-subject requests", no_args_is_help=True)
 app.add_typer(requests_app, name="requests")
 app.add_typer(staff_app, name="staff")
 app.add_typer(stats_app, name="stats")
 app.add_typer(recipients_app, name="recipients")
-retention_app = typer.Typer(help="Retention: plan and run sweeps", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
-law_app = typer.Typer(help="Law profiles: deadlines in working days", no_args_is_help=True)
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
 
@@ -248,179 +249,6 @@ def catalogue() -> None:
 
     cat = Catalogue.default().with_retention(_settings().retention_days)
     print(catalogue_markdown(cat), end="")
-
-
-@requests_app.command("list")
-def requests_list(
-    due_within_days: Annotated[
-        int | None, typer.Option(min=0, max=366, help="only those due within N working days")
-    ] = None,
-    include_closed: Annotated[bool, typer.Option(help="answered, refused, closed too")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Open requests with their deadlines, overdue and due soon first (no personal data)."""
-    svc = _services()
-    with svc.db.engine.connect() as conn:
-        views = svc.requests.queue(
-            conn, due_within_days=due_within_days, open_only=not include_closed
-        )
-    rows = [
-        {
-            "id": v.id,
-            "reference": v.reference,
-            "kind": v.kind,
-            "channel": v.channel,
-            "status": v.status,
-            "received_at": v.received_at.isoformat(),
-            "due_at": v.due_at.isoformat(),
-            "due_soon": v.due_soon,
-            "overdue": v.overdue,
-        }
-        for v in views
-    ]
-    if as_json:
-        print(json.dumps({"data": rows, "count": len(rows)}))
-        return
-    if not rows:
-        out.print("no requests")
-    for r in rows:
-        flag = "OVERDUE " if r["overdue"] else ("due soon " if r["due_soon"] else "")
-        out.print(f"{r['reference']}  {r['kind']:<16} {r['status']:<11} due {r['due_at']}  {flag}")
-
-
-def _utc_if_naive(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _as_of(value: str | None, allow_future: bool) -> datetime:
-    from qorgau.law.calendar import parse_received
-
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = (
-            parse_received(value) if "T" in value else _utc_if_naive(datetime.fromisoformat(value))
-        )
-    except ValueError as exc:
-        raise _fail(str(exc), 2) from exc
-    if moment > datetime.now(UTC) and not allow_future:
-        raise _fail("--as-of is in the future: add --allow-future to destroy ahead of time", 2)
-    return moment
-
-
-@retention_app.command("plan")
-def retention_plan(
-    as_of: Annotated[str | None, typer.Option(help="ISO date or datetime; default now")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """What a run would do: counts per data category and action (no personal data)."""
-    svc = _services()
-    moment = _as_of(as_of, allow_future=True)  # a plan changes nothing: any moment
-    with svc.db.unit_of_work() as conn:
-        plan = svc.retention.plan(conn, moment)
-    doc = plan.as_dict()
-    if as_json:
-        print(json.dumps(doc))
-        return
-    out.print(
-        f"as of {doc['as_of']}: {doc['subjects_seen']} subjects; destroy "
-        f"{doc['subjects_to_destroy']} whole, values of {doc['subjects_with_values_due']} more"
-    )
-    for row in doc["by_category"]:
-        out.print(f"  {row['category']:<24} {row['action']:<28} {row['values']}")
-
-
-@retention_app.command("run")
-def retention_run(
-    as_of: Annotated[str | None, typer.Option(help="ISO date or datetime; default now")] = None,
-    allow_future: Annotated[bool, typer.Option(help="allow an --as-of in the future")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Destroy or depersonalise what no purpose justifies; prints the destruction act."""
-    svc = _services()
-    moment = _as_of(as_of, allow_future)
-    act = svc.retention.run(svc.db, _actor("retention"), moment)
-    svc.checkpoint()
-    if as_json:
-        print(json.dumps(act))
-        return
-    out.print(
-        f"run {act['run']}: {act['subjects_destroyed']} subjects destroyed; "
-        f"subjects hash {act['subjects_hash']}"
-    )
-    for action, cats in act["categories"].items():
-        for cat, n in sorted(cats.items()):
-            out.print(f"  {action:<28} {cat:<24} {n}")
-
-
-@law_app.command("deadline")
-def law_deadline(
-    action: Annotated[
-        str, typer.Option(help="access, refuse, rectify, block, unblock, destroy, ...")
-    ],
-    received: Annotated[str, typer.Option(help="ISO datetime with a time zone")],
-    profile_code: Annotated[str, typer.Option("--profile", help="kz_94v or ru_152fz")] = "kz_94v",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """The due moment of an action under a law profile, in the operator's time zone
-    (working days on the country's calendar plus the operator's overrides)."""
-    from qorgau.law.calendar import describe_deadline, parse_overrides, parse_received
-
-    s = _settings()
-    try:
-        overrides = parse_overrides(s.calendar_days_off, s.calendar_working_days)
-        when = parse_received(received)
-        doc = describe_deadline(profile_code, action, when, overrides)
-    except (ValueError, KeyError) as exc:
-        raise _fail(str(exc), 2) from exc
-    if as_json:
-        print(json.dumps(doc, ensure_ascii=False))
-    else:
-        print(doc["due"])
-
-
-@policy_app.command("publish")
-def policy_publish(
-    text: Annotated[
-        list[str] | None,
-        typer.Option(help="LANG=FILE: the operator's own text for a language (kk, ru, en)"),
-    ] = None,
-    note: Annotated[str | None, typer.Option(help="a note on what changed")] = None,
-) -> None:
-    """Publish a new policy version: rendered from the live configuration per language,
-    unless a file is given for it. Earlier versions stay available by id."""
-    svc = _services()
-    own: dict[str, str] = {}
-    for item in text or []:
-        lang, sep, path = item.partition("=")
-        if not sep or not path:
-            raise _fail(f"--text wants LANG=FILE, got '{item}'", 2)
-        try:
-            own[lang.strip()] = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise _fail(f"cannot read {path}: {exc.strerror}", 2) from exc
-    with svc.db.unit_of_work() as conn:
-        version = svc.policy.publish(conn, _actor("policy"), own, note)
-    out.print(f"published policy {version.id}")
-    for lang, t in version.texts.items():
-        out.print(f"  {lang}: {t.source}, sha256 {t.hash}")
-
-
-@policy_app.command("show")
-def policy_show(
-    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "ru",
-    version: Annotated[str | None, typer.Option(help="version id; default: current")] = None,
-) -> None:
-    """Print a published version's text (default: the current one)."""
-    svc = _services()
-    with svc.db.engine.connect() as conn:
-        v = svc.policy.get(conn, version) if version else svc.policy.current(conn)
-    if v is None:
-        raise _fail("no policy published yet: run `qorgau policy publish`")
-    t = v.texts.get(lang)
-    if t is None:
-        raise _fail(f"version {v.id} has no text in '{lang}'", 2)
-    print(t.body, end="")
 
 
 @keys_app.command("create")
