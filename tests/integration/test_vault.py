@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from qorgau.audit.store import audit_event
 from qorgau.catalog import InvalidValue, SpecialCategoryFound, make_iin
-from qorgau.catalog.registry import FieldNotAllowed
+from qorgau.catalog.catalogue import FieldNotAllowed
 from qorgau.container import Container
 from qorgau.security.access import OperationNotPermitted
 from qorgau.security.actors import Actor

@@ -1,6 +1,14 @@
 """The catalogue: identifiers (policy 5.1), special categories (policy 3.2), data and
 subject categories (policy 5.1, 3.3) and purposes (policy 2.1). Pure domain code."""
 
+from qorgau.catalog.catalogue import (
+    Catalogue,
+    FieldNotAllowed,
+    InvalidRetention,
+    UnknownField,
+    UnknownPurpose,
+    UnknownSubjectCategory,
+)
 from qorgau.catalog.identifiers import (
     InvalidValue,
     iin_birth_date,
@@ -28,12 +36,6 @@ from qorgau.catalog.registry import (
     PURPOSES,
     SUBJECT_CATEGORIES,
     USER_DATA_FIELDS,
-    Catalogue,
-    FieldNotAllowed,
-    InvalidRetention,
-    UnknownField,
-    UnknownPurpose,
-    UnknownSubjectCategory,
 )
 from qorgau.catalog.special import (
     SPECIAL_CATEGORIES,

@@ -4,7 +4,7 @@ this page; a test keeps it equal to the code."""
 
 from __future__ import annotations
 
-from qorgau.catalog.registry import Catalogue
+from qorgau.catalog.catalogue import Catalogue
 
 
 def catalogue_markdown(cat: Catalogue) -> str:
