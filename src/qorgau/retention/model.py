@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 
 class Action(StrEnum):
@@ -63,11 +64,15 @@ class Hold:
         return self.purpose is None or self.purpose in set(purposes)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredValue:
-    field: str
-    purpose: str
-    collected_at: datetime
+class Stored(Protocol):
+    """What the decision needs of a stored value (the vault's ``ValueMeta`` is one)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def collected_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +137,7 @@ def _field_purposes(rules: Mapping[str, PurposeRule]) -> dict[str, tuple[str, ..
 
 def decide(
     subject_id: str,
-    values: Iterable[StoredValue],
+    values: Iterable[Stored],
     rules: Mapping[str, PurposeRule],
     bases: list[BasisRow],
     holds: Iterable[Hold],
