@@ -75,3 +75,28 @@ def check_transition(request_id: str, current: Status, target: Status) -> None:
 
 def is_open(status: Status) -> bool:
     return status not in {Status.ANSWERED, Status.REFUSED, Status.CLOSED}
+
+
+class RequestNotFound(DomainError):
+    code = "request-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"no data-subject request '{request_id}'")
+
+
+class RequestNotVerified(DomainError):
+    code = "request-not-verified"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request {request_id}: the requester's identity is not verified yet")
+
+
+class PayloadRequired(DomainError):
+    code = "request-payload-required"
+
+    def __init__(self, request_id: str, what: str) -> None:
+        super().__init__(f"request {request_id} needs {what} before it can be answered")
