@@ -6,8 +6,10 @@ does not hold gets the same answer as one it does, and costs the same work, so t
 never reveals whether a person is known. Every step is an audit event.
 
 The access report is ``access_report.py``'s, the deadline watch's rules
-``deadline_watch.py``'s, the queries ``store.py``'s; this service runs the request's life
-(receipt and verification, staff actions) and delegates the rest.
+``deadline_watch.py``'s, the queries ``store.py``'s. What stays here (about 450 lines) stays
+whole on purpose: it is one request's life, receipt and verification through the staff
+actions, every state change going through the same locked transition check (``_move``,
+``_bind``) and the same event (``_event``); cutting it would spread that one invariant.
 
 A one-time code goes only to a contact the subject itself confirmed with a code before and
 that is still their current one (``Gate.find_confirmed``): a contact someone merely typed
@@ -18,7 +20,6 @@ through staff (``verify_by_staff``). Codes per contact are limited in the databa
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from qorgau.dsr.model import (
     RequestNotVerified,
     Status,
     check_transition,
+    destruction_act,
 )
 from qorgau.dsr.store import RequestRow
 from qorgau.dsr.views import RequestView, view_of
@@ -242,7 +244,9 @@ class RequestService:
             self.gate.unblock(conn, actor, sid, ground)
         elif kind is Kind.DESTROY:
             fields = self.gate.destroy(conn, actor, sid, ground)
-            done["act"] = destruction_act(actor, sid, fields, ground, datetime.now(UTC))
+            done["act"] = destruction_act(
+                actor.id, actor.role, sid, fields, ground, datetime.now(UTC)
+            )
         elif kind is Kind.WITHDRAW_CONSENT:
             purpose = dict(payload or {}).get("purpose")
             if not purpose:
@@ -452,23 +456,3 @@ class RequestService:
     def _reference() -> str:
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
         return f"RQ-{raw[:4]}-{raw[4:]}"
-
-
-def destruction_act(
-    actor: Actor, subject_id: str, fields: list[str], ground: str, at: datetime
-) -> dict[str, Any]:
-    """Who destroyed what categories of whose data, when, on what ground and how; it names no
-    destroyed value (policy 4.1, appendix: destruction)."""
-    return {
-        "act": "destruction",
-        "at": at.isoformat(),
-        "by": actor.id,
-        "role": actor.role,
-        "subject": subject_id,
-        "categories": sorted(fields),
-        "ground": ground,
-        "method": "crypto-shredding: data key, values, history and blind indexes deleted",
-        "digest": hashlib.sha256(
-            f"{subject_id}|{','.join(sorted(fields))}|{at.isoformat()}".encode()
-        ).hexdigest(),
-    }

@@ -32,6 +32,7 @@ from qorgau.retention.model import (
     Hold,
     PurposeRule,
     decide,
+    destruction_act,
 )
 from qorgau.security.actors import Actor
 from qorgau.vault.gate import Gate
@@ -271,7 +272,9 @@ class RetentionService:
                     self._save_cursor(conn, rid, cursor, counts, chained)
             # Evaluating is CPU work: give the other threads of this process their turn.
             time.sleep(self.pause)
-        act = self._act(rid, actor, as_of, counts, chained, holds_conn_ts)
+        act = destruction_act(
+            rid, actor.id, actor.role, as_of, counts, chained, holds_conn_ts, datetime.now(UTC)
+        )
         with db.unit_of_work() as conn:
             store.finish_run(conn, rid, datetime.now(UTC), orjson.dumps(act).decode())
         return act
@@ -355,52 +358,3 @@ class RetentionService:
                 subjects_hash=GENESIS,
             )
             return rid, "", {}, GENESIS
-
-    def _act(
-        self,
-        rid: str,
-        actor: Actor,
-        as_of: datetime,
-        counts: dict[str, int],
-        chained: str,
-        started: datetime,
-    ) -> dict[str, Any]:
-        """The destruction act: date, ground per group, categories, counts, method, the
-        responsible role, the run id and the hash of the destroyed subjects' ids."""
-        groups: dict[str, dict[str, int]] = {}
-        for key, n in counts.items():
-            if "|" not in key:
-                continue
-            left, right = key.split("|", 1)
-            if left == "category":
-                continue
-            groups.setdefault(right, {})[left] = n
-        return {
-            "act": "destruction",
-            "run": rid,
-            "date": datetime.now(UTC).isoformat(),
-            "as_of": as_of.isoformat(),
-            "responsible_role": actor.role,
-            "actor": actor.id,
-            "grounds": {
-                Action.DEPERSONALISE_AND_DESTROY.value: "no purpose justifies keeping the data "
-                "(policy 4.1, 6.5; LAW.md Art. 12 p.2, Art. 18)",
-                Action.DESTROY_VALUE.value: "no purpose that may use these values justifies "
-                "them any longer (policy 4.1)",
-            },
-            "method": {
-                Action.DEPERSONALISE_AND_DESTROY.value: "facts depersonalised for statistics, "
-                "then crypto-shredding (data key revoked and deleted; values, history and "
-                "blind indexes deleted)",
-                Action.DESTROY_VALUE.value: "values and their history deleted",
-            },
-            "categories": groups,
-            "subjects_destroyed": counts.get("subjects", 0),
-            "subject_categories": {
-                k.removeprefix("category|"): n
-                for k, n in counts.items()
-                if k.startswith("category|")
-            },
-            "subjects_hash": chained,
-            "started": started.isoformat(),
-        }
