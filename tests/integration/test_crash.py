@@ -40,7 +40,7 @@ from qorgau.config import Settings
 from qorgau.container import build_container
 from qorgau.db import make_null_pool_engine
 from qorgau.demo.people import generate_people
-from qorgau.importer import import_job
+from qorgau.importer.store import import_job
 from qorgau.security.actors import Actor
 from qorgau.vault.model import Status
 from qorgau.vault.store import subject

@@ -14,8 +14,14 @@ from qorgau.catalog import make_iin
 from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
 from qorgau.container import Container
-from qorgau.dsr.model import Channel, InvalidRequestTransition, Kind
-from qorgau.dsr.service import PayloadRequired, Received, RequestNotVerified
+from qorgau.dsr.model import (
+    Channel,
+    InvalidRequestTransition,
+    Kind,
+    PayloadRequired,
+    RequestNotVerified,
+)
+from qorgau.dsr.service import Received
 from qorgau.dsr.store import dsr_request
 from qorgau.intake.limits import CodeLimits
 from qorgau.security.actors import Actor

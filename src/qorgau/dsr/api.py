@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.report_pdf import report_pdf
-from qorgau.dsr.service import RequestView
+from qorgau.dsr.views import RequestView
 from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
 from qorgau.security.web_auth import CurrentActor, refusal

@@ -21,7 +21,8 @@ from qorgau.catalog import UnknownPurpose as UnknownCataloguePurpose
 from qorgau.dsr.model import Kind, Status, is_open
 from qorgau.dsr.pages import terms
 from qorgau.dsr.report_view import report_view
-from qorgau.dsr.service import RequestService, RequestView
+from qorgau.dsr.service import RequestService
+from qorgau.dsr.views import RequestView
 from qorgau.errors import DomainError
 from qorgau.i18n import t
 from qorgau.intake.model import CONSENTS

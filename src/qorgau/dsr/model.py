@@ -7,7 +7,10 @@ answered or refused with a reason, then closed (policy 4.2.1; LAW.md Art. 25).
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from qorgau.errors import DomainError
 
@@ -75,3 +78,48 @@ def check_transition(request_id: str, current: Status, target: Status) -> None:
 
 def is_open(status: Status) -> bool:
     return status not in {Status.ANSWERED, Status.REFUSED, Status.CLOSED}
+
+
+class RequestNotFound(DomainError):
+    code = "request-not-found"
+    kind = "not_found"
+    title = "Not found"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"no data-subject request '{request_id}'")
+
+
+class RequestNotVerified(DomainError):
+    code = "request-not-verified"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request {request_id}: the requester's identity is not verified yet")
+
+
+class PayloadRequired(DomainError):
+    code = "request-payload-required"
+
+    def __init__(self, request_id: str, what: str) -> None:
+        super().__init__(f"request {request_id} needs {what} before it can be answered")
+
+
+def destruction_act(
+    actor_id: str, role: str, subject_id: str, fields: list[str], ground: str, at: datetime
+) -> dict[str, Any]:
+    """Who destroyed what categories of whose data, when, on what ground and how; it names no
+    destroyed value (policy 4.1, appendix: destruction)."""
+    return {
+        "act": "destruction",
+        "at": at.isoformat(),
+        "by": actor_id,
+        "role": role,
+        "subject": subject_id,
+        "categories": sorted(fields),
+        "ground": ground,
+        "method": "crypto-shredding: data key, values, history and blind indexes deleted",
+        "digest": hashlib.sha256(
+            f"{subject_id}|{','.join(sorted(fields))}|{at.isoformat()}".encode()
+        ).hexdigest(),
+    }

@@ -56,9 +56,9 @@ from starlette.background import BackgroundTask
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
 from qorgau.consent.model import State
 from qorgau.crypto.derive import derive_key
-from qorgau.dsr.model import Channel, Kind, Status
+from qorgau.dsr.model import Channel, Kind, RequestNotFound, Status
 from qorgau.dsr.report_view import purpose_label, report_view
-from qorgau.dsr.service import RequestNotFound, RequestView
+from qorgau.dsr.views import RequestView
 from qorgau.errors import DomainError
 from qorgau.i18n import MESSAGES, error_message, format_datetime, t
 from qorgau.intake.limits import TooManyCodes

@@ -1,10 +1,17 @@
-"""Data-subject request tables: the request (no personal value in clear) and its events."""
+"""Data-subject request tables: the request (no personal value in clear) and its events;
+and their queries, returning typed rows (no decision here: that is the service's and the
+model's)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -12,6 +19,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
+    select,
+    update,
 )
 
 from qorgau.db import Instant, metadata
@@ -63,3 +73,259 @@ dsr_event = Table(
     Column("note", String(300), nullable=True),
     Index("ix_dsr_event_request_id", "request_id"),
 )
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _at(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _bytes(b: Any) -> bytes | None:
+    return None if b is None else bytes(b)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """A ``dsr_request`` row, its times aware (UTC)."""
+
+    id: str
+    reference: str
+    kind: str
+    channel: str
+    status: str
+    language: str
+    law_profile: str
+    received_at: datetime
+    due_at: datetime
+    subject_id: str | None
+    code_hash: bytes | None
+    code_expires_at: datetime | None
+    code_attempts: int
+    candidate_id: str | None
+    payload_sealed: bytes | None
+    verified_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    restriction_ground: str | None
+    due_soon_at: datetime | None
+    overdue_at: datetime | None
+
+
+def _request(r: Any) -> RequestRow:
+    return RequestRow(
+        id=r["id"],
+        reference=r["reference"],
+        kind=r["kind"],
+        channel=r["channel"],
+        status=r["status"],
+        language=r["language"],
+        law_profile=r["law_profile"],
+        received_at=_at(r["received_at"]),
+        due_at=_at(r["due_at"]),
+        subject_id=r["subject_id"],
+        code_hash=_bytes(r["code_hash"]),
+        code_expires_at=_aware(r["code_expires_at"]),
+        code_attempts=int(r["code_attempts"]),
+        candidate_id=r["candidate_id"],
+        payload_sealed=_bytes(r["payload_sealed"]),
+        verified_at=_aware(r["verified_at"]),
+        answered_at=_aware(r["answered_at"]),
+        closed_at=_aware(r["closed_at"]),
+        outcome=r["outcome"],
+        restriction_ground=r["restriction_ground"],
+        due_soon_at=_aware(r["due_soon_at"]),
+        overdue_at=_aware(r["overdue_at"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """What the deadline watch reads of a request."""
+
+    id: str
+    status: str
+    due_at: datetime
+    due_soon_at: datetime | None
+    overdue_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    at: datetime
+    actor: str
+    kind: str
+    note: str | None
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+def insert_request(
+    conn: Connection,
+    *,
+    id: str,
+    reference: str,
+    kind: str,
+    channel: str,
+    status: str,
+    language: str,
+    law_profile: str,
+    received_at: datetime,
+    due_at: datetime,
+    candidate_id: str | None,
+    code_hash: bytes | None,
+    code_expires_at: datetime | None,
+) -> str:
+    """Store a new request (no attempt spent yet); returns its reference as stored."""
+    conn.execute(
+        insert(dsr_request).values(
+            id=id,
+            reference=reference,
+            kind=kind,
+            channel=channel,
+            status=status,
+            language=language,
+            law_profile=law_profile,
+            received_at=received_at,
+            due_at=due_at,
+            candidate_id=candidate_id,
+            code_hash=code_hash,
+            code_expires_at=code_expires_at,
+            code_attempts=0,
+        )
+    )
+    return str(
+        conn.execute(select(dsr_request.c.reference).where(dsr_request.c.id == id)).scalar_one()
+    )
+
+
+def request_by_id(conn: Connection, request_id: str, *, lock: bool = False) -> RequestRow | None:
+    """The request; ``lock`` holds its row until the transaction ends (PostgreSQL
+    ``FOR UPDATE``)."""
+    q = select(dsr_request).where(dsr_request.c.id == request_id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).mappings().one_or_none()
+    return None if row is None else _request(row)
+
+
+def all_requests(conn: Connection, *, by_due: bool = False) -> list[RequestRow]:
+    """Every request (``by_due``: ordered by deadline)."""
+    q = select(dsr_request)
+    if by_due:
+        q = q.order_by(dsr_request.c.due_at)
+    return [_request(r) for r in conn.execute(q).mappings()]
+
+
+def spend_attempt(conn: Connection, request_id: str, cap: int) -> int | None:
+    """Count one code attempt, in one statement that enforces ``cap``: the attempts made
+    so far, or None when the cap was already reached (or no such request)."""
+    r = dsr_request.c
+    spent = conn.execute(
+        update(dsr_request)
+        .where(r.id == request_id, r.code_attempts < cap)
+        .values(code_attempts=r.code_attempts + 1)
+        .returning(r.code_attempts)
+    ).scalar_one_or_none()
+    return None if spent is None else int(spent)
+
+
+def set_payload(conn: Connection, request_id: str, sealed: bytes) -> None:
+    conn.execute(
+        update(dsr_request).where(dsr_request.c.id == request_id).values(payload_sealed=sealed)
+    )
+
+
+def set_restriction(conn: Connection, request_id: str, ground: str) -> None:
+    conn.execute(
+        update(dsr_request).where(dsr_request.c.id == request_id).values(restriction_ground=ground)
+    )
+
+
+def bind_subject(
+    conn: Connection, request_id: str, subject_id: str, status: str, at: datetime
+) -> None:
+    """The request verified as ``subject_id``'s: its code and candidate are dropped."""
+    conn.execute(
+        update(dsr_request)
+        .where(dsr_request.c.id == request_id)
+        .values(
+            status=status,
+            subject_id=subject_id,
+            verified_at=at,
+            code_hash=None,
+            candidate_id=None,
+        )
+    )
+
+
+def set_status(
+    conn: Connection,
+    request_id: str,
+    status: str,
+    *,
+    answered: tuple[datetime, str | None] | None = None,
+    closed_at: datetime | None = None,
+) -> None:
+    """A new status; with ``answered`` (time, outcome) the answer's, with ``closed_at``
+    the closing time."""
+    values: dict[str, Any] = {"status": status}
+    if answered is not None:
+        values["answered_at"], values["outcome"] = answered
+    if closed_at is not None:
+        values["closed_at"] = closed_at
+    conn.execute(update(dsr_request).where(dsr_request.c.id == request_id).values(**values))
+
+
+def deadline_rows(conn: Connection) -> list[DeadlineRow]:
+    r = dsr_request.c
+    return [
+        DeadlineRow(rid, status, _at(due), _aware(soon), _aware(over))
+        for rid, status, due, soon, over in conn.execute(
+            select(r.id, r.status, r.due_at, r.due_soon_at, r.overdue_at)
+        )
+    ]
+
+
+def mark_overdue(conn: Connection, request_id: str, at: datetime) -> None:
+    conn.execute(update(dsr_request).where(dsr_request.c.id == request_id).values(overdue_at=at))
+
+
+def mark_due_soon(conn: Connection, request_id: str, at: datetime) -> None:
+    conn.execute(update(dsr_request).where(dsr_request.c.id == request_id).values(due_soon_at=at))
+
+
+def ids_received_before(conn: Connection, status: str, cutoff: datetime) -> list[str]:
+    """The requests in ``status`` received before ``cutoff``."""
+    r = dsr_request.c
+    return list(
+        conn.execute(select(r.id).where(r.status == status, r.received_at < cutoff)).scalars().all()
+    )
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def insert_event(
+    conn: Connection, request_id: str, at: datetime, actor: str, kind: str, note: str | None
+) -> None:
+    conn.execute(
+        insert(dsr_event).values(request_id=request_id, at=at, actor=actor, kind=kind, note=note)
+    )
+
+
+def events_of(conn: Connection, request_id: str) -> list[EventRow]:
+    """The request's events, in the order they happened."""
+    e = dsr_event.c
+    return [
+        EventRow(_at(at), actor, kind, note)
+        for at, actor, kind, note in conn.execute(
+            select(e.at, e.actor, e.kind, e.note).where(e.request_id == request_id).order_by(e.id)
+        )
+    ]

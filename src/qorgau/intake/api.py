@@ -14,7 +14,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from qorgau.intake.duplicates import DuplicateFlag
+from qorgau.intake.store import DuplicateFlag
 from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
 from qorgau.security.web_auth import CurrentActor, refusal

@@ -12,17 +12,17 @@ that name subject ids only, never a value.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog.special import ensure_no_special
 from qorgau.errors import DomainError
-from qorgau.intake.store import subject_duplicate
+from qorgau.intake import store
+from qorgau.intake.store import DuplicateFlag
 from qorgau.security.actors import Actor
 
 Resolution = Literal["distinct", "same-person"]
@@ -55,23 +55,6 @@ class UnknownResolution(DomainError):
         super().__init__(f"unknown resolution '{got[:40]}'; one of: {', '.join(RESOLUTIONS)}")
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateFlag:
-    subject_id: str
-    of_subject_id: str
-    found_at: datetime
-    resolved_at: datetime | None = None
-    resolved_by: str | None = None
-    resolution: str | None = None
-    note: str | None = None
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def flag(
     conn: Connection,
     audit: AuditLog,
@@ -84,10 +67,7 @@ def flag(
     others = sorted(set(of) - {subject_id})
     if not others:
         return
-    conn.execute(
-        insert(subject_duplicate),
-        [{"subject_id": subject_id, "of_subject_id": o, "found_at": at} for o in others],
-    )
+    store.insert_flags(conn, subject_id, others, at)
     audit.append(
         conn,
         Event(
@@ -102,31 +82,12 @@ def flag(
 
 def open_flags(conn: Connection, limit: int = 500) -> list[DuplicateFlag]:
     """Unresolved flags, oldest first."""
-    d = subject_duplicate.c
-    rows = conn.execute(
-        select(d.subject_id, d.of_subject_id, d.found_at)
-        .where(d.resolved_at.is_(None))
-        .order_by(d.found_at, d.subject_id, d.of_subject_id)
-        .limit(limit)
-    ).all()
-    return [DuplicateFlag(str(r[0]), str(r[1]), _aware(r[2]) or r[2]) for r in rows]
+    return store.open_flags(conn, limit)
 
 
 def flags_of(conn: Connection, subject_id: str) -> list[DuplicateFlag]:
     """Every flag naming the subject, on either side, resolved or not."""
-    d = subject_duplicate.c
-    rows = conn.execute(
-        select(subject_duplicate)
-        .where((d.subject_id == subject_id) | (d.of_subject_id == subject_id))
-        .order_by(d.found_at)
-    ).mappings()
-    return [
-        DuplicateFlag(
-            str(r["subject_id"]), str(r["of_subject_id"]), _aware(r["found_at"]) or r["found_at"],
-            _aware(r["resolved_at"]), r["resolved_by"], r["resolution"], r["note"],
-        )
-        for r in rows
-    ]  # fmt: skip
+    return store.flags_of(conn, subject_id)
 
 
 def resolve(
@@ -147,20 +108,14 @@ def resolve(
     clean = (note or "").strip()[:NOTE_MAX] or None
     if clean:
         ensure_no_special("note", clean)
-    d = subject_duplicate.c
-    q = select(d.found_at, d.resolved_at).where(d.subject_id == subject_id, d.of_subject_id == of)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = conn.execute(q).one_or_none()
+    row = store.flag_for_update(conn, subject_id, of)
     if row is None:
         raise DuplicateNotFound(subject_id, of)
-    if row[1] is not None:
+    if row.resolved_at is not None:
         raise DuplicateResolved(subject_id, of)
     at = now or datetime.now(UTC)
-    conn.execute(
-        update(subject_duplicate)
-        .where(d.subject_id == subject_id, d.of_subject_id == of)
-        .values(resolved_at=at, resolved_by=actor.id[:80], resolution=resolution, note=clean)
+    store.resolve_flag(
+        conn, subject_id, of, at=at, by=actor.id[:80], resolution=resolution, note=clean
     )
     audit.append(
         conn,
@@ -172,5 +127,4 @@ def resolve(
             at=at,
         ),
     )
-    found = _aware(row[0]) or row[0]
-    return DuplicateFlag(subject_id, of, found, at, actor.id[:80], resolution, clean)
+    return DuplicateFlag(subject_id, of, row.found_at, at, actor.id[:80], resolution, clean)

@@ -17,17 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, case, delete, func, insert, select, text
+from sqlalchemy import Connection
 
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.errors import DomainError
-from qorgau.intake.store import code_send
+from qorgau.intake import store
 
 WINDOW = timedelta(minutes=15)
 DAY = timedelta(days=1)
-#: The first key of ``pg_advisory_xact_lock(int, int)`` for these locks (ASCII "QgOt"),
-#: so they never collide with the application's other advisory locks.
-_LOCK_SPACE = 0x51674F74
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,35 +51,19 @@ def contact_digest(indexer: BlindIndexer, field: str, normalised: str) -> bytes:
     return indexer.digest(f"code-send:{field}", normalised)
 
 
-def _lock(conn: Connection, digest: bytes) -> None:
-    if conn.dialect.name == "postgresql":
-        key = int.from_bytes(digest[:4], "big", signed=True)
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _LOCK_SPACE, "key": key}
-        )
-
-
 def admit(conn: Connection, digest: bytes, limits: CodeLimits, now: datetime) -> None:
     """Count a code for the contact with this digest, or raise :class:`TooManyCodes`
     (nothing is counted then). Runs inside the caller's unit of work: the lock is held until
     it commits, and a rollback takes the count back with it."""
     now = now.astimezone(UTC)
-    _lock(conn, digest)
-    c = code_send.c
-    sent = conn.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((c.sent_at > now - WINDOW, 1), else_=0)), 0),
-        ).where(c.digest == digest, c.sent_at > now - DAY)
-    ).one()
-    day, recent = int(sent[0]), int(sent[1])
-    if recent >= limits.per_15min or day >= limits.per_day:
+    store.lock_contact(conn, digest)
+    sent = store.codes_sent(conn, digest, since=now - DAY, recent_since=now - WINDOW)
+    if sent.recent >= limits.per_15min or sent.total >= limits.per_day:
         raise TooManyCodes()
-    conn.execute(insert(code_send).values(digest=digest, sent_at=now))
+    store.insert_code_send(conn, digest, now)
 
 
 def purge(conn: Connection, now: datetime | None = None) -> int:
     """Rows older than a day count towards no limit any more."""
     cutoff = (now or datetime.now(UTC)).astimezone(UTC) - DAY
-    done = conn.execute(delete(code_send).where(code_send.c.sent_at < cutoff))
-    return int(done.rowcount or 0)
+    return store.purge_code_sends(conn, cutoff)

@@ -38,14 +38,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue, InvalidValue, SpecialCategoryFound
 from qorgau.consent.ledger import Ledger
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
-from qorgau.intake import duplicates, limits
+from qorgau.intake import duplicates, limits, store
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import (
     CODE_TTL_SECONDS,
@@ -67,14 +67,13 @@ from qorgau.intake.model import (
     validate_lead,
 )
 from qorgau.intake.otp import OtpSender, code_matches, hash_code, new_code
-from qorgau.intake.store import lead
+from qorgau.intake.store import DuplicateFlag
 from qorgau.security import actors
 from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted, RoleRules
 from qorgau.security.actors import Actor
 from qorgau.vault import pending as sealed
 from qorgau.vault.gate import Gate
 from qorgau.vault.keys import hold_kek
-from qorgau.vault.store import otp_challenge
 
 SITE_ROLE = "site"
 SITE_ACTOR = actors.SITE
@@ -108,10 +107,6 @@ class PendingCode:
 
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class IntakeService:
@@ -180,21 +175,17 @@ class IntakeService:
         code = new_code()
         hold_kek(conn)  # rotation does not retire the KEK this key is wrapped by first
         payload = sealed.seal(self.gate.keys, challenge, {"values": dict(item.values)})
-        conn.execute(
-            insert(otp_challenge).values(
-                id=challenge,
-                subject_id=None,
-                purposes=orjson.dumps([[c, _text_hash(texts[c])] for c in ticked]).decode(),
-                transfer=TRANSFER in ticked,
-                hash=hash_code(self._code_key, challenge, code),
-                created_at=at,
-                expires_at=at + timedelta(seconds=CODE_TTL_SECONDS),
-                attempts=0,
-                used_at=None,
-                language=submission.language,
-                channel=channel,
-                **payload.columns(),
-            )
+        store.insert_challenge(
+            conn,
+            id=challenge,
+            purposes=orjson.dumps([[c, _text_hash(texts[c])] for c in ticked]).decode(),
+            transfer=TRANSFER in ticked,
+            hash=hash_code(self._code_key, challenge, code),
+            created_at=at,
+            expires_at=at + timedelta(seconds=CODE_TTL_SECONDS),
+            language=submission.language,
+            channel=channel,
+            payload=payload,
         )
         # Recorded, not yet collected: no subject, so the event names the challenge only.
         self.audit.append(
@@ -249,61 +240,42 @@ class IntakeService:
         not roll back on a ``CodeRejected``)."""
         at = now or datetime.now(UTC)
         code = "".join(code.split())
-        q = select(otp_challenge).where(otp_challenge.c.id == challenge_id)
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = conn.execute(q).mappings().one_or_none()
+        row = store.challenge_for_update(conn, challenge_id)
         if row is None:
             return CodeRejected(CodeReason.UNKNOWN)
-        channel = str(row["channel"])
-        left = max(0, MAX_ATTEMPTS - int(row["attempts"]))
-        if row["used_at"] is not None:
+        channel = row.channel
+        left = max(0, MAX_ATTEMPTS - row.attempts)
+        if row.used_at is not None:
             return CodeRejected(CodeReason.USED, 0, channel)
-        if _aware(row["expires_at"]) <= at:
+        if row.expires_at <= at:
             self._drop_payload(conn, challenge_id)
             return CodeRejected(CodeReason.EXPIRED, 0, channel)
         if left <= 0:
             self._drop_payload(conn, challenge_id)
             return CodeRejected(CodeReason.ATTEMPTS, 0, channel)
-        if row["sealed"] is None:
+        if row.sealed is None:
             # Opened before submissions were sealed (migration 0009): void, submit again.
             return CodeRejected(CodeReason.EXPIRED, 0, channel)
         if not (len(code) == 6 and code.isascii() and code.isdigit()):
             return CodeRejected(CodeReason.FORMAT, left, channel)
-        if not code_matches(self._code_key, challenge_id, code, bytes(row["hash"])):
+        if not code_matches(self._code_key, challenge_id, code, row.hash):
             left -= 1
-            spent = {} if left > 0 else sealed.CLEARED  # the last attempt: drop it now
-            conn.execute(
-                update(otp_challenge)
-                .where(otp_challenge.c.id == challenge_id)
-                .values(attempts=otp_challenge.c.attempts + 1, **spent)
-            )
+            # The last attempt: the submission is dropped now.
+            store.count_attempt(conn, challenge_id, drop_payload=left <= 0)
             reason = CodeReason.WRONG if left > 0 else CodeReason.ATTEMPTS
             return CodeRejected(reason, left, channel)
-        language = str(row["language"])
+        language = row.language
         texts = self._texts[language]
-        ticked: list[list[str]] = orjson.loads(row["purposes"])
+        ticked: list[list[str]] = orjson.loads(row.purposes)
         if any(_text_hash(texts.get(c, "")) != h for c, h in ticked):
-            conn.execute(
-                update(otp_challenge)
-                .where(otp_challenge.c.id == challenge_id)
-                .values(used_at=at, **sealed.CLEARED)
-            )
+            store.use_challenge(conn, challenge_id, at)
             return CodeRejected(CodeReason.CHANGED, 0, channel)
-        submitted = sealed.open_(
-            self.gate.keys,
-            challenge_id,
-            str(row["kek_id"]),
-            bytes(row["wrapped_key"]),
-            bytes(row["sealed"]),
-        )
+        wrapped = row.wrapped_key
+        assert wrapped is not None  # sealed with the submission, dropped with it
+        submitted = sealed.open_(self.gate.keys, challenge_id, str(row.kek_id), wrapped, row.sealed)
         values: dict[str, str] = dict(submitted["values"])
         sid = self._collect(conn, actor, values, at)
-        conn.execute(
-            update(otp_challenge)
-            .where(otp_challenge.c.id == challenge_id)
-            .values(used_at=at, subject_id=sid, **sealed.CLEARED)
-        )
+        store.use_challenge(conn, challenge_id, at, subject_id=sid)
         # The code proved control of this contact, for this new subject only.
         self.gate.confirm_contact(conn, actor, sid, channel, values[channel], f"otp:{channel}")
         evidence = Evidence(method=f"otp:{channel}", ip=ip, user_agent=user_agent)
@@ -326,14 +298,13 @@ class IntakeService:
         if user_data and "statistics" in granted:
             self._link_user_data(conn, actor, sid, user_data)
         reference = new_reference()
-        conn.execute(
-            insert(lead).values(
-                reference=reference,
-                subject_id=sid,
-                challenge_id=challenge_id,
-                created_at=at,
-                status="new",
-            )
+        store.insert_lead(
+            conn,
+            reference=reference,
+            subject_id=sid,
+            challenge_id=challenge_id,
+            created_at=at,
+            status="new",
         )
         self.audit.append(
             conn,
@@ -369,11 +340,7 @@ class IntakeService:
         return sid
 
     def _drop_payload(self, conn: Connection, challenge_id: str) -> None:
-        conn.execute(
-            update(otp_challenge)
-            .where(otp_challenge.c.id == challenge_id, otp_challenge.c.sealed.is_not(None))
-            .values(**sealed.CLEARED)
-        )
+        store.drop_payload(conn, challenge_id)
 
     def _link_user_data(
         self, conn: Connection, actor: Actor, sid: str, user_data: Mapping[str, str]
@@ -396,7 +363,7 @@ class IntakeService:
         if not self.gate.access.may(actor.role, Capability.RESOLVE_DUPLICATES):
             raise OperationNotPermitted(actor.role, "resolve possible duplicates")
 
-    def open_duplicates(self, conn: Connection, actor: Actor) -> list[duplicates.DuplicateFlag]:
+    def open_duplicates(self, conn: Connection, actor: Actor) -> list[DuplicateFlag]:
         """Subjects flagged as possible duplicates and not yet resolved, oldest first."""
         self._require_dpo(actor)
         return duplicates.open_flags(conn)
@@ -409,7 +376,7 @@ class IntakeService:
         of: str,
         resolution: str,
         note: str | None = None,
-    ) -> duplicates.DuplicateFlag:
+    ) -> DuplicateFlag:
         """Record staff's decision on one flag (audited); the subjects are not changed."""
         self._require_dpo(actor)
         return duplicates.resolve(conn, self.audit, actor, subject_id, of, resolution, note)
@@ -421,13 +388,4 @@ class IntakeService:
         wrapped data key and all), used ones a day past it, and code counts older than a day
         (policy 4.1: nothing kept past its use). Returns the rows deleted."""
         at = (now or datetime.now(UTC)).astimezone(UTC)
-        c = otp_challenge.c
-        done = conn.execute(
-            delete(otp_challenge).where(
-                or_(
-                    and_(c.used_at.is_(None), c.expires_at <= at),
-                    c.expires_at < at - timedelta(days=1),
-                )
-            )
-        )
-        return int(done.rowcount or 0) + limits.purge(conn, at)
+        return store.purge_challenges(conn, at) + limits.purge(conn, at)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Protocol
 
 
 class Action(StrEnum):
@@ -63,11 +64,15 @@ class Hold:
         return self.purpose is None or self.purpose in set(purposes)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredValue:
-    field: str
-    purpose: str
-    collected_at: datetime
+class Stored(Protocol):
+    """What the decision needs of a stored value (the vault's ``ValueMeta`` is one)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def collected_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +137,7 @@ def _field_purposes(rules: Mapping[str, PurposeRule]) -> dict[str, tuple[str, ..
 
 def decide(
     subject_id: str,
-    values: Iterable[StoredValue],
+    values: Iterable[Stored],
     rules: Mapping[str, PurposeRule],
     bases: list[BasisRow],
     holds: Iterable[Hold],
@@ -193,3 +198,53 @@ def decide(
             "no purpose that may use these values still justifies them (policy 4.1)",
         )
     return Decision(Action.KEEP, (), kept, "kept")
+
+
+def destruction_act(
+    rid: str,
+    actor_id: str,
+    role: str,
+    as_of: datetime,
+    counts: dict[str, int],
+    chained: str,
+    started: datetime,
+    at: datetime,
+) -> dict[str, Any]:
+    """The destruction act of run ``rid`` finished ``at``: date, ground per group,
+    categories, counts, method, the responsible role, the run id and the hash of the
+    destroyed subjects' ids."""
+    groups: dict[str, dict[str, int]] = {}
+    for key, n in counts.items():
+        if "|" not in key:
+            continue
+        left, right = key.split("|", 1)
+        if left == "category":
+            continue
+        groups.setdefault(right, {})[left] = n
+    return {
+        "act": "destruction",
+        "run": rid,
+        "date": at.isoformat(),
+        "as_of": as_of.isoformat(),
+        "responsible_role": role,
+        "actor": actor_id,
+        "grounds": {
+            Action.DEPERSONALISE_AND_DESTROY.value: "no purpose justifies keeping the data "
+            "(policy 4.1, 6.5; LAW.md Art. 12 p.2, Art. 18)",
+            Action.DESTROY_VALUE.value: "no purpose that may use these values justifies "
+            "them any longer (policy 4.1)",
+        },
+        "method": {
+            Action.DEPERSONALISE_AND_DESTROY.value: "facts depersonalised for statistics, "
+            "then crypto-shredding (data key revoked and deleted; values, history and "
+            "blind indexes deleted)",
+            Action.DESTROY_VALUE.value: "values and their history deleted",
+        },
+        "categories": groups,
+        "subjects_destroyed": counts.get("subjects", 0),
+        "subject_categories": {
+            k.removeprefix("category|"): n for k, n in counts.items() if k.startswith("category|")
+        },
+        "subjects_hash": chained,
+        "started": started.isoformat(),
+    }

@@ -15,31 +15,29 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from qorgau.catalog import Catalogue
 from qorgau.consent.model import State, effective_state
-from qorgau.consent.store import basis_state
 from qorgau.db import Database
 from qorgau.errors import DomainError
+from qorgau.retention import store
 from qorgau.retention.model import (
     Action,
     BasisRow,
     Decision,
     Hold,
     PurposeRule,
-    StoredValue,
     decide,
+    destruction_act,
 )
-from qorgau.retention.store import retention_hold, retention_run
 from qorgau.security.actors import Actor
 from qorgau.vault.gate import Gate
 from qorgau.vault.model import SubjectDestroyed
-from qorgau.vault.record import index
-from qorgau.vault.store import subject
+from qorgau.vault.store import live_subjects
 
 GENESIS = "0" * 64
 
@@ -92,10 +90,12 @@ class Plan:
         }
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+class Evaluated(NamedTuple):
+    """A subject's verdict: its id and category (for the act's counts) and the decision."""
+
+    subject_id: str
+    category: str
+    decision: Decision
 
 
 class RetentionService:
@@ -136,29 +136,18 @@ class RetentionService:
     ) -> None:
         if purpose is not None:
             self.catalogue.purpose(purpose)
-        conn.execute(
-            insert(retention_hold).values(
-                subject_id=subject_id,
-                purpose=purpose,
-                ground=ground[:300],
-                until=until,
-                created_at=datetime.now(UTC),
-                actor=actor.id,
-            )
+        store.insert_hold(
+            conn,
+            subject_id=subject_id,
+            purpose=purpose,
+            ground=ground[:300],
+            until=until,
+            created_at=datetime.now(UTC),
+            actor=actor.id,
         )
 
     def holds(self, conn: Connection) -> list[Hold]:
-        return [
-            Hold(r[0], _aware(r[1]), r[2], r[3])
-            for r in conn.execute(
-                select(
-                    retention_hold.c.ground,
-                    retention_hold.c.until,
-                    retention_hold.c.subject_id,
-                    retention_hold.c.purpose,
-                )
-            )
-        ]
+        return store.holds(conn)
 
     # -- evaluation ---------------------------------------------------------------------
 
@@ -172,58 +161,26 @@ class RetentionService:
         *,
         only: Sequence[str] | None = None,
         lock: bool = False,
-    ) -> list[tuple[str, str, Decision]]:
+    ) -> list[Evaluated]:
         """Evaluate up to ``limit`` live subjects after ``after`` (or exactly ``only``).
         With ``lock``, rows another worker holds are skipped (PostgreSQL SKIP LOCKED)."""
-        q = (
-            select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
-            .where(subject.c.id > after, subject.c.status != "destroyed")
-            .order_by(subject.c.id)
-            .limit(limit)
-        )
-        if only is not None:
-            q = q.where(subject.c.id.in_(list(only)))
-        if lock:
-            q = q.with_for_update(skip_locked=True)
-        rows = conn.execute(q).all()
-        if not rows:
+        subjects = live_subjects(conn, after, limit, only, lock=lock)
+        if not subjects:
             return []
-        ids = [r[0] for r in rows]
         bases: dict[str, list[BasisRow]] = {}
-        for sid, purpose, kind, st, since, until in conn.execute(
-            select(
-                basis_state.c.subject_id,
-                basis_state.c.purpose,
-                basis_state.c.kind,
-                basis_state.c.state,
-                basis_state.c.since,
-                basis_state.c.until,
-            ).where(basis_state.c.subject_id.in_(ids))
-        ):
-            state = effective_state(State(st), _aware(until), as_of)
-            since_at = _aware(since)
-            assert since_at is not None
-            bases.setdefault(sid, []).append(
-                BasisRow(purpose, kind, state.value, since_at, _aware(until))
+        for b in store.bases_of(conn, [s.id for s in subjects]):
+            state = effective_state(State(b.state), b.until, as_of)
+            bases.setdefault(b.subject_id, []).append(
+                BasisRow(b.purpose, b.kind, state.value, b.since, b.until)
             )
-        out: list[tuple[str, str, Decision]] = []
-        for sid, category, status, sealed in rows:
-            if status == "blocked":
+        out: list[Evaluated] = []
+        for s in subjects:
+            if s.status == "blocked":
                 # A block halts processing pending a check: nothing is destroyed meanwhile.
-                out.append((sid, category, Decision(Action.KEEP, (), {}, "blocked")))
+                out.append(Evaluated(s.id, s.category, Decision(Action.KEEP, (), {}, "blocked")))
                 continue
-            # Values collected together share a timestamp: parse each distinct one once.
-            times: dict[str, datetime] = {}
-            stored = []
-            for r in index(bytes(sealed) if sealed is not None else None).values():
-                at = str(r[4])
-                when = times.get(at)
-                if when is None:
-                    when = times[at] = datetime.fromisoformat(at)
-                stored.append(StoredValue(str(r[0]), str(r[2]), when))
-            out.append(
-                (sid, category, decide(sid, stored, self.rules, bases.get(sid, []), holds, as_of))
-            )
+            decision = decide(s.id, s.values, self.rules, bases.get(s.id, []), holds, as_of)
+            out.append(Evaluated(s.id, s.category, decision))
         return out
 
     def explain(
@@ -235,7 +192,7 @@ class RetentionService:
         if not batch:
             self.gate.require_subject(conn, subject_id)  # not found, or destroyed
             return {"subject": subject_id, "as_of": as_of.isoformat(), "status": "destroyed"}
-        _sid, _category, d = batch[0]
+        d = batch[0].decision
         return {
             "subject": subject_id,
             "as_of": as_of.isoformat(),
@@ -250,19 +207,13 @@ class RetentionService:
 
     def act(self, conn: Connection, run_id: str) -> dict[str, Any] | None:
         """The destruction act of a finished run (JSON), or None."""
-        raw = conn.execute(
-            select(retention_run.c.act).where(retention_run.c.id == run_id)
-        ).scalar_one_or_none()
+        raw = store.run_act(conn, run_id)
         return dict(orjson.loads(raw)) if raw else None
 
     def runs(self, conn: Connection) -> list[dict[str, Any]]:
         return [
-            {"id": r[0], "as_of": (_aware(r[1]) or r[1]).isoformat(), "finished": r[2] is not None}
-            for r in conn.execute(
-                select(
-                    retention_run.c.id, retention_run.c.as_of, retention_run.c.finished_at
-                ).order_by(retention_run.c.started_at.desc())
-            )
+            {"id": r.id, "as_of": r.as_of.isoformat(), "finished": r.finished_at is not None}
+            for r in store.runs(conn)
         ]
 
     def plan(self, conn: Connection, as_of: datetime) -> Plan:
@@ -282,7 +233,7 @@ class RetentionService:
                     plan.subjects_with_values_due += 1
                 for f in d.due_fields:
                     plan.by_category[(f, d.action.value)] += 1
-            after = batch[-1][0]
+            after = batch[-1].subject_id
 
     # -- the sweep ----------------------------------------------------------------------
 
@@ -315,26 +266,24 @@ class RetentionService:
                 # Let writers waiting for the lock (SQLite's single writer) go between
                 # batches: the service must not stop while it sweeps.
                 time.sleep(self.pause)
-            if cursor != window[-1][0]:
-                cursor = window[-1][0]
+            if cursor != window[-1].subject_id:
+                cursor = window[-1].subject_id
                 with db.unit_of_work() as conn:
                     self._save_cursor(conn, rid, cursor, counts, chained)
             # Evaluating is CPU work: give the other threads of this process their turn.
             time.sleep(self.pause)
-        act = self._act(rid, actor, as_of, counts, chained, holds_conn_ts)
+        act = destruction_act(
+            rid, actor.id, actor.role, as_of, counts, chained, holds_conn_ts, datetime.now(UTC)
+        )
         with db.unit_of_work() as conn:
-            conn.execute(
-                update(retention_run)
-                .where(retention_run.c.id == rid)
-                .values(finished_at=datetime.now(UTC), act=orjson.dumps(act).decode())
-            )
+            store.finish_run(conn, rid, datetime.now(UTC), orjson.dumps(act).decode())
         return act
 
     def _act_on(
         self,
         conn: Connection,
         actor: Actor,
-        batch: list[tuple[str, str, Decision]],
+        batch: list[Evaluated],
         counts: dict[str, int],
         chained: str,
     ) -> str:
@@ -388,87 +337,24 @@ class RetentionService:
     def _save_cursor(
         conn: Connection, rid: str, cursor: str, counts: dict[str, int], chained: str
     ) -> None:
-        conn.execute(
-            update(retention_run)
-            .where(retention_run.c.id == rid)
-            .values(cursor=cursor, counts=orjson.dumps(counts).decode(), subjects_hash=chained)
-        )
+        store.save_cursor(conn, rid, cursor, orjson.dumps(counts).decode(), chained)
 
     def _open_run(
         self, db: Database, actor: Actor, as_of: datetime, run_id: str | None
     ) -> tuple[str, str, dict[str, int], str]:
         with db.unit_of_work() as conn:
-            q = select(
-                retention_run.c.id,
-                retention_run.c.cursor,
-                retention_run.c.counts,
-                retention_run.c.subjects_hash,
-            ).where(retention_run.c.finished_at.is_(None))
-            q = (
-                q.where(retention_run.c.id == run_id)
-                if run_id
-                else q.where(retention_run.c.as_of == as_of)
-            )
-            row = conn.execute(q.order_by(retention_run.c.started_at.desc()).limit(1)).first()
-            if row is not None:
-                return str(row[0]), str(row[1]), dict(orjson.loads(row[2])), str(row[3])
+            found = store.unfinished_run(conn, run_id, as_of)
+            if found is not None:
+                return found.id, found.cursor, dict(orjson.loads(found.counts)), found.subjects_hash
             rid = secrets.token_hex(16)
-            conn.execute(
-                insert(retention_run).values(
-                    id=rid,
-                    as_of=as_of,
-                    started_at=datetime.now(UTC),
-                    actor=actor.id,
-                    cursor="",
-                    counts="{}",
-                    subjects_hash=GENESIS,
-                )
+            store.insert_run(
+                conn,
+                rid,
+                as_of=as_of,
+                started_at=datetime.now(UTC),
+                actor=actor.id,
+                cursor="",
+                counts="{}",
+                subjects_hash=GENESIS,
             )
             return rid, "", {}, GENESIS
-
-    def _act(
-        self,
-        rid: str,
-        actor: Actor,
-        as_of: datetime,
-        counts: dict[str, int],
-        chained: str,
-        started: datetime,
-    ) -> dict[str, Any]:
-        """The destruction act: date, ground per group, categories, counts, method, the
-        responsible role, the run id and the hash of the destroyed subjects' ids."""
-        groups: dict[str, dict[str, int]] = {}
-        for key, n in counts.items():
-            if "|" not in key:
-                continue
-            left, right = key.split("|", 1)
-            if left == "category":
-                continue
-            groups.setdefault(right, {})[left] = n
-        return {
-            "act": "destruction",
-            "run": rid,
-            "date": datetime.now(UTC).isoformat(),
-            "as_of": as_of.isoformat(),
-            "responsible_role": actor.role,
-            "actor": actor.id,
-            "grounds": {
-                Action.DEPERSONALISE_AND_DESTROY.value: "no purpose justifies keeping the data "
-                "(policy 4.1, 6.5; LAW.md Art. 12 p.2, Art. 18)",
-                Action.DESTROY_VALUE.value: "no purpose that may use these values justifies "
-                "them any longer (policy 4.1)",
-            },
-            "method": {
-                Action.DEPERSONALISE_AND_DESTROY.value: "facts depersonalised for statistics, "
-                "then crypto-shredding (data key revoked and deleted; values, history and "
-                "blind indexes deleted)",
-                Action.DESTROY_VALUE.value: "values and their history deleted",
-            },
-            "categories": groups,
-            "subjects_destroyed": counts.get("subjects", 0),
-            "subject_categories": {
-                k.split("|", 1)[1]: n for k, n in counts.items() if k.startswith("category|")
-            },
-            "subjects_hash": chained,
-            "started": started.isoformat(),
-        }

@@ -9,9 +9,14 @@ at the right edge of every index instead of at random pages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -19,9 +24,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
 )
 
 from qorgau.db import Instant, Sql, metadata
+from qorgau.vault.record import index
 
 subject = Table(
     "subject",
@@ -130,3 +137,64 @@ otp_challenge = Table(
     Index("ix_otp_challenge_subject_id", "subject_id"),
     Index("ix_otp_challenge_expires_at", "expires_at"),
 )
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMeta:
+    """What is known of a stored value without decrypting it: its field, the purpose it was
+    collected under and when."""
+
+    field: str
+    purpose: str
+    collected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectValues:
+    """A live subject and the metadata of its current values (never a value)."""
+
+    id: str
+    category: str
+    status: str
+    values: tuple[ValueMeta, ...]
+
+
+def live_subjects(
+    conn: Connection,
+    after: str,
+    limit: int,
+    only: Sequence[str] | None = None,
+    *,
+    lock: bool = False,
+) -> list[SubjectValues]:
+    """Up to ``limit`` subjects not destroyed with an id after ``after`` (or among ``only``),
+    in id order, with their values' metadata. With ``lock``, rows another transaction holds
+    are skipped (PostgreSQL ``FOR UPDATE SKIP LOCKED``)."""
+    q = (
+        select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
+        .where(subject.c.id > after, subject.c.status != "destroyed")
+        .order_by(subject.c.id)
+        .limit(limit)
+    )
+    if only is not None:
+        q = q.where(subject.c.id.in_(list(only)))
+    if lock:
+        q = q.with_for_update(skip_locked=True)
+    out: list[SubjectValues] = []
+    # Values collected together share a timestamp: parse each distinct one once.
+    times: dict[str, datetime] = {}
+    for sid, category, status, sealed in conn.execute(q):
+        values = []
+        for f, _v, purpose, _s, raw, _ct in index(
+            bytes(sealed) if sealed is not None else None
+        ).values():
+            at = str(raw)
+            when = times.get(at)
+            if when is None:
+                when = times[at] = datetime.fromisoformat(at)
+            values.append(ValueMeta(str(f), str(purpose), when))
+        out.append(SubjectValues(sid, category, status, tuple(values)))
+    return out

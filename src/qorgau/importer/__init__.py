@@ -3,7 +3,8 @@
 Rows are validated one by one (a bad row is refused with its row number and a reason code,
 never its content); accepted rows are stored in batches, each batch one transaction with its
 audit events and the import's progress, so an import killed at any point resumes where its
-last committed batch ended and never stores a row twice.
+last committed batch ended and never stores a row twice. The job's table and queries are
+``importer/store.py``'s.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from qorgau.audit.model import Event
@@ -26,20 +26,11 @@ from qorgau.catalog import (
     SpecialCategoryFound,
     UnknownField,
 )
-from qorgau.db import Database, Instant, metadata
+from qorgau.db import Database
 from qorgau.errors import DomainError
+from qorgau.importer import store
 from qorgau.security.actors import Actor
 from qorgau.vault.gate import Gate, Prepared
-
-import_job = Table(
-    "import_job",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("rows_done", Integer, nullable=False),
-    Column("accepted", Integer, nullable=False),
-    Column("started_at", Instant(), nullable=False),
-    Column("finished_at", Instant(), nullable=True),
-)
 
 
 @dataclass
@@ -93,23 +84,20 @@ class ImportInProgress(DomainError):
 
 def _open_job(db: Database, jid: str) -> tuple[int, int]:
     """The job's committed progress (rows done, accepted), creating the job if new."""
-    q = select(import_job.c.rows_done, import_job.c.accepted).where(import_job.c.id == jid)
     with db.unit_of_work() as conn:
-        row = conn.execute(q).one_or_none()
-    if row is not None:
-        return int(row[0]), int(row[1])
+        found = store.progress(conn, jid)
+    if found is not None:
+        return found.rows_done, found.accepted
     try:
         with db.unit_of_work() as conn:
-            conn.execute(
-                insert(import_job).values(
-                    id=jid, rows_done=0, accepted=0, started_at=datetime.now(UTC)
-                )
-            )
+            store.insert_job(conn, jid, datetime.now(UTC))
         return 0, 0
     except IntegrityError:  # another run created it a moment ago
         with db.unit_of_work() as conn:
-            row = conn.execute(q).one()
-        return int(row[0]), int(row[1])
+            found = store.progress(conn, jid)
+        if found is None:
+            raise
+        return found.rows_done, found.accepted
 
 
 def job_id(path: Path, purpose: str, category: str) -> str:
@@ -159,12 +147,9 @@ def run_import(
                 gate.collect_many(conn, actor, batch)
             # Optimistic: the job must still be where this run left it, or another run of
             # the same import is going on; then this batch rolls back.
-            moved = conn.execute(
-                update(import_job)
-                .where(import_job.c.id == jid, import_job.c.rows_done == last)
-                .values(rows_done=through, accepted=summary.accepted + len(batch))
-            ).rowcount
-            if moved != 1:
+            if not store.advance(
+                conn, jid, was=last, rows_done=through, accepted=summary.accepted + len(batch)
+            ):
                 raise ImportInProgress()
         summary.accepted += len(batch)
         last = through
@@ -189,9 +174,7 @@ def run_import(
     if n > last:
         flush(n)
     with db.unit_of_work() as conn:
-        conn.execute(
-            update(import_job).where(import_job.c.id == jid).values(finished_at=datetime.now(UTC))
-        )
+        store.finish(conn, jid, datetime.now(UTC))
         gate.audit.append(
             conn,
             Event(
