@@ -15,6 +15,10 @@ of a law profile, and the text shows each deadline with its article. Pure: no I/
 same context always renders the same text (no dates, no timestamps). The words themselves
 are in the ``policy`` gettext catalogue of :mod:`qorgau.i18n`
 (``locale/{kk,ru,en}/LC_MESSAGES/policy.po``), one message per phrase.
+
+Why one module of about 550 lines: it is one document. The section builders follow the
+policy's order and share the wording helpers (plurals, deadlines with their articles,
+countries); cut apart, those helpers would become a public API nobody else needs.
 """
 
 from __future__ import annotations
