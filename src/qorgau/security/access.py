@@ -1,12 +1,14 @@
-"""The access matrix: role x purpose x field decides allow, mask or deny (policy 7.3.8).
+"""The access matrix: role x purpose x field decides allow, mask or deny (policy 7.3.8), and
+each role is granted named capabilities (:class:`Capability`: collect, record a consent,
+handle requests, manage recipients, ...), never a broad verb standing for several jobs.
 
 Defaults (an operator can replace the matrix in configuration):
 
-- ``dpo`` (data protection officer): every purpose, every field in clear; all operations.
-- ``admin``: every purpose; high-sensitivity fields masked; all operations.
+- ``dpo`` (data protection officer): every purpose, every field in clear; every capability.
+- ``admin``: every purpose; high-sensitivity fields masked; every capability.
 - ``operator`` (call centre): contract, service information, offers and direct marketing;
   identity numbers, bank and pension accounts and credit history masked; may collect and
-  clarify, never block, destroy or manage keys.
+  clarify and record consents, never block, destroy, handle requests or manage keys.
 - ``analyst``: statistics only, no writes, and no raw value of any field: statistics come
   from depersonalised facts (policy 2.1 P4; LAW.md Art. 17).
 
@@ -14,7 +16,7 @@ System actors have their own least-privilege roles (DESIGN 1: every actor is wha
 
 - ``site`` (the loan form): collects; reads no field (added by ``intake.with_site_role``).
 - ``rights`` (the public rights page): the ``subject_request`` purpose only, for a requester
-  whose identity was verified; no operation.
+  whose identity was verified; no capability.
 - ``worker``: retention (destroy, depersonalise into statistics facts) and transfer notices
   (the contacts under ``contract``); no other field.
 - ``router`` (passes a confirmed lead on), ``dispatcher`` (webhook deliveries) and
@@ -22,7 +24,7 @@ System actors have their own least-privilege roles (DESIGN 1: every actor is wha
   the transfer rule; the router may also move a subject to another category on a partner's
   outcome.
 - ``cli``: a command run on the server by someone who holds its keys (recorded with the OS
-  user): every purpose and operation, as the data protection officer.
+  user): every purpose and capability, as the data protection officer.
 """
 
 from __future__ import annotations
