@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -53,11 +53,11 @@ from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.security import actors
 from qorgau.security.actors import Actor
+from qorgau.transfers import store
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    DeliveryMode,
     backoff,
     endpoint_problem,
     payload_matches,
@@ -67,7 +67,6 @@ from qorgau.transfers.model import (
 )
 from qorgau.transfers.registry import Registry
 from qorgau.transfers.rule import TransferRule
-from qorgau.transfers.store import outbox, recipient, transfer
 from qorgau.vault.gate import Gate, SealedExtra
 
 log = logging.getLogger("qorgau.dispatch")
@@ -346,28 +345,10 @@ class Dispatcher:
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, conn: Connection, at: datetime) -> list[_Item]:
-        o = outbox.c
-        q = (
-            select(o.id, o.transfer_id, o.subject_id, o.recipient, o.idempotency_key,
-                   o.attempts, o.payload, recipient.c.endpoint, transfer.c.purpose,
-                   transfer.c.fields)
-            .join(recipient, recipient.c.code == o.recipient)
-            .join(transfer, transfer.c.id == o.transfer_id)
-            .where(o.status == "pending", o.next_at <= at,
-                   recipient.c.delivery == DeliveryMode.WEBHOOK.value)
-            .order_by(o.next_at, o.id)
-            .limit(self.batch_size)
-        )  # fmt: skip
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update(of=outbox, skip_locked=True)
-        rows = conn.execute(q).all()
+        rows = store.due_webhook_rows(conn, at, self.batch_size)
         if not rows:
             return []
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_([r[0] for r in rows]))
-            .values(attempts=outbox.c.attempts + 1, next_at=at + self.lease)
-        )
+        store.lease(conn, [r.oid for r in rows], at + self.lease)
         items = []
         for oid, tid, sid, code, key, attempts, payload, endpoint, purpose, fields in rows:
             item = _Item(
@@ -456,11 +437,11 @@ class Dispatcher:
         at: datetime,
         result: BatchResult,
     ) -> None:
-        delivered: list[dict[str, Any]] = []
-        delivered_t: list[dict[str, Any]] = []
-        retry: list[dict[str, Any]] = []
-        dead: list[dict[str, Any]] = []
-        dead_t: list[dict[str, Any]] = []
+        delivered: list[int] = []
+        delivered_t: list[str] = []
+        retry: list[store.Retry] = []
+        dead: list[tuple[int, str, bool]] = []  # (outbox id, error code, clear the payload)
+        dead_t: list[tuple[str, str]] = []  # (transfer id, its status)
         events: list[Event] = []
         for item in items:
             got = outcomes.get(item.oid)
@@ -470,8 +451,8 @@ class Dispatcher:
                 "attempt": item.attempt,
             }
             if got is not None and got.ok:
-                delivered.append({"oid": item.oid})
-                delivered_t.append({"tid": item.transfer_id})
+                delivered.append(item.oid)
+                delivered_t.append(item.transfer_id)
                 detail["status"] = got.status
                 events.append(self._event("transfer.delivered", item, detail, at))
                 result.delivered += 1
@@ -488,58 +469,28 @@ class Dispatcher:
             detail["error"] = code
             if item.refused is None and item.attempt < self.max_attempts:
                 delay = backoff(item.attempt, self.rand())
-                retry.append({"oid": item.oid, "att": item.attempt, "next": at + delay,
-                              "err": code})  # fmt: skip
+                retry.append(store.Retry(item.oid, item.attempt, at + delay, code))
                 events.append(self._event("transfer.failed", item, detail, at))
                 result.failed += 1
                 continue
-            dead.append({"oid": item.oid, "err": code, "clear": not keep})
+            dead.append((item.oid, code, not keep))
             # A lead the rule stopped before it left (destroyed, no consent) never reached the
             # partner: its transfer reads "withheld", not "dead", in the subject's log.
             gone = item.refused is not None and not keep
-            dead_t.append({"tid": item.transfer_id, "st": "withheld" if gone else "dead"})
+            dead_t.append((item.transfer_id, "withheld" if gone else "dead"))
             events.append(self._event("transfer.dead", item, detail, at))
             result.dead += 1
-        o = outbox.c
         if delivered:
-            conn.execute(
-                update(outbox)
-                .where(o.id == bindparam("oid"), o.status == "pending")
-                .values(status="delivered", done_at=at, payload=None, last_error=None),
-                delivered,
-            )
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == bindparam("tid"), transfer.c.status == "queued")
-                .values(status="delivered", delivered_at=at),
-                delivered_t,
-            )
+            store.mark_delivered(conn, delivered, delivered_t, at)
         if retry:
-            # Only the lease holder records a failure (a re-claim after expiry bumped attempts).
-            conn.execute(
-                update(outbox)
-                .where(o.id == bindparam("oid"), o.status == "pending",
-                       o.attempts == bindparam("att"))
-                .values(next_at=bindparam("next"), last_error=bindparam("err")),
-                retry,
-            )  # fmt: skip
+            store.reschedule(conn, retry)
         if dead:
-            cleared = [d for d in dead if d["clear"]]
-            kept = [d for d in dead if not d["clear"]]
-            for rows, values in ((cleared, {"payload": None}), (kept, {})):
+            cleared = [(oid, err) for oid, err, clear in dead if clear]
+            kept = [(oid, err) for oid, err, clear in dead if not clear]
+            for rows, clear in ((cleared, True), (kept, False)):
                 if rows:
-                    conn.execute(
-                        update(outbox)
-                        .where(o.id == bindparam("oid"), o.status == "pending")
-                        .values(status="dead", last_error=bindparam("err"), **values),
-                        [{"oid": d["oid"], "err": d["err"]} for d in rows],
-                    )
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == bindparam("tid"), transfer.c.status == "queued")
-                .values(status=bindparam("st")),
-                dead_t,
-            )
+                    store.mark_dead(conn, rows, clear_payload=clear)
+            store.set_queued_status(conn, dead_t)
         self.audit.append_many(conn, events)
 
     def _event(self, action: str, item: _Item, detail: dict[str, Any], at: datetime) -> Event:

@@ -15,10 +15,11 @@ import hmac
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from qorgau.errors import DomainError, Refusal
@@ -178,6 +179,34 @@ class Recipient:
     def cross_border(self, home_country: str) -> bool:
         """Whether data passed to this recipient leaves the operator's storage country."""
         return self.country != home_country
+
+
+def agreement_doc(a: Agreement) -> dict[str, Any]:
+    """An agreement as a JSON-ready document (sets sorted, dates ISO)."""
+    doc = asdict(a)
+    doc["operations"] = sorted(a.operations)
+    doc["purposes"] = sorted(a.purposes)
+    doc["fields"] = sorted(a.fields)
+    doc["valid_from"] = a.valid_from.isoformat()
+    doc["valid_until"] = a.valid_until.isoformat()
+    return doc
+
+
+def agreement_from(doc: Mapping[str, Any] | None) -> Agreement | None:
+    """An agreement from its document (stored, or given to the API or the CLI)."""
+    if doc is None:
+        return None
+    return Agreement(
+        reference=str(doc["reference"]),
+        operations=frozenset(doc.get("operations", ())),
+        purposes=frozenset(doc.get("purposes", ())),
+        confidentiality=str(doc.get("confidentiality", "")),
+        security=str(doc.get("security", "")),
+        protection=str(doc.get("protection", "")),
+        valid_from=date.fromisoformat(str(doc["valid_from"])),
+        valid_until=date.fromisoformat(str(doc["valid_until"])),
+        fields=frozenset(doc.get("fields", ())),
+    )
 
 
 @lru_cache(maxsize=1024)
