@@ -14,7 +14,6 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security import actors
-from qorgau.transfers import store
 from qorgau.transfers.model import (
     OUTCOMES,
     InvalidOutcome,
@@ -25,7 +24,8 @@ from qorgau.transfers.model import (
 from qorgau.transfers.queue import DeliveryQueue
 from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.service import ROUTER, Transfers
-from qorgau.transfers.store import PartnerTransfer
+from qorgau.transfers.store import deliveries as delivery_store
+from qorgau.transfers.store.deliveries import PartnerTransfer
 from qorgau.vault.gate import Gate
 from qorgau.vault.model import Status
 
@@ -55,7 +55,7 @@ class PartnerInbox:
         self.audit = audit
 
     def _partner_row(self, conn: Connection, code: str, transfer_id: str) -> PartnerTransfer:
-        row = store.partner_transfer(conn, code, transfer_id)
+        row = delivery_store.partner_transfer(conn, code, transfer_id)
         if row is None:
             raise NotAPartnerTransfer(f"no transfer {transfer_id} addressed to you")
         return row
@@ -68,7 +68,7 @@ class PartnerInbox:
         withheld, never handed out, its refusal audited (kept for staff to retry when the
         refusal may lift, see :func:`~qorgau.transfers.model.withheld`). Each lead handed
         out is marked fetched."""
-        rows = store.pending_pulls(conn, code, limit)
+        rows = delivery_store.pending_pulls(conn, code, limit)
         now = datetime.now(UTC)
         out = []
         partner = actors.partner(code)
@@ -92,7 +92,7 @@ class PartnerInbox:
                     self.queue.withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
                     continue
                 out.append(doc)
-                store.mark_fetched(conn, tid, now)
+                delivery_store.mark_fetched(conn, tid, now)
                 self.audit.append(
                     conn,
                     Event("transfer.fetched", partner.id, subject_id=sid,
@@ -106,7 +106,7 @@ class PartnerInbox:
         row = self._partner_row(conn, code, transfer_id)
         if row.status not in ("acknowledged",):
             now = datetime.now(UTC)
-            store.acknowledge(conn, transfer_id, now)
+            delivery_store.acknowledge(conn, transfer_id, now)
             self.audit.append(
                 conn,
                 Event("transfer.acknowledged", actors.partner(code).id, subject_id=row.subject_id,
@@ -123,7 +123,7 @@ class PartnerInbox:
             raise InvalidOutcome(outcome)
         row = self._partner_row(conn, code, transfer_id)
         now = datetime.now(UTC)
-        store.set_outcome(conn, transfer_id, outcome, now)
+        delivery_store.set_outcome(conn, transfer_id, outcome, now)
         self.audit.append(
             conn,
             Event("transfer.outcome", actors.partner(code).id, subject_id=row.subject_id,

@@ -53,7 +53,6 @@ from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.security import actors
 from qorgau.security.actors import Actor
-from qorgau.transfers import store
 from qorgau.transfers.model import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -67,6 +66,7 @@ from qorgau.transfers.model import (
 )
 from qorgau.transfers.registry import Registry
 from qorgau.transfers.rule import TransferRule
+from qorgau.transfers.store import deliveries as delivery_store
 from qorgau.vault.gate import Gate, SealedExtra
 
 log = logging.getLogger("qorgau.dispatch")
@@ -345,10 +345,10 @@ class Dispatcher:
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, conn: Connection, at: datetime) -> list[_Item]:
-        rows = store.due_webhook_rows(conn, at, self.batch_size)
+        rows = delivery_store.due_webhook_rows(conn, at, self.batch_size)
         if not rows:
             return []
-        store.lease(conn, [r.oid for r in rows], at + self.lease)
+        delivery_store.lease(conn, [r.oid for r in rows], at + self.lease)
         items = []
         for oid, tid, sid, code, key, attempts, payload, endpoint, purpose, fields in rows:
             item = _Item(
@@ -439,7 +439,7 @@ class Dispatcher:
     ) -> None:
         delivered: list[int] = []
         delivered_t: list[str] = []
-        retry: list[store.Retry] = []
+        retry: list[delivery_store.Retry] = []
         dead: list[tuple[int, str, bool]] = []  # (outbox id, error code, clear the payload)
         dead_t: list[tuple[str, str]] = []  # (transfer id, its status)
         events: list[Event] = []
@@ -469,7 +469,7 @@ class Dispatcher:
             detail["error"] = code
             if item.refused is None and item.attempt < self.max_attempts:
                 delay = backoff(item.attempt, self.rand())
-                retry.append(store.Retry(item.oid, item.attempt, at + delay, code))
+                retry.append(delivery_store.Retry(item.oid, item.attempt, at + delay, code))
                 events.append(self._event("transfer.failed", item, detail, at))
                 result.failed += 1
                 continue
@@ -481,16 +481,16 @@ class Dispatcher:
             events.append(self._event("transfer.dead", item, detail, at))
             result.dead += 1
         if delivered:
-            store.mark_delivered(conn, delivered, delivered_t, at)
+            delivery_store.mark_delivered(conn, delivered, delivered_t, at)
         if retry:
-            store.reschedule(conn, retry)
+            delivery_store.reschedule(conn, retry)
         if dead:
             cleared = [(oid, err) for oid, err, clear in dead if clear]
             kept = [(oid, err) for oid, err, clear in dead if not clear]
             for rows, clear in ((cleared, True), (kept, False)):
                 if rows:
-                    store.mark_dead(conn, rows, clear_payload=clear)
-            store.set_queued_status(conn, dead_t)
+                    delivery_store.mark_dead(conn, rows, clear_payload=clear)
+            delivery_store.set_queued_status(conn, dead_t)
         self.audit.append_many(conn, events)
 
     def _event(self, action: str, item: _Item, detail: dict[str, Any], at: datetime) -> Event:

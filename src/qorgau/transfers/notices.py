@@ -27,8 +27,8 @@ from qorgau.consent.ledger import Ledger
 from qorgau.errors import DomainError
 from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
-from qorgau.transfers import store
 from qorgau.transfers.service import Transfers
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 #: Contacts tried in this order; the first the subject has is used.
@@ -124,9 +124,9 @@ class NoticeLog:
         self.ledger = ledger
         self.audit = audit
 
-    def due(self, conn: Connection, limit: int = 500) -> list[store.NoticeDue]:
+    def due(self, conn: Connection, limit: int = 500) -> list[transfer_store.NoticeDue]:
         """(transfer id, subject id) of notices not sent yet, earliest deadline first."""
-        return store.notices_due(conn, limit)
+        return transfer_store.notices_due(conn, limit)
 
     def consent_language(self, conn: Connection, consent_id: str) -> str:
         return self.ledger.language_of(conn, consent_id)
@@ -135,7 +135,7 @@ class NoticeLog:
         self, conn: Connection, transfer_id: str, subject_id: str, channel: str | None
     ) -> None:
         now = datetime.now(UTC)
-        store.mark_notice_sent(conn, transfer_id, now, channel)
+        transfer_store.mark_notice_sent(conn, transfer_id, now, channel)
         self.audit.append(
             conn,
             Event("transfer.notice", actors.WORKER.id, subject_id=subject_id,

@@ -13,9 +13,9 @@ from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.transfers import store
 from qorgau.transfers.model import TransferNotFound, withheld
 from qorgau.transfers.registry import require_manager
+from qorgau.transfers.store import deliveries as delivery_store
 
 
 class InvalidDeliveryState(DomainError):
@@ -34,18 +34,18 @@ class DeliveryQueue:
     ) -> list[dict[str, Any]]:
         """The outbox as staff see it (no payload, no personal value): failures and dead
         letters first when no status is given."""
-        return [r._asdict() for r in store.deliveries(conn, status, limit)]
+        return [r._asdict() for r in delivery_store.deliveries(conn, status, limit)]
 
     def retry(self, conn: Connection, actor: Actor, transfer_id: str) -> None:
         """Put a dead-lettered delivery back in the queue, due now (staff action, audited)."""
         require_manager(conn, self.access, self.audit, actor, "delivery.retry")
-        row = store.outbox_state(conn, transfer_id)
+        row = delivery_store.outbox_state(conn, transfer_id)
         if row is None:
             raise TransferNotFound(transfer_id)
         if row.status != "dead":
             raise InvalidDeliveryState(f"delivery of {transfer_id} is {row.status}, not dead")
         now = datetime.now(UTC)
-        store.requeue(conn, transfer_id, now)
+        delivery_store.requeue(conn, transfer_id, now)
         self.audit.append(
             conn,
             Event("transfer.retry", actor.id, subject_id=row.subject_id,
@@ -67,7 +67,9 @@ class DeliveryQueue:
         """A queued lead the rule now refuses: dead-lettered (payload kept only when the
         refusal may lift) and its transfer marked; audited beside the gate's refusal."""
         keep, status = withheld(reason)
-        store.withhold(conn, oid, tid, reason, now, keep_payload=keep, transfer_status=status)
+        delivery_store.withhold(
+            conn, oid, tid, reason, now, keep_payload=keep, transfer_status=status
+        )
         self.audit.append(
             conn,
             Event("transfer.dead", actor.id, subject_id=sid,

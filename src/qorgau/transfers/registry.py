@@ -20,7 +20,6 @@ from qorgau.catalog import Catalogue
 from qorgau.crypto.keyring import KeyProvider
 from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted
 from qorgau.security.actors import Actor
-from qorgau.transfers import store
 from qorgau.transfers.model import (
     DeliveryMode,
     InvalidRecipient,
@@ -31,6 +30,7 @@ from qorgau.transfers.model import (
     agreement_from,
     validate_recipient,
 )
+from qorgau.transfers.store import recipients as recipient_store
 from qorgau.vault.keys import hold_kek
 
 #: How long a rotated-out webhook secret keeps signing.
@@ -100,15 +100,17 @@ class Registry:
             allow_loopback=self.allow_loopback_webhooks,
         )  # fmt: skip
         now = datetime.now(UTC)
-        current = store.recipient_version_of(conn, entry.code)
+        current = recipient_store.recipient_version_of(conn, entry.code)
         version = 1 if current is None else current + 1
         saved = Recipient(**{**_fields_of(entry), "version": version})
         if current is None:
-            store.insert_recipient(conn, saved, now)
+            recipient_store.insert_recipient(conn, saved, now)
         else:
-            store.update_recipient(conn, saved, now)
+            recipient_store.update_recipient(conn, saved, now)
         raw = orjson.dumps(recipient_doc(saved), option=orjson.OPT_SORT_KEYS)
-        store.insert_recipient_version(conn, saved.code, version, raw.decode(), now, actor.id)
+        recipient_store.insert_recipient_version(
+            conn, saved.code, version, raw.decode(), now, actor.id
+        )
         self.audit.append(
             conn,
             Event(
@@ -126,22 +128,22 @@ class Registry:
         return saved
 
     def recipient(self, conn: Connection, code: str) -> Recipient:
-        got = store.recipient_by_code(conn, code)
+        got = recipient_store.recipient_by_code(conn, code)
         if got is None:
             raise RecipientNotFound(code)
         return got
 
     def known(self, conn: Connection, codes: Sequence[str]) -> set[str]:
         """Which of ``codes`` are in the registry."""
-        return store.known_codes(conn, codes)
+        return recipient_store.known_codes(conn, codes)
 
     def recipients(self, conn: Connection) -> list[Recipient]:
-        return store.all_recipients(conn)
+        return recipient_store.all_recipients(conn)
 
     def versions(self, conn: Connection, code: str) -> list[dict[str, Any]]:
         out = [
             {"version": v.version, "at": v.at, "actor": v.actor, "entry": orjson.loads(v.doc)}
-            for v in store.recipient_versions(conn, code)
+            for v in recipient_store.recipient_versions(conn, code)
         ]
         if not out:
             raise RecipientNotFound(code)
@@ -149,7 +151,7 @@ class Registry:
 
     def expiring(self, conn: Connection, on: date, days: int = 30) -> list[Recipient]:
         """Active recipients whose agreement ends within ``days`` of ``on`` (or has ended)."""
-        return store.recipients_ending_before(conn, on + timedelta(days=days))
+        return recipient_store.recipients_ending_before(conn, on + timedelta(days=days))
 
     def home(self) -> str:
         """Where the operator stores personal data (configured; shown in the registry)."""
@@ -165,12 +167,12 @@ class Registry:
         self._require(conn, actor, "recipients")
         self.recipient(conn, code)
         now = datetime.now(UTC)
-        store.retire_secrets(conn, code, now + overlap)
+        recipient_store.retire_secrets(conn, code, now + overlap)
         raw = secrets.token_bytes(32)
         sid = secrets.token_hex(8)
         hold_kek(conn)  # rotation does not retire the KEK before this commits
         kek_id, sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
-        store.insert_secret(conn, sid, code, kek_id, sealed, now)
+        recipient_store.insert_secret(conn, sid, code, kek_id, sealed, now)
         self.audit.append(
             conn,
             Event("recipient.secret", actor.id, detail={"role": actor.role, "recipient": code,
@@ -181,26 +183,26 @@ class Registry:
     def rewrap_secrets(self, conn: Connection) -> int:
         """Move every webhook secret to the keyring's active KEK (``qorgau keys rotate``):
         after the old KEK retires, deliveries still sign."""
-        rows = store.secrets_not_under(conn, self._keys.active_kek_id)
+        rows = recipient_store.secrets_not_under(conn, self._keys.active_kek_id)
         for sid, code, kek_id, sealed in rows:
             raw = self._keys.unwrap(kek_id, sealed, f"partner-secret:{code}:{sid}")
             new_kek, new_sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
-            store.rewrap_secret(conn, sid, new_kek, new_sealed)
+            recipient_store.rewrap_secret(conn, sid, new_kek, new_sealed)
         return len(rows)
 
     def secret_kek_usage(self, conn: Connection) -> dict[str, int]:
-        return store.secret_kek_usage(conn)
+        return recipient_store.secret_kek_usage(conn)
 
     def signing_secrets(self, conn: Connection, code: str, at: datetime) -> list[bytes]:
         """The secrets that sign deliveries to ``code`` at ``at``, newest first."""
         return [
             self._keys.unwrap(s.kek_id, s.sealed, f"partner-secret:{code}:{s.id}")
-            for s in store.secrets_of(conn, code)
+            for s in recipient_store.secrets_of(conn, code)
             if s.retires_at is None or s.retires_at > at
         ]
 
     def names(self, conn: Connection) -> dict[str, str]:
-        return store.recipient_names(conn)
+        return recipient_store.recipient_names(conn)
 
 
 def _fields_of(r: Recipient) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from sqlalchemy import Connection
 from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
 from qorgau.law.calendar import WorkingCalendar
-from qorgau.transfers import store
 from qorgau.transfers.model import (
     Reason,
     Recipient,
@@ -24,6 +23,7 @@ from qorgau.transfers.model import (
     check_transfer,
 )
 from qorgau.transfers.registry import Registry
+from qorgau.transfers.store import recipients as recipient_store
 
 _PREFETCH = "qorgau.transfer-rule.prefetch"
 
@@ -72,7 +72,7 @@ class TransferRule:
         pull, a lead routed to several partners): the registry entries and the transfer
         consents the rule needs are read once, in this transaction, and :meth:`check` uses
         them for each lead. Outside the block nothing is kept."""
-        entries = store.recipients_by_codes(conn, sorted(set(codes)))
+        entries = recipient_store.recipients_by_codes(conn, sorted(set(codes)))
         consents = self.ledger.transfer_consents(conn, subject_ids, at)
         conn.info[_PREFETCH] = _Prefetched(
             recipients={r.code: r for r in entries},

@@ -23,7 +23,6 @@ from qorgau.law.calendar import WorkingCalendar
 from qorgau.security import actors
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.transfers import store
 from qorgau.transfers.model import (
     Basis,
     DeliveryMode,
@@ -34,6 +33,8 @@ from qorgau.transfers.model import (
 )
 from qorgau.transfers.registry import Registry, require_manager
 from qorgau.transfers.rule import TransferRule
+from qorgau.transfers.store import recipients as recipient_store
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 #: The purpose leads are passed to partners under: concluding a loan contract (P1).
@@ -48,7 +49,7 @@ class RoutedLead:
     refused: tuple[tuple[str, str], ...]  # (recipient, reason code)
 
 
-def _view(row: store.TransferRow, names: dict[str, str]) -> TransferView:
+def _view(row: transfer_store.TransferRow, names: dict[str, str]) -> TransferView:
     return TransferView(
         id=row.id,
         subject_id=row.subject_id,
@@ -159,7 +160,7 @@ class Transfers:
         tid = secrets.token_hex(16)
         queued = to.delivery is not DeliveryMode.NONE and state_request_id is None
         status = "queued" if queued else "disclosed"
-        store.insert_transfer(
+        transfer_store.insert_transfer(
             conn, tid=tid, subject_id=subject_id, to=to, purpose=purpose, fields=fields,
             basis_kind=basis.kind, basis_ref=basis.reference, lead=lead,
             state_request_id=state_request_id, at=now, actor=actor.id, status=status,
@@ -175,11 +176,11 @@ class Transfers:
                 "data": {f: values[f] for f in fields if f in values},
             }
             sealed = self.gate.seal_extra(conn, subject_id, f"outbox:{tid}", orjson.dumps(doc))
-            store.insert_outbox(conn, tid, to.code, subject_id, sealed, now)
+            transfer_store.insert_outbox(conn, tid, to.code, subject_id, sealed, now)
         if basis.kind == "consent" and self.notices and self.notice_days is not None:
             local = self.calendar.local(now).date()
             due = self.calendar.add_working_days(local, self.notice_days)
-            store.insert_notice(conn, tid, subject_id, self.calendar.end_of_day(due))
+            transfer_store.insert_notice(conn, tid, subject_id, self.calendar.end_of_day(due))
         self.audit.append(
             conn,
             Event(
@@ -222,7 +223,7 @@ class Transfers:
         if consent is None or not consent.recipients:
             return RoutedLead((), ())
         codes = sorted(consent.recipients)
-        known = {r.code: r for r in store.recipients_by_codes(conn, codes)}
+        known = {r.code: r for r in recipient_store.recipients_by_codes(conn, codes)}
         purpose = self.catalogue.purpose(LEAD_PURPOSE)
         done: list[str] = []
         refused: list[tuple[str, str]] = []
@@ -256,10 +257,10 @@ class Transfers:
         """Every transfer of the subject's data: recipient, purpose, field names, time,
         basis, delivery status and acknowledgement (policy 6.4)."""
         names = self.registry.names(conn)
-        return [_view(r, names) for r in store.transfers_of(conn, subject_id)]
+        return [_view(r, names) for r in transfer_store.transfers_of(conn, subject_id)]
 
     def get(self, conn: Connection, transfer_id: str) -> TransferView:
-        row = store.transfer_by_id(conn, transfer_id)
+        row = transfer_store.transfer_by_id(conn, transfer_id)
         if row is None:
             raise TransferNotFound(transfer_id)
         return _view(row, self.registry.names(conn))

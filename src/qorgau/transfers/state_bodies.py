@@ -14,10 +14,10 @@ from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.transfers import store
 from qorgau.transfers.model import Kind, TransferView
 from qorgau.transfers.registry import Registry, require_manager
 from qorgau.transfers.service import LEAD_PURPOSE, Transfers
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 
@@ -78,7 +78,7 @@ class StateBodies:
         for sid in dict.fromkeys(subjects):
             self.gate.may_disclose(conn, actor, sid, to.code, purpose, wanted, legal_ground=ground)
         rid = secrets.token_hex(16)
-        store.insert_state_request(
+        transfer_store.insert_state_request(
             conn, rid, body=body, reference=reference.strip(),
             legal_ground=legal_ground.strip(), received_on=received_on, at=now, actor=actor.id,
         )  # fmt: skip
