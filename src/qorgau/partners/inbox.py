@@ -14,13 +14,8 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security import actors
-from qorgau.transfers.model import (
-    OUTCOMES,
-    InvalidOutcome,
-    TransferView,
-    payload_matches,
-    refusal_code,
-)
+from qorgau.transfers.delivery import payload_matches
+from qorgau.transfers.model import OUTCOMES, InvalidOutcome, TransferView, refusal_code
 from qorgau.transfers.queue import DeliveryQueue
 from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.service import ROUTER, Transfers

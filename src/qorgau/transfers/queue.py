@@ -13,7 +13,8 @@ from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.transfers.model import TransferNotFound, withheld
+from qorgau.transfers.delivery import withheld
+from qorgau.transfers.model import TransferNotFound
 from qorgau.transfers.registry import require_manager
 from qorgau.transfers.store import deliveries as delivery_store
 
