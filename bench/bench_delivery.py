@@ -31,18 +31,15 @@ from bench_intake_http import wait
 from common import DPO, emit, fresh
 from qorgau.consent.model import TRANSFER, Channel, ConsentRequest, Evidence
 from qorgau.demo.people import generate_people
-from qorgau.transfers.dispatch import WebhookClient
-from qorgau.transfers.model import (
+from qorgau.transfers.delivery import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    Agreement,
-    DeliveryMode,
-    Kind,
-    Recipient,
     signature_header,
 )
+from qorgau.transfers.model import Agreement, DeliveryMode, Kind, Recipient
 from qorgau.transfers.store import outbox
+from qorgau.transfers.webhook_client import WebhookClient
 from qorgau.worker import dispatcher
 
 LEADS = int(os.environ.get("BENCH_LEADS", 10_000))

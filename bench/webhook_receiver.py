@@ -11,7 +11,7 @@ import os
 import time
 from typing import Any
 
-from qorgau.transfers.model import verify_signature
+from qorgau.transfers.delivery import verify_signature
 
 with open(os.environ["BENCH_SECRETS"]) as fh:
     SECRETS = {

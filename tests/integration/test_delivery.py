@@ -25,13 +25,13 @@ import leakguard
 from qorgau.audit.store import audit_event
 from qorgau.config import Settings
 from qorgau.container import Container
-from qorgau.transfers.dispatch import Dispatcher
-from qorgau.transfers.model import (
+from qorgau.transfers.delivery import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     verify_signature,
 )
+from qorgau.transfers.dispatch import Dispatcher
 from qorgau.transfers.store import outbox, transfer
 from qorgau.worker import dispatcher, run_once
 from transferkit import DPO, consent_to, partner, person

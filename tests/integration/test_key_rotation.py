@@ -15,7 +15,7 @@ from qorgau.catalog import make_iin
 from qorgau.container import Container, build_container
 from qorgau.keyrotation import rotate
 from qorgau.security.actors import Actor
-from qorgau.transfers.model import signature_header, verify_signature
+from qorgau.transfers.delivery import signature_header, verify_signature
 from qorgau.vault.model import SubjectDestroyed
 from qorgau.vault.store import subject
 from transferkit import partner

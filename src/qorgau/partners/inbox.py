@@ -8,23 +8,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.security import actors
-from qorgau.transfers.model import (
-    OUTCOMES,
-    InvalidOutcome,
-    TransferView,
-    payload_matches,
-    refusal_code,
-)
+from qorgau.transfers.delivery import payload_matches
+from qorgau.transfers.model import OUTCOMES, InvalidOutcome, TransferView, refusal_code
 from qorgau.transfers.queue import DeliveryQueue
 from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.service import ROUTER, Transfers
-from qorgau.transfers.store import outbox, transfer
+from qorgau.transfers.store import deliveries as delivery_store
+from qorgau.transfers.store.deliveries import PartnerTransfer
 from qorgau.vault.gate import Gate
 from qorgau.vault.model import Status
 
@@ -53,12 +49,8 @@ class PartnerInbox:
         self.queue = queue
         self.audit = audit
 
-    def _partner_row(self, conn: Connection, code: str, transfer_id: str) -> Any:
-        row = conn.execute(
-            select(
-                transfer.c.id, transfer.c.subject_id, transfer.c.status, transfer.c.outcome
-            ).where(transfer.c.id == transfer_id, transfer.c.recipient == code)
-        ).first()
+    def _partner_row(self, conn: Connection, code: str, transfer_id: str) -> PartnerTransfer:
+        row = delivery_store.partner_transfer(conn, code, transfer_id)
         if row is None:
             raise NotAPartnerTransfer(f"no transfer {transfer_id} addressed to you")
         return row
@@ -71,27 +63,18 @@ class PartnerInbox:
         withheld, never handed out, its refusal audited (kept for staff to retry when the
         refusal may lift, see :func:`~qorgau.transfers.model.withheld`). Each lead handed
         out is marked fetched."""
-        t = transfer.c
-        rows = conn.execute(
-            select(outbox.c.id, outbox.c.transfer_id, outbox.c.subject_id, outbox.c.payload,
-                   t.purpose, t.fields)
-            .join(transfer, t.id == outbox.c.transfer_id)
-            .where(outbox.c.recipient == code, outbox.c.status == "pending",
-                   t.status.in_(("queued", "fetched")))
-            .order_by(outbox.c.id)
-            .limit(limit)
-        ).all()  # fmt: skip
+        rows = delivery_store.pending_pulls(conn, code, limit)
         now = datetime.now(UTC)
         out = []
         partner = actors.partner(code)
-        with self.rule.prefetched(conn, [r[2] for r in rows], [code], now):
+        with self.rule.prefetched(conn, [r.subject_id for r in rows], [code], now):
             for oid, tid, sid, payload, purpose, fields in rows:
                 if payload is None:
                     continue
                 try:
                     doc = orjson.loads(
                         self.gate.open_extra(
-                            conn, partner, sid, f"outbox:{tid}", bytes(payload),
+                            conn, partner, sid, f"outbox:{tid}", payload,
                             purpose=purpose, fields=orjson.loads(fields), recipient=code,
                         )
                     )  # fmt: skip
@@ -104,11 +87,7 @@ class PartnerInbox:
                     self.queue.withhold(conn, partner, oid, tid, sid, code, "payload-mismatch", now)
                     continue
                 out.append(doc)
-                conn.execute(
-                    update(transfer)
-                    .where(transfer.c.id == tid, transfer.c.status == "queued")
-                    .values(status="fetched", delivered_at=now)
-                )
+                delivery_store.mark_fetched(conn, tid, now)
                 self.audit.append(
                     conn,
                     Event("transfer.fetched", partner.id, subject_id=sid,
@@ -120,21 +99,12 @@ class PartnerInbox:
     def acknowledge(self, conn: Connection, code: str, transfer_id: str) -> TransferView:
         """The partner confirms receipt: the lead leaves its queue (idempotent)."""
         row = self._partner_row(conn, code, transfer_id)
-        if row[2] not in ("acknowledged",):
+        if row.status not in ("acknowledged",):
             now = datetime.now(UTC)
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == transfer_id)
-                .values(status="acknowledged", acknowledged_at=now)
-            )
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.transfer_id == transfer_id, outbox.c.status == "pending")
-                .values(status="delivered", done_at=now, payload=None)
-            )
+            delivery_store.acknowledge(conn, transfer_id, now)
             self.audit.append(
                 conn,
-                Event("transfer.acknowledged", actors.partner(code).id, subject_id=row[1],
+                Event("transfer.acknowledged", actors.partner(code).id, subject_id=row.subject_id,
                       detail={"transfer": transfer_id, "recipient": code}, at=now),
             )  # fmt: skip
         return self.transfers.get(conn, transfer_id)
@@ -148,18 +118,15 @@ class PartnerInbox:
             raise InvalidOutcome(outcome)
         row = self._partner_row(conn, code, transfer_id)
         now = datetime.now(UTC)
-        conn.execute(
-            update(transfer)
-            .where(transfer.c.id == transfer_id)
-            .values(outcome=outcome, outcome_at=now)
-        )
+        delivery_store.set_outcome(conn, transfer_id, outcome, now)
         self.audit.append(
             conn,
-            Event("transfer.outcome", actors.partner(code).id, subject_id=row[1],
+            Event("transfer.outcome", actors.partner(code).id, subject_id=row.subject_id,
                   detail={"transfer": transfer_id, "recipient": code, "outcome": outcome},
                   at=now),
         )  # fmt: skip
         category = OUTCOMES[outcome]
-        if category is not None and self.gate.subject_status(conn, row[1]) is Status.ACTIVE:
-            self.gate.recategorise(conn, ROUTER, row[1], category, f"outcome {outcome} from {code}")
+        sid = row.subject_id
+        if category is not None and self.gate.subject_status(conn, sid) is Status.ACTIVE:
+            self.gate.recategorise(conn, ROUTER, sid, category, f"outcome {outcome} from {code}")
         return self.transfers.get(conn, transfer_id)

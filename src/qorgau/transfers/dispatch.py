@@ -17,34 +17,25 @@ The transfer service writes an outbox row in the transaction that records a tran
    One audit event per row, appended in bulk; details hold ids, attempt and an error code
    (``http 503``, ``timeout``, ``connect``, ``io``), never a value or a response body.
 
-The HTTP client is aiohttp: one ``ClientSession`` per dispatcher, whose ``TCPConnector`` keeps
-connections alive with at most ``concurrency`` per host, the configured timeout as its
-``ClientTimeout``, TLS verified by default, no cookies kept. It needs no more: one POST, a
-status code, the response body read and discarded (never logged), redirects never followed (a
-3xx is a failure: a lead goes only to the registered endpoint). On this project's 2-core
-loopback set-up the dispatcher delivers about 4,000 leads/s with it, as fast as the hand-written
-h11 client it replaced and twice the target; httpx fell short (bench/bench_delivery.py).
+The HTTP client is :class:`~qorgau.transfers.webhook_client.WebhookClient`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -53,21 +44,20 @@ from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.security import actors
 from qorgau.security.actors import Actor
-from qorgau.transfers.model import (
+from qorgau.transfers.delivery import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    DeliveryMode,
     backoff,
-    endpoint_problem,
     payload_matches,
-    refusal_code,
     signature_header,
     withheld,
 )
+from qorgau.transfers.model import endpoint_problem, refusal_code
 from qorgau.transfers.registry import Registry
 from qorgau.transfers.rule import TransferRule
-from qorgau.transfers.store import outbox, recipient, transfer
+from qorgau.transfers.store import deliveries as delivery_store
+from qorgau.transfers.webhook_client import Posted, WebhookClient
 from qorgau.vault.gate import Gate, SealedExtra
 
 log = logging.getLogger("qorgau.dispatch")
@@ -77,126 +67,6 @@ T = TypeVar("T")
 DISPATCHER = actors.DISPATCHER
 #: How long a claimed row stays invisible to other workers.
 LEASE = timedelta(seconds=60)
-USER_AGENT = "qorgau-dispatch/1"
-
-
-# -- the HTTP client ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """What came of one POST: a status code, or a short error code (never a body)."""
-
-    status: int | None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    @property
-    def code(self) -> str:
-        return self.error if self.error is not None else f"http {self.status}"
-
-
-def _http_url(url: str) -> bool:
-    u = urlsplit(url)
-    return u.scheme in ("http", "https") and bool(u.hostname)
-
-
-def _closed(exc: BaseException) -> bool:
-    """The server closed or reset the connection (aiohttp re-raises a reset as ClientOSError)."""
-    if isinstance(exc, aiohttp.ServerDisconnectedError | ConnectionResetError | BrokenPipeError):
-        return True
-    return isinstance(exc, OSError) and exc.errno in (errno.ECONNRESET, errno.EPIPE)
-
-
-class WebhookClient:
-    """POSTs through one aiohttp session (keep-alive, at most ``concurrency`` connections per
-    host), bounded concurrency. The response body is read and discarded; only the status code
-    is kept. The session is opened on the first post, on the loop that runs it."""
-
-    def __init__(self, *, concurrency: int, timeout: float, ssl_context: Any = None) -> None:
-        self.concurrency = concurrency
-        self.timeout = timeout
-        self._ssl = ssl_context
-        self._session: aiohttp.ClientSession | None = None
-        self._checked: dict[str, bool] = {}
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self.concurrency,
-                limit_per_host=self.concurrency,
-                ssl=self._ssl if self._ssl is not None else True,  # verified by default
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-                headers={"User-Agent": USER_AGENT},
-                cookie_jar=aiohttp.DummyCookieJar(),  # a partner's cookies are not kept
-                auto_decompress=False,  # the body is read and discarded, never decoded
-            )
-        return self._session
-
-    async def post_all(
-        self, items: Sequence[tuple[str, list[tuple[str, str]], bytes]]
-    ) -> list[Posted]:
-        """POST every (url, headers, body), at most ``concurrency`` at a time; results in
-        order. A fixed set of workers takes the next item (no task per request)."""
-        results: list[Posted] = [Posted(None, "not-sent")] * len(items)
-        queue = iter(range(len(items)))
-        session = self._open()
-
-        async def worker() -> None:
-            for i in queue:
-                results[i] = await self._one(session, *items[i])
-
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(items)))))
-        return results
-
-    async def _one(
-        self, session: aiohttp.ClientSession, url: str, headers: list[tuple[str, str]], body: bytes
-    ) -> Posted:
-        ok = self._checked.get(url)
-        if ok is None:
-            ok = self._checked[url] = _http_url(url)
-        if not ok:
-            return Posted(None, "bad-endpoint")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        retry: dict[str, Any] = {}  # the first try has the session's timeout
-        while True:
-            status: int | None = None
-            try:
-                async with session.post(
-                    url, data=body, headers=headers, allow_redirects=False, **retry
-                ) as response:
-                    status = response.status
-                    while await response.content.readany():
-                        pass  # read and discarded
-                    return Posted(status)
-            except TimeoutError:
-                return Posted(None, "timeout")
-            except aiohttp.ClientConnectorError:
-                return Posted(None, "connect")
-            except aiohttp.InvalidURL:  # other schemes are refused above
-                return Posted(None, "bad-endpoint")
-            except (aiohttp.ClientError, OSError) as exc:
-                # A keep-alive connection the server closed (or reset) while idle, before any
-                # response (aiohttp retries only idempotent methods): once more, within the
-                # same timeout; the loop has seen the closed ones by now, so the pool hands out
-                # a live connection or opens a new one.
-                left = deadline - loop.time()
-                if retry or status is not None or left <= 0 or not _closed(exc):
-                    return Posted(None, "io")
-                retry = {"timeout": aiohttp.ClientTimeout(total=left)}
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        await asyncio.sleep(0)
 
 
 # -- the dispatcher -----------------------------------------------------------------------------
@@ -346,28 +216,10 @@ class Dispatcher:
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, conn: Connection, at: datetime) -> list[_Item]:
-        o = outbox.c
-        q = (
-            select(o.id, o.transfer_id, o.subject_id, o.recipient, o.idempotency_key,
-                   o.attempts, o.payload, recipient.c.endpoint, transfer.c.purpose,
-                   transfer.c.fields)
-            .join(recipient, recipient.c.code == o.recipient)
-            .join(transfer, transfer.c.id == o.transfer_id)
-            .where(o.status == "pending", o.next_at <= at,
-                   recipient.c.delivery == DeliveryMode.WEBHOOK.value)
-            .order_by(o.next_at, o.id)
-            .limit(self.batch_size)
-        )  # fmt: skip
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update(of=outbox, skip_locked=True)
-        rows = conn.execute(q).all()
+        rows = delivery_store.due_webhook_rows(conn, at, self.batch_size)
         if not rows:
             return []
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id.in_([r[0] for r in rows]))
-            .values(attempts=outbox.c.attempts + 1, next_at=at + self.lease)
-        )
+        delivery_store.lease(conn, [r.oid for r in rows], at + self.lease)
         items = []
         for oid, tid, sid, code, key, attempts, payload, endpoint, purpose, fields in rows:
             item = _Item(
@@ -456,11 +308,11 @@ class Dispatcher:
         at: datetime,
         result: BatchResult,
     ) -> None:
-        delivered: list[dict[str, Any]] = []
-        delivered_t: list[dict[str, Any]] = []
-        retry: list[dict[str, Any]] = []
-        dead: list[dict[str, Any]] = []
-        dead_t: list[dict[str, Any]] = []
+        delivered: list[int] = []
+        delivered_t: list[str] = []
+        retry: list[delivery_store.Retry] = []
+        dead: list[tuple[int, str, bool]] = []  # (outbox id, error code, clear the payload)
+        dead_t: list[tuple[str, str]] = []  # (transfer id, its status)
         events: list[Event] = []
         for item in items:
             got = outcomes.get(item.oid)
@@ -470,8 +322,8 @@ class Dispatcher:
                 "attempt": item.attempt,
             }
             if got is not None and got.ok:
-                delivered.append({"oid": item.oid})
-                delivered_t.append({"tid": item.transfer_id})
+                delivered.append(item.oid)
+                delivered_t.append(item.transfer_id)
                 detail["status"] = got.status
                 events.append(self._event("transfer.delivered", item, detail, at))
                 result.delivered += 1
@@ -488,58 +340,28 @@ class Dispatcher:
             detail["error"] = code
             if item.refused is None and item.attempt < self.max_attempts:
                 delay = backoff(item.attempt, self.rand())
-                retry.append({"oid": item.oid, "att": item.attempt, "next": at + delay,
-                              "err": code})  # fmt: skip
+                retry.append(delivery_store.Retry(item.oid, item.attempt, at + delay, code))
                 events.append(self._event("transfer.failed", item, detail, at))
                 result.failed += 1
                 continue
-            dead.append({"oid": item.oid, "err": code, "clear": not keep})
+            dead.append((item.oid, code, not keep))
             # A lead the rule stopped before it left (destroyed, no consent) never reached the
             # partner: its transfer reads "withheld", not "dead", in the subject's log.
             gone = item.refused is not None and not keep
-            dead_t.append({"tid": item.transfer_id, "st": "withheld" if gone else "dead"})
+            dead_t.append((item.transfer_id, "withheld" if gone else "dead"))
             events.append(self._event("transfer.dead", item, detail, at))
             result.dead += 1
-        o = outbox.c
         if delivered:
-            conn.execute(
-                update(outbox)
-                .where(o.id == bindparam("oid"), o.status == "pending")
-                .values(status="delivered", done_at=at, payload=None, last_error=None),
-                delivered,
-            )
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == bindparam("tid"), transfer.c.status == "queued")
-                .values(status="delivered", delivered_at=at),
-                delivered_t,
-            )
+            delivery_store.mark_delivered(conn, delivered, delivered_t, at)
         if retry:
-            # Only the lease holder records a failure (a re-claim after expiry bumped attempts).
-            conn.execute(
-                update(outbox)
-                .where(o.id == bindparam("oid"), o.status == "pending",
-                       o.attempts == bindparam("att"))
-                .values(next_at=bindparam("next"), last_error=bindparam("err")),
-                retry,
-            )  # fmt: skip
+            delivery_store.reschedule(conn, retry)
         if dead:
-            cleared = [d for d in dead if d["clear"]]
-            kept = [d for d in dead if not d["clear"]]
-            for rows, values in ((cleared, {"payload": None}), (kept, {})):
+            cleared = [(oid, err) for oid, err, clear in dead if clear]
+            kept = [(oid, err) for oid, err, clear in dead if not clear]
+            for rows, clear in ((cleared, True), (kept, False)):
                 if rows:
-                    conn.execute(
-                        update(outbox)
-                        .where(o.id == bindparam("oid"), o.status == "pending")
-                        .values(status="dead", last_error=bindparam("err"), **values),
-                        [{"oid": d["oid"], "err": d["err"]} for d in rows],
-                    )
-            conn.execute(
-                update(transfer)
-                .where(transfer.c.id == bindparam("tid"), transfer.c.status == "queued")
-                .values(status=bindparam("st")),
-                dead_t,
-            )
+                    delivery_store.mark_dead(conn, rows, clear_payload=clear)
+            delivery_store.set_queued_status(conn, dead_t)
         self.audit.append_many(conn, events)
 
     def _event(self, action: str, item: _Item, detail: dict[str, Any], at: datetime) -> Event:

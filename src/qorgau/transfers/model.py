@@ -3,22 +3,20 @@
 Pure domain: no web or database imports. A recipient is an organisation data may be passed
 to, with the agreement policy 6.2 requires (operations, purposes, confidentiality and security
 duties, protection requirements, validity, document reference). :func:`check_transfer` is the
-one transfer rule; every refusal names its reason. Webhook deliveries are signed with
-HMAC-SHA256 over the timestamp and the body (:func:`sign`), and retried with exponential
-backoff and full jitter (:func:`backoff`).
+one transfer rule; every refusal names its reason (:func:`refusal_code`). How a lead is
+delivered (signatures, retries, withheld leads) is :mod:`qorgau.transfers.delivery`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from qorgau.errors import DomainError, Refusal
@@ -180,6 +178,34 @@ class Recipient:
         return self.country != home_country
 
 
+def agreement_doc(a: Agreement) -> dict[str, Any]:
+    """An agreement as a JSON-ready document (sets sorted, dates ISO)."""
+    doc = asdict(a)
+    doc["operations"] = sorted(a.operations)
+    doc["purposes"] = sorted(a.purposes)
+    doc["fields"] = sorted(a.fields)
+    doc["valid_from"] = a.valid_from.isoformat()
+    doc["valid_until"] = a.valid_until.isoformat()
+    return doc
+
+
+def agreement_from(doc: Mapping[str, Any] | None) -> Agreement | None:
+    """An agreement from its document (stored, or given to the API or the CLI)."""
+    if doc is None:
+        return None
+    return Agreement(
+        reference=str(doc["reference"]),
+        operations=frozenset(doc.get("operations", ())),
+        purposes=frozenset(doc.get("purposes", ())),
+        confidentiality=str(doc.get("confidentiality", "")),
+        security=str(doc.get("security", "")),
+        protection=str(doc.get("protection", "")),
+        valid_from=date.fromisoformat(str(doc["valid_from"])),
+        valid_until=date.fromisoformat(str(doc["valid_until"])),
+        fields=frozenset(doc.get("fields", ())),
+    )
+
+
 @lru_cache(maxsize=1024)
 def endpoint_problem(url: str, *, allow_loopback: bool = False) -> str | None:
     """Why a webhook endpoint is unacceptable, or ``None``: https to a public host. An IP
@@ -334,56 +360,6 @@ def check_transfer(
     return Basis("consent", consent.consent_id)
 
 
-# -- webhook signing and retries --------------------------------------------------------------
-
-SIGNATURE_HEADER = "X-Qorgau-Signature"
-TIMESTAMP_HEADER = "X-Qorgau-Timestamp"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-#: A receiver should refuse a signature older than this (replay window).
-TOLERANCE_SECONDS = 300
-
-
-def sign(secret: bytes, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 over ``"{timestamp}." + body``, hex (the Stripe/Standard Webhooks shape)."""
-    return hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(secrets: Iterable[bytes], timestamp: int, body: bytes) -> str:
-    """``v1=<hex>`` per live secret: during a rotation both the new and the previous secret
-    sign, so the partner can switch at its own pace."""
-    return ",".join(f"v1={sign(s, timestamp, body)}" for s in secrets)
-
-
-def verify_signature(
-    secret: bytes,
-    header: str,
-    timestamp: str,
-    body: bytes,
-    now: int,
-    tolerance: int = TOLERANCE_SECONDS,
-) -> bool:
-    """What a partner runs: any ``v1`` value matches and the timestamp is recent."""
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - ts) > tolerance:
-        return False
-    expected = sign(secret, ts, body)
-    return any(
-        hmac.compare_digest(part.strip()[3:], expected)
-        for part in header.split(",")
-        if part.strip().startswith("v1=")
-    )
-
-
-def backoff(attempt: int, rand: float, *, base: float = 2.0, cap: float = 3600.0) -> timedelta:
-    """Delay before retry ``attempt`` (1-based): exponential with full jitter,
-    ``rand * min(cap, base * 2**attempt)``, at least one second."""
-    ceiling = min(cap, base * (2 ** min(attempt, 30)))
-    return timedelta(seconds=max(1.0, rand * ceiling))
-
-
 @dataclass(frozen=True, slots=True)
 class TransferView:
     """One transfer as staff, the API and the subject's access report see it: field names,
@@ -405,51 +381,9 @@ class TransferView:
     lead: str | None = None
 
 
-# -- a queued delivery the rule now refuses (pull and webhook alike) ---------------------------
-
-#: Refusals that may lift (a block ended, an agreement renewed, a recipient reactivated): the
-#: sealed payload is kept, dead-lettered, for staff to retry. Any other refusal (destroyed,
-#: consent withdrawn, fields no longer agreed) withholds the lead for good.
-TEMPORARY_REFUSALS = frozenset(
-    {
-        "subject-blocked",
-        "agreement-not-valid",
-        Reason.RECIPIENT_INACTIVE.value,
-        "endpoint-not-allowed",
-    }
-)
-
-
 def refusal_code(exc: Exception) -> str:
     """The reason code of a refusal: the transfer rule's reason, or the gate's code."""
     reason = getattr(exc, "reason", None)
     if isinstance(reason, Reason):
         return reason.value
     return str(getattr(exc, "code", "refused"))
-
-
-def withheld(code: str) -> tuple[bool, str]:
-    """(keep the payload, the transfer's status) for a delivery refused with ``code``."""
-    keep = code in TEMPORARY_REFUSALS
-    return keep, "dead" if keep else "withheld"
-
-
-def payload_matches(
-    doc: Mapping[str, object],
-    *,
-    transfer_id: str,
-    recipient: str,
-    purpose: str,
-    fields: Iterable[str],
-) -> bool:
-    """Whether an opened lead payload is the one its transfer row describes: the rule was
-    checked against the row's purpose and fields, which are not sealed, so the sealed
-    document must agree with them (an edited row must not widen what leaves)."""
-    data = doc.get("data")
-    return (
-        doc.get("transfer_id") == transfer_id
-        and doc.get("recipient") == recipient
-        and doc.get("purpose") == purpose
-        and isinstance(data, dict)
-        and set(data) <= set(fields)
-    )

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -29,7 +29,7 @@ from qorgau.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_date, t
 from qorgau.intake.otp import OtpUndeliverable, mask
 from qorgau.security import actors
 from qorgau.transfers.service import Transfers
-from qorgau.transfers.store import transfer_notice
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 #: Contacts tried in this order; the first the subject has is used.
@@ -118,15 +118,9 @@ class NoticeLog:
         self.ledger = ledger
         self.audit = audit
 
-    def due(self, conn: Connection, limit: int = 500) -> list[tuple[str, str]]:
+    def due(self, conn: Connection, limit: int = 500) -> list[transfer_store.NoticeDue]:
         """(transfer id, subject id) of notices not sent yet, earliest deadline first."""
-        rows = conn.execute(
-            select(transfer_notice.c.transfer_id, transfer_notice.c.subject_id)
-            .where(transfer_notice.c.sent_at.is_(None))
-            .order_by(transfer_notice.c.due_at)
-            .limit(limit)
-        ).all()
-        return [(str(a), str(b)) for a, b in rows]
+        return transfer_store.notices_due(conn, limit)
 
     def consent_language(self, conn: Connection, consent_id: str) -> str:
         return self.ledger.language_of(conn, consent_id)
@@ -135,11 +129,7 @@ class NoticeLog:
         self, conn: Connection, transfer_id: str, subject_id: str, channel: str | None
     ) -> None:
         now = datetime.now(UTC)
-        conn.execute(
-            update(transfer_notice)
-            .where(transfer_notice.c.transfer_id == transfer_id)
-            .values(sent_at=now, channel=channel)
-        )
+        transfer_store.mark_notice_sent(conn, transfer_id, now, channel)
         self.audit.append(
             conn,
             Event("transfer.notice", actors.WORKER.id, subject_id=subject_id,

@@ -8,12 +8,11 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -22,15 +21,16 @@ from qorgau.crypto.keyring import KeyProvider
 from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import (
-    Agreement,
     DeliveryMode,
     InvalidRecipient,
     Kind,
     Recipient,
     RecipientNotFound,
+    agreement_doc,
+    agreement_from,
     validate_recipient,
 )
-from qorgau.transfers.store import partner_secret, recipient, recipient_version
+from qorgau.transfers.store import recipients as recipient_store
 from qorgau.vault.keys import hold_kek
 
 #: How long a rotated-out webhook secret keeps signing.
@@ -52,40 +52,6 @@ def require_manager(
     raise OperationNotPermitted(actor.role, what)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _agreement_doc(a: Agreement | None) -> dict[str, Any] | None:
-    if a is None:
-        return None
-    doc = asdict(a)
-    doc["operations"] = sorted(a.operations)
-    doc["purposes"] = sorted(a.purposes)
-    doc["fields"] = sorted(a.fields)
-    doc["valid_from"] = a.valid_from.isoformat()
-    doc["valid_until"] = a.valid_until.isoformat()
-    return doc
-
-
-def agreement_from(doc: dict[str, Any] | None) -> Agreement | None:
-    if doc is None:
-        return None
-    return Agreement(
-        reference=str(doc["reference"]),
-        operations=frozenset(doc.get("operations", ())),
-        purposes=frozenset(doc.get("purposes", ())),
-        confidentiality=str(doc.get("confidentiality", "")),
-        security=str(doc.get("security", "")),
-        protection=str(doc.get("protection", "")),
-        valid_from=date.fromisoformat(str(doc["valid_from"])),
-        valid_until=date.fromisoformat(str(doc["valid_until"])),
-        fields=frozenset(doc.get("fields", ())),
-    )
-
-
 def recipient_doc(r: Recipient) -> dict[str, Any]:
     """The registry entry as a JSON-ready document (what a version keeps)."""
     return {
@@ -97,26 +63,10 @@ def recipient_doc(r: Recipient) -> dict[str, Any]:
         "contacts": dict(r.contacts),
         "delivery": r.delivery.value,
         "endpoint": r.endpoint,
-        "agreement": _agreement_doc(r.agreement),
+        "agreement": agreement_doc(r.agreement) if r.agreement else None,
         "active": r.active,
         "version": r.version,
     }
-
-
-def recipient_row(row: Any) -> Recipient:
-    return Recipient(
-        code=row["code"],
-        kind=Kind(row["kind"]),
-        legal_name=row["legal_name"],
-        bin=row["bin"],
-        country=row["country"],
-        contacts=orjson.loads(row["contacts"]),
-        delivery=DeliveryMode(row["delivery"]),
-        endpoint=row["endpoint"],
-        agreement=agreement_from(orjson.loads(row["agreement"]) if row["agreement"] else None),
-        active=bool(row["active"]),
-        version=int(row["version"]),
-    )
 
 
 class Registry:
@@ -150,35 +100,16 @@ class Registry:
             allow_loopback=self.allow_loopback_webhooks,
         )  # fmt: skip
         now = datetime.now(UTC)
-        current = conn.execute(
-            select(recipient.c.version).where(recipient.c.code == entry.code)
-        ).scalar_one_or_none()
-        version = 1 if current is None else int(current) + 1
+        current = recipient_store.recipient_version_of(conn, entry.code)
+        version = 1 if current is None else current + 1
         saved = Recipient(**{**_fields_of(entry), "version": version})
-        doc = recipient_doc(saved)
-        values = {
-            "kind": saved.kind.value,
-            "legal_name": saved.legal_name,
-            "bin": saved.bin,
-            "country": saved.country,
-            "contacts": orjson.dumps(dict(saved.contacts)).decode(),
-            "delivery": saved.delivery.value,
-            "endpoint": saved.endpoint,
-            "agreement": orjson.dumps(doc["agreement"]).decode() if saved.agreement else None,
-            "valid_until": saved.agreement.valid_until if saved.agreement else None,
-            "active": saved.active,
-            "version": version,
-            "updated_at": now,
-        }
         if current is None:
-            conn.execute(insert(recipient).values(code=saved.code, **values))
+            recipient_store.insert_recipient(conn, saved, now)
         else:
-            conn.execute(update(recipient).where(recipient.c.code == saved.code).values(**values))
-        raw = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-        conn.execute(
-            insert(recipient_version).values(
-                code=saved.code, version=version, doc=raw.decode(), at=now, actor=actor.id
-            )
+            recipient_store.update_recipient(conn, saved, now)
+        raw = orjson.dumps(recipient_doc(saved), option=orjson.OPT_SORT_KEYS)
+        recipient_store.insert_recipient_version(
+            conn, saved.code, version, raw.decode(), now, actor.id
         )
         self.audit.append(
             conn,
@@ -197,44 +128,30 @@ class Registry:
         return saved
 
     def recipient(self, conn: Connection, code: str) -> Recipient:
-        row = conn.execute(select(recipient).where(recipient.c.code == code)).mappings().first()
-        if row is None:
+        got = recipient_store.recipient_by_code(conn, code)
+        if got is None:
             raise RecipientNotFound(code)
-        return recipient_row(row)
+        return got
 
     def known(self, conn: Connection, codes: Sequence[str]) -> set[str]:
         """Which of ``codes`` are in the registry."""
-        rows = conn.execute(select(recipient.c.code).where(recipient.c.code.in_(list(codes))))
-        return {str(r[0]) for r in rows}
+        return recipient_store.known_codes(conn, codes)
 
     def recipients(self, conn: Connection) -> list[Recipient]:
-        rows = conn.execute(select(recipient).order_by(recipient.c.code)).mappings()
-        return [recipient_row(r) for r in rows]
+        return recipient_store.all_recipients(conn)
 
     def versions(self, conn: Connection, code: str) -> list[dict[str, Any]]:
-        rows = conn.execute(
-            select(recipient_version)
-            .where(recipient_version.c.code == code)
-            .order_by(recipient_version.c.version)
-        ).mappings()
         out = [
-            {"version": r["version"], "at": _aware(r["at"]), "actor": r["actor"],
-             "entry": orjson.loads(r["doc"])}
-            for r in rows
-        ]  # fmt: skip
+            {"version": v.version, "at": v.at, "actor": v.actor, "entry": orjson.loads(v.doc)}
+            for v in recipient_store.recipient_versions(conn, code)
+        ]
         if not out:
             raise RecipientNotFound(code)
         return out
 
     def expiring(self, conn: Connection, on: date, days: int = 30) -> list[Recipient]:
         """Active recipients whose agreement ends within ``days`` of ``on`` (or has ended)."""
-        limit = on + timedelta(days=days)
-        rows = conn.execute(
-            select(recipient)
-            .where(recipient.c.active.is_(True), recipient.c.valid_until < limit)
-            .order_by(recipient.c.valid_until)
-        ).mappings()
-        return [recipient_row(r) for r in rows]
+        return recipient_store.recipients_ending_before(conn, on + timedelta(days=days))
 
     def home(self) -> str:
         """Where the operator stores personal data (configured; shown in the registry)."""
@@ -250,20 +167,12 @@ class Registry:
         self._require(conn, actor, "recipients")
         self.recipient(conn, code)
         now = datetime.now(UTC)
-        conn.execute(
-            update(partner_secret)
-            .where(partner_secret.c.recipient == code, partner_secret.c.retires_at.is_(None))
-            .values(retires_at=now + overlap)
-        )
+        recipient_store.retire_secrets(conn, code, now + overlap)
         raw = secrets.token_bytes(32)
         sid = secrets.token_hex(8)
         hold_kek(conn)  # rotation does not retire the KEK before this commits
         kek_id, sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
-        conn.execute(
-            insert(partner_secret).values(
-                id=sid, recipient=code, kek_id=kek_id, sealed=sealed, created_at=now
-            )
-        )
+        recipient_store.insert_secret(conn, sid, code, kek_id, sealed, now)
         self.audit.append(
             conn,
             Event("recipient.secret", actor.id, detail={"role": actor.role, "recipient": code,
@@ -274,41 +183,26 @@ class Registry:
     def rewrap_secrets(self, conn: Connection) -> int:
         """Move every webhook secret to the keyring's active KEK (``qorgau keys rotate``):
         after the old KEK retires, deliveries still sign."""
-        s = partner_secret.c
-        active = self._keys.active_kek_id
-        rows = conn.execute(
-            select(s.id, s.recipient, s.kek_id, s.sealed).where(s.kek_id != active)
-        ).all()
+        rows = recipient_store.secrets_not_under(conn, self._keys.active_kek_id)
         for sid, code, kek_id, sealed in rows:
-            raw = self._keys.unwrap(kek_id, bytes(sealed), f"partner-secret:{code}:{sid}")
+            raw = self._keys.unwrap(kek_id, sealed, f"partner-secret:{code}:{sid}")
             new_kek, new_sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
-            conn.execute(
-                update(partner_secret).where(s.id == sid).values(kek_id=new_kek, sealed=new_sealed)
-            )
+            recipient_store.rewrap_secret(conn, sid, new_kek, new_sealed)
         return len(rows)
 
     def secret_kek_usage(self, conn: Connection) -> dict[str, int]:
-        s = partner_secret.c
-        rows = conn.execute(select(s.kek_id, func.count()).group_by(s.kek_id))
-        return {str(k): int(n) for k, n in rows}
+        return recipient_store.secret_kek_usage(conn)
 
     def signing_secrets(self, conn: Connection, code: str, at: datetime) -> list[bytes]:
         """The secrets that sign deliveries to ``code`` at ``at``, newest first."""
-        s = partner_secret.c
-        rows = conn.execute(
-            select(s.id, s.kek_id, s.sealed, s.retires_at)
-            .where(s.recipient == code)
-            .order_by(s.created_at.desc())
-        ).all()
-        out = []
-        for sid, kek_id, sealed, retires in rows:
-            until = _aware(retires)
-            if until is None or until > at:
-                out.append(self._keys.unwrap(kek_id, bytes(sealed), f"partner-secret:{code}:{sid}"))
-        return out
+        return [
+            self._keys.unwrap(s.kek_id, s.sealed, f"partner-secret:{code}:{s.id}")
+            for s in recipient_store.secrets_of(conn, code)
+            if s.retires_at is None or s.retires_at > at
+        ]
 
     def names(self, conn: Connection) -> dict[str, str]:
-        return {r[0]: r[1] for r in conn.execute(select(recipient.c.code, recipient.c.legal_name))}
+        return recipient_store.recipient_names(conn)
 
 
 def _fields_of(r: Recipient) -> dict[str, Any]:

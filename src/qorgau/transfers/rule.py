@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
@@ -22,8 +22,8 @@ from qorgau.transfers.model import (
     TransferRefused,
     check_transfer,
 )
-from qorgau.transfers.registry import Registry, recipient_row
-from qorgau.transfers.store import recipient
+from qorgau.transfers.registry import Registry
+from qorgau.transfers.store import recipients as recipient_store
 
 _PREFETCH = "qorgau.transfer-rule.prefetch"
 
@@ -72,10 +72,10 @@ class TransferRule:
         pull, a lead routed to several partners): the registry entries and the transfer
         consents the rule needs are read once, in this transaction, and :meth:`check` uses
         them for each lead. Outside the block nothing is kept."""
-        rows = conn.execute(select(recipient).where(recipient.c.code.in_(sorted(set(codes)))))
+        entries = recipient_store.recipients_by_codes(conn, sorted(set(codes)))
         consents = self.ledger.transfer_consents(conn, subject_ids, at)
         conn.info[_PREFETCH] = _Prefetched(
-            recipients={r.code: r for r in map(recipient_row, rows.mappings())},
+            recipients={r.code: r for r in entries},
             subjects=frozenset(subject_ids),
             consents={sid: TransferConsent(*got) for sid, got in consents.items()},
         )

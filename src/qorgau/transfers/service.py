@@ -11,10 +11,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -32,9 +31,10 @@ from qorgau.transfers.model import (
     TransferView,
     refusal_code,
 )
-from qorgau.transfers.registry import Registry, recipient_row, require_manager
+from qorgau.transfers.registry import Registry, require_manager
 from qorgau.transfers.rule import TransferRule
-from qorgau.transfers.store import outbox, recipient, transfer, transfer_notice
+from qorgau.transfers.store import recipients as recipient_store
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 #: The purpose leads are passed to partners under: concluding a loan contract (P1).
@@ -49,28 +49,22 @@ class RoutedLead:
     refused: tuple[tuple[str, str], ...]  # (recipient, reason code)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _view(row: Any, names: dict[str, str]) -> TransferView:
+def _view(row: transfer_store.TransferRow, names: dict[str, str]) -> TransferView:
     return TransferView(
-        id=row["id"],
-        subject_id=row["subject_id"],
-        recipient=row["recipient"],
-        recipient_name=names.get(row["recipient"], row["recipient"]),
-        purpose=row["purpose"],
-        fields=tuple(orjson.loads(row["fields"])),
-        basis_kind=row["basis_kind"],
-        basis_reference=row["basis_ref"],
-        at=_aware(row["at"]) or datetime.now(UTC),
-        status=row["status"],
-        delivered_at=_aware(row["delivered_at"]),
-        acknowledged_at=_aware(row["acknowledged_at"]),
-        outcome=row["outcome"],
-        lead=row["lead"],
+        id=row.id,
+        subject_id=row.subject_id,
+        recipient=row.recipient,
+        recipient_name=names.get(row.recipient, row.recipient),
+        purpose=row.purpose,
+        fields=row.fields,
+        basis_kind=row.basis_kind,
+        basis_reference=row.basis_ref,
+        at=row.at,
+        status=row.status,
+        delivered_at=row.delivered_at,
+        acknowledged_at=row.acknowledged_at,
+        outcome=row.outcome,
+        lead=row.lead,
     )
 
 
@@ -166,23 +160,11 @@ class Transfers:
         tid = secrets.token_hex(16)
         queued = to.delivery is not DeliveryMode.NONE and state_request_id is None
         status = "queued" if queued else "disclosed"
-        conn.execute(
-            insert(transfer).values(
-                id=tid,
-                subject_id=subject_id,
-                recipient=to.code,
-                recipient_version=to.version,
-                purpose=purpose,
-                fields=orjson.dumps(list(fields)).decode(),
-                basis_kind=basis.kind,
-                basis_ref=basis.reference,
-                lead=lead,
-                state_request=state_request_id,
-                at=now,
-                actor=actor.id,
-                status=status,
-            )
-        )
+        transfer_store.insert_transfer(
+            conn, tid=tid, subject_id=subject_id, to=to, purpose=purpose, fields=fields,
+            basis_kind=basis.kind, basis_ref=basis.reference, lead=lead,
+            state_request_id=state_request_id, at=now, actor=actor.id, status=status,
+        )  # fmt: skip
         if queued:
             doc = {
                 "transfer_id": tid,
@@ -194,30 +176,11 @@ class Transfers:
                 "data": {f: values[f] for f in fields if f in values},
             }
             sealed = self.gate.seal_extra(conn, subject_id, f"outbox:{tid}", orjson.dumps(doc))
-            conn.execute(
-                insert(outbox).values(
-                    transfer_id=tid,
-                    recipient=to.code,
-                    subject_id=subject_id,
-                    idempotency_key=tid,
-                    payload=sealed,
-                    status="pending",
-                    attempts=0,
-                    next_at=now,
-                    created_at=now,
-                )
-            )
+            transfer_store.insert_outbox(conn, tid, to.code, subject_id, sealed, now)
         if basis.kind == "consent" and self.notices and self.notice_days is not None:
-            conn.execute(
-                insert(transfer_notice).values(
-                    transfer_id=tid,
-                    subject_id=subject_id,
-                    due_at=self.calendar.end_of_day(
-                        self.calendar.add_working_days(self.calendar.local(now).date(),
-                                                       self.notice_days)
-                    ),
-                )
-            )  # fmt: skip
+            local = self.calendar.local(now).date()
+            due = self.calendar.add_working_days(local, self.notice_days)
+            transfer_store.insert_notice(conn, tid, subject_id, self.calendar.end_of_day(due))
         self.audit.append(
             conn,
             Event(
@@ -259,20 +222,13 @@ class Transfers:
         consent = self.rule.consent(conn, subject_id, at)
         if consent is None or not consent.recipients:
             return RoutedLead((), ())
-        known = {
-            r.code: r
-            for r in (
-                recipient_row(row)
-                for row in conn.execute(
-                    select(recipient).where(recipient.c.code.in_(sorted(consent.recipients)))
-                ).mappings()
-            )
-        }
+        codes = sorted(consent.recipients)
+        known = {r.code: r for r in recipient_store.recipients_by_codes(conn, codes)}
         purpose = self.catalogue.purpose(LEAD_PURPOSE)
         done: list[str] = []
         refused: list[tuple[str, str]] = []
-        with self.rule.prefetched(conn, [subject_id], sorted(consent.recipients), at):
-            for code in sorted(consent.recipients):
+        with self.rule.prefetched(conn, [subject_id], codes, at):
+            for code in codes:
                 to = known.get(code)
                 if to is not None and to.delivery is DeliveryMode.NONE:
                     continue
@@ -301,13 +257,10 @@ class Transfers:
         """Every transfer of the subject's data: recipient, purpose, field names, time,
         basis, delivery status and acknowledgement (policy 6.4)."""
         names = self.registry.names(conn)
-        rows = conn.execute(
-            select(transfer).where(transfer.c.subject_id == subject_id).order_by(transfer.c.at)
-        ).mappings()
-        return [_view(r, names) for r in rows]
+        return [_view(r, names) for r in transfer_store.transfers_of(conn, subject_id)]
 
     def get(self, conn: Connection, transfer_id: str) -> TransferView:
-        row = conn.execute(select(transfer).where(transfer.c.id == transfer_id)).mappings().first()
+        row = transfer_store.transfer_by_id(conn, transfer_id)
         if row is None:
             raise TransferNotFound(transfer_id)
         return _view(row, self.registry.names(conn))

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -17,7 +17,7 @@ from qorgau.security.actors import Actor
 from qorgau.transfers.model import Kind, TransferView
 from qorgau.transfers.registry import Registry, require_manager
 from qorgau.transfers.service import LEAD_PURPOSE, Transfers
-from qorgau.transfers.store import state_request
+from qorgau.transfers.store import transfers as transfer_store
 from qorgau.vault.gate import Gate
 
 
@@ -78,12 +78,9 @@ class StateBodies:
         for sid in dict.fromkeys(subjects):
             self.gate.may_disclose(conn, actor, sid, to.code, purpose, wanted, legal_ground=ground)
         rid = secrets.token_hex(16)
-        conn.execute(
-            insert(state_request).values(
-                id=rid, recipient=body, reference=reference.strip(),
-                legal_ground=legal_ground.strip(), received_on=received_on, at=now,
-                actor=actor.id,
-            )
+        transfer_store.insert_state_request(
+            conn, rid, body=body, reference=reference.strip(),
+            legal_ground=legal_ground.strip(), received_on=received_on, at=now, actor=actor.id,
         )  # fmt: skip
         self.audit.append(
             conn,

@@ -1,12 +1,19 @@
 """Transfer tables: the recipient registry and its versions, partner secrets, transfers,
 the delivery outbox, transfer notices, and state-body requests.
 
+Their queries, each returning typed records (no decision is taken there), are split by job:
+:mod:`.recipients` (the registry, its versions, partner secrets), :mod:`.transfers`
+(transfers, their outbox rows and notices, state-body requests) and :mod:`.deliveries`
+(the outbox: the staff queue, a partner's pull inbox, the dispatcher's batch statements).
+
 Nothing here holds a personal value in clear: an outbox payload is sealed under the
 subject's data key (so crypto-shredding the subject shreds its undelivered leads too), and
 a partner's webhook secret is sealed under a key derived from the keyring.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -136,3 +143,10 @@ state_request = Table(
     Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
 )
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite hands back naive ones)."""
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
