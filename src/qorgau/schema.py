@@ -8,15 +8,13 @@ from qorgau.dsr import store as _dsr_store
 from qorgau.intake import store as _intake_store
 from qorgau.policy import store as _policy_store
 from qorgau.retention import store as _retention_store
-from qorgau.security import apikeys as _apikeys
-from qorgau.security import staff as _staff
+from qorgau.security import store as _security_store
 from qorgau.stats import store as _stats_store
 from qorgau.tracking import store as _tracking_store
 from qorgau.transfers import store as _transfers_store
 from qorgau.vault import store as _vault_store
 
 __all__ = [
-    "_apikeys",
     "_audit_store",
     "_consent_store",
     "_dsr_store",
@@ -24,7 +22,7 @@ __all__ = [
     "_intake_store",
     "_policy_store",
     "_retention_store",
-    "_staff",
+    "_security_store",
     "_stats_store",
     "_tracking_store",
     "_transfers_store",

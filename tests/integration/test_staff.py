@@ -18,12 +18,8 @@ from sqlalchemy import select
 
 from qorgau.audit.store import audit_event
 from qorgau.container import Container
-from qorgau.security.staff import (
-    InvalidStaffUser,
-    StaffUserExists,
-    staff_session,
-    staff_user,
-)
+from qorgau.security.staff import InvalidStaffUser, StaffUserExists
+from qorgau.security.store import staff_session, staff_user
 
 PASSWORD = "correct horse battery staple"
 

@@ -19,7 +19,8 @@ from qorgau.audit.store import audit_event
 from qorgau.cli import app as cli_app
 from qorgau.config import Settings
 from qorgau.container import Container
-from qorgau.security.apikeys import api_key, create_key
+from qorgau.security.apikeys import create_key
+from qorgau.security.store import api_key
 from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode, Kind
 from qorgau.transfers.store import outbox

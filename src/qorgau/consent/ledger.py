@@ -10,30 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue, LegalBasis
 from qorgau.config import OperatorProfile
+from qorgau.consent import basis_store, store
 from qorgau.consent.model import (
     TRANSFER,
     BasisKind,
-    BasisView,
     ConsentNotFound,
     ConsentRequest,
-    ConsentView,
-    LedgerEvent,
     State,
     WithdrawalRefused,
     effective_state,
 )
-from qorgau.consent.store import basis_state, consent, consent_event, consent_text
-from qorgau.db import Sql, cursor
+from qorgau.consent.store import ConsentRow
+from qorgau.consent.views import LedgerViews
 from qorgau.law.profiles import LawProfile
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
@@ -44,35 +42,13 @@ Sealer = Callable[[Connection, str, str, bytes], bytes]
 #: The current published policy: (version id, hash of its text in a language), if any.
 PolicyVersionLookup = Callable[[Connection, str], tuple[str, str] | None]
 
-# On the gate's path for every read: the DBAPI cursor, no statement building per call.
-_BASIS_SQL = Sql(
-    "SELECT kind, state, until FROM basis_state WHERE subject_id = :sid AND purpose = :purpose"
-)
-
-
-def _stored_time(value: datetime | str | None) -> datetime | None:
-    """A time from the DBAPI cursor: SQLite gives SQLAlchemy's text form (naive UTC)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return _aware(value)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-_TRANSFER_CONSENTS = (
-    "SELECT b.subject_id, b.state, b.until, c.id, c.recipients, c.cross_border "
-    "FROM basis_state b JOIN consent c ON c.id = b.consent_id "
-    "WHERE b.purpose = 'transfer' AND b.kind = 'consent' AND b.subject_id IN ({marks})"
-)
 #: The purpose a transfer consent's leads are passed on under (a loan contract, P1).
 TRANSFER_PURPOSE = "contract"
 
 
-class Ledger:
+class Ledger(LedgerViews):
+    """Records consents and other bases, and answers the gate (reads: ``LedgerViews``)."""
+
     def __init__(
         self,
         *,
@@ -108,11 +84,9 @@ class Ledger:
         Data collected under a contract or law purpose carries that basis from collection
         (a loan request is a contract concluded on the subject's initiative, policy 6.1)
         until the basis is recorded as ended."""
-        cur = cursor(conn)
-        cur.execute(_BASIS_SQL.render(conn), {"sid": subject_id, "purpose": purpose})
         kinds: dict[str, State] = {}
-        for kind, st, until in cur.fetchall():
-            state = effective_state(State(st), _stored_time(until), at)
+        for kind, st, until in basis_store.basis_lines(conn, subject_id, purpose):
+            state = effective_state(st, until, at)
             if state is State.LIVE:
                 return True
             kinds[kind] = state
@@ -158,37 +132,35 @@ class Ledger:
         cid = secrets.token_hex(16)
         expires = now + timedelta(days=term)
         evidence = orjson.dumps({"ip": req.evidence.ip, "ua": req.evidence.user_agent})
-        policy = self._policy_version(conn, req.language)
-        version = req.policy_version or (policy[0] if policy else None)
-        policy_hash = policy[1] if policy and policy[0] == version else None
+        current, current_hash = self._policy_version(conn, req.language) or (None, None)
+        version = req.policy_version or current
+        policy_hash = current_hash if current == version else None
         sealed = None
         if req.evidence.ip or req.evidence.user_agent:
             sealed = self._seal(conn, req.subject_id, f"consent:{cid}", evidence)
-        conn.execute(
-            insert(consent).values(
-                id=cid,
-                subject_id=req.subject_id,
-                purpose=req.purpose,
-                fields=orjson.dumps(list(fields)).decode(),
-                recipients=orjson.dumps(list(req.recipients)).decode(),
-                third_party_transfer=bool(req.recipients),
-                cross_border=req.cross_border,
-                public_sources=req.public_sources,
-                operator_name=self.operator.name,
-                operator_bin=self.operator.bin,
-                term_days=term,
-                granted_at=now,
-                expires_at=expires,
-                text_hash=text_hash,
-                policy_version=version,
-                policy_hash=policy_hash,
-                language=req.language,
-                channel=req.channel.value,
-                evidence_method=req.evidence.method,
-                evidence_sealed=sealed,
-            )
+        row = ConsentRow(
+            id=cid,
+            subject_id=req.subject_id,
+            purpose=req.purpose,
+            fields=fields,
+            recipients=tuple(req.recipients),
+            third_party_transfer=bool(req.recipients),
+            cross_border=req.cross_border,
+            public_sources=req.public_sources,
+            operator_name=self.operator.name,
+            operator_bin=self.operator.bin,
+            term_days=term,
+            granted_at=now,
+            expires_at=expires,
+            text_hash=text_hash,
+            policy_version=version,
+            policy_hash=policy_hash,
+            language=req.language,
+            channel=req.channel.value,
+            evidence_method=req.evidence.method,
         )
-        self._set_state(
+        store.insert_consent(conn, row, sealed)
+        basis_store.put_basis(
             conn, req.subject_id, req.purpose, BasisKind.CONSENT, State.LIVE, now, expires, cid
         )
         self._append(
@@ -215,14 +187,8 @@ class Ledger:
         """Withdraw a consent; refused (and the refusal recorded) where the law profile does
         not allow it while an obligation to the operator is unfulfilled (Art. 8 p.2)."""
         now = datetime.now(UTC)
-        row = conn.execute(
-            select(basis_state.c.consent_id, basis_state.c.state, basis_state.c.until).where(
-                basis_state.c.subject_id == subject_id,
-                basis_state.c.purpose == purpose,
-                basis_state.c.kind == BasisKind.CONSENT.value,
-            )
-        ).one_or_none()
-        if row is None or effective_state(State(row[1]), _aware(row[2]), now) is not State.LIVE:
+        basis = basis_store.consent_basis(conn, subject_id, purpose)
+        if basis is None or effective_state(basis.state, basis.until, now) is not State.LIVE:
             raise ConsentNotFound(subject_id, purpose)
         blocker = self._obligation(conn, subject_id, now) if self._may_block(purpose) else None
         if blocker is not None:
@@ -236,43 +202,23 @@ class Ledger:
                 "consent.refuse",
                 subject_id,
                 purpose,
-                row[0],
+                basis.consent_id,
                 why,
                 now,
                 {"reason": "obligation"},
             )
             raise WithdrawalRefused(subject_id, purpose, why)
-        conn.execute(
-            update(basis_state)
-            .where(
-                basis_state.c.subject_id == subject_id,
-                basis_state.c.purpose == purpose,
-                basis_state.c.kind == BasisKind.CONSENT.value,
-            )
-            .values(state=State.WITHDRAWN.value, since=now)
+        basis_store.set_consent_state(conn, subject_id, purpose, State.WITHDRAWN, now)
+        self._append(
+            conn, actor, "consent.withdraw", subject_id, purpose, basis.consent_id, reason, now, {}
         )
-        self._append(conn, actor, "consent.withdraw", subject_id, purpose, row[0], reason, now, {})
 
     def expire_due(self, conn: Connection, actor: Actor, at: datetime | None = None) -> int:
         """Record the expiry of every live consent past its term (idempotent)."""
         now = at or datetime.now(UTC)
-        due = conn.execute(
-            select(basis_state.c.subject_id, basis_state.c.purpose, basis_state.c.consent_id).where(
-                basis_state.c.state == State.LIVE.value,
-                basis_state.c.kind == BasisKind.CONSENT.value,
-                basis_state.c.until <= now,
-            )
-        ).all()
+        due = basis_store.live_consents_due(conn, now)
         for sid, purpose, cid in due:
-            conn.execute(
-                update(basis_state)
-                .where(
-                    basis_state.c.subject_id == sid,
-                    basis_state.c.purpose == purpose,
-                    basis_state.c.kind == BasisKind.CONSENT.value,
-                )
-                .values(state=State.EXPIRED.value, since=now)
-            )
+            basis_store.set_consent_state(conn, sid, purpose, State.EXPIRED, now)
             self._append(conn, actor, "consent.expire", sid, purpose, cid, "term ended", now, {})
         return len(due)
 
@@ -293,7 +239,7 @@ class Ledger:
         """A contract (e.g. a loan agreement, an obligation to the operator) or a legal
         ground recorded for a purpose (policy 6.1)."""
         now = datetime.now(UTC)
-        self._set_state(
+        basis_store.put_basis(
             conn,
             subject_id,
             purpose,
@@ -327,150 +273,10 @@ class Ledger:
         reason: str,
     ) -> None:
         now = datetime.now(UTC)
-        self._set_state(conn, subject_id, purpose, kind, State.ENDED, now, None, None)
+        basis_store.put_basis(conn, subject_id, purpose, kind, State.ENDED, now, None, None)
         self._append(
             conn, actor, "basis.end", subject_id, purpose, None, reason, now, {"kind": kind.value}
         )
-
-    # -- views --------------------------------------------------------------------------
-
-    def transfer_consent(
-        self, conn: Connection, subject_id: str, at: datetime
-    ) -> tuple[str, frozenset[str], bool] | None:
-        """The subject's live consent to transfer to third parties at ``at``: its id, the
-        recipients it names and whether it allows cross-border transfer; None without one.
-        Withdrawal and expiry take effect at once (policy 6.5)."""
-        return self.transfer_consents(conn, [subject_id], at).get(subject_id)
-
-    def transfer_consents(
-        self, conn: Connection, subject_ids: Sequence[str], at: datetime
-    ) -> dict[str, tuple[str, frozenset[str], bool]]:
-        """:meth:`transfer_consent` for many subjects in one query (a batch of deliveries
-        opened in one transaction); subjects without a live transfer consent are absent."""
-        if not subject_ids:
-            return {}
-        cur = cursor(conn)
-        ids = sorted(set(subject_ids))
-        out: dict[str, tuple[str, frozenset[str], bool]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-            sql = Sql(_TRANSFER_CONSENTS.format(marks=marks))
-            cur.execute(sql.render(conn), {f"s{i}": sid for i, sid in enumerate(chunk)})
-            for sid, st, until, cid, recipients, cross in cur.fetchall():
-                if effective_state(State(st), _stored_time(until), at) is State.LIVE:
-                    out[str(sid)] = (str(cid), frozenset(orjson.loads(recipients)), bool(cross))
-        return out
-
-    def language_of(self, conn: Connection, consent_id: str) -> str:
-        """The language a consent was given in (notices follow it); ``ru`` if unknown."""
-        got = conn.execute(
-            select(consent.c.language).where(consent.c.id == consent_id)
-        ).scalar_one_or_none()
-        return str(got) if got else "ru"
-
-    def consents(self, conn: Connection, subject_id: str) -> list[ConsentView]:
-        now = datetime.now(UTC)
-        states = {
-            (r[0], r[1]): (State(r[2]), _aware(r[3]))
-            for r in conn.execute(
-                select(
-                    basis_state.c.consent_id,
-                    basis_state.c.purpose,
-                    basis_state.c.state,
-                    basis_state.c.until,
-                ).where(
-                    basis_state.c.subject_id == subject_id,
-                    basis_state.c.kind == BasisKind.CONSENT.value,
-                )
-            )
-        }
-        out = []
-        for r in conn.execute(
-            select(consent).where(consent.c.subject_id == subject_id).order_by(consent.c.granted_at)
-        ).mappings():
-            st, until = states.get((r["id"], r["purpose"]), (State.ENDED, None))
-            expires = _aware(r["expires_at"])
-            assert expires is not None
-            granted = _aware(r["granted_at"])
-            assert granted is not None
-            out.append(
-                ConsentView(
-                    id=r["id"],
-                    subject_id=subject_id,
-                    purpose=r["purpose"],
-                    # A consent superseded by a later grant for the same purpose has ended.
-                    state=effective_state(st, until or expires, now),
-                    granted_at=granted,
-                    expires_at=expires,
-                    fields=tuple(orjson.loads(r["fields"])),
-                    recipients=tuple(orjson.loads(r["recipients"])),
-                    third_party_transfer=r["third_party_transfer"],
-                    cross_border=r["cross_border"],
-                    public_sources=r["public_sources"],
-                    operator_name=r["operator_name"],
-                    operator_bin=r["operator_bin"],
-                    text_hash=r["text_hash"],
-                    policy_version=r["policy_version"],
-                    policy_hash=r["policy_hash"],
-                    language=r["language"],
-                    channel=r["channel"],
-                    evidence_method=r["evidence_method"],
-                )
-            )
-        return out
-
-    def history(self, conn: Connection, subject_id: str) -> list[LedgerEvent]:
-        return [
-            LedgerEvent(r[0], r[1], r[2], r[3], r[4], _aware(r[5]) or r[5], r[6], r[7])
-            for r in conn.execute(
-                select(
-                    consent_event.c.id,
-                    consent_event.c.consent_id,
-                    consent_event.c.subject_id,
-                    consent_event.c.purpose,
-                    consent_event.c.kind,
-                    consent_event.c.at,
-                    consent_event.c.actor,
-                    consent_event.c.reason,
-                )
-                .where(consent_event.c.subject_id == subject_id)
-                .order_by(consent_event.c.id)
-            )
-        ]
-
-    def bases(self, conn: Connection, subject_id: str) -> list[BasisView]:
-        now = datetime.now(UTC)
-        return [
-            BasisView(
-                subject_id=subject_id,
-                purpose=r[0],
-                kind=BasisKind(r[1]),
-                state=effective_state(State(r[2]), _aware(r[4]), now),
-                since=_aware(r[3]) or now,
-                until=_aware(r[4]),
-                reference=r[5],
-                obligation=bool(r[6]),
-            )
-            for r in conn.execute(
-                select(
-                    basis_state.c.purpose,
-                    basis_state.c.kind,
-                    basis_state.c.state,
-                    basis_state.c.since,
-                    basis_state.c.until,
-                    basis_state.c.reference,
-                    basis_state.c.obligation,
-                )
-                .where(basis_state.c.subject_id == subject_id)
-                .order_by(basis_state.c.purpose, basis_state.c.kind)
-            )
-        ]
-
-    def text(self, conn: Connection, text_hash: str) -> str | None:
-        return conn.execute(
-            select(consent_text.c.body).where(consent_text.c.hash == text_hash)
-        ).scalar_one_or_none()
 
     # -- internals ----------------------------------------------------------------------
 
@@ -481,61 +287,15 @@ class Ledger:
         return p.legal_basis is LegalBasis.CONTRACT and not p.marketing
 
     def _obligation(self, conn: Connection, subject_id: str, at: datetime) -> str | None:
-        for ref, st, until in conn.execute(
-            select(basis_state.c.reference, basis_state.c.state, basis_state.c.until).where(
-                basis_state.c.subject_id == subject_id, basis_state.c.obligation.is_(True)
-            )
-        ):
-            if effective_state(State(st), _aware(until), at) is State.LIVE:
+        for ref, st, until in basis_store.obligations_of(conn, subject_id):
+            if effective_state(st, until, at) is State.LIVE:
                 return str(ref or "contract")
         return None
 
     def _store_text(self, conn: Connection, text: str, language: str, now: datetime) -> str:
         digest = hashlib.sha256(text.encode()).hexdigest()
-        exists = conn.execute(
-            select(consent_text.c.hash).where(consent_text.c.hash == digest)
-        ).first()
-        if exists is None:
-            conn.execute(
-                insert(consent_text).values(
-                    hash=digest, language=language, body=text, created_at=now
-                )
-            )
+        store.ensure_text(conn, digest, language, text, now)
         return digest
-
-    def _set_state(
-        self,
-        conn: Connection,
-        subject_id: str,
-        purpose: str,
-        kind: BasisKind,
-        state: State,
-        since: datetime,
-        until: datetime | None,
-        consent_id: str | None,
-        *,
-        reference: str | None = None,
-        obligation: bool = False,
-    ) -> None:
-        key = and_(
-            basis_state.c.subject_id == subject_id,
-            basis_state.c.purpose == purpose,
-            basis_state.c.kind == kind.value,
-        )
-        values = {
-            "state": state.value,
-            "since": since,
-            "until": until,
-            "consent_id": consent_id,
-            "reference": reference,
-            "obligation": obligation,
-        }
-        if conn.execute(update(basis_state).where(key).values(**values)).rowcount == 0:
-            conn.execute(
-                insert(basis_state).values(
-                    subject_id=subject_id, purpose=purpose, kind=kind.value, **values
-                )
-            )
 
     def _append(
         self,
@@ -549,16 +309,15 @@ class Ledger:
         at: datetime,
         detail: dict[str, object],
     ) -> None:
-        conn.execute(
-            insert(consent_event).values(
-                consent_id=consent_id,
-                subject_id=subject_id,
-                purpose=purpose,
-                kind=kind.split(".", 1)[1],
-                at=at,
-                actor=actor.id,
-                reason=reason,
-            )
+        store.append_event(
+            conn,
+            consent_id=consent_id,
+            subject_id=subject_id,
+            purpose=purpose,
+            kind=kind.partition(".")[2],
+            at=at,
+            actor=actor.id,
+            reason=reason,
         )
         self.audit.append(
             conn,

@@ -1,12 +1,19 @@
 """Consent ledger tables: texts (stored once, by hash), consents, the append-only event
-history, and the current state of every basis per (subject, purpose, kind)."""
+history, and the current state of every basis per (subject, purpose, kind); below them, the
+queries on consents, texts and events, returning typed records (the queries on basis states
+are in ``basis_store``). The ledger decides; these modules only read and write."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -14,8 +21,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    insert,
+    select,
 )
 
+from qorgau.consent.model import LedgerEvent
 from qorgau.db import Instant, metadata
 
 consent_text = Table(
@@ -83,3 +93,182 @@ basis_state = Table(
     # An obligation to the operator (e.g. an active contract): blocks withdrawal (Art. 8 p.2).
     Column("obligation", Boolean, nullable=False),
 )
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """A stored time, aware (in UTC)."""
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _stamp(dt: datetime) -> datetime:
+    got = aware(dt)
+    assert got is not None
+    return got
+
+
+def stored_time(value: datetime | str | None) -> datetime | None:
+    """A time from the DBAPI cursor: SQLite gives SQLAlchemy's text form (naive UTC)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return aware(value)
+
+
+def _json_list(text: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(text))
+
+
+# -- consents ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRow:
+    """A recorded consent (its sealed evidence stays in the table)."""
+
+    id: str
+    subject_id: str
+    purpose: str
+    fields: tuple[str, ...]
+    recipients: tuple[str, ...]
+    third_party_transfer: bool
+    cross_border: bool
+    public_sources: bool
+    operator_name: str
+    operator_bin: str
+    term_days: int
+    granted_at: datetime
+    expires_at: datetime
+    text_hash: str
+    policy_version: str | None
+    policy_hash: str | None
+    language: str
+    channel: str
+    evidence_method: str
+
+
+def insert_consent(conn: Connection, row: ConsentRow, evidence_sealed: bytes | None) -> None:
+    conn.execute(
+        insert(consent).values(
+            id=row.id,
+            subject_id=row.subject_id,
+            purpose=row.purpose,
+            fields=orjson.dumps(list(row.fields)).decode(),
+            recipients=orjson.dumps(list(row.recipients)).decode(),
+            third_party_transfer=row.third_party_transfer,
+            cross_border=row.cross_border,
+            public_sources=row.public_sources,
+            operator_name=row.operator_name,
+            operator_bin=row.operator_bin,
+            term_days=row.term_days,
+            granted_at=row.granted_at,
+            expires_at=row.expires_at,
+            text_hash=row.text_hash,
+            policy_version=row.policy_version,
+            policy_hash=row.policy_hash,
+            language=row.language,
+            channel=row.channel,
+            evidence_method=row.evidence_method,
+            evidence_sealed=evidence_sealed,
+        )
+    )
+
+
+def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
+    """Every consent a subject gave, oldest first."""
+    return [
+        ConsentRow(
+            id=r["id"],
+            subject_id=r["subject_id"],
+            purpose=r["purpose"],
+            fields=_json_list(r["fields"]),
+            recipients=_json_list(r["recipients"]),
+            third_party_transfer=r["third_party_transfer"],
+            cross_border=r["cross_border"],
+            public_sources=r["public_sources"],
+            operator_name=r["operator_name"],
+            operator_bin=r["operator_bin"],
+            term_days=r["term_days"],
+            granted_at=_stamp(r["granted_at"]),
+            expires_at=_stamp(r["expires_at"]),
+            text_hash=r["text_hash"],
+            policy_version=r["policy_version"],
+            policy_hash=r["policy_hash"],
+            language=r["language"],
+            channel=r["channel"],
+            evidence_method=r["evidence_method"],
+        )
+        for r in conn.execute(
+            select(consent).where(consent.c.subject_id == subject_id).order_by(consent.c.granted_at)
+        ).mappings()
+    ]
+
+
+def consent_language(conn: Connection, consent_id: str) -> str | None:
+    return conn.execute(
+        select(consent.c.language).where(consent.c.id == consent_id)
+    ).scalar_one_or_none()
+
+
+# -- texts and events -------------------------------------------------------------------
+
+
+def ensure_text(conn: Connection, digest: str, language: str, body: str, at: datetime) -> None:
+    """Store a consent text under its hash, unless it is stored already."""
+    exists = conn.execute(select(consent_text.c.hash).where(consent_text.c.hash == digest)).first()
+    if exists is None:
+        conn.execute(
+            insert(consent_text).values(hash=digest, language=language, body=body, created_at=at)
+        )
+
+
+def text_body(conn: Connection, text_hash: str) -> str | None:
+    return conn.execute(
+        select(consent_text.c.body).where(consent_text.c.hash == text_hash)
+    ).scalar_one_or_none()
+
+
+def append_event(
+    conn: Connection,
+    *,
+    consent_id: str | None,
+    subject_id: str,
+    purpose: str,
+    kind: str,
+    at: datetime,
+    actor: str,
+    reason: str | None,
+) -> None:
+    conn.execute(
+        insert(consent_event).values(
+            consent_id=consent_id,
+            subject_id=subject_id,
+            purpose=purpose,
+            kind=kind,
+            at=at,
+            actor=actor,
+            reason=reason,
+        )
+    )
+
+
+def events_of(conn: Connection, subject_id: str) -> list[LedgerEvent]:
+    """A subject's ledger history, in order."""
+    rows = conn.execute(
+        select(
+            consent_event.c.id,
+            consent_event.c.consent_id,
+            consent_event.c.subject_id,
+            consent_event.c.purpose,
+            consent_event.c.kind,
+            consent_event.c.at,
+            consent_event.c.actor,
+            consent_event.c.reason,
+        )
+        .where(consent_event.c.subject_id == subject_id)
+        .order_by(consent_event.c.id)
+    )
+    return [
+        LedgerEvent(eid, cid, sid, purpose, kind, aware(at) or at, actor, reason)
+        for eid, cid, sid, purpose, kind, at, actor, reason in rows
+    ]

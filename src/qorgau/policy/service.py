@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.errors import DomainError
 from qorgau.i18n import LANGUAGES
-from qorgau.policy.store import policy_text, policy_version
+from qorgau.policy import store
 from qorgau.security.actors import Actor
 
 
@@ -80,12 +80,9 @@ class PolicyService:
         for lang in overrides:
             if lang not in LANGUAGES:
                 raise UnknownLanguage(lang)
-        count = conn.execute(select(func.count()).select_from(policy_version)).scalar_one()
-        vid = f"v{count + 1}"
+        vid = f"v{store.version_count(conn) + 1}"
         now = datetime.now(UTC)
-        conn.execute(
-            insert(policy_version).values(id=vid, published_at=now, actor=actor.id, note=note)
-        )
+        store.insert_version(conn, vid, now, actor.id, note)
         texts: dict[str, PolicyText] = {}
         for lang in LANGUAGES:
             own = overrides.get(lang)
@@ -94,11 +91,7 @@ class PolicyService:
                 lang, text_hash(body), "operator" if own is not None else "generated", body
             )
             texts[lang] = t
-            conn.execute(
-                insert(policy_text).values(
-                    version_id=vid, language=lang, hash=t.hash, source=t.source, body=body
-                )
-            )
+            store.insert_text(conn, vid, lang, t.hash, t.source, body)
         self.audit.append(
             conn,
             Event(
@@ -111,11 +104,7 @@ class PolicyService:
         return PolicyVersion(vid, now, texts)
 
     def current_id(self, conn: Connection) -> str | None:
-        return conn.execute(
-            select(policy_version.c.id)
-            .order_by(policy_version.c.published_at.desc(), policy_version.c.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        return store.current_version_id(conn)
 
     def current(self, conn: Connection) -> PolicyVersion | None:
         vid = self.current_id(conn)
@@ -127,35 +116,18 @@ class PolicyService:
         vid = self.current_id(conn)
         if vid is None:
             return None
-        h = conn.execute(
-            select(policy_text.c.hash).where(
-                policy_text.c.version_id == vid, policy_text.c.language == language
-            )
-        ).scalar_one_or_none()
+        h = store.text_hash_of(conn, vid, language)
         return (vid, h) if h else None
 
     def get(self, conn: Connection, version_id: str) -> PolicyVersion:
-        head = conn.execute(
-            select(policy_version.c.published_at).where(policy_version.c.id == version_id)
-        ).scalar_one_or_none()
-        if head is None:
+        published = store.published_at(conn, version_id)
+        if published is None:
             raise PolicyVersionNotFound(version_id)
-        rows = conn.execute(
-            select(
-                policy_text.c.language, policy_text.c.hash, policy_text.c.source, policy_text.c.body
-            ).where(policy_text.c.version_id == version_id)
-        ).all()
-        published = head if head.tzinfo else head.replace(tzinfo=UTC)
-        return PolicyVersion(
-            version_id, published, {r[0]: PolicyText(r[0], r[1], r[2], r[3]) for r in rows}
-        )
+        texts = {
+            r.language: PolicyText(r.language, r.hash, r.source, r.body)
+            for r in store.texts_of(conn, version_id)
+        }
+        return PolicyVersion(version_id, published, texts)
 
     def versions(self, conn: Connection) -> list[tuple[str, datetime]]:
-        return [
-            (r[0], r[1] if r[1].tzinfo else r[1].replace(tzinfo=UTC))
-            for r in conn.execute(
-                select(policy_version.c.id, policy_version.c.published_at).order_by(
-                    policy_version.c.published_at
-                )
-            )
-        ]
+        return [(v.id, v.published_at) for v in store.versions(conn)]

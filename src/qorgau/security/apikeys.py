@@ -11,32 +11,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    LargeBinary,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection
 
-from qorgau.db import Instant, metadata
 from qorgau.errors import DomainError
-
-api_key = Table(
-    "api_key",
-    metadata,
-    Column("id", String(16), primary_key=True),
-    Column("digest", LargeBinary(32), nullable=False, unique=True),
-    Column("role", String(24), nullable=False),
-    Column("name", String(80), nullable=False),
-    Column("created_at", Instant(), nullable=False),
-    Column("revoked_at", Instant(), nullable=True),
-    # A partner's key reaches only that recipient's leads (the partner pull API).
-    Column("recipient", String(40), nullable=True),
-)
+from qorgau.security import store
 
 PREFIX = "qg_"
 
@@ -93,60 +71,33 @@ def create_key(
     """Returns the key record and the token, which is shown once and never stored."""
     key_id = secrets.token_hex(4)
     token = PREFIX + key_id + "_" + secrets.token_urlsafe(16)
-    conn.execute(
-        insert(api_key).values(
-            id=key_id,
-            digest=_digest(token),
-            role=role,
-            name=name,
-            created_at=datetime.now(UTC),
-            recipient=recipient,
-        )
-    )
+    store.insert_key(conn, key_id, _digest(token), role, name, datetime.now(UTC), recipient)
     return ApiKey(key_id, role, name, recipient), token
 
 
 def authenticate(conn: Connection, token: str) -> ApiKey:
     if not token.startswith(PREFIX):
         raise Unauthenticated("missing or malformed API key")
-    row = conn.execute(
-        select(
-            api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at, api_key.c.recipient
-        ).where(api_key.c.digest == _digest(token))
-    ).one_or_none()
-    if row is None or row[3] is not None:
+    key = store.key_by_digest(conn, _digest(token))
+    if key is None or key.revoked_at is not None:
         raise Unauthenticated("unknown or revoked API key")
-    return ApiKey(row[0], row[1], row[2], row[4])
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
+    return ApiKey(key.id, key.role, key.name, key.recipient)
 
 
 def list_keys(conn: Connection) -> list[KeyView]:
-    k = api_key.c
-    rows = conn.execute(
-        select(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at).order_by(
-            k.created_at, k.id
-        )
-    ).all()
     return [
-        KeyView(r[0], r[1], r[2], r[3], _aware(r[4]) or datetime.now(UTC), _aware(r[5]))
-        for r in rows
+        KeyView(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at)
+        for k in store.keys(conn)
     ]
 
 
 def revoke_key(conn: Connection, key_id: str) -> bool:
     """Revoke a key (every process refuses it from the next request on: keys are not
     cached). False when it was revoked already; ``KeyNotFound`` for an unknown id."""
-    found = conn.execute(select(api_key.c.revoked_at).where(api_key.c.id == key_id)).first()
-    if found is None:
+    status = store.key_status(conn, key_id)
+    if status is None:
         raise KeyNotFound(key_id)
-    if found[0] is not None:
+    if status.revoked_at is not None:
         return False
-    conn.execute(
-        update(api_key)
-        .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
+    store.revoke_key(conn, key_id, datetime.now(UTC))
     return True

@@ -24,51 +24,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import (
-    Column,
-    Connection,
-    ForeignKey,
-    Index,
-    Row,
-    String,
-    Table,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
-from qorgau.db import Database, Instant, metadata
+from qorgau.db import Database
 from qorgau.errors import DomainError
-
-staff_user = Table(
-    "staff_user",
-    metadata,
-    Column("id", String(16), primary_key=True),
-    Column("username", String(64), nullable=False, unique=True),
-    # argon2id in PHC string form: $argon2id$v=19$m=...,t=...,p=...$salt$hash
-    Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("created_at", Instant(), nullable=False),
-    Column("disabled_at", Instant(), nullable=True),
-)
-
-staff_session = Table(
-    "staff_session",
-    metadata,
-    # SHA-256 (hex) of the session token: the token itself lives only in the cookie.
-    Column("id", String(64), primary_key=True),
-    Column("user_id", String(16), ForeignKey("staff_user.id"), nullable=False),
-    Column("created_at", Instant(), nullable=False),
-    Column("expires_at", Instant(), nullable=False),
-    Column("revoked_at", Instant(), nullable=True),
-    Index("ix_staff_session_user_id", "user_id"),
-)
+from qorgau.security import store
 
 
 class StaffRole(StrEnum):
@@ -135,12 +100,6 @@ class LoginResult:
         return f"LoginResult(user={self.user!r}, reason={self.reason!r})"
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -155,11 +114,8 @@ def normalise_username(raw: str) -> str:
     return name
 
 
-def _user(row: Row[Any]) -> StaffUser:
-    r = row._mapping
-    created = _aware(r["created_at"])
-    assert created is not None
-    return StaffUser(r["id"], r["username"], r["role"], created, _aware(r["disabled_at"]))
+def _user(row: store.UserRow) -> StaffUser:
+    return StaffUser(row.id, row.username, row.role, row.created_at, row.disabled_at)
 
 
 class StaffService:
@@ -203,17 +159,11 @@ class StaffService:
             raise InvalidStaffUser(
                 f"a password is {MIN_PASSWORD} to {MAX_PASSWORD} characters long"
             )
-        if self._find(conn, name) is not None:
+        if store.user_by_username(conn, name) is not None:
             raise StaffUserExists()
         user = StaffUser(secrets.token_hex(8), name, role, now or datetime.now(UTC), None)
-        conn.execute(
-            insert(staff_user).values(
-                id=user.id,
-                username=user.username,
-                password_hash=self._hasher.hash(password),
-                role=user.role,
-                created_at=user.created_at,
-            )
+        store.insert_user(
+            conn, user.id, user.username, self._hasher.hash(password), user.role, user.created_at
         )
         self.audit.append(
             conn,
@@ -231,26 +181,22 @@ class StaffService:
     ) -> StaffUser:
         """Disable a user and revoke every open session of theirs at once."""
         now = now or datetime.now(UTC)
-        row = self._find(conn, normalise_username(username))
+        row = store.user_by_username(conn, normalise_username(username))
         if row is None:
             raise StaffUserNotFound()
         user = _user(row)
-        conn.execute(update(staff_user).where(staff_user.c.id == user.id).values(disabled_at=now))
-        conn.execute(
-            update(staff_session)
-            .where(staff_session.c.user_id == user.id, staff_session.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        store.set_disabled(conn, user.id, now)
+        store.revoke_sessions_of(conn, user.id, now)
         self.audit.append(
             conn, Event("staff.disable", "cli:staff", detail={"user": user.id}, at=now)
         )
         return StaffUser(user.id, user.username, user.role, user.created_at, now)
 
     def users(self, conn: Connection) -> list[StaffUser]:
-        return [_user(r) for r in conn.execute(select(staff_user).order_by(staff_user.c.username))]
+        return [_user(r) for r in store.users(conn)]
 
     def get_user(self, conn: Connection, user_id: str) -> StaffUser | None:
-        row = conn.execute(select(staff_user).where(staff_user.c.id == user_id)).one_or_none()
+        row = store.user_by_id(conn, user_id)
         return None if row is None else _user(row)
 
     # -- login --------------------------------------------------------------------------
@@ -274,9 +220,9 @@ class StaffService:
         row = None
         if name is not None and len(password) <= MAX_PASSWORD:
             with db.engine.connect() as conn:
-                row = self._find(conn, name)
+                row = store.user_by_username(conn, name)
         user = _user(row) if row is not None else None
-        stored = str(row._mapping["password_hash"]) if row is not None else self._dummy
+        stored = str(row.password_hash) if row is not None else self._dummy
         good = self._verify(stored, password[:MAX_PASSWORD])
         if user is None:
             reason: str | None = "unknown_user" if name is not None else "invalid"
@@ -292,11 +238,7 @@ class StaffService:
                 return LoginResult(None, reason=reason)
             assert user is not None
             if self._hasher.check_needs_rehash(stored):
-                conn.execute(
-                    update(staff_user)
-                    .where(staff_user.c.id == user.id)
-                    .values(password_hash=self._hasher.hash(password))
-                )
+                store.set_password_hash(conn, user.id, self._hasher.hash(password))
             cookie, expires = self.open_session(conn, user, now=now)
         return LoginResult(user, cookie, expires)
 
@@ -335,14 +277,7 @@ class StaffService:
         now = now or datetime.now(UTC)
         token = secrets.token_urlsafe(32)
         expires = now + self.session_ttl
-        conn.execute(
-            insert(staff_session).values(
-                id=self._session_id(token),
-                user_id=user.id,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
+        store.insert_session(conn, self._session_id(token), user.id, now, expires)
         return f"{token}.{self._mac(token)}", expires
 
     def session_user(
@@ -353,19 +288,12 @@ class StaffService:
         if token is None:
             return None
         now = now or datetime.now(UTC)
-        row = conn.execute(
-            select(staff_session.c.expires_at, staff_session.c.revoked_at, staff_user).where(
-                staff_session.c.id == self._session_id(token),
-                staff_session.c.user_id == staff_user.c.id,
-            )
-        ).one_or_none()
-        if row is None:
+        session = store.session_by_id(conn, self._session_id(token))
+        if session is None:
             return None
-        expires = _aware(row[0])
-        assert expires is not None
-        if row[1] is not None or expires <= now:
+        if session.revoked_at is not None or session.expires_at <= now:
             return None
-        user = _user(row)
+        user = _user(session.user)
         return user if user.disabled_at is None else None
 
     def revoke(self, conn: Connection, cookie: str | None, *, now: datetime | None = None) -> bool:
@@ -373,24 +301,14 @@ class StaffService:
         token = self._token(cookie)
         if token is None:
             return False
-        result = conn.execute(
-            update(staff_session)
-            .where(
-                staff_session.c.id == self._session_id(token),
-                staff_session.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=now or datetime.now(UTC))
-        )
-        if result.rowcount:
+        changed = store.revoke_session(conn, self._session_id(token), now or datetime.now(UTC))
+        if changed:
             self.audit.append(
                 conn, Event("logout", "staff", detail={"session": self._session_id(token)[:16]})
             )
-        return bool(result.rowcount)
+        return bool(changed)
 
     # -- internals ----------------------------------------------------------------------
-
-    def _find(self, conn: Connection, name: str) -> Row[Any] | None:
-        return conn.execute(select(staff_user).where(staff_user.c.username == name)).one_or_none()
 
     def _mac(self, token: str) -> str:
         return _b64(hmac.digest(self._key, f"staff-session\x00{token}".encode(), "sha256"))

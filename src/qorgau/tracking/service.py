@@ -13,16 +13,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection
 
+from qorgau.tracking import store
 from qorgau.tracking.model import CHOICE_ID, Client, CookieChoice, Landing, ip_digest
-from qorgau.tracking.store import cookie_choice, visit
 
 _PURGE_EVERY = 3600.0
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class TrackingService:
@@ -49,14 +45,8 @@ class TrackingService:
             policy_version=policy_version,
             at=at or datetime.now(UTC),
         )
-        conn.execute(
-            insert(cookie_choice).values(
-                id=choice.id,
-                analytics=choice.analytics,
-                marketing=choice.marketing,
-                policy_version=choice.policy_version,
-                at=choice.at,
-            )
+        store.insert_choice(
+            conn, choice.id, choice.analytics, choice.marketing, choice.policy_version, choice.at
         )
         return choice
 
@@ -66,17 +56,10 @@ class TrackingService:
         cached = self._cache.get(choice_id)
         if cached is not None:
             return cached
-        row = conn.execute(
-            select(
-                cookie_choice.c.analytics,
-                cookie_choice.c.marketing,
-                cookie_choice.c.policy_version,
-                cookie_choice.c.at,
-            ).where(cookie_choice.c.id == choice_id)
-        ).one_or_none()
+        row = store.choice_by_id(conn, choice_id)
         if row is None:
             return None
-        choice = CookieChoice(choice_id, bool(row[0]), bool(row[1]), row[2], _aware(row[3]))
+        choice = CookieChoice(choice_id, row.analytics, row.marketing, row.policy_version, row.at)
         with self._lock:
             if len(self._cache) > 50_000:
                 self._cache.clear()
@@ -97,19 +80,18 @@ class TrackingService:
         if not choice.analytics:
             return False
         now = at or datetime.now(UTC)
-        conn.execute(
-            insert(visit).values(
-                choice_id=choice.id,
-                at=now,
-                page=page[:40],
-                os_family=client.os_family,
-                browser_family=client.browser_family,
-                device_type=client.device_type,
-                referrer_host=landing.referrer_host,
-                utm_source=landing.utm_source,
-                language=client.language,
-                ip_hmac=ip_digest(self._ip_key, now.date(), ip) if ip else None,
-            )
+        store.insert_visit(
+            conn,
+            choice_id=choice.id,
+            at=now,
+            page=page[:40],
+            os_family=client.os_family,
+            browser_family=client.browser_family,
+            device_type=client.device_type,
+            referrer_host=landing.referrer_host,
+            utm_source=landing.utm_source,
+            language=client.language,
+            ip_hmac=ip_digest(self._ip_key, now.date(), ip) if ip else None,
         )
         self._maybe_purge(conn, now)
         return True
@@ -117,21 +99,12 @@ class TrackingService:
     def landing(self, conn: Connection, choice_id: str) -> Landing | None:
         """Where the visitor of this choice came from: its earliest visit with a referrer
         or an advertising source (None if there is none, or analytics was refused)."""
-        row = conn.execute(
-            select(visit.c.referrer_host, visit.c.utm_source)
-            .where(
-                visit.c.choice_id == choice_id,
-                or_(visit.c.referrer_host.is_not(None), visit.c.utm_source.is_not(None)),
-            )
-            .order_by(visit.c.at, visit.c.id)
-            .limit(1)
-        ).one_or_none()
-        return Landing(row[0], row[1]) if row else None
+        return store.first_landing(conn, choice_id)
 
     def purge_visits(self, conn: Connection, now: datetime | None = None) -> int:
         """Delete visits older than ``cookie_retention_days``; returns how many."""
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
-        return int(conn.execute(delete(visit).where(visit.c.at < cutoff)).rowcount or 0)
+        return store.delete_visits_before(conn, cutoff)
 
     def _maybe_purge(self, conn: Connection, now: datetime) -> None:
         # Retention runs beside the writes it bounds, at most hourly per process, so a

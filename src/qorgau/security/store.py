@@ -1,0 +1,296 @@
+"""Security tables and their queries: API keys (stored as SHA-256 digests of their tokens),
+staff users (argon2id password hashes) and staff sessions (SHA-256 of the session token)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    RowMapping,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+
+from qorgau.db import Instant, metadata
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("role", String(24), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("revoked_at", Instant(), nullable=True),
+    # A partner's key reaches only that recipient's leads (the partner pull API).
+    Column("recipient", String(40), nullable=True),
+)
+
+staff_user = Table(
+    "staff_user",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    # argon2id in PHC string form: $argon2id$v=19$m=...,t=...,p=...$salt$hash
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("disabled_at", Instant(), nullable=True),
+)
+
+staff_session = Table(
+    "staff_session",
+    metadata,
+    # SHA-256 (hex) of the session token: the token itself lives only in the cookie.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(16), ForeignKey("staff_user.id"), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
+    Column("revoked_at", Instant(), nullable=True),
+    Index("ix_staff_session_user_id", "user_id"),
+)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _stamp(dt: datetime) -> datetime:
+    aware = _aware(dt)
+    assert aware is not None
+    return aware
+
+
+# -- API keys ---------------------------------------------------------------------------
+
+
+class KeyAuth(NamedTuple):
+    """What authenticating a token reads of its key."""
+
+    id: str
+    role: str
+    name: str
+    revoked_at: datetime | None
+    recipient: str | None
+
+
+class KeyRow(NamedTuple):
+    """A key as listed: never its digest."""
+
+    id: str
+    role: str
+    name: str
+    recipient: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyStatus(NamedTuple):
+    revoked_at: datetime | None
+
+
+def insert_key(
+    conn: Connection,
+    key_id: str,
+    digest: bytes,
+    role: str,
+    name: str,
+    created_at: datetime,
+    recipient: str | None,
+) -> None:
+    conn.execute(
+        insert(api_key).values(
+            id=key_id,
+            digest=digest,
+            role=role,
+            name=name,
+            created_at=created_at,
+            recipient=recipient,
+        )
+    )
+
+
+def key_by_digest(conn: Connection, digest: bytes) -> KeyAuth | None:
+    row = conn.execute(
+        select(
+            api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at, api_key.c.recipient
+        ).where(api_key.c.digest == digest)
+    ).one_or_none()
+    if row is None:
+        return None
+    key_id, role, name, revoked_at, recipient = row
+    return KeyAuth(key_id, role, name, _aware(revoked_at), recipient)
+
+
+def keys(conn: Connection) -> list[KeyRow]:
+    """Every key, oldest first."""
+    k = api_key.c
+    rows = conn.execute(
+        select(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at).order_by(
+            k.created_at, k.id
+        )
+    )
+    return [
+        KeyRow(key_id, role, name, recipient, _aware(created) or datetime.now(UTC), _aware(revoked))
+        for key_id, role, name, recipient, created, revoked in rows
+    ]
+
+
+def key_status(conn: Connection, key_id: str) -> KeyStatus | None:
+    """None for an unknown key id."""
+    found = conn.execute(select(api_key.c.revoked_at).where(api_key.c.id == key_id)).first()
+    if found is None:
+        return None
+    (revoked_at,) = found
+    return KeyStatus(_aware(revoked_at))
+
+
+def revoke_key(conn: Connection, key_id: str, at: datetime) -> None:
+    """Revoke a key not revoked yet."""
+    conn.execute(
+        update(api_key)
+        .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+# -- staff users ------------------------------------------------------------------------
+
+
+class UserRow(NamedTuple):
+    id: str
+    username: str
+    password_hash: str
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class SessionRow(NamedTuple):
+    expires_at: datetime
+    revoked_at: datetime | None
+    user: UserRow
+
+
+def _user_row(r: RowMapping) -> UserRow:
+    return UserRow(
+        r["id"],
+        r["username"],
+        r["password_hash"],
+        r["role"],
+        _stamp(r["created_at"]),
+        _aware(r["disabled_at"]),
+    )
+
+
+def insert_user(
+    conn: Connection,
+    user_id: str,
+    username: str,
+    password_hash: str,
+    role: str,
+    created_at: datetime,
+) -> None:
+    conn.execute(
+        insert(staff_user).values(
+            id=user_id,
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            created_at=created_at,
+        )
+    )
+
+
+def user_by_username(conn: Connection, username: str) -> UserRow | None:
+    row = (
+        conn.execute(select(staff_user).where(staff_user.c.username == username))
+        .mappings()
+        .one_or_none()
+    )
+    return None if row is None else _user_row(row)
+
+
+def user_by_id(conn: Connection, user_id: str) -> UserRow | None:
+    row = (
+        conn.execute(select(staff_user).where(staff_user.c.id == user_id)).mappings().one_or_none()
+    )
+    return None if row is None else _user_row(row)
+
+
+def users(conn: Connection) -> list[UserRow]:
+    """Every staff user, by username."""
+    return [
+        _user_row(r)
+        for r in conn.execute(select(staff_user).order_by(staff_user.c.username)).mappings()
+    ]
+
+
+def set_disabled(conn: Connection, user_id: str, at: datetime) -> None:
+    conn.execute(update(staff_user).where(staff_user.c.id == user_id).values(disabled_at=at))
+
+
+def set_password_hash(conn: Connection, user_id: str, password_hash: str) -> None:
+    conn.execute(
+        update(staff_user).where(staff_user.c.id == user_id).values(password_hash=password_hash)
+    )
+
+
+# -- staff sessions ---------------------------------------------------------------------
+
+
+def insert_session(
+    conn: Connection, session_id: str, user_id: str, created_at: datetime, expires_at: datetime
+) -> None:
+    conn.execute(
+        insert(staff_session).values(
+            id=session_id, user_id=user_id, created_at=created_at, expires_at=expires_at
+        )
+    )
+
+
+def session_by_id(conn: Connection, session_id: str) -> SessionRow | None:
+    """A session with its user, revoked or expired alike."""
+    row = (
+        conn.execute(
+            select(staff_session.c.expires_at, staff_session.c.revoked_at, staff_user).where(
+                staff_session.c.id == session_id,
+                staff_session.c.user_id == staff_user.c.id,
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        return None
+    return SessionRow(_stamp(row["expires_at"]), _aware(row["revoked_at"]), _user_row(row))
+
+
+def revoke_sessions_of(conn: Connection, user_id: str, at: datetime) -> None:
+    """Revoke every open session of a user."""
+    conn.execute(
+        update(staff_session)
+        .where(staff_session.c.user_id == user_id, staff_session.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+
+
+def revoke_session(conn: Connection, session_id: str, at: datetime) -> int:
+    """Revoke a session not revoked yet; returns how many rows changed (0 or 1)."""
+    result = conn.execute(
+        update(staff_session)
+        .where(staff_session.c.id == session_id, staff_session.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return int(result.rowcount or 0)
