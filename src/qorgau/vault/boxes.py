@@ -8,7 +8,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from qorgau.crypto import aead
-from qorgau.vault.subjects import SubjectKeys, load_one
+from qorgau.vault.store.subjects import load_one
+from qorgau.vault.subjects import SubjectKeys
 
 
 class Boxes:

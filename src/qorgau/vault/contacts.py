@@ -12,21 +12,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection
 
-from qorgau.db import Sql
 from qorgau.errors import DomainError
-from qorgau.vault.store import blind_index, confirmed_contact
-
-#: Subjects whose confirmed contact of this kind and digest is still current and alive.
-FIND_CONFIRMED = Sql(
-    "SELECT c.subject_id FROM confirmed_contact c "
-    "JOIN blind_index b ON b.kind = c.kind AND b.digest = c.digest "
-    "AND b.subject_id = c.subject_id "
-    "JOIN subject s ON s.id = c.subject_id "
-    "WHERE c.kind = :kind AND c.digest = :digest AND s.status <> 'destroyed' "
-    "ORDER BY c.subject_id"
-)
+from qorgau.vault.store import contacts as store
 
 
 class ContactNotCurrent(DomainError):
@@ -41,21 +30,17 @@ class ContactNotCurrent(DomainError):
 
 
 def is_current(conn: Connection, subject_id: str, kind: str, digest: bytes) -> bool:
-    b = blind_index.c
-    q = select(b.subject_id).where(b.kind == kind, b.digest == digest, b.subject_id == subject_id)
-    return conn.execute(q).first() is not None
+    """Whether this contact is the subject's current ``kind`` (its blind index matches)."""
+    return store.has_index(conn, subject_id, kind, digest)
 
 
 def record(
     conn: Connection, subject_id: str, kind: str, digest: bytes, at: datetime, how: str
 ) -> None:
     """Insert or refresh the confirmation (the latest proof counts)."""
-    c = confirmed_contact.c
-    key = and_(c.kind == kind, c.digest == digest, c.subject_id == subject_id)
-    done = conn.execute(update(confirmed_contact).where(key).values(confirmed_at=at, how=how))
-    if not done.rowcount:
-        conn.execute(
-            insert(confirmed_contact).values(
-                kind=kind, digest=digest, subject_id=subject_id, confirmed_at=at, how=how
-            )
-        )
+    store.upsert(conn, subject_id, kind, digest, at, how)
+
+
+def find_confirmed(conn: Connection, kind: str, digest: bytes) -> list[str]:
+    """Subjects whose confirmed contact of this kind and digest is still current and alive."""
+    return store.confirmed_ids(conn, kind, digest)

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Select, delete, insert, select, update
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -53,7 +53,7 @@ from qorgau.catalog import Catalogue
 from qorgau.crypto import aead
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.keyring import KeyProvider
-from qorgau.db import Sql, cursor, db_time
+from qorgau.db import db_time
 from qorgau.errors import DomainError, Refusal
 from qorgau.security.access import AccessPolicy, Capability, Decision, OperationNotPermitted
 from qorgau.security.actors import Actor
@@ -82,19 +82,10 @@ from qorgau.vault.model import (
     ValueMeta,
 )
 from qorgau.vault.record import Entry, collected_under, entry, index, pack, pack_rows, unpack
-from qorgau.vault.store import (
-    EXISTS,
-    IDS_BY_INDEX,
-    INS_INDEX,
-    INS_SUBJECT,
-    LOAD_BY_INDEX,
-    blind_index,
-    confirmed_contact,
-    history,
-    subject,
-)
-from qorgau.vault.subjects import LOAD_MANY, Loaded, SubjectKeys, load_one
-from qorgau.vault.subjects import loaded as as_loaded
+from qorgau.vault.store import subjects as store
+from qorgau.vault.store.state import IndexRow
+from qorgau.vault.store.subjects import Loaded
+from qorgau.vault.subjects import SubjectKeys
 
 T = TypeVar("T")
 
@@ -210,7 +201,7 @@ class Gate:
             kek_id, wrapped = self.keys.wrap(dk, sid)
             cipher = AESGCM(dk)
             rows = []
-            irows: list[state.IndexRow] = []
+            irows: list[IndexRow] = []
             purpose, source = item.purpose, item.source
             values = item.values
             for f, ct in seal_all(cipher, sid, 1, values):
@@ -218,7 +209,7 @@ class Gate:
                 kind = kinds.get(f)
                 if kind is not None:
                     d = digest(kind, values[f])
-                    irows.append(state.IndexRow(kind, d))
+                    irows.append(IndexRow(kind, d))
                     index.append({"kind": kind, "digest": d, "subject_id": sid})
             sealed = pack_rows(rows)
             subjects.append(
@@ -244,10 +235,7 @@ class Gate:
                     at=now,
                 )
             )
-        cur = cursor(conn)
-        cur.executemany(INS_SUBJECT.render(conn), subjects)
-        if index:
-            cur.executemany(INS_INDEX.render(conn), index)
+        store.insert_subjects(conn, subjects, index)
         self.audit.append_many(conn, events)
         return ids
 
@@ -278,35 +266,14 @@ class Gate:
             version = 1
             if old is not None:
                 version = old.version + 1
-                conn.execute(
-                    insert(history).values(
-                        subject_id=subject_id,
-                        field=f,
-                        version=old.version,
-                        purpose=old.purpose,
-                        source=old.source,
-                        collected_at=datetime.fromisoformat(old.collected_at),
-                        superseded_at=now,
-                        ciphertext=old.ciphertext,
-                    )
-                )
+                store.keep_version(conn, subject_id, old, now)
             ct = aead.seal(cipher, subject_id, f, version, v)
             entries[f] = Entry(f, version, purpose, source, now.isoformat(), ct)
             kind = self._index_kinds.get(f)
             if kind is not None:
-                conn.execute(
-                    delete(blind_index).where(
-                        blind_index.c.subject_id == subject_id, blind_index.c.kind == kind
-                    )
-                )
-                conn.execute(
-                    insert(blind_index).values(
-                        kind=kind, digest=self.indexer.digest(kind, v), subject_id=subject_id
-                    )
-                )
-        conn.execute(
-            update(subject).where(subject.c.id == subject_id).values(sealed=pack(entries.values()))
-        )
+                store.delete_index(conn, subject_id, kind)
+                store.insert_index(conn, subject_id, kind, self.indexer.digest(kind, v))
+        store.set_sealed(conn, subject_id, pack(entries.values()))
         fields = sorted(normalised)
         self._event(conn, "clarify", actor, subject_id, purpose, fields, {"source": source})
         return fields
@@ -325,18 +292,14 @@ class Gate:
         False when the subject already is in that category."""
         self.catalogue.subject_category(category)
         self._require_op(conn, actor, Capability.RECATEGORISE, subject_id)
-        row = conn.execute(
-            _locked(
-                conn, select(subject.c.status, subject.c.category).where(subject.c.id == subject_id)
-            )
-        ).one_or_none()
+        row = store.standing(conn, subject_id, lock=True)
         if row is None:
             raise SubjectNotFound(subject_id)
         if row.status != Status.ACTIVE.value:
             raise InvalidTransition(subject_id, row.status, "recategorise")
         if row.category == category:
             return False
-        conn.execute(update(subject).where(subject.c.id == subject_id).values(category=category))
+        store.set_category(conn, subject_id, category)
         self._event(
             conn, "recategorise", actor, subject_id, None, [],
             {"reason": reason, "from": row.category, "to": category},
@@ -404,14 +367,8 @@ class Gate:
         if field is None:
             raise UnknownSearchKind(kind, sorted(self._index_fields))
         normalised = self.catalogue.normalise(field, raw)
-        cur = cursor(conn)
-        cur.execute(
-            LOAD_BY_INDEX.render(conn),
-            {"kind": kind, "digest": self.indexer.digest(kind, normalised)},
-        )
         results: list[ReadResult] = []
-        for row in cur.fetchall():
-            loaded = as_loaded(row)
+        for loaded in store.load_by_index(conn, kind, self.indexer.digest(kind, normalised)):
             try:
                 self._admit(conn, actor, loaded, purpose, fields)
             except Refusal:
@@ -436,9 +393,7 @@ class Gate:
         if field is None:
             raise UnknownSearchKind(kind, sorted(self._index_fields))
         digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
-        cur = cursor(conn)
-        cur.execute(IDS_BY_INDEX.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(sid) for (sid,) in cur.fetchall()]
+        ids = store.ids_by_index(conn, kind, digest)
         self.audit.append(
             conn,
             Event(
@@ -460,9 +415,7 @@ class Gate:
         if field is None:
             raise UnknownSearchKind(kind, sorted(self._index_fields))
         digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
-        cur = cursor(conn)
-        cur.execute(contacts.FIND_CONFIRMED.render(conn), {"kind": kind, "digest": digest})
-        ids = [str(sid) for (sid,) in cur.fetchall()]
+        ids = contacts.find_confirmed(conn, kind, digest)
         self.audit.append(
             conn,
             Event(
@@ -476,18 +429,14 @@ class Gate:
 
     def subject_status(self, conn: Connection, subject_id: str) -> Status:
         """The subject's status (no personal data); SubjectNotFound for an unknown id."""
-        current = conn.execute(
-            select(subject.c.status).where(subject.c.id == subject_id)
-        ).scalar_one_or_none()
+        current = store.status_of(conn, subject_id)
         if current is None:
             raise SubjectNotFound(subject_id)
         return Status(current)
 
     def require_subject(self, conn: Connection, subject_id: str) -> None:
         """Raise SubjectNotFound unless the subject exists (in any status)."""
-        cur = cursor(conn)
-        cur.execute(EXISTS.render(conn), {"sid": subject_id})
-        if cur.fetchone() is None:
+        if not store.exists(conn, subject_id):
             raise SubjectNotFound(subject_id)
 
     # -- disclose to a recipient (policy 6.2-6.7) ------------------------------------------
@@ -553,19 +502,8 @@ class Gate:
         if not revoked:
             self.keys.revoke(subject_id)
         self._forget([subject_id])
-        for table in (history, blind_index, confirmed_contact):
-            conn.execute(delete(table).where(table.c.subject_id == subject_id))
-        conn.execute(
-            update(subject)
-            .where(subject.c.id == subject_id)
-            .values(
-                status=Status.DESTROYED.value,
-                kek_id=None,
-                wrapped_key=None,
-                sealed=None,
-                destroyed_at=datetime.now(UTC),
-            )
-        )
+        store.delete_owned(conn, subject_id)
+        store.tombstone(conn, subject_id, datetime.now(UTC))
         self._event(
             conn,
             "destroy",
@@ -591,14 +529,8 @@ class Gate:
         if not grounds:
             return {}
         self._require_op(conn, actor, Capability.DESTROY)
-        rows = conn.execute(
-            _locked(
-                conn,
-                select(subject.c.id, subject.c.category, subject.c.status, subject.c.sealed)
-                .where(subject.c.id.in_(list(grounds)))
-                .order_by(subject.c.id),  # one lock order: no deadlock between two batches
-            )
-        ).all()
+        # Locked in id order: one lock order, no deadlock between two batches.
+        rows = store.lock_for_shredding(conn, list(grounds))
         live = [(r.id, r.category, r.sealed) for r in rows if r.status != Status.DESTROYED.value]
         if not live:
             return {}
@@ -606,24 +538,13 @@ class Gate:
         if not revoked:
             self.keys.revoke_many(ids)
         self._forget(ids)
-        for table in (history, blind_index, confirmed_contact):
-            conn.execute(delete(table).where(table.c.subject_id.in_(ids)))
+        store.delete_owned(conn, ids)
         now = datetime.now(UTC)
-        conn.execute(
-            update(subject)
-            .where(subject.c.id.in_(ids))
-            .values(
-                status=Status.DESTROYED.value,
-                kek_id=None,
-                wrapped_key=None,
-                sealed=None,
-                destroyed_at=now,
-            )
-        )
+        store.tombstone(conn, ids, now)
         out: dict[str, list[str]] = {}
         events = []
         for sid, category, sealed in live:
-            fields = sorted(unpack(bytes(sealed) if sealed is not None else None))
+            fields = sorted(unpack(sealed))
             out[sid] = fields
             events.append(
                 Event(
@@ -655,23 +576,8 @@ class Gate:
             return []
         for f in gone:
             del entries[f]
-            conn.execute(
-                delete(history).where(history.c.subject_id == subject_id, history.c.field == f)
-            )
-            kind = self._index_kinds.get(f)
-            if kind is not None:
-                conn.execute(
-                    delete(blind_index).where(
-                        blind_index.c.subject_id == subject_id, blind_index.c.kind == kind
-                    )
-                )
-                cc = confirmed_contact.c
-                conn.execute(
-                    delete(confirmed_contact).where(cc.subject_id == subject_id, cc.kind == kind)
-                )
-        conn.execute(
-            update(subject).where(subject.c.id == subject_id).values(sealed=pack(entries.values()))
-        )
+            store.delete_value(conn, subject_id, f, self._index_kinds.get(f))
+        store.set_sealed(conn, subject_id, pack(entries.values()))
         self._event(
             conn,
             "destroy",
@@ -766,16 +672,7 @@ class Gate:
         each blob, the subjects loaded in one query and the audit events appended at once.
         Each result is the plaintext or the refusal (already audited) for that blob."""
         ids = sorted({s.subject_id for s in sealed})
-        loaded: dict[str, Loaded] = {}
-        cur = cursor(conn)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-            cur.execute(
-                Sql(LOAD_MANY.format(marks=marks)).render(conn),
-                {f"s{i}": sid for i, sid in enumerate(chunk)},
-            )
-            loaded.update((s.id, s) for s in map(as_loaded, cur.fetchall()))
+        loaded = store.load_many(conn, ids)
         out: list[bytes | DomainError] = []
         events: list[Event] = []
         for s in sealed:
@@ -966,7 +863,7 @@ class Gate:
         self._subject_keys.forget(subject_ids)
 
     def _load_one(self, conn: Connection, subject_id: str, *, lock: bool = False) -> Loaded:
-        return load_one(conn, subject_id, lock=lock)
+        return store.load_one(conn, subject_id, lock=lock)
 
     def _require_op(
         self,
@@ -1006,14 +903,12 @@ class Gate:
         reason: str,
     ) -> None:
         self._require_op(conn, actor, Capability.BLOCK, subject_id)
-        current = conn.execute(
-            _locked(conn, select(subject.c.status).where(subject.c.id == subject_id))
-        ).scalar_one_or_none()
+        current = store.status_of(conn, subject_id, lock=True)
         if current is None:
             raise SubjectNotFound(subject_id)
         if current != source:
             raise InvalidTransition(subject_id, current, action)
-        conn.execute(update(subject).where(subject.c.id == subject_id).values(status=target.value))
+        store.set_status(conn, subject_id, target.value)
         self._event(conn, action, actor, subject_id, None, [], {"reason": reason})
 
     def _event(
@@ -1088,9 +983,3 @@ class Gate:
             Event("refuse", actor.id, subject_id=subject_id, purpose=purpose, detail=detail),
         )
         raise exc
-
-
-def _locked(conn: Connection, q: Select[Any]) -> Select[Any]:
-    """``q`` holding its rows until the transaction ends (PostgreSQL; SQLite has one
-    writer, so a unit of work already excludes every other)."""
-    return q.with_for_update() if conn.dialect.name == "postgresql" else q

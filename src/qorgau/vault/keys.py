@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy import Connection, text
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.crypto.keyring import KeyProvider
 from qorgau.vault import pending
-from qorgau.vault.store import subject
+from qorgau.vault.store import keys as store
 
 #: ``pg_advisory_xact_lock(space, 1)``: ASCII "QgKK", apart from the other advisory locks.
 _SPACE = 0x51674B4B
@@ -61,37 +61,24 @@ def rewrap_batch(
     submissions) to the active KEK."""
     moved = pending.rewrap_batch(conn, keys, limit)
     active = keys.active_kek_id
-    q = (
-        select(subject.c.id, subject.c.kek_id, subject.c.wrapped_key)
-        .where(subject.c.kek_id.is_not(None), subject.c.kek_id != active, subject.c.id > after)
-        .order_by(subject.c.id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = conn.execute(q).all()
+    rows = store.subject_keys_to_move(conn, active, after, limit)
     params = []
     skipped = 0
     for sid, kek_id, wrapped in rows:
         if keys.is_revoked(sid):
             skipped += 1
             continue
-        dk = keys.unwrap(kek_id, bytes(wrapped), sid)
+        dk = keys.unwrap(kek_id, wrapped, sid)
         new_kek, new_wrapped = keys.wrap(dk, sid)
         params.append({"sid": sid, "k": new_kek, "w": new_wrapped})
     if params:
-        conn.execute(
-            update(subject)
-            .where(subject.c.id == bindparam("sid"))
-            .values(kek_id=bindparam("k"), wrapped_key=bindparam("w")),
-            params,
-        )
+        store.set_subject_keys(conn, params)
     if params or moved:
         detail = {"rewrapped": len(params), "kek": active}
         if moved:
             detail["pending"] = moved
         audit.append(conn, Event("key.rotate", actor_id, detail=detail))
-    last = str(rows[-1][0]) if len(rows) == limit else None
+    last = rows[-1].id if len(rows) == limit else None
     return Batch(moved + len(params), skipped, last)
 
 
@@ -101,26 +88,13 @@ def kek_usage(conn: Connection, keys: KeyProvider | None = None) -> dict[str, in
     usage = pending.kek_usage(conn)
     rows: list[tuple[str, int]]
     if keys is None:
-        rows = [
-            (str(k), int(n))
-            for k, n in conn.execute(
-                select(subject.c.kek_id, func.count())
-                .where(subject.c.kek_id.is_not(None))
-                .group_by(subject.c.kek_id)
-            )
-        ]
+        rows = list(store.subject_kek_counts(conn).items())
     else:
         counted: dict[str, int] = {}
-        for sid, k in conn.execute(
-            select(subject.c.id, subject.c.kek_id).where(
-                subject.c.kek_id.is_not(None), subject.c.kek_id != keys.active_kek_id
-            )
-        ):
+        for sid, k in store.subjects_not_under(conn, keys.active_kek_id):
             if not keys.is_revoked(sid):
-                counted[str(k)] = counted.get(str(k), 0) + 1
-        active = conn.execute(
-            select(func.count()).select_from(subject).where(subject.c.kek_id == keys.active_kek_id)
-        ).scalar_one()
+                counted[k] = counted.get(k, 0) + 1
+        active = store.subjects_under(conn, keys.active_kek_id)
         rows = [*counted.items(), (keys.active_kek_id, active)]
     for k, n in rows:
         usage[str(k)] = usage.get(str(k), 0) + int(n)

@@ -8,11 +8,10 @@ import html
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 
 from qorgau.security.apikeys import Unauthenticated, authenticate
 from qorgau.security.web_auth import STAFF_ROLES
-from qorgau.vault.store import subject
+from qorgau.vault.store import subjects as store
 from qorgau.web.deps import ServicesDep
 
 router = APIRouter(include_in_schema=False)
@@ -43,12 +42,7 @@ async def status_page(request: Request, services: ServicesDep) -> str:
                 return None
             if key.role not in STAFF_ROLES or key.recipient is not None:
                 return None
-            return {
-                str(k): int(n)
-                for k, n in conn.execute(
-                    select(subject.c.status, func.count()).group_by(subject.c.status)
-                )
-            }
+            return store.status_counts(conn)
 
     counts = await run_in_threadpool(load)
     s = services.settings

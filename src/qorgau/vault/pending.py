@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection
 
 from qorgau.crypto import aead
 from qorgau.crypto.keyring import KeyProvider
 from qorgau.vault.model import IntegrityFailure
-from qorgau.vault.store import otp_challenge
+from qorgau.vault.store import keys as store
 
 _FIELD = "payload"
 _VERSION = 0
@@ -78,35 +78,18 @@ def open_(
 
 def rewrap_batch(conn: Connection, keys: KeyProvider, limit: int = 2000) -> int:
     """Move up to ``limit`` pending data keys to the active KEK (``qorgau keys rotate``)."""
-    c = otp_challenge.c
-    q = (
-        select(c.id, c.kek_id, c.wrapped_key)
-        .where(c.kek_id.is_not(None), c.kek_id != keys.active_kek_id)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    rows = conn.execute(q).all()
+    rows = store.pending_keys_to_move(conn, keys.active_kek_id, limit)
     if not rows:
         return 0
     params = []
     for cid, kek_id, wrapped in rows:
-        dk = keys.unwrap(kek_id, bytes(wrapped), key_name(cid))
+        dk = keys.unwrap(kek_id, wrapped, key_name(cid))
         new_kek, new_wrapped = keys.wrap(dk, key_name(cid))
         params.append({"cid": cid, "k": new_kek, "w": new_wrapped})
-    conn.execute(
-        update(otp_challenge)
-        .where(c.id == bindparam("cid"))
-        .values(kek_id=bindparam("k"), wrapped_key=bindparam("w")),
-        params,
-    )
+    store.set_pending_keys(conn, params)
     return len(rows)
 
 
 def kek_usage(conn: Connection) -> dict[str, int]:
     """Pending data keys per KEK."""
-    c = otp_challenge.c
-    rows = conn.execute(
-        select(c.kek_id, func.count()).where(c.kek_id.is_not(None)).group_by(c.kek_id)
-    )
-    return {str(k): int(n) for k, n in rows}
+    return store.pending_kek_counts(conn)

@@ -7,33 +7,20 @@ inserted behind the system's back is named (DESIGN 3, policy 7.3.7-7.3.8).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any, Generic, NamedTuple, TypeVar
+from operator import attrgetter
+from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from qorgau.vault.store import blind_index, history, subject
+from qorgau.vault.store import state as store
+from qorgau.vault.store.state import HistoryRow, IndexRow, Owned
 
 R = TypeVar("R")
 
-
-class HistoryRow(NamedTuple):
-    """A superseded version, as the digest covers it."""
-
-    field: str
-    version: int
-    purpose: str
-    source: str
-    collected_at: datetime
-    superseded_at: datetime
-    ciphertext: bytes
-
-
-class IndexRow(NamedTuple):
-    kind: str
-    digest: bytes
+__all__ = ["HistoryRow", "IndexRow", "all_digests", "digest", "iso", "subject_digest"]
 
 
 def iso(dt: datetime) -> str:
@@ -65,100 +52,34 @@ def digest(
     return h.digest()
 
 
-_HIST_COLS = (
-    history.c.field,
-    history.c.version,
-    history.c.purpose,
-    history.c.source,
-    history.c.collected_at,
-    history.c.superseded_at,
-    history.c.ciphertext,
-)
-
-
-def _history_row(r: Any) -> HistoryRow:
-    return HistoryRow(
-        r.field, r.version, r.purpose, r.source, r.collected_at, r.superseded_at,
-        bytes(r.ciphertext),
-    )  # fmt: skip
-
-
-def _index_row(r: Any) -> IndexRow:
-    return IndexRow(r.kind, bytes(r.digest))
-
-
 def subject_digest(conn: Connection, subject_id: str) -> bytes:
-    status, category, wrapped, sealed = conn.execute(
-        select(subject.c.status, subject.c.category, subject.c.wrapped_key, subject.c.sealed).where(
-            subject.c.id == subject_id
-        )
-    ).one()
-    hist = [
-        _history_row(r)
-        for r in conn.execute(select(*_HIST_COLS).where(history.c.subject_id == subject_id))
-    ]
-    index = [
-        _index_row(r)
-        for r in conn.execute(
-            select(blind_index.c.kind, blind_index.c.digest).where(
-                blind_index.c.subject_id == subject_id
-            )
-        )
-    ]
-    blob = bytes(sealed) if sealed is not None else None
-    return digest(status, category, wrapped is not None, blob, hist, index)
+    row = store.subject_state(conn, subject_id)
+    hist = store.subject_history(conn, subject_id)
+    index = store.subject_index(conn, subject_id)
+    return digest(row.status, row.category, row.has_key, row.sealed, hist, index)
 
 
 def all_digests(conn: Connection) -> Iterator[tuple[str, bytes]]:
     """Every subject's state digest, by merging three id-ordered scans (audit verify)."""
-    subs = conn.execution_options(yield_per=5000).execute(
-        select(
-            subject.c.id,
-            subject.c.status,
-            subject.c.category,
-            subject.c.wrapped_key,
-            subject.c.sealed,
-        ).order_by(subject.c.id)
-    )
-    hists = _Grouped(
-        conn,
-        select(history.c.subject_id, *_HIST_COLS).order_by(history.c.subject_id),
-        _history_row,
-    )
-    idx = _Grouped(
-        conn,
-        select(blind_index.c.subject_id, blind_index.c.kind, blind_index.c.digest).order_by(
-            blind_index.c.subject_id
-        ),
-        _index_row,
-    )
-    for sid, status, category, wrapped, sealed in subs:
-        hs = hists.take(sid)
-        ix = idx.take(sid)
-        yield (
-            sid,
-            digest(
-                status,
-                category,
-                wrapped is not None,
-                bytes(sealed) if sealed is not None else None,
-                hs,
-                ix,
-            ),
-        )
+    subs = store.scan_subjects(conn)
+    hists = _Grouped(store.scan_history(conn))
+    idx = _Grouped(store.scan_index(conn))
+    for sid, status, category, has_key, sealed in subs:
+        yield (sid, digest(status, category, has_key, sealed, hists.take(sid), idx.take(sid)))
     if any(g.take(None) or g.orphans for g in (hists, idx)):
         yield ("<rows without a subject>", b"")
 
 
+_SUBJECT_ID = attrgetter("subject_id")
+
+
 class _Grouped(Generic[R]):
-    """Records of one scan ordered by ``subject_id``, handed out per subject id in the same
+    """Records of one scan ordered by subject id, handed out per subject id in the same
     order."""
 
-    def __init__(self, conn: Connection, q: Any, record: Callable[[Any], R]) -> None:
-        rows = conn.execution_options(yield_per=5000).execute(q)
-        self._groups = groupby(rows, key=lambda r: str(r.subject_id))
+    def __init__(self, rows: Iterator[Owned[R]]) -> None:
+        self._groups = groupby(rows, key=_SUBJECT_ID)
         self._next = next(self._groups, None)
-        self._record = record
         self.orphans = 0
 
     def take(self, sid: str | None) -> list[R]:
@@ -168,7 +89,7 @@ class _Grouped(Generic[R]):
             key, grp = self._next
             if sid is not None and key > sid:
                 break
-            rows = [self._record(r) for r in grp]
+            rows = [o.record for o in grp]
             if sid is None or key == sid:
                 out.extend(rows)
             else:
