@@ -16,23 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection
 
+from qorgau.audit import store
 from qorgau.audit.model import Event, partition_of
-from qorgau.audit.store import audit_checkpoint, audit_head
+from qorgau.audit.store import Head
 from qorgau.crypto.signer import Signer
-from qorgau.db import GENESIS, Sql, chain_hash, cursor, db_time
-
-_STEP = Sql(
-    "UPDATE audit_head SET seq = seq + 1, "
-    "hash = qorgau_chain(hash, part, seq + 1, :action, :subject_id, :state, :body) "
-    "WHERE part = :part RETURNING seq, hash"
-)
-_SET_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE part = :p")
-_INSERT = Sql(
-    "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash) "
-    "VALUES (:part, :seq, :at, :action, :subject_id, :state, :body, :hash)"
-)
+from qorgau.db import GENESIS, chain_hash, db_time
 
 
 class AuditWriteError(RuntimeError):
@@ -47,41 +37,31 @@ class AuditLog:
 
     @staticmethod
     def initialise(conn: Connection, partitions: int) -> None:
-        existing = conn.execute(select(func.count()).select_from(audit_head)).scalar_one()
-        if existing:
+        if store.head_count(conn):
             return
-        conn.execute(
-            insert(audit_head), [{"part": p, "seq": 0, "hash": GENESIS} for p in range(partitions)]
-        )
+        store.insert_heads(conn, [Head(p, 0, GENESIS) for p in range(partitions)])
 
     @staticmethod
     def partition_count(conn: Connection) -> int:
-        return int(conn.execute(select(func.count()).select_from(audit_head)).scalar_one())
+        return store.head_count(conn)
 
     def append(self, conn: Connection, event: Event) -> None:
         body = event.body()
         part = partition_of(event.subject_id, event.actor, self.partitions)
-        cur = cursor(conn)
         if self.chained:
-            cur.execute(
-                _STEP.render(conn),
-                {
-                    "action": event.action,
-                    "subject_id": event.subject_id,
-                    "state": event.state,
-                    "body": body,
-                    "part": part,
-                },
+            head = store.chain_and_insert(
+                conn, part, event.at, event.action, event.subject_id, event.state, body
             )
-            row = cur.fetchone()
-            if row is None:
+            if head is None:
                 raise AuditWriteError(f"audit partition {part} missing: run `qorgau init`")
-            got_seq, got_hash = row
-            seq, digest = int(got_seq), bytes(got_hash)
-        else:
-            # Unchained (benchmark baseline): a random sequence number keeps (part, seq) unique.
-            seq, digest = secrets.randbits(62), GENESIS
-        cur.execute(_INSERT.render(conn), _row(conn, part, seq, event, body, digest))
+            return
+        # Unchained (benchmark baseline): a random sequence number keeps (part, seq) unique.
+        seq = secrets.randbits(62)
+        store.insert_events(
+            conn,
+            [store.event_params(conn, part, seq, event.at, event.action, event.subject_id,
+                                event.state, body, GENESIS)],
+        )  # fmt: skip
 
     def append_many(self, conn: Connection, events: Sequence[Event]) -> None:
         if not events:
@@ -93,20 +73,12 @@ class AuditLog:
         parts: dict[int, list[tuple[Event, bytes]]] = defaultdict(list)
         for ev in events:
             parts[partition_of(ev.subject_id, ev.actor, self.partitions)].append((ev, ev.body()))
-        # Partition numbers are ints we computed: safe to inline. Locked in order (PG).
-        listed = ",".join(str(p) for p in sorted(parts))
-        lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-        cur = cursor(conn)
-        cur.execute(
-            f"SELECT part, seq, hash FROM audit_head WHERE part IN ({listed}) "  # noqa: S608
-            f"ORDER BY part{lock}"
-        )
-        heads = {int(p): (int(s), bytes(h)) for p, s, h in cur.fetchall()}
+        heads = store.lock_heads(conn, parts)
         rows: list[dict[str, Any]] = []
-        new_heads: list[dict[str, Any]] = []
+        new_heads: list[Head] = []
         stored_at: dict[datetime, Any] = {}
         for part, items in parts.items():
-            seq, digest = heads[part]
+            _part, seq, digest = heads[part]
             for ev, body in items:
                 seq += 1
                 digest = chain_hash(digest, part, seq, ev.action, ev.subject_id, ev.state, body)
@@ -125,46 +97,27 @@ class AuditLog:
                         "hash": digest,
                     }
                 )
-            new_heads.append({"p": part, "seq": seq, "hash": digest})
-        cur.executemany(_INSERT.render(conn), rows)
-        cur.executemany(_SET_HEAD.render(conn), new_heads)
+            new_heads.append(Head(part, seq, digest))
+        store.insert_events(conn, rows)
+        store.set_heads(conn, new_heads)
 
     def checkpoint(self, conn: Connection, signer: Signer) -> int:
         """Sign the heads of all partitions; each checkpoint links to the previous one."""
-        if conn.dialect.name == "postgresql":
-            # Two processes checkpointing at once would both link to the same predecessor.
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('qorgau.checkpoint'))"))
-        heads = conn.execute(
-            select(audit_head.c.part, audit_head.c.seq, audit_head.c.hash).order_by(
-                audit_head.c.part
-            )
-        ).all()
-        prev = conn.execute(
-            select(audit_checkpoint.c.signature).order_by(audit_checkpoint.c.id.desc()).limit(1)
-        ).scalar_one_or_none()
+        store.lock_checkpoints(conn)
+        heads = store.heads(conn)
+        prev = store.last_checkpoint_signature(conn)
         now = datetime.now(UTC)
-        body = checkpoint_body(now, [(int(p), int(s), bytes(h)) for p, s, h in heads], prev)
-        result = conn.execute(
-            insert(audit_checkpoint).values(
-                at=now, key_id=signer.key_id, body=body, signature=signer.sign(body)
-            )
-        )
-        pk = result.inserted_primary_key
-        return int(pk[0]) if pk else 0
+        body = checkpoint_body(now, heads, prev)
+        return store.insert_checkpoint(conn, now, signer.key_id, body, signer.sign(body))
 
     @staticmethod
     def heads_signed(conn: Connection) -> bool:
         """Whether the latest checkpoint already covers every partition's head."""
-        body = conn.execute(
-            select(audit_checkpoint.c.body).order_by(audit_checkpoint.c.id.desc()).limit(1)
-        ).scalar_one_or_none()
+        body = store.last_checkpoint_body(conn)
         if body is None:
             return False
-        signed = {int(p): int(s) for p, s, _h in orjson.loads(bytes(body))["heads"]}
-        current = {
-            int(p): int(s) for p, s in conn.execute(select(audit_head.c.part, audit_head.c.seq))
-        }
-        return signed == current
+        signed = {int(p): int(s) for p, s, _h in orjson.loads(body)["heads"]}
+        return signed == store.head_seqs(conn)
 
 
 def checkpoint_body(
@@ -176,18 +129,3 @@ def checkpoint_body(
         "prev": prev_signature.hex() if prev_signature else None,
     }
     return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-
-
-def _row(
-    conn: Connection, part: int, seq: int, ev: Event, body: bytes, digest: bytes
-) -> dict[str, Any]:
-    return {
-        "part": part,
-        "seq": seq,
-        "at": db_time(conn, ev.at),
-        "action": ev.action,
-        "subject_id": ev.subject_id,
-        "state": ev.state,
-        "body": body,
-        "hash": digest,
-    }

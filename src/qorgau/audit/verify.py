@@ -10,16 +10,15 @@ stored state; the reconciler recomputes it from the vault tables).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
+from qorgau.audit import store
 from qorgau.crypto.signer import verify_signature
-from qorgau.db import GENESIS, cursor
+from qorgau.db import GENESIS
 
 #: Yields (subject_id, digest of its stored state) for every subject row in the vault.
 Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
@@ -68,12 +67,9 @@ def verify(
 ) -> VerifyReport:
     report = VerifyReport()
     expected = _checkpoints(conn, public_key, report)
-    heads = {
-        int(p): (int(s), bytes(h))
-        for p, s, h in conn.execute(select(audit_head.c.part, audit_head.c.seq, audit_head.c.hash))
-    }
+    heads = {h.part: (h.seq, h.hash) for h in store.heads(conn)}
     report.partitions = len(heads)
-    states: dict[str, bytes] = {}
+    states: dict[str | None, bytes] = {}
     _walk(conn, heads, expected, states, report)
     if reconciler is not None and not report.problems:
         _reconcile(conn, reconciler, states, report)
@@ -85,14 +81,8 @@ def _checkpoints(
 ) -> dict[int, dict[int, bytes]]:
     expected: dict[int, dict[int, bytes]] = {}
     prev: bytes | None = None
-    rows = conn.execute(
-        select(
-            audit_checkpoint.c.id, audit_checkpoint.c.body, audit_checkpoint.c.signature
-        ).order_by(audit_checkpoint.c.id)
-    )
-    for cid, body, sig in rows:
+    for cid, body, sig in store.checkpoints(conn):
         report.checkpoints += 1
-        body, sig = bytes(body), bytes(sig)
         if not verify_signature(public_key, sig, body):
             report.problems.append(Problem(f"checkpoint {cid}: signature does not verify"))
             return expected
@@ -114,19 +104,9 @@ def _walk(
     conn: Connection,
     heads: dict[int, tuple[int, bytes]],
     expected: dict[int, dict[int, bytes]],
-    states: dict[str, bytes],
+    states: dict[str | None, bytes],
     report: VerifyReport,
 ) -> None:
-    q = select(
-        audit_event.c.id,
-        audit_event.c.part,
-        audit_event.c.seq,
-        audit_event.c.action,
-        audit_event.c.subject_id,
-        audit_event.c.state,
-        audit_event.c.body,
-        audit_event.c.hash,
-    ).order_by(audit_event.c.part, audit_event.c.seq)
     sha = hashlib.sha256
     cur_part = -1
     walked: set[int] = set()
@@ -134,7 +114,7 @@ def _walk(
     want = 1
     marks: dict[int, bytes] = {}
     bad = report.problems.append
-    for eid, part, seq, action, subject_id, st, body, digest in _rows(conn, q):
+    for eid, part, seq, action, subject_id, st, body, digest in store.chain(conn):
         if part != cur_part:
             if cur_part >= 0 and not _close(cur_part, want - 1, prev, heads, marks, report):
                 return
@@ -171,18 +151,6 @@ def _walk(
             return
 
 
-def _rows(conn: Connection, q: Any) -> Iterator[Any]:
-    """Stream the events: SQLite's own cursor (twice as fast as Result rows), a server-side
-    cursor on PostgreSQL (``yield_per``), so memory stays flat on any log size."""
-    if conn.dialect.name != "sqlite":
-        yield from conn.execution_options(yield_per=10_000).execute(q)
-        return
-    cur = cursor(conn)
-    cur.execute(str(q.compile(dialect=conn.dialect)))
-    while rows := cur.fetchmany(10_000):
-        yield from rows
-
-
 def _close(
     part: int,
     last: int,
@@ -210,7 +178,7 @@ def _close(
 def _reconcile(
     conn: Connection,
     reconciler: Reconciler,
-    states: dict[str, bytes],
+    states: dict[str | None, bytes],
     report: VerifyReport,
 ) -> None:
     seen = 0
