@@ -18,30 +18,23 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
-from qorgau.db import Sql, cursor
 from qorgau.errors import DomainError
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
+from qorgau.stats import store
 from qorgau.stats.export import report_csv, report_json
 from qorgau.stats.facts import Fact, depersonalise
 from qorgau.stats.model import ATTRIBUTES, DEFAULT_K, SOURCE_FIELDS, parse_by, validate_k
-from qorgau.stats.store import stat_export, stat_fact
 from qorgau.stats.suppression import Cell, Report, suppress
 from qorgau.vault.model import PurposeNotPermitted
 
 PURPOSE = "statistics"
 Format = Literal["csv", "json"]
 FORMATS: tuple[str, ...] = ("csv", "json")
-
-_INSERT = Sql(
-    "INSERT INTO stat_fact (id, month, region, age_band, sex, amount_band, outcome, "
-    "subject_category, amount_kzt) VALUES (:id, :month, :region, :age_band, :sex, "
-    ":amount_band, :outcome, :subject_category, :amount_kzt)"
-)
 
 
 class InvalidExport(DomainError):
@@ -113,14 +106,14 @@ class StatsService:
         # Row order in a heap page follows insertion: shuffle so that a batch's order does
         # not follow the order in which its subjects were destroyed.
         secrets.SystemRandom().shuffle(rows)
-        cursor(conn).executemany(_INSERT.render(conn), rows)
+        store.insert_facts(conn, rows)
         self.audit.append(
             conn, Event("depersonalise", actor, purpose=PURPOSE, detail={"facts": len(rows)})
         )
         return len(rows)
 
     def count(self, conn: Connection) -> int:
-        return int(conn.execute(select(func.count()).select_from(stat_fact)).scalar_one())
+        return store.fact_count(conn)
 
     # -- reports ------------------------------------------------------------------------
 
@@ -145,14 +138,8 @@ class StatsService:
         """Counts and amount sums per combination of ``by`` (SQL GROUP BY), unsuppressed:
         never hand these out, only :meth:`report`."""
         names = parse_by(by)
-        cols = [stat_fact.c[name] for name in names if name in ATTRIBUTES]
-        query = select(
-            *cols, func.count(), func.coalesce(func.sum(stat_fact.c.amount_kzt), 0)
-        ).group_by(*cols)
-        out: dict[tuple[str, ...], Cell] = {}
-        for row in conn.execute(query):
-            out[tuple(row[: len(cols)])] = Cell(int(row[-2]), int(row[-1]))
-        return out
+        rows = store.cells(conn, [name for name in names if name in ATTRIBUTES])
+        return {r.key: Cell(r.count, r.amount) for r in rows}
 
     def report(self, conn: Connection, by: Sequence[str] | str, k: int | None = None) -> Report:
         """A k-anonymous report grouped by one or two attributes (policy 2.1 P4)."""
@@ -195,18 +182,7 @@ class StatsService:
         spec = {"by": list(report.by), "format": fmt, "k": report.k}
         spec_json = orjson.dumps(spec, option=orjson.OPT_SORT_KEYS).decode()
         at = datetime.now(UTC)
-        result = conn.execute(
-            insert(stat_export).values(
-                at=at,
-                actor=actor.id,
-                recipient=name,
-                spec=spec_json,
-                rows=rows,
-                digest=digest,
-            )
-        )
-        pk = result.inserted_primary_key
-        export_id = int(pk[0]) if pk else 0
+        export_id = store.insert_export(conn, at, actor.id, name, spec_json, rows, digest)
         # The event binds the stored record (recipient included) by digest, so an edited
         # stat_export row no longer matches its audit event.
         record = orjson.dumps(
@@ -234,24 +210,20 @@ class StatsService:
 
     def exports(self, conn: Connection, limit: int = 100) -> list[ExportRecord]:
         """The latest exports first."""
-        rows = conn.execute(
-            select(stat_export).order_by(stat_export.c.id.desc()).limit(max(1, min(limit, 1000)))
-        ).all()
         out: list[ExportRecord] = []
-        for r in rows:
+        for r in store.latest_exports(conn, max(1, min(limit, 1000))):
             spec = orjson.loads(r.spec)
-            at = r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC)
             out.append(
                 ExportRecord(
-                    id=int(r.id),
-                    at=at,
+                    id=r.id,
+                    at=r.at,
                     actor=r.actor,
                     recipient=r.recipient,
                     by=tuple(spec["by"]),
                     k=int(spec["k"]),
                     format=str(spec["format"]),
-                    rows=int(r.rows),
-                    digest=bytes(r.digest).hex(),
+                    rows=r.rows,
+                    digest=r.digest.hex(),
                 )
             )
         return out
