@@ -28,11 +28,13 @@ The public surface, by job (the class keeps them in this order):
 - shred: ``destroy``, ``destroy_many``, ``destroy_values``, ``depersonalise``;
 - sealed boxes: ``seal_extra`` (:mod:`qorgau.vault.boxes`), ``open_extra``, ``open_extras``.
 
-Why one module of about 1,100 lines: it is the one place that decrypts, and every path
+Why one module of about 1,000 lines: it is the one place that decrypts, and every path
 above runs the same private decision (``_plan``, ``_admit``, ``_reveal``) and audit steps;
 split across modules the decision would have to be public. What needs no decision lives
 beside it: the data-key cache (``subjects.py``), sealing (``boxes.py``), the packed record
-(``record.py``), confirmed contacts (``contacts.py``).
+(``record.py``), confirmed contacts (``contacts.py``); its SQL statements are in
+:mod:`qorgau.vault.store.subjects` (which statement, and under which row lock, the gate
+decides).
 """
 
 from __future__ import annotations
@@ -462,7 +464,7 @@ class Gate:
         whole = None if plan is None else dict.fromkeys(plan, Decision.ALLOW)
         result = self._reveal(loaded, actor, purpose, whole)
         self._read_event(conn, "retrieve", actor, result, purpose, {"recipient": recipient})
-        return Disclosed(result, basis[0], basis[1])
+        return Disclosed(result, *basis)
 
     def may_disclose(
         self,

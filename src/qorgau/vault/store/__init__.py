@@ -3,6 +3,12 @@
 ``subject`` holds the sealed values, ``vault_history`` superseded versions, ``blind_index``
 the lookups, ``confirmed_contact`` the contacts proven by a one-time code.
 
+Their queries, returning typed records (no decision is taken there), are split by job:
+:mod:`.subjects` (the gate's loads and writes), :mod:`.contacts` (confirmed contacts),
+:mod:`.state` (the reads behind a subject's state digest and audit verify's scans) and
+:mod:`.keys` (key rotation); here, the hot-path DBAPI statements and the retention sweep's
+``live_subjects``.
+
 Subject ids are time-ordered (48-bit milliseconds, then 80 random bits) so new subjects land
 at the right edge of every index instead of at random pages.
 """
