@@ -126,15 +126,14 @@ def demo(
     force: Annotated[bool, typer.Option(help="add even if subjects exist")] = False,
 ) -> None:
     """Load fictional demo subjects (generated names, valid-checksum IINs, +7 7xx phones)."""
-    from sqlalchemy import func, select
 
     from qorgau.demo.partners import demo_recipients
     from qorgau.demo.people import generate_people
-    from qorgau.vault.store import subject
+    from qorgau.vault.store.subjects import status_counts
 
     svc = _services()
     with svc.db.engine.connect() as conn:
-        existing = conn.execute(select(func.count()).select_from(subject)).scalar_one()
+        existing = sum(status_counts(conn).values())
     if existing and not force:
         out.print(f"{existing} subjects already present; demo data not loaded (use --force)")
         return

@@ -61,10 +61,11 @@ def index(blob: bytes | None) -> dict[str, list[object]]:
 
 
 def collected_under(blob: bytes | None) -> frozenset[str]:
-    """The purposes the values were collected under (nothing decoded)."""
+    """The purposes the current values were collected under (nothing decoded): one per
+    field, the last packed, as :func:`index` and a read see them."""
     if not blob:
         return frozenset()
-    return frozenset(str(p) for _f, _v, p, _s, _at, _ct in orjson.loads(blob))
+    return frozenset({str(f): str(p) for f, _v, p, _s, _at, _ct in orjson.loads(blob)}.values())
 
 
 def entry(row: list[object]) -> Entry:
