@@ -8,7 +8,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
-from qorgau.crypto.signer import Signer
+from qorgau.crypto.signer import Signer, public_key_text
 from qorgau.db import Database
 from qorgau.migrate import upgrade
 
@@ -26,6 +26,12 @@ def initialise(settings: Settings) -> list[str]:
     if not settings.signing_key_path.exists():
         Signer.create(settings.signing_key_path)
         done.append(f"created audit signing key {settings.signing_key_path} (mode 0600)")
+    if not settings.public_key_path.exists():
+        # The public half, for `audit verify` (pin it in QORGAU_AUDIT_PUBLIC_KEY elsewhere:
+        # a copy in var/ rolls back with var/).
+        raw = Signer.load(settings.signing_key_path).public_raw
+        settings.public_key_path.write_text(public_key_text(raw) + "\n", encoding="ascii")
+        done.append(f"wrote the audit public key {settings.public_key_path}")
     db = Database(settings.resolved_database_url)
     try:
         upgrade(db.engine)

@@ -22,7 +22,9 @@ from qorgau.audit.model import Event
 from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
 from qorgau.config import Settings
-from qorgau.container import Container, build_container
+from qorgau.container import Container, build_container, pinned_public_key, verify_with
+from qorgau.crypto.signer import InvalidPublicKey
+from qorgau.db import Database
 from qorgau.dsr.cli import requests_app
 from qorgau.errors import DomainError
 from qorgau.law.cli import law_app
@@ -355,13 +357,33 @@ def keys_rotate(
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Re-walk chains, checkpoints and vault state; exit 1 naming the first bad event."""
-
-    svc = _services()
+    """Re-walk chains, checkpoints and vault state with the pinned public key; exit 1 naming
+    the first bad event. Needs no key when the public key is pinned (an auditor's copy)."""
+    settings = _settings()
+    try:
+        pinned = pinned_public_key(settings)
+    except InvalidPublicKey as exc:
+        raise _fail(str(exc), 2) from exc
     t0 = time.perf_counter()
-    report = svc.verify_audit()
+    if not settings.keyring_path.exists() and pinned is not None:
+        # Verify only: the database and the public key, nothing that could sign.
+        db = Database(settings.resolved_database_url)
+        try:
+            report = verify_with(db, pinned)
+        finally:
+            db.dispose()
+        svc = None
+    else:
+        svc = _services(settings)
+        if pinned is None:
+            err.print(
+                "warning: no pinned audit public key (QORGAU_AUDIT_PUBLIC_KEY or "
+                "audit-signing.pub): checked with the signing key's own",
+                markup=False,
+            )
+        report = svc.verify_audit()
     took = time.perf_counter() - t0
-    if report.ok:
+    if report.ok and svc is not None:
         with svc.db.unit_of_work() as conn:
             event = Event("audit.verify", _actor("audit").id, detail={"events": report.events})
             svc.audit.append(conn, event)

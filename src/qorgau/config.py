@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     otp_per_contact_day: int = Field(default=10, ge=1, le=10_000)
     #: Days the browser keeps the visitor's cookie choice (its random id).
     cookie_choice_days: int = Field(default=180, ge=1, le=400)
+    #: The audit log's public key (base64 of the raw Ed25519 key), pinned: `audit verify`
+    #: checks signatures with it alone, so a signing key swapped in ``var/`` is caught. Unset:
+    #: the copy ``init`` wrote beside the signing key (``audit-signing.pub``).
+    audit_public_key: str | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -117,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.home / "audit-signing.key"
+
+    @property
+    def public_key_path(self) -> Path:
+        return self.home / "audit-signing.pub"
 
     @property
     def outbox_path(self) -> Path:

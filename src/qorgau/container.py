@@ -21,7 +21,7 @@ from qorgau.consent.ledger import Ledger
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.derive import derive_key
 from qorgau.crypto.keyring import LocalKeyring
-from qorgau.crypto.signer import Signer
+from qorgau.crypto.signer import Signer, parse_public_key
 from qorgau.db import Database
 from qorgau.dsr.service import RequestService
 from qorgau.intake.limits import CodeLimits
@@ -91,8 +91,10 @@ class Container:
     site_secret: bytes = field(repr=False)
 
     def verify_audit(self) -> VerifyReport:
-        with self.db.engine.connect() as conn:
-            return verify(conn, self.signer.public_raw, all_digests)
+        """The log re-walked with the pinned public key (the signing key's own public half
+        only where none is pinned: an installation from before the pin)."""
+        public = pinned_public_key(self.settings) or self.signer.public_raw
+        return verify_with(self.db, public)
 
     def checkpoint(self, *, if_moved: bool = False) -> int | None:
         """Sign the heads now; with ``if_moved``, only when events came since the last one."""
@@ -116,6 +118,21 @@ class Container:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def pinned_public_key(settings: Settings) -> bytes | None:
+    """The audit public key pinned in configuration, else the copy ``init`` wrote."""
+    if settings.audit_public_key:
+        return parse_public_key(settings.audit_public_key)
+    if settings.public_key_path.exists():
+        return parse_public_key(settings.public_key_path.read_text(encoding="ascii"))
+    return None
+
+
+def verify_with(db: Database, public: bytes) -> VerifyReport:
+    """``audit verify`` with the public key alone: no keyring, no signing key."""
+    with db.engine.connect() as conn:
+        return verify(conn, public, all_digests)
 
 
 def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:

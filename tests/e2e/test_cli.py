@@ -478,3 +478,61 @@ def test_audit_verify_names_a_tampered_event(ready: Cli) -> None:
     doc = json.loads(j.stdout)
     assert doc["ok"] is False
     assert re.search(rf"\bevent {eid}\b", doc["first_problem"])
+
+
+def test_audit_verify_needs_only_the_pinned_public_key(cli: Cli) -> None:
+    """An auditor with the database and the public key, and no key that can sign or decrypt,
+    verifies the log (issue 13: verify with the public key)."""
+    assert cli("init").returncode == 0
+    assert cli("demo", "--count", "5").returncode == 0
+    assert cli("audit", "checkpoint").returncode == 0
+    public = (cli.home / "audit-signing.pub").read_text().strip()
+    for name in ("keyring.json", "audit-signing.key", "audit-signing.pub"):
+        (cli.home / name).unlink()
+    env = {**cli.env, "QORGAU_AUDIT_PUBLIC_KEY": public}
+    got = subprocess.run(
+        [str(QORGAU), "audit", "verify", "--json"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    doc = json.loads(got.stdout)
+    assert doc["ok"] is True
+    assert doc["checkpoints"] >= 1
+
+
+def test_a_signing_key_swapped_in_var_is_caught_by_the_pinned_public_key(cli: Cli) -> None:
+    """An insider replaces audit-signing.key (and its public copy) and signs checkpoints with
+    their own key: the public key pinned in configuration refuses them."""
+    from qorgau.crypto.signer import Signer, public_key_text
+
+    assert cli("init").returncode == 0
+    assert cli("demo", "--count", "5").returncode == 0
+    assert cli("audit", "checkpoint").returncode == 0
+    pinned = (cli.home / "audit-signing.pub").read_text().strip()
+    (cli.home / "audit-signing.key").unlink()
+    forged = Signer.create(cli.home / "audit-signing.key")
+    (cli.home / "audit-signing.pub").write_text(public_key_text(forged.public_raw) + "\n")
+    assert cli("audit", "checkpoint").returncode == 0  # signed with the insider's key
+    unpinned = cli("audit", "verify")
+    env = {**cli.env, "QORGAU_AUDIT_PUBLIC_KEY": pinned}
+    got = subprocess.run(
+        [str(QORGAU), "audit", "verify"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert got.returncode == 1, got.stdout
+    assert "BROKEN" in got.stderr
+    # Without the pin, the copy in var/ was swapped too: every checkpoint fails to verify
+    # against it except the forged one, so verify still fails here (the old ones).
+    assert unpinned.returncode == 1
+
+
+def test_a_malformed_pinned_public_key_is_a_plain_error(cli: Cli) -> None:
+    assert cli("init").returncode == 0
+    env = {**cli.env, "QORGAU_AUDIT_PUBLIC_KEY": "not-a-key"}
+    got = subprocess.run(
+        [str(QORGAU), "audit", "verify"], env=env, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert got.returncode == 2
+    assert got.stderr.startswith("error: the audit public key")
+    assert "Traceback" not in got.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from pathlib import Path
 
@@ -53,3 +55,22 @@ def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> boo
     except InvalidSignature:
         return False
     return True
+
+
+class InvalidPublicKey(ValueError):
+    """A pinned audit public key that is not 32 bytes of base64."""
+
+
+def public_key_text(raw: bytes) -> str:
+    """The form a public key is pinned in (configuration, ``audit-signing.pub``)."""
+    return base64.b64encode(raw).decode()
+
+
+def parse_public_key(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidPublicKey("the audit public key is not base64") from None
+    if len(raw) != 32:
+        raise InvalidPublicKey("the audit public key is not a 32-byte Ed25519 key")
+    return raw
