@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
-from qorgau.audit.verify import VerifyReport, verify
+from qorgau.audit.verify import Revocations, VerifyReport, verify
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
 from qorgau.consent.ledger import Ledger
@@ -48,6 +48,7 @@ from qorgau.transfers.state_bodies import StateBodies
 from qorgau.vault.boxes import Boxes
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
+from qorgau.vault.store.subjects import keyed_among
 from qorgau.vault.subjects import SubjectKeys
 
 
@@ -94,7 +95,8 @@ class Container:
         """The log re-walked with the pinned public key (the signing key's own public half
         only where none is pinned: an installation from before the pin)."""
         public = pinned_public_key(self.settings) or self.signer.public_raw
-        return verify_with(self.db, public)
+        revoked = self.keys.revoked_ids()
+        return verify_with(self.db, public, lambda conn: keyed_among(conn, sorted(revoked)))
 
     def checkpoint(self, *, if_moved: bool = False) -> int | None:
         """Sign the heads now; with ``if_moved``, only when events came since the last one."""
@@ -129,10 +131,13 @@ def pinned_public_key(settings: Settings) -> bytes | None:
     return None
 
 
-def verify_with(db: Database, public: bytes) -> VerifyReport:
-    """``audit verify`` with the public key alone: no keyring, no signing key."""
+def verify_with(
+    db: Database, public: bytes, revocations: Revocations | None = None
+) -> VerifyReport:
+    """``audit verify`` with the public key alone (and, where the keyring is at hand, its
+    revocation file): no key that can sign or decrypt."""
     with db.engine.connect() as conn:
-        return verify(conn, public, all_digests)
+        return verify(conn, public, all_digests, revocations)
 
 
 def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
@@ -82,5 +82,44 @@ def test_restored_copy_cannot_decrypt_a_destroyed_subject(
                 restored.gate.read(conn, DPO, keep, "contract", ["first_name"]).values["first_name"]
                 == "Жанна"
             )
+        # ...and `audit verify` names the destroyed subject whose key the copy brought back.
+        report = restored.verify_audit()
+        assert not report.ok
+        assert report.first is not None
+        assert report.first.reason == "the revocation file names a subject that still has a key"
+        assert report.first.subject_id == sid
     finally:
         restored.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "pg"], indirect=True)
+def test_verify_passes_after_a_destruction_and_names_a_key_put_back(settings: Settings) -> None:
+    """The revocation check finds nothing wrong in a database that destroyed its subject, and
+    names the subject when its wrapped key is written back into the tombstone."""
+    services = build_container(settings)
+    try:
+        with services.db.unit_of_work() as conn:
+            sid = services.gate.collect(
+                conn,
+                DPO,
+                services.gate.prepare(
+                    "potential_borrower", "contract", {"first_name": "Әсел"}, "t"
+                ),
+            )
+            kept = conn.execute(
+                select(subject.c.kek_id, subject.c.wrapped_key).where(subject.c.id == sid)
+            ).one()
+        with services.db.unit_of_work() as conn:
+            services.gate.destroy(conn, DPO, sid, "retention")
+        assert services.verify_audit().ok
+        with services.db.engine.begin() as conn:  # an insider puts the key back
+            conn.execute(
+                update(subject)
+                .where(subject.c.id == sid)
+                .values(kek_id=kept.kek_id, wrapped_key=kept.wrapped_key)
+            )
+        report = services.verify_audit()
+        assert not report.ok
+        assert any(p.subject_id == sid and "revocation file" in p.reason for p in report.problems)
+    finally:
+        services.close()

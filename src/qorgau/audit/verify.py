@@ -2,9 +2,10 @@
 
 Detects, behind the system's back: an edited event (hash), a deleted or reordered event
 (sequence and hash), a truncated partition (head and signed checkpoints), an edited or
-forged checkpoint (Ed25519 signature and the link to the previous checkpoint), and an edited,
+forged checkpoint (Ed25519 signature and the link to the previous checkpoint), an edited,
 deleted or inserted vault row (each state-changing event records a digest of the subject's
-stored state; the reconciler recomputes it from the vault tables).
+stored state; the reconciler recomputes it from the vault tables), and a destroyed subject
+whose key is back (the key provider's revocation file names it, the database holds its key).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from qorgau.db import GENESIS
 
 #: Yields (subject_id, digest of its stored state) for every subject row in the vault.
 Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
+#: Subjects the key provider's revocation file names that still hold a wrapped data key
+#: (a restored copy of the database, or rows put back): each is a problem.
+Revocations = Callable[[Connection], Iterable[str]]
 
 
 @dataclass
@@ -64,6 +68,7 @@ def verify(
     conn: Connection,
     public_key: bytes,
     reconciler: Reconciler | None = None,
+    revocations: Revocations | None = None,
 ) -> VerifyReport:
     report = VerifyReport()
     expected = _checkpoints(conn, public_key, report)
@@ -73,6 +78,12 @@ def verify(
     _walk(conn, heads, expected, states, report)
     if reconciler is not None and not report.problems:
         _reconcile(conn, reconciler, states, report)
+    if revocations is not None:
+        for sid in revocations(conn):
+            report.problems.append(
+                Problem("the revocation file names a subject that still has a key", subject_id=sid)
+            )
+            break
     return report
 
 

@@ -143,6 +143,11 @@ class LocalKeyring:
             # Nobody else appended meanwhile: what we hold is the whole file, no reload.
             self._revoked_size = size
 
+    def revoked_ids(self) -> frozenset[str]:
+        """Every subject whose data key was revoked, as the file says now."""
+        self._load_revoked()
+        return frozenset(self._revoked)
+
     def is_revoked(self, subject_id: str) -> bool:
         if subject_id in self._revoked:
             return True

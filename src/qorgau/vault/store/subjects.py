@@ -129,6 +129,17 @@ def exists(conn: Connection, subject_id: str) -> bool:
     return cur.fetchone() is not None
 
 
+def keyed_among(conn: Connection, subject_ids: Sequence[str]) -> list[str]:
+    """Which of ``subject_ids`` still have a wrapped data key (500 ids per statement)."""
+    ids = sorted(subject_ids)
+    out: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        q = select(subject.c.id).where(subject.c.id.in_(chunk), subject.c.wrapped_key.is_not(None))
+        out.extend(str(sid) for (sid,) in conn.execute(q))
+    return out
+
+
 def status_counts(conn: Connection) -> dict[str, int]:
     """Subjects per status."""
     q = select(subject.c.status, func.count()).group_by(subject.c.status)
