@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from qorgau.audit.anchor import AnchorFile, InvalidAnchor
 from qorgau.audit.model import Event
 from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
@@ -353,6 +354,10 @@ def keys_rotate(
     )
 
 
+def _anchored(settings: Settings) -> bytes | None:
+    return AnchorFile(settings.anchor_path).last()
+
+
 @audit_app.command("verify")
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -364,12 +369,16 @@ def audit_verify(
         pinned = pinned_public_key(settings)
     except InvalidPublicKey as exc:
         raise _fail(str(exc), 2) from exc
+    try:
+        AnchorFile(settings.anchor_path).last()
+    except InvalidAnchor as exc:
+        raise _fail(str(exc)) from exc
     t0 = time.perf_counter()
     if not settings.keyring_path.exists() and pinned is not None:
         # Verify only: the database and the public key, nothing that could sign.
         db = Database(settings.resolved_database_url)
         try:
-            report = verify_with(db, pinned)
+            report = verify_with(db, pinned, anchored=_anchored(settings))
         finally:
             db.dispose()
         svc = None

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     #: checks signatures with it alone, so a signing key swapped in ``var/`` is caught. Unset:
     #: the copy ``init`` wrote beside the signing key (``audit-signing.pub``).
     audit_public_key: str | None = None
+    #: The append-only anchor file of checkpoint signatures (default ``var/audit-anchor.log``).
+    audit_anchor: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -121,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.home / "audit-signing.key"
+
+    @property
+    def anchor_path(self) -> Path:
+        return self.audit_anchor or self.home / "audit-anchor.log"
 
     @property
     def public_key_path(self) -> Path:

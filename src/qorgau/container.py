@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qorgau.audit import store as audit_store
+from qorgau.audit.anchor import AnchorFile
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.audit.verify import Revocations, VerifyReport, verify
@@ -96,14 +98,24 @@ class Container:
         only where none is pinned: an installation from before the pin)."""
         public = pinned_public_key(self.settings) or self.signer.public_raw
         revoked = self.keys.revoked_ids()
-        return verify_with(self.db, public, lambda conn: keyed_among(conn, sorted(revoked)))
+        return verify_with(
+            self.db,
+            public,
+            lambda conn: keyed_among(conn, sorted(revoked)),
+            anchored=AnchorFile(self.settings.anchor_path).last(),
+        )
 
     def checkpoint(self, *, if_moved: bool = False) -> int | None:
-        """Sign the heads now; with ``if_moved``, only when events came since the last one."""
+        """Sign the heads now; with ``if_moved``, only when events came since the last one.
+        Once committed, its signature is appended to the anchor file (outside the database)."""
         with self.db.unit_of_work() as conn:
             if if_moved and AuditLog.heads_signed(conn):
                 return None
-            return self.audit.checkpoint(conn, self.signer)
+            cid = self.audit.checkpoint(conn, self.signer)
+            signature = audit_store.last_checkpoint_signature(conn)
+        if signature is not None:
+            AnchorFile(self.settings.anchor_path).append(signature)
+        return cid
 
     def record_refusal(self, actor: Actor, code: str, what: str) -> None:
         """Audit a route's own refusal (a role that may not reach it), in its own unit of
@@ -132,12 +144,16 @@ def pinned_public_key(settings: Settings) -> bytes | None:
 
 
 def verify_with(
-    db: Database, public: bytes, revocations: Revocations | None = None
+    db: Database,
+    public: bytes,
+    revocations: Revocations | None = None,
+    *,
+    anchored: bytes | None = None,
 ) -> VerifyReport:
-    """``audit verify`` with the public key alone (and, where the keyring is at hand, its
-    revocation file): no key that can sign or decrypt."""
+    """``audit verify`` with the public key alone (and, where they are at hand, the key
+    provider's revocation file and the anchor file): no key that can sign or decrypt."""
     with db.engine.connect() as conn:
-        return verify(conn, public, all_digests, revocations)
+        return verify(conn, public, all_digests, revocations, anchored=anchored)
 
 
 def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:

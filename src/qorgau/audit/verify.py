@@ -69,9 +69,21 @@ def verify(
     public_key: bytes,
     reconciler: Reconciler | None = None,
     revocations: Revocations | None = None,
+    *,
+    anchored: bytes | None = None,
 ) -> VerifyReport:
+    """``anchored``: the newest checkpoint signature of the anchor file, which the
+    database's checkpoints must include (none missing, no older copy restored)."""
     report = VerifyReport()
-    expected = _checkpoints(conn, public_key, report)
+    signatures: set[bytes] = set()
+    expected = _checkpoints(conn, public_key, report, signatures)
+    if anchored is not None and not report.problems and anchored not in signatures:
+        report.problems.append(
+            Problem(
+                "the database does not extend the anchored checkpoint: checkpoints are "
+                f"missing or an older copy was restored ({report.checkpoints} in the database)"
+            )
+        )
     heads = {h.part: (h.seq, h.hash) for h in store.heads(conn)}
     report.partitions = len(heads)
     states: dict[str | None, bytes] = {}
@@ -88,7 +100,7 @@ def verify(
 
 
 def _checkpoints(
-    conn: Connection, public_key: bytes, report: VerifyReport
+    conn: Connection, public_key: bytes, report: VerifyReport, signatures: set[bytes]
 ) -> dict[int, dict[int, bytes]]:
     expected: dict[int, dict[int, bytes]] = {}
     prev: bytes | None = None
@@ -105,6 +117,7 @@ def _checkpoints(
             )
             return expected
         prev = sig
+        signatures.add(bytes(sig))
         for p, s, h in doc["heads"]:
             if s:
                 expected.setdefault(int(p), {})[int(s)] = bytes.fromhex(h)

@@ -1,0 +1,125 @@
+"""The anchor file (issue 13, must-have 3): checkpoints deleted, or an older copy of the
+database restored, are caught by `audit verify`; on SQLite and PostgreSQL, by someone with
+write access to the database and no key."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Executable, delete, func, select, text
+
+from qorgau.audit.anchor import AnchorFile, InvalidAnchor
+from qorgau.audit.store import audit_checkpoint
+from qorgau.catalog import make_iin
+from qorgau.config import Settings
+from qorgau.container import Container, build_container
+from qorgau.security.actors import Actor
+
+DPO = Actor("dpo", "test:dpo")
+ANCHOR_PROBLEM = "the database does not extend the anchored checkpoint"
+
+
+def _collect(services: Container, n: int) -> None:
+    with services.db.unit_of_work() as conn:
+        for i in range(n):
+            values = {"first_name": "Айгерім", "iin": make_iin(date(1990, 1, 1 + i), "female", i)}
+            services.gate.collect(
+                conn, DPO, services.gate.prepare("potential_borrower", "contract", values, "t")
+            )
+
+
+def _as_owner(conn: Connection, statement: Executable) -> None:
+    """The insider runs ``statement`` as the tables' owner: on PostgreSQL that role may
+    disable the append-only triggers around it (the attack of issue 13)."""
+    pg = conn.dialect.name == "postgresql"
+    if pg:
+        conn.execute(text("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER"))
+    conn.execute(statement)
+    if pg:
+        conn.execute(text("ALTER TABLE audit_checkpoint ENABLE TRIGGER USER"))
+
+
+def _checkpoints(services: Container) -> int:
+    with services.db.engine.connect() as conn:
+        n: int = conn.execute(select(func.count()).select_from(audit_checkpoint)).scalar_one()
+        return n
+
+
+def test_every_checkpoint_is_anchored_and_a_sound_log_verifies(services: Container) -> None:
+    for _ in range(3):
+        _collect(services, 2)
+        assert services.checkpoint() is not None
+    anchor = AnchorFile(services.settings.anchor_path)
+    lines = services.settings.anchor_path.read_text().split()
+    assert len(lines) == 3 == _checkpoints(services)
+    assert anchor.last() is not None
+    assert services.verify_audit().ok
+
+
+def test_deleting_the_newest_checkpoints_is_caught(services: Container) -> None:
+    for _ in range(3):
+        _collect(services, 1)
+        services.checkpoint()
+    assert services.verify_audit().ok
+    with services.db.engine.begin() as conn:  # the insider drops the newest two
+        newest = conn.execute(
+            select(audit_checkpoint.c.id).order_by(audit_checkpoint.c.id.desc()).limit(2)
+        ).scalars()
+        _as_owner(conn, delete(audit_checkpoint).where(audit_checkpoint.c.id.in_(list(newest))))
+    report = services.verify_audit()
+    assert not report.ok
+    assert report.first is not None
+    assert report.first.reason.startswith(ANCHOR_PROBLEM)
+
+
+def test_deleting_every_checkpoint_is_caught(services: Container) -> None:
+    _collect(services, 2)
+    services.checkpoint()
+    with services.db.engine.begin() as conn:
+        _as_owner(conn, delete(audit_checkpoint))
+    report = services.verify_audit()
+    assert not report.ok
+    assert report.first is not None
+    assert report.first.reason.startswith(ANCHOR_PROBLEM)
+    assert "(0 in the database)" in report.first.reason
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_older_copy_of_the_database_restored_is_caught(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A block and a clarification made after the nightly copy silently disappeared when the
+    copy was restored; the anchor (kept outside the database) names it."""
+    services = build_container(settings)
+    _collect(services, 2)
+    services.checkpoint()
+    db_file = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+    services.close()
+    backup = tmp_path / "copy.db"
+    shutil.copy(db_file, backup)
+    services = build_container(settings)
+    _collect(services, 2)
+    services.checkpoint()
+    services.close()
+    shutil.copy(backup, db_file)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    restored = build_container(settings)
+    try:
+        report = restored.verify_audit()
+        assert not report.ok
+        assert report.first is not None
+        assert report.first.reason.startswith(ANCHOR_PROBLEM)
+    finally:
+        restored.close()
+
+
+def test_a_garbled_anchor_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "anchor.log"
+    path.write_text("zz-not-hex\n")
+    with pytest.raises(InvalidAnchor):
+        AnchorFile(path).last()
+    assert AnchorFile(tmp_path / "none.log").last() is None
