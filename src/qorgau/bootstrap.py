@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
@@ -45,22 +46,39 @@ def initialise(settings: Settings) -> list[str]:
         done.append(f"database ready ({db.dialect})")
     finally:
         db.dispose()
-    done.extend(_first_policy(settings))
+    done.extend(_after_migrations(settings))
     return done
 
 
-def _first_policy(settings: Settings) -> list[str]:
-    """Publish policy v1 from the live configuration, so the site has one from the start."""
+def legacy_tag_marker(settings: Settings) -> Path:
+    """Beside the keyring, outside the database: its presence says the legacy API keys
+    were tagged once (issue 13), so that a legacy row inserted later is never tagged."""
+    return settings.keyring_path.parent / "api-keys-legacy-tagged"
+
+
+def _after_migrations(settings: Settings) -> list[str]:
+    """Tag the legacy API keys (once, right after migration 0011: the migration cannot read
+    the keyring); publish policy v1 from the live configuration, so the site has one from
+    the start."""
     from qorgau.container import build_container
     from qorgau.security import actors
 
     services = build_container(settings)
+    done: list[str] = []
     try:
         with services.db.unit_of_work() as conn:
+            tagged = services.api_keys.tag_legacy_once(conn, legacy_tag_marker(settings))
+            if tagged:
+                services.audit.append(
+                    conn, Event("key.legacy-tag", actors.cli("init").id, detail={"keys": tagged})
+                )
+        if tagged:
+            done.append(f"tagged {tagged} legacy API key(s): they work until re-issued")
+        with services.db.unit_of_work() as conn:
             if services.policy.current_id(conn) is not None:
-                return []
+                return done
             actor = actors.cli("init")
             version = services.policy.publish(conn, actor, note="first publication")
-        return [f"published policy {version.id}"]
+        return [*done, f"published policy {version.id}"]
     finally:
         services.close()
