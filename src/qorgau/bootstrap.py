@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sqlalchemy import Connection, select
+
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.store import audit_event
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer
@@ -67,8 +70,12 @@ def _after_migrations(settings: Settings) -> list[str]:
     done: list[str] = []
     try:
         with services.db.unit_of_work() as conn:
-            tagged = services.api_keys.tag_legacy_once(conn, legacy_tag_marker(settings))
-            if tagged:
+            marker = legacy_tag_marker(settings)
+            if not marker.exists() and _tagged_elsewhere(conn):
+                # Another home (sharing this database and site secret) tagged them already.
+                marker.write_text("legacy API keys tagged from another home\n", encoding="utf-8")
+            tagged = services.api_keys.tag_legacy_once(conn, marker)
+            if tagged is not None:
                 services.audit.append(
                     conn, Event("key.legacy-tag", actors.cli("init").id, detail={"keys": tagged})
                 )
@@ -82,3 +89,12 @@ def _after_migrations(settings: Settings) -> list[str]:
         return [*done, f"published policy {version.id}"]
     finally:
         services.close()
+
+
+def _tagged_elsewhere(conn: Connection) -> bool:
+    """Whether the audit log records a tagging already. An insider could delete that event
+    only by breaking ``audit verify``, or add one only to have the legacy keys refused."""
+    found = conn.execute(
+        select(audit_event.c.id).where(audit_event.c.action == "key.legacy-tag").limit(1)
+    ).first()
+    return found is not None

@@ -17,6 +17,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select, text, update
 
+from qorgau.audit.store import audit_event
 from qorgau.bootstrap import initialise, legacy_tag_marker
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
@@ -171,9 +172,21 @@ def test_a_key_from_before_the_change_works_until_reissued(settings: Settings) -
         late_id, late = _token()
         _insert(svc, late_id, _sha256(late))
         initialise(settings)
+        # Nor does another home sharing the database (no marker there): the audit log
+        # records that the tagging was done.
+        legacy_tag_marker(settings).unlink()
+        initialise(settings)
+        assert legacy_tag_marker(settings).exists()
         with svc.db.engine.connect() as conn:
             tag = conn.execute(select(api_key.c.tag).where(api_key.c.id == late_id)).scalar()
+            events = conn.execute(
+                select(func.count())
+                .select_from(audit_event)
+                .where(audit_event.c.action == "key.legacy-tag")
+            ).scalar()
         assert tag is None
+        assert events == 1
+        assert svc.verify_audit().ok
         assert _get(client, late) == 401
         assert _get(client, token) == 200
         # Re-issued: the new key works, the old one is revoked.
