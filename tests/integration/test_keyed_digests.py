@@ -195,6 +195,10 @@ def test_a_key_from_before_the_change_works_until_reissued(settings: Settings) -
             assert svc.api_keys.revoke_key(conn, key_id)
         assert _get(client, fresh) == 200
         assert _get(client, token) == 401
+        # An insider un-revoking it in the database does not bring it back.
+        with svc.db.unit_of_work() as conn:
+            conn.execute(update(api_key).where(api_key.c.id == key_id).values(revoked_at=None))
+        assert _get(client, token) == 401
     finally:
         svc.close()
 

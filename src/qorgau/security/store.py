@@ -195,11 +195,12 @@ def key_status(conn: Connection, key_id: str) -> KeyStatus | None:
 
 
 def revoke_key(conn: Connection, key_id: str, at: datetime) -> None:
-    """Revoke a key not revoked yet."""
+    """Revoke a key not revoked yet. Its tag goes too, so that clearing ``revoked_at`` in
+    the database does not bring the key back (only the server can write a tag)."""
     conn.execute(
         update(api_key)
         .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
-        .values(revoked_at=at)
+        .values(revoked_at=at, tag=None)
     )
 
 
