@@ -20,7 +20,6 @@ from pathlib import Path
 from common import emit, fresh
 from qorgau.demo.people import generate_people
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import create_key
 
 SUBJECTS = 5_000
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
@@ -84,7 +83,7 @@ def main() -> None:
     items = [svc.gate.prepare("potential_borrower", "contract", p, "bench") for p in people]
     with svc.db.unit_of_work() as conn:
         svc.gate.collect_many(conn, Actor("dpo", "bench:dpo"), items)
-        _, token = create_key(conn, "operator", "bench")
+        _, token = svc.api_keys.create_key(conn, "operator", "bench")
     svc.close()
     port = free_port()
     env = dict(os.environ, QORGAU_HOME=str(settings.home))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+from sqlalchemy import Connection, select
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.store import audit_event
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer, public_key_text
@@ -51,22 +55,52 @@ def initialise(settings: Settings) -> list[str]:
         done.append(f"database ready ({db.dialect})")
     finally:
         db.dispose()
-    done.extend(_first_policy(settings))
+    done.extend(_after_migrations(settings))
     return done
 
 
-def _first_policy(settings: Settings) -> list[str]:
-    """Publish policy v1 from the live configuration, so the site has one from the start."""
+def legacy_tag_marker(settings: Settings) -> Path:
+    """Beside the keyring, outside the database: its presence says the legacy API keys
+    were tagged once (issue 13), so that a legacy row inserted later is never tagged."""
+    return settings.keyring_path.parent / "api-keys-legacy-tagged"
+
+
+def _after_migrations(settings: Settings) -> list[str]:
+    """Tag the legacy API keys (once, right after migration 0011: the migration cannot read
+    the keyring); publish policy v1 from the live configuration, so the site has one from
+    the start."""
     from qorgau.container import build_container
     from qorgau.security import actors
 
     services = build_container(settings)
+    done: list[str] = []
     try:
         with services.db.unit_of_work() as conn:
+            marker = legacy_tag_marker(settings)
+            if not marker.exists() and _tagged_elsewhere(conn):
+                # Another home (sharing this database and site secret) tagged them already.
+                marker.write_text("legacy API keys tagged from another home\n", encoding="utf-8")
+            tagged = services.api_keys.tag_legacy_once(conn, marker)
+            if tagged is not None:
+                services.audit.append(
+                    conn, Event("key.legacy-tag", actors.cli("init").id, detail={"keys": tagged})
+                )
+        if tagged:
+            done.append(f"tagged {tagged} legacy API key(s): they work until re-issued")
+        with services.db.unit_of_work() as conn:
             if services.policy.current_id(conn) is not None:
-                return []
+                return done
             actor = actors.cli("init")
             version = services.policy.publish(conn, actor, note="first publication")
-        return [f"published policy {version.id}"]
+        return [*done, f"published policy {version.id}"]
     finally:
         services.close()
+
+
+def _tagged_elsewhere(conn: Connection) -> bool:
+    """Whether the audit log records a tagging already. An insider could delete that event
+    only by breaking ``audit verify``, or add one only to have the legacy keys refused."""
+    found = conn.execute(
+        select(audit_event.c.id).where(audit_event.c.action == "key.legacy-tag").limit(1)
+    ).first()
+    return found is not None

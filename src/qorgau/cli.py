@@ -265,8 +265,6 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key for a role; the key is printed once and stored only hashed."""
-    from qorgau.security.apikeys import create_key
-
     svc = _services()
     # People's roles and partners only: the system's own roles are never handed out as keys.
     roles = sorted(r for r in svc.access.roles if r in KEY_ROLES)
@@ -280,7 +278,7 @@ def keys_create(
                 svc.registry.recipient(conn, recipient)
             except DomainError as exc:
                 raise _fail(str(exc), 2) from exc
-        key, token = create_key(conn, role, name, recipient)
+        key, token = svc.api_keys.create_key(conn, role, name, recipient)
         detail: dict[str, str] = {"key": key.id, "role": role}
         if recipient is not None:
             detail["recipient"] = recipient
@@ -292,18 +290,18 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Every API key: id, role, name, recipient, created, revoked (never a token)."""
-    from qorgau.security.apikeys import list_keys
-
+    """Every API key: id, role, name, recipient, created, revoked (never a token), and
+    whether it needs re-issue (a legacy unkeyed digest, issued before issue 13)."""
     svc = _services()
     with svc.db.engine.connect() as conn:
-        keys = list_keys(conn)
+        keys = svc.api_keys.list_keys(conn)
     if as_json:
         doc = [
             {
                 "id": k.id, "role": k.role, "name": k.name, "recipient": k.recipient,
                 "created_at": k.created_at.isoformat(),
                 "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                "reissue": k.reissue,
             }
             for k in keys
         ]  # fmt: skip
@@ -312,8 +310,9 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for k in keys:
         state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
         bound = f" recipient={k.recipient}" if k.recipient else ""
+        reissue = "  [needs re-issue: legacy digest]" if k.reissue else ""
         out.print(
-            f"{k.id}  {k.role:<8} {state:<24} {k.created_at:%Y-%m-%d}  {k.name}{bound}",
+            f"{k.id}  {k.role:<8} {state:<24} {k.created_at:%Y-%m-%d}  {k.name}{bound}{reissue}",
             markup=False,
         )
 
@@ -321,12 +320,10 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)")]) -> None:
     """Revoke an API key: every server process refuses it from its next request on."""
-    from qorgau.security.apikeys import revoke_key
-
     svc = _services()
     try:
         with svc.db.unit_of_work() as conn:
-            changed = revoke_key(conn, key_id)
+            changed = svc.api_keys.revoke_key(conn, key_id)
             if changed:
                 svc.audit.append(
                     conn, Event("key.revoke", _actor("keys").id, detail={"key": key_id})

@@ -38,6 +38,7 @@ from qorgau.policy.service import PolicyService
 from qorgau.retention.service import RetentionService
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
+from qorgau.security.apikeys import ApiKeys
 from qorgau.security.staff import StaffService
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
@@ -90,6 +91,8 @@ class Container:
     notices: NoticeLog
     #: Tells people of transfers of their data (development outbox by default).
     notifier: Notifier
+    #: API keys, their digests keyed with a key derived from the site secret (issue 13).
+    api_keys: ApiKeys = field(repr=False)
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
 
@@ -283,6 +286,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         ),
         notices=NoticeLog(ledger=ledger, audit=audit),
         notifier=DevNotifier(settings.outbox_path),
+        api_keys=ApiKeys(derive_key(site_secret, "api-key-digest")),
         site_secret=site_secret,
     )  # fmt: skip
 

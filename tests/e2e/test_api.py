@@ -24,9 +24,10 @@ from sqlalchemy import func, select, text
 
 from qorgau.catalog import normalise_phone
 from qorgau.config import Settings
+from qorgau.container import build_container
 from qorgau.db import Database
 from qorgau.demo.people import generate_people
-from qorgau.security.apikeys import create_key
+from qorgau.security.apikeys import ApiKeys
 from qorgau.vault.store import subject
 from servers import start_server, stop_server
 
@@ -71,6 +72,8 @@ class Server:
     proc: subprocess.Popen[bytes]
     database_url: str
     people: Iterator[dict[str, str]]
+    #: Issues keys the server accepts (keyed with its site secret).
+    api_keys: ApiKeys
     sent: set[str] = field(default_factory=set)
     seen_types: set[str] = field(default_factory=set)
 
@@ -121,12 +124,12 @@ class Server:
 def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One uvicorn process per database for the whole module, with a key per role."""
     s = module_settings
-    db = Database(s.resolved_database_url)
+    services = build_container(s)
     tokens: dict[str, str] = {}
-    with db.unit_of_work() as conn:
+    with services.db.unit_of_work() as conn:
         for role in ROLES:
-            _key, tokens[role] = create_key(conn, role, f"e2e-{role}")
-    db.dispose()
+            _key, tokens[role] = services.api_keys.create_key(conn, role, f"e2e-{role}")
+    services.close()
 
     base, proc, log = start_server(s, tmp_path_factory.mktemp("e2e-server"))
     srv = Server(
@@ -136,6 +139,7 @@ def server(module_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         proc=proc,
         database_url=s.resolved_database_url,
         people=generate_people(1000, seed=2031),
+        api_keys=services.api_keys,
     )
     try:
         yield srv
@@ -687,7 +691,9 @@ def test_recipients_transfers_and_the_partner_api(server: Server) -> None:
     db = Database(server.database_url)
     try:
         with db.unit_of_work() as conn:
-            _key, partner_token = create_key(conn, "operator", "e2e-partner", "mfo-api")
+            _key, partner_token = server.api_keys.create_key(
+                conn, "operator", "e2e-partner", "mfo-api"
+            )
     finally:
         db.dispose()
     with server.client(token=f"Bearer {partner_token}") as http:

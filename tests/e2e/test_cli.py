@@ -31,7 +31,6 @@ from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.demo.people import generate_people
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import authenticate
 from qorgau.vault.store import subject
 
 QORGAU = Path(sys.executable).with_name("qorgau")
@@ -234,7 +233,7 @@ def test_keys_create_prints_token(ready: Cli) -> None:
     svc = ready.services()
     try:
         with svc.db.engine.connect() as conn:
-            key = authenticate(conn, token)
+            key = svc.api_keys.authenticate(conn, token)
             stored = conn.execute(text("SELECT count(*) FROM api_key WHERE name = 'e2e'"))
             assert stored.scalar_one() == 1
             raw = conn.execute(text("SELECT * FROM api_key")).all()
@@ -288,7 +287,7 @@ def test_recipients_and_a_partner_key(ready: Cli, tmp_path: Path) -> None:
     svc = ready.services()
     try:
         with svc.db.engine.connect() as conn:
-            assert authenticate(conn, key.stdout.strip()).recipient == "mfo-e2e"
+            assert svc.api_keys.authenticate(conn, key.stdout.strip()).recipient == "mfo-e2e"
     finally:
         svc.close()
     bad = tmp_path / "bad.json"

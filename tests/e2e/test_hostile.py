@@ -19,7 +19,6 @@ import pytest
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
 from qorgau.container import build_container
-from qorgau.security.apikeys import create_key
 from servers import free_port, stop_server
 
 QORGAU = Path(sys.executable).with_name("qorgau")
@@ -40,7 +39,7 @@ def running(
     svc = build_container(module_settings)
     try:
         with svc.db.unit_of_work() as conn:
-            token = create_key(conn, "dpo", "hostile")[1]
+            token = svc.api_keys.create_key(conn, "dpo", "hostile")[1]
     finally:
         svc.close()
     port = free_port()

@@ -37,7 +37,6 @@ from qorgau.i18n import t
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.store import lead, subject_duplicate
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 from qorgau.vault.store import blind_index, confirmed_contact, history, subject
 
@@ -348,8 +347,8 @@ def test_staff_resolve_duplicates_through_the_api(site: Site) -> None:
     first = apply_and_confirm(site, first_values)
     second = apply_and_confirm(site, site.person(iin=first_values["iin"]))
     with services.db.unit_of_work() as conn:
-        _, dpo_key = create_key(conn, "dpo", "e2e duplicates")
-        _, operator_key = create_key(conn, "operator", "e2e duplicates")
+        _, dpo_key = services.api_keys.create_key(conn, "dpo", "e2e duplicates")
+        _, operator_key = services.api_keys.create_key(conn, "operator", "e2e duplicates")
     http = site.client
     listed = http.get("/api/v1/duplicates", headers={"authorization": f"Bearer {dpo_key}"})
     assert listed.status_code == 200, listed.text

@@ -18,7 +18,6 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from qorgau.bootstrap import initialise
 from qorgau.config import Settings
 from qorgau.container import build_container
-from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode
 from transferkit import DPO, partner
@@ -37,7 +36,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
         services.registry.register(conn, DPO, partner("fuzz-pull", delivery=DeliveryMode.PULL))
         for role in ROLES:
             bound = "fuzz-pull" if role == "partner" else None
-            tokens[role] = create_key(conn, role, f"fuzz {role}", bound)[1]
+            tokens[role] = services.api_keys.create_key(conn, role, f"fuzz {role}", bound)[1]
     try:
         yield create_app(services), tokens
     finally:

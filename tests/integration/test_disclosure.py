@@ -21,7 +21,6 @@ from qorgau.consent.model import TRANSFER
 from qorgau.container import Container
 from qorgau.security import actors
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode
 from qorgau.transfers.store import outbox, transfer
@@ -189,7 +188,7 @@ def api(services: Container) -> TestClient:
 
 def key(services: Container, role: str) -> dict[str, str]:
     with services.db.unit_of_work() as conn:
-        raw = create_key(conn, role, f"test-{role}")[1]
+        raw = services.api_keys.create_key(conn, role, f"test-{role}")[1]
     return {"Authorization": f"Bearer {raw}"}
 
 

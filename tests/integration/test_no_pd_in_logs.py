@@ -36,7 +36,6 @@ from qorgau.container import Container
 from qorgau.demo.people import generate_people
 from qorgau.importer import run_import
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 
 SEED = 7338
@@ -298,8 +297,8 @@ def _http_workload(
 ) -> None:
     """The REST API: problem+json bodies name fields and codes, never values (DESIGN 5)."""
     with services.db.unit_of_work() as conn:
-        _, dpo_token = create_key(conn, "dpo", "leak test")
-        _, analyst_token = create_key(conn, "analyst", "leak test")
+        _, dpo_token = services.api_keys.create_key(conn, "dpo", "leak test")
+        _, analyst_token = services.api_keys.create_key(conn, "analyst", "leak test")
     app = create_app(services)
     with TestClient(app) as client:
         dpo = {"Authorization": f"Bearer {dpo_token}"}

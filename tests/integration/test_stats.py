@@ -30,7 +30,6 @@ from qorgau.container import Container
 from qorgau.demo.people import generate_people
 from qorgau.schema import metadata
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import create_key
 from qorgau.server import create_app
 from qorgau.stats.api import router as stats_router
 from qorgau.stats.facts import REGIONS, Fact
@@ -389,8 +388,8 @@ def test_nothing_in_the_facts_table_joins_to_the_vault(services: Container, dpo:
 
 def _client(services: Container) -> tuple[TestClient, dict[str, str], dict[str, str]]:
     with services.db.unit_of_work() as conn:
-        _, analyst = create_key(conn, "analyst", "stats test")
-        _, operator = create_key(conn, "operator", "stats test")
+        _, analyst = services.api_keys.create_key(conn, "analyst", "stats test")
+        _, operator = services.api_keys.create_key(conn, "operator", "stats test")
     app = create_app(services)
     app.include_router(stats_router, prefix="/api/v1")
     return (

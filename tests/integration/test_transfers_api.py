@@ -19,7 +19,6 @@ from qorgau.audit.store import audit_event
 from qorgau.cli import app as cli_app
 from qorgau.config import Settings
 from qorgau.container import Container
-from qorgau.security.apikeys import create_key
 from qorgau.security.store import api_key
 from qorgau.server import create_app
 from qorgau.transfers.model import DeliveryMode, Kind
@@ -41,7 +40,10 @@ def events(services: Container, action: str) -> list[dict[str, Any]]:
 
 def keys(services: Container, *roles: str, recipient: str | None = None) -> list[dict[str, str]]:
     with services.db.unit_of_work() as conn:
-        tokens = [create_key(conn, role, "transfer test", recipient)[1] for role in roles]
+        tokens = [
+            services.api_keys.create_key(conn, role, "transfer test", recipient)[1]
+            for role in roles
+        ]
     return [{"Authorization": f"Bearer {t}"} for t in tokens]
 
 

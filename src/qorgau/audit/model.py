@@ -38,6 +38,7 @@ ACTIONS = frozenset(
         "key.create",
         "key.revoke",
         "key.rotate",
+        "key.legacy-tag",
         "audit.verify",
         "audit.checkpoint",
         "init",

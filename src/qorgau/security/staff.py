@@ -10,14 +10,14 @@ never the username typed (a mistyped password often lands in it) nor the passwor
 
 A session is a random 256-bit token in a signed cookie (HMAC under a key derived from the
 site secret, so a forged cookie is rejected without a database read). The server keeps only
-the token's SHA-256 as the session id, with its expiry and revocation time, so a copy of the
-database does not hold live sessions, and logging out (or disabling the user) revokes them.
+the token's HMAC-SHA256 (under the same key, another label) as the session id, with its
+expiry and revocation time, so a copy of the database does not hold live sessions, a row
+written into it opens none (issue 13), and logging out (or disabling the user) revokes them.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -321,6 +321,7 @@ class StaffService:
             return None
         return token
 
-    @staticmethod
-    def _session_id(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    def _session_id(self, token: str) -> str:
+        # Keyed (issue 13): a row inserted by someone who can write to the database but
+        # holds no key matches no cookie, even one whose signature they somehow had.
+        return hmac.digest(self._key, f"staff-session-id\x00{token}".encode(), "sha256").hex()

@@ -33,6 +33,12 @@ api_key = Table(
     Column("revoked_at", Instant(), nullable=True),
     # A partner's key reaches only that recipient's leads (the partner pull API).
     Column("recipient", String(40), nullable=True),
+    # How ``digest`` was computed: 'hmac' (keyed with a secret outside the database) or
+    # 'sha256' (a key issued before issue 13: needs re-issue, and works only with a tag).
+    Column("scheme", String(8), nullable=False, server_default="sha256"),
+    # HMAC(secret, scheme, id, digest, role, recipient): only the server can write it; a
+    # row without a valid one is refused. Null on legacy rows until the server tags them.
+    Column("tag", LargeBinary(32), nullable=True),
 )
 
 staff_user = Table(
@@ -50,7 +56,8 @@ staff_user = Table(
 staff_session = Table(
     "staff_session",
     metadata,
-    # SHA-256 (hex) of the session token: the token itself lives only in the cookie.
+    # HMAC-SHA256 (hex) of the session token under the staff key (not in the database): the
+    # token itself lives only in the cookie.
     Column("id", String(64), primary_key=True),
     Column("user_id", String(16), ForeignKey("staff_user.id"), nullable=False),
     Column("created_at", Instant(), nullable=False),
@@ -75,6 +82,10 @@ def _stamp(dt: datetime) -> datetime:
 # -- API keys ---------------------------------------------------------------------------
 
 
+SCHEME_HMAC = "hmac"
+SCHEME_SHA256 = "sha256"
+
+
 class KeyAuth(NamedTuple):
     """What authenticating a token reads of its key."""
 
@@ -83,6 +94,9 @@ class KeyAuth(NamedTuple):
     name: str
     revoked_at: datetime | None
     recipient: str | None
+    digest: bytes
+    scheme: str
+    tag: bytes | None
 
 
 class KeyRow(NamedTuple):
@@ -94,6 +108,7 @@ class KeyRow(NamedTuple):
     recipient: str | None
     created_at: datetime
     revoked_at: datetime | None
+    scheme: str
 
 
 class KeyStatus(NamedTuple):
@@ -104,6 +119,7 @@ def insert_key(
     conn: Connection,
     key_id: str,
     digest: bytes,
+    tag: bytes,
     role: str,
     name: str,
     created_at: datetime,
@@ -113,38 +129,60 @@ def insert_key(
         insert(api_key).values(
             id=key_id,
             digest=digest,
+            tag=tag,
             role=role,
             name=name,
             created_at=created_at,
             recipient=recipient,
+            scheme=SCHEME_HMAC,
         )
     )
 
 
-def key_by_digest(conn: Connection, digest: bytes) -> KeyAuth | None:
-    row = conn.execute(
-        select(
-            api_key.c.id, api_key.c.role, api_key.c.name, api_key.c.revoked_at, api_key.c.recipient
-        ).where(api_key.c.digest == digest)
-    ).one_or_none()
-    if row is None:
-        return None
-    key_id, role, name, revoked_at, recipient = row
-    return KeyAuth(key_id, role, name, _aware(revoked_at), recipient)
+def keys_by_digest(conn: Connection, digests: tuple[bytes, ...]) -> list[KeyAuth]:
+    """The keys whose digest is one of ``digests`` (at most one each: digests are unique)."""
+    k = api_key.c
+    rows = conn.execute(
+        select(k.id, k.role, k.name, k.revoked_at, k.recipient, k.digest, k.scheme, k.tag).where(
+            k.digest.in_(digests)
+        )
+    )
+    return [
+        KeyAuth(key_id, role, name, _aware(revoked_at), recipient, digest, scheme, tag)
+        for key_id, role, name, revoked_at, recipient, digest, scheme, tag in rows
+    ]
 
 
 def keys(conn: Connection) -> list[KeyRow]:
     """Every key, oldest first."""
     k = api_key.c
     rows = conn.execute(
-        select(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at).order_by(
+        select(k.id, k.role, k.name, k.recipient, k.created_at, k.revoked_at, k.scheme).order_by(
             k.created_at, k.id
         )
     )
     return [
-        KeyRow(key_id, role, name, recipient, _aware(created) or datetime.now(UTC), _aware(revoked))
-        for key_id, role, name, recipient, created, revoked in rows
-    ]
+        KeyRow(
+            key_id, role, name, recipient, _aware(created) or datetime.now(UTC),
+            _aware(revoked), scheme,
+        )
+        for key_id, role, name, recipient, created, revoked, scheme in rows
+    ]  # fmt: skip
+
+
+def untagged_legacy_keys(conn: Connection) -> list[tuple[str, bytes, str, str | None]]:
+    """(id, digest, role, recipient) of every 'sha256' key without a tag."""
+    k = api_key.c
+    rows = conn.execute(
+        select(k.id, k.digest, k.role, k.recipient).where(
+            k.scheme == SCHEME_SHA256, k.tag.is_(None)
+        )
+    )
+    return [(key_id, digest, role, recipient) for key_id, digest, role, recipient in rows]
+
+
+def tag_key(conn: Connection, key_id: str, tag: bytes) -> None:
+    conn.execute(update(api_key).where(api_key.c.id == key_id).values(tag=tag))
 
 
 def key_status(conn: Connection, key_id: str) -> KeyStatus | None:
@@ -157,11 +195,12 @@ def key_status(conn: Connection, key_id: str) -> KeyStatus | None:
 
 
 def revoke_key(conn: Connection, key_id: str, at: datetime) -> None:
-    """Revoke a key not revoked yet."""
+    """Revoke a key not revoked yet. Its tag goes too, so that clearing ``revoked_at`` in
+    the database does not bring the key back (only the server can write a tag)."""
     conn.execute(
         update(api_key)
         .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
-        .values(revoked_at=at)
+        .values(revoked_at=at, tag=None)
     )
 
 

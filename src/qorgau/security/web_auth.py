@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from qorgau.errors import DomainError
 from qorgau.security.access import OperationNotPermitted
 from qorgau.security.actors import Actor
-from qorgau.security.apikeys import ApiKey, Unauthenticated, authenticate
+from qorgau.security.apikeys import ApiKey, Unauthenticated
 from qorgau.web.deps import ServicesDep
 
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer qg_...`")
@@ -48,7 +48,7 @@ async def current_key(
         # One indexed lookup per request, never cached: a revoked key is refused at once,
         # in every process (issue 11).
         with services.db.engine.connect() as conn:
-            return authenticate(conn, token)
+            return services.api_keys.authenticate(conn, token)
 
     return await run_in_threadpool(lookup)
 

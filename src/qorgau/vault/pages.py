@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from qorgau.security.apikeys import Unauthenticated, authenticate
+from qorgau.security.apikeys import Unauthenticated
 from qorgau.security.web_auth import STAFF_ROLES
 from qorgau.vault.store import subjects as store
 from qorgau.web.deps import ServicesDep
@@ -37,7 +37,7 @@ async def status_page(request: Request, services: ServicesDep) -> str:
             if token is None:
                 return None
             try:
-                key = authenticate(conn, token)
+                key = services.api_keys.authenticate(conn, token)
             except Unauthenticated:
                 return None
             if key.role not in STAFF_ROLES or key.recipient is not None:
