@@ -107,7 +107,8 @@ def test_a_new_key_is_keyed_and_its_row_cannot_be_widened(services: Container) -
         row = conn.execute(select(api_key).where(api_key.c.id == key.id)).one()
     assert row.scheme == "hmac"
     assert bytes(row.digest) != _sha256(token)
-    (view,) = services.api_keys.list_keys(services.db.engine.connect())
+    with services.db.engine.connect() as conn:  # closed: SQLite's writer must not wait on it
+        (view,) = services.api_keys.list_keys(conn)
     assert view.reissue is False
     assert _get(client, token) == 403  # an analyst's key: known, but not the dpo's API
     with services.db.unit_of_work() as conn:  # the insider makes it a dpo's key
