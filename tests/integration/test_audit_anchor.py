@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import Connection, Executable, delete, func, select, text
 
 from qorgau.audit.anchor import AnchorFile, InvalidAnchor
-from qorgau.audit.store import audit_checkpoint
+from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.security.actors import Actor
+from qorgau.vault.store import blind_index, subject
 
 DPO = Actor("dpo", "test:dpo")
 ANCHOR_PROBLEM = "the database does not extend the anchored checkpoint"
@@ -31,15 +32,21 @@ def _collect(services: Container, n: int) -> None:
             )
 
 
-def _as_owner(conn: Connection, statement: Executable) -> None:
-    """The insider runs ``statement`` as the tables' owner: on PostgreSQL that role may
-    disable the append-only triggers around it (the attack of issue 13)."""
+AUDIT_TABLES = ("audit_checkpoint", "audit_event", "audit_head")
+
+
+def _as_owner(conn: Connection, *statements: Executable) -> None:
+    """The insider runs ``statements`` as the tables' owner: on PostgreSQL that role may
+    disable the append-only triggers around them (the attack of issue 13)."""
     pg = conn.dialect.name == "postgresql"
     if pg:
-        conn.execute(text("ALTER TABLE audit_checkpoint DISABLE TRIGGER USER"))
-    conn.execute(statement)
+        for table in AUDIT_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    for statement in statements:
+        conn.execute(statement)
     if pg:
-        conn.execute(text("ALTER TABLE audit_checkpoint ENABLE TRIGGER USER"))
+        for table in AUDIT_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
 
 
 def _checkpoints(services: Container) -> int:
@@ -123,3 +130,41 @@ def test_a_garbled_anchor_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidAnchor):
         AnchorFile(path).last()
     assert AnchorFile(tmp_path / "none.log").last() is None
+
+
+def test_a_partition_deleted_with_its_head_is_caught(services: Container) -> None:
+    """One partition's events, its head row and its subjects deleted; the next checkpoint
+    (made by the server, which signs what it sees) covers the forgery. The checkpoints that
+    named the partition still name it."""
+    _collect(services, 6)
+    services.checkpoint()
+    with services.db.engine.connect() as conn:
+        unnamed = {
+            p for (p,) in conn.execute(
+                select(audit_event.c.part).where(audit_event.c.subject_id.is_(None))
+            )
+        }  # fmt: skip
+        part = next(
+            p for (p,) in conn.execute(
+                select(audit_event.c.part).where(audit_event.c.subject_id.is_not(None))
+            ) if p not in unnamed
+        )  # fmt: skip
+        sids = list(
+            conn.execute(
+                select(audit_event.c.subject_id).where(audit_event.c.part == part).distinct()
+            ).scalars()
+        )
+    with services.db.engine.begin() as conn:
+        conn.execute(delete(blind_index).where(blind_index.c.subject_id.in_(sids)))
+        conn.execute(delete(subject).where(subject.c.id.in_(sids)))
+        _as_owner(
+            conn,
+            delete(audit_event).where(audit_event.c.part == part),
+            delete(audit_head).where(audit_head.c.part == part),
+        )
+    services.checkpoint()  # signs the forged state
+    report = services.verify_audit()
+    assert not report.ok
+    assert report.first is not None
+    assert report.first.reason == "a partition named by a signed checkpoint has no head"
+    assert report.first.part == part

@@ -173,6 +173,12 @@ def _walk(
             part, 0, GENESIS, heads, expected.get(part, {}), report
         ):
             return
+    # A partition a signed checkpoint names, deleted with its head row (and its events).
+    for part in sorted(set(expected) - set(heads)):
+        if expected[part]:
+            reason = "a partition named by a signed checkpoint has no head"
+            bad(Problem(reason, part=part, seq=max(expected[part])))
+            return
 
 
 def _close(
