@@ -315,10 +315,7 @@ class Gate:
         one-time code sent to it was entered): only such a contact verifies a rights request
         (policy 4.2.1, 7.3.8). Audited; nothing is decrypted."""
         self._require_op(conn, actor, Capability.COLLECT, subject_id)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, value))
+        digest = self._index_digest(kind, value)
         if not contacts.is_current(conn, subject_id, kind, digest):
             raise contacts.ContactNotCurrent(subject_id, kind)
         now = datetime.now(UTC)
@@ -329,7 +326,7 @@ class Gate:
                 "record",
                 actor.id,
                 subject_id=subject_id,
-                fields=(field,),
+                fields=(self._index_fields[kind],),
                 detail={"role": actor.role, "confirmed": kind, "how": how[:40]},
                 at=now,
             ),
@@ -365,12 +362,8 @@ class Gate:
         """Exact match by blind index: the value travels in the body, never a URL (DESIGN 5)."""
         plan = self._plan(conn, actor, purpose, fields, None, None)
         assert purpose is not None
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        normalised = self.catalogue.normalise(field, raw)
         results: list[ReadResult] = []
-        for loaded in store.load_by_index(conn, kind, self.indexer.digest(kind, normalised)):
+        for loaded in store.load_by_index(conn, kind, self._index_digest(kind, raw)):
             try:
                 self._admit(conn, actor, loaded, purpose, fields)
             except Refusal:
@@ -391,10 +384,7 @@ class Gate:
         """Subject ids whose blind index matches, without decrypting anything; audited as a
         search. For matching a requester's contact to the subjects it belongs to."""
         self._require_purpose(conn, actor, purpose)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        digest = self._index_digest(kind, raw)
         ids = store.ids_by_index(conn, kind, digest)
         self.audit.append(
             conn,
@@ -413,10 +403,7 @@ class Gate:
         """Like :meth:`find_subjects`, but only subjects for which this contact was
         confirmed and still is their current one (audited as a search)."""
         self._require_purpose(conn, actor, purpose)
-        field = self._index_fields.get(kind)
-        if field is None:
-            raise UnknownSearchKind(kind, sorted(self._index_fields))
-        digest = self.indexer.digest(kind, self.catalogue.normalise(field, raw))
+        digest = self._index_digest(kind, raw)
         ids = contacts.find_confirmed(conn, kind, digest)
         self.audit.append(
             conn,
@@ -857,6 +844,14 @@ class Gate:
                 e.purpose, e.source, datetime.fromisoformat(e.collected_at), e.version
             )
         return result
+
+    def _index_digest(self, kind: str, raw: str) -> bytes:
+        """The blind-index digest of a raw contact or identifier of ``kind`` (normalised
+        first); ``UnknownSearchKind`` for a kind no field is indexed under."""
+        field = self._index_fields.get(kind)
+        if field is None:
+            raise UnknownSearchKind(kind, sorted(self._index_fields))
+        return self.indexer.digest(kind, self.catalogue.normalise(field, raw))
 
     def _cipher_for(self, loaded: Loaded) -> AESGCM:
         return self._subject_keys.cipher_for(loaded)
