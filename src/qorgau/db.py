@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import NullPool
@@ -120,6 +120,18 @@ class Sql:
 
     def render(self, conn: Connection) -> str:
         return self.sqlite if conn.dialect.name == "sqlite" else self.pg
+
+
+@overload
+def aware(dt: datetime) -> datetime: ...
+@overload
+def aware(dt: None) -> None: ...
+def aware(dt: datetime | None) -> datetime | None:
+    """A time read back as an aware UTC datetime (raw DBAPI rows on SQLite are naive UTC;
+    ``Instant`` columns already come back aware)."""
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def cursor(conn: Connection) -> Any:

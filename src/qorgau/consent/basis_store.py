@@ -12,8 +12,8 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, and_, insert, select, update
 
 from qorgau.consent.model import BasisKind, State
-from qorgau.consent.store import aware, basis_state, stored_time
-from qorgau.db import Sql, cursor
+from qorgau.consent.store import basis_state, stored_time
+from qorgau.db import Sql, aware, cursor
 
 # -- basis states -----------------------------------------------------------------------
 

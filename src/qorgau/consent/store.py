@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from qorgau.consent.model import LedgerEvent
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 
 consent_text = Table(
     "consent_text",
@@ -93,19 +93,6 @@ basis_state = Table(
     # An obligation to the operator (e.g. an active contract): blocks withdrawal (Art. 8 p.2).
     Column("obligation", Boolean, nullable=False),
 )
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """A stored time, aware (in UTC)."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _stamp(dt: datetime) -> datetime:
-    got = aware(dt)
-    assert got is not None
-    return got
 
 
 def stored_time(value: datetime | str | None) -> datetime | None:
@@ -189,8 +176,8 @@ def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
             operator_name=r["operator_name"],
             operator_bin=r["operator_bin"],
             term_days=r["term_days"],
-            granted_at=_stamp(r["granted_at"]),
-            expires_at=_stamp(r["expires_at"]),
+            granted_at=aware(r["granted_at"]),
+            expires_at=aware(r["expires_at"]),
             text_hash=r["text_hash"],
             policy_version=r["policy_version"],
             policy_hash=r["policy_hash"],

@@ -5,7 +5,7 @@ model's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 
 dsr_request = Table(
     "dsr_request",
@@ -75,16 +75,6 @@ dsr_event = Table(
 )
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _at(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _bytes(b: Any) -> bytes | None:
     return None if b is None else bytes(b)
 
@@ -126,21 +116,21 @@ def _request(r: Any) -> RequestRow:
         status=r["status"],
         language=r["language"],
         law_profile=r["law_profile"],
-        received_at=_at(r["received_at"]),
-        due_at=_at(r["due_at"]),
+        received_at=aware(r["received_at"]),
+        due_at=aware(r["due_at"]),
         subject_id=r["subject_id"],
         code_hash=_bytes(r["code_hash"]),
-        code_expires_at=_aware(r["code_expires_at"]),
+        code_expires_at=aware(r["code_expires_at"]),
         code_attempts=int(r["code_attempts"]),
         candidate_id=r["candidate_id"],
         payload_sealed=_bytes(r["payload_sealed"]),
-        verified_at=_aware(r["verified_at"]),
-        answered_at=_aware(r["answered_at"]),
-        closed_at=_aware(r["closed_at"]),
+        verified_at=aware(r["verified_at"]),
+        answered_at=aware(r["answered_at"]),
+        closed_at=aware(r["closed_at"]),
         outcome=r["outcome"],
         restriction_ground=r["restriction_ground"],
-        due_soon_at=_aware(r["due_soon_at"]),
-        overdue_at=_aware(r["overdue_at"]),
+        due_soon_at=aware(r["due_soon_at"]),
+        overdue_at=aware(r["overdue_at"]),
     )
 
 
@@ -286,7 +276,7 @@ def set_status(
 def deadline_rows(conn: Connection) -> list[DeadlineRow]:
     r = dsr_request.c
     return [
-        DeadlineRow(rid, status, _at(due), _aware(soon), _aware(over))
+        DeadlineRow(rid, status, aware(due), aware(soon), aware(over))
         for rid, status, due, soon, over in conn.execute(
             select(r.id, r.status, r.due_at, r.due_soon_at, r.overdue_at)
         )
@@ -324,7 +314,7 @@ def events_of(conn: Connection, request_id: str) -> list[EventRow]:
     """The request's events, in the order they happened."""
     e = dsr_event.c
     return [
-        EventRow(_at(at), actor, kind, note)
+        EventRow(aware(at), actor, kind, note)
         for at, actor, kind, note in conn.execute(
             select(e.at, e.actor, e.kind, e.note).where(e.request_id == request_id).order_by(e.id)
         )

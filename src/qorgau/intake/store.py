@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -41,7 +41,7 @@ from sqlalchemy import (
     update,
 )
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 from qorgau.vault.pending import CLEARED, SealedPending
 from qorgau.vault.store import otp_challenge
 
@@ -87,14 +87,6 @@ code_send = Table(
     Index("ix_code_send_digest_sent_at", "digest", "sent_at"),
     Index("ix_code_send_sent_at", "sent_at"),
 )
-
-
-def _at(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return None if dt is None else _at(dt)
 
 
 # -- challenges ----------------------------------------------------------------------------
@@ -166,10 +158,10 @@ def challenge_for_update(conn: Connection, challenge_id: str) -> ChallengeRow | 
         purposes=r["purposes"],
         transfer=bool(r["transfer"]),
         hash=bytes(r["hash"]),
-        created_at=_at(r["created_at"]),
-        expires_at=_at(r["expires_at"]),
+        created_at=aware(r["created_at"]),
+        expires_at=aware(r["expires_at"]),
         attempts=int(r["attempts"]),
-        used_at=_aware(r["used_at"]),
+        used_at=aware(r["used_at"]),
         language=r["language"],
         channel=r["channel"],
         kek_id=r["kek_id"],
@@ -273,7 +265,7 @@ def open_flags(conn: Connection, limit: int) -> list[DuplicateFlag]:
     """Unresolved flags, oldest first."""
     d = subject_duplicate.c
     return [
-        DuplicateFlag(str(sid), str(of), _at(found))
+        DuplicateFlag(str(sid), str(of), aware(found))
         for sid, of, found in conn.execute(
             select(d.subject_id, d.of_subject_id, d.found_at)
             .where(d.resolved_at.is_(None))
@@ -293,8 +285,8 @@ def flags_of(conn: Connection, subject_id: str) -> list[DuplicateFlag]:
     ).mappings()
     return [
         DuplicateFlag(
-            str(r["subject_id"]), str(r["of_subject_id"]), _at(r["found_at"]),
-            _aware(r["resolved_at"]), r["resolved_by"], r["resolution"], r["note"],
+            str(r["subject_id"]), str(r["of_subject_id"]), aware(r["found_at"]),
+            aware(r["resolved_at"]), r["resolved_by"], r["resolution"], r["note"],
         )
         for r in rows
     ]  # fmt: skip
@@ -316,7 +308,7 @@ def flag_for_update(conn: Connection, subject_id: str, of: str) -> FlagState | N
     if row is None:
         return None
     found, resolved = row
-    return FlagState(_at(found), _aware(resolved))
+    return FlagState(aware(found), aware(resolved))
 
 
 def resolve_flag(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Column, Connection, ForeignKey, String, Table, Text, func, insert, select
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 
 policy_version = Table(
     "policy_version",
@@ -28,10 +28,6 @@ policy_text = Table(
     Column("source", String(16), nullable=False),
     Column("body", Text, nullable=False),
 )
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class TextRow(NamedTuple):
@@ -91,7 +87,7 @@ def published_at(conn: Connection, version_id: str) -> datetime | None:
     got = conn.execute(
         select(policy_version.c.published_at).where(policy_version.c.id == version_id)
     ).scalar_one_or_none()
-    return None if got is None else _aware(got)
+    return None if got is None else aware(got)
 
 
 def texts_of(conn: Connection, version_id: str) -> list[TextRow]:
@@ -108,7 +104,7 @@ def texts_of(conn: Connection, version_id: str) -> list[TextRow]:
 def versions(conn: Connection) -> list[VersionRow]:
     """Every published version, oldest first."""
     return [
-        VersionRow(vid, _aware(at))
+        VersionRow(vid, aware(at))
         for vid, at in conn.execute(
             select(policy_version.c.id, policy_version.c.published_at).order_by(
                 policy_version.c.published_at

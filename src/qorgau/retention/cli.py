@@ -11,13 +11,10 @@ import typer
 from qorgau.clikit import fail as _fail
 from qorgau.clikit import out
 from qorgau.clikit import services as _services
+from qorgau.db import aware
 from qorgau.security import actors
 
 retention_app = typer.Typer(help="Retention: plan and run sweeps", no_args_is_help=True)
-
-
-def _utc_if_naive(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _as_of(value: str | None, allow_future: bool) -> datetime:
@@ -26,9 +23,7 @@ def _as_of(value: str | None, allow_future: bool) -> datetime:
     if value is None:
         return datetime.now(UTC)
     try:
-        moment = (
-            parse_received(value) if "T" in value else _utc_if_naive(datetime.fromisoformat(value))
-        )
+        moment = parse_received(value) if "T" in value else aware(datetime.fromisoformat(value))
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     if moment > datetime.now(UTC) and not allow_future:

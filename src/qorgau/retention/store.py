@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from qorgau.consent.store import basis_state
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 from qorgau.retention.model import Hold
 
 retention_hold = Table(
@@ -52,12 +52,6 @@ retention_run = Table(
     Column("subjects_hash", String(64), nullable=False),
     Column("act", Text, nullable=True),  # JSON destruction act, when finished
 )
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +111,7 @@ def insert_hold(
 def holds(conn: Connection) -> list[Hold]:
     h = retention_hold.c
     return [
-        Hold(ground, _aware(until), sid, purpose)
+        Hold(ground, aware(until), sid, purpose)
         for ground, until, sid, purpose in conn.execute(
             select(h.ground, h.until, h.subject_id, h.purpose)
         )
@@ -136,9 +130,9 @@ def bases_of(conn: Connection, ids: Sequence[str]) -> list[BasisStateRow]:
             b.subject_id.in_(ids)
         )
     ):
-        since_at = _aware(since)
+        since_at = aware(since)
         assert since_at is not None
-        out.append(BasisStateRow(sid, purpose, kind, st, since_at, _aware(until)))
+        out.append(BasisStateRow(sid, purpose, kind, st, since_at, aware(until)))
     return out
 
 
@@ -160,7 +154,7 @@ def runs(conn: Connection) -> list[RunRow]:
     for rid, as_of, finished in conn.execute(
         select(r.id, r.as_of, r.finished_at).order_by(r.started_at.desc())
     ):
-        out.append(RunRow(rid, _aware(as_of) or as_of, _aware(finished)))
+        out.append(RunRow(rid, aware(as_of) or as_of, aware(finished)))
     return out
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 
 api_key = Table(
     "api_key",
@@ -65,18 +65,6 @@ staff_session = Table(
     Column("revoked_at", Instant(), nullable=True),
     Index("ix_staff_session_user_id", "user_id"),
 )
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _stamp(dt: datetime) -> datetime:
-    aware = _aware(dt)
-    assert aware is not None
-    return aware
 
 
 # -- API keys ---------------------------------------------------------------------------
@@ -148,7 +136,7 @@ def keys_by_digest(conn: Connection, digests: tuple[bytes, ...]) -> list[KeyAuth
         )
     )
     return [
-        KeyAuth(key_id, role, name, _aware(revoked_at), recipient, digest, scheme, tag)
+        KeyAuth(key_id, role, name, aware(revoked_at), recipient, digest, scheme, tag)
         for key_id, role, name, revoked_at, recipient, digest, scheme, tag in rows
     ]
 
@@ -163,8 +151,8 @@ def keys(conn: Connection) -> list[KeyRow]:
     )
     return [
         KeyRow(
-            key_id, role, name, recipient, _aware(created) or datetime.now(UTC),
-            _aware(revoked), scheme,
+            key_id, role, name, recipient, aware(created) or datetime.now(UTC),
+            aware(revoked), scheme,
         )
         for key_id, role, name, recipient, created, revoked, scheme in rows
     ]  # fmt: skip
@@ -191,7 +179,7 @@ def key_status(conn: Connection, key_id: str) -> KeyStatus | None:
     if found is None:
         return None
     (revoked_at,) = found
-    return KeyStatus(_aware(revoked_at))
+    return KeyStatus(aware(revoked_at))
 
 
 def revoke_key(conn: Connection, key_id: str, at: datetime) -> None:
@@ -228,8 +216,8 @@ def _user_row(r: RowMapping) -> UserRow:
         r["username"],
         r["password_hash"],
         r["role"],
-        _stamp(r["created_at"]),
-        _aware(r["disabled_at"]),
+        aware(r["created_at"]),
+        aware(r["disabled_at"]),
     )
 
 
@@ -313,7 +301,7 @@ def session_by_id(conn: Connection, session_id: str) -> SessionRow | None:
     )
     if row is None:
         return None
-    return SessionRow(_stamp(row["expires_at"]), _aware(row["revoked_at"]), _user_row(row))
+    return SessionRow(aware(row["expires_at"]), aware(row["revoked_at"]), _user_row(row))
 
 
 def revoke_sessions_of(conn: Connection, user_id: str, at: datetime) -> None:

@@ -8,7 +8,7 @@ Below the tables, their queries.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from qorgau.db import Instant, metadata
+from qorgau.db import Instant, aware, metadata
 from qorgau.tracking.model import Landing
 
 cookie_choice = Table(
@@ -59,10 +59,6 @@ visit = Table(
     Index("ix_visit_at", "at"),
     Index("ix_visit_choice_id", "choice_id"),
 )
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class ChoiceRow(NamedTuple):
@@ -103,7 +99,7 @@ def choice_by_id(conn: Connection, choice_id: str) -> ChoiceRow | None:
     if row is None:
         return None
     analytics, marketing, policy_version, at = row
-    return ChoiceRow(bool(analytics), bool(marketing), policy_version, _aware(at))
+    return ChoiceRow(bool(analytics), bool(marketing), policy_version, aware(at))
 
 
 def insert_visit(

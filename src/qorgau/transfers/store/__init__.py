@@ -13,8 +13,6 @@ a partner's webhook secret is sealed under a key derived from the keyring.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -143,10 +141,3 @@ state_request = Table(
     Column("at", Instant(), nullable=False),
     Column("actor", String(80), nullable=False),
 )
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite hands back naive ones)."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from qorgau.db import aware
 from qorgau.transfers.model import DeliveryMode
 from qorgau.transfers.store import (
-    aware,
     outbox,
     recipient,
     transfer,

@@ -11,9 +11,9 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
+from qorgau.db import aware
 from qorgau.transfers.model import DeliveryMode, Kind, Recipient, agreement_doc, agreement_from
 from qorgau.transfers.store import (
-    aware,
     partner_secret,
     recipient,
     recipient_version,

@@ -11,9 +11,9 @@ from typing import NamedTuple
 import orjson
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
+from qorgau.db import aware
 from qorgau.transfers.model import Recipient
 from qorgau.transfers.store import (
-    aware,
     outbox,
     state_request,
     transfer,
