@@ -23,6 +23,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
+from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.migrate import upgrade
@@ -118,6 +119,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     home.mkdir(mode=0o700)
     LocalKeyring.create(home / "keyring.json")
     Signer.create(home / "audit-signing.key")
+    MacKey.create(home / "audit-mac.key")
     return Settings(home=home, database_url=database_url, audit_partitions=PARTITIONS)
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from qorgau.audit.anchor import HeadMarks
 from qorgau.audit.log import AuditLog
+from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event
 from qorgau.audit.store import audit_event
 from qorgau.config import Settings
@@ -30,6 +32,9 @@ def initialise(settings: Settings) -> list[str]:
     if not settings.signing_key_path.exists():
         Signer.create(settings.signing_key_path)
         done.append(f"created audit signing key {settings.signing_key_path} (mode 0600)")
+    if not settings.mac_key_path.exists():
+        MacKey.create(settings.mac_key_path)
+        done.append(f"created audit MAC key {settings.mac_key_path} (mode 0600)")
     if not settings.public_key_path.exists():
         # The public half, for `audit verify` (pin it in QORGAU_AUDIT_PUBLIC_KEY elsewhere:
         # a copy in var/ rolls back with var/).
@@ -42,7 +47,11 @@ def initialise(settings: Settings) -> list[str]:
         with db.unit_of_work() as conn:
             if AuditLog.partition_count(conn) == 0:
                 AuditLog.initialise(conn, settings.audit_partitions)
-                audit = AuditLog(settings.audit_partitions)
+                audit = AuditLog(
+                    settings.audit_partitions,
+                    MacKey.load(settings.mac_key_path),
+                    marks=HeadMarks(settings.heads_path),
+                )
                 audit.append(
                     conn,
                     Event(

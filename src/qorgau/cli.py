@@ -419,8 +419,13 @@ def audit_verify(
 def audit_checkpoint() -> None:
     """Sign the heads of all partitions now."""
 
+    from qorgau.audit.checkpoint import AuditTampered
+
     svc = _services()
-    cid = svc.checkpoint()
+    try:
+        cid = svc.checkpoint()
+    except AuditTampered as exc:
+        raise _fail(f"checkpoint refused: {exc}", 1) from exc
     out.print(f"checkpoint {cid} signed")
 
 

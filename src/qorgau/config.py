@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
@@ -109,6 +110,12 @@ class Settings(BaseSettings):
     audit_public_key: str | None = None
     #: The append-only anchor file of checkpoint signatures (default ``var/audit-anchor.log``).
     audit_anchor: Path | None = None
+    #: The heads file: each commit's new audit heads, outside the database (default
+    #: ``var/audit-heads.log``); catches the events since the newest checkpoint deleted.
+    audit_heads: Path | None = None
+    #: The audit log's name in its signed notes (partition origins are ``<origin>/<n>``).
+    #: Unset: the operator site's host name and ``/qorgau-audit``.
+    audit_origin: str | None = Field(default=None, pattern=r"^[!-*,-~]+$")
 
     @property
     def resolved_database_url(self) -> str:
@@ -127,6 +134,22 @@ class Settings(BaseSettings):
     @property
     def anchor_path(self) -> Path:
         return self.audit_anchor or self.home / "audit-anchor.log"
+
+    @property
+    def heads_path(self) -> Path:
+        return self.audit_heads or self.home / "audit-heads.log"
+
+    @property
+    def mac_key_path(self) -> Path:
+        """The audit MAC key (0600, beside the keyring; never in the database)."""
+        return self.home / "audit-mac.key"
+
+    @property
+    def log_origin(self) -> str:
+        if self.audit_origin:
+            return self.audit_origin
+        host = urlsplit(self.operator.site).hostname or "qorgau.example"
+        return f"{host}/qorgau-audit"
 
     @property
     def public_key_path(self) -> Path:

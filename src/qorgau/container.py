@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qorgau.audit import store as audit_store
-from qorgau.audit.anchor import AnchorFile
+from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
+from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event
 from qorgau.audit.verify import Revocations, VerifyReport, verify
 from qorgau.catalog import Catalogue
@@ -98,7 +99,8 @@ class Container:
 
     def verify_audit(self) -> VerifyReport:
         """The log re-walked with the pinned public key (the signing key's own public half
-        only where none is pinned: an installation from before the pin)."""
+        only where none is pinned: an installation from before the pin), the MAC key for
+        the events after the newest checkpoint, the anchor and heads files."""
         public = pinned_public_key(self.settings) or self.signer.public_raw
         revoked = self.keys.revoked_ids()
         return verify_with(
@@ -106,19 +108,23 @@ class Container:
             public,
             lambda conn: keyed_among(conn, sorted(revoked)),
             anchored=AnchorFile(self.settings.anchor_path).last(),
+            mac=self.audit.mac,
+            marks=HeadMarks(self.settings.heads_path).newest(),
         )
 
     def checkpoint(self, *, if_moved: bool = False) -> int | None:
         """Sign the heads now; with ``if_moved``, only when events came since the last one.
-        Once committed, its signature is appended to the anchor file (outside the database)."""
+        Once committed, its signature is appended to the anchor file (outside the database)
+        and the heads file is synced."""
+        anchor = AnchorFile(self.settings.anchor_path)
         with self.db.unit_of_work() as conn:
             if if_moved and AuditLog.heads_signed(conn):
                 return None
-            cid = self.audit.checkpoint(conn, self.signer)
-            signature = audit_store.last_checkpoint_signature(conn)
-        if signature is not None:
-            AnchorFile(self.settings.anchor_path).append(signature)
-        return cid
+            signed = self.audit.checkpoint(conn, self.signer, anchored=anchor.last())
+        anchor.append(signed.signature)
+        if self.audit.marks is not None:
+            self.audit.marks.sync()
+        return signed.id
 
     def record_refusal(self, actor: Actor, code: str, what: str) -> None:
         """Audit a route's own refusal (a role that may not reach it), in its own unit of
@@ -152,11 +158,16 @@ def verify_with(
     revocations: Revocations | None = None,
     *,
     anchored: bytes | None = None,
+    mac: MacKey | None = None,
+    marks: dict[int, tuple[int, bytes]] | None = None,
 ) -> VerifyReport:
     """``audit verify`` with the public key alone (and, where they are at hand, the key
-    provider's revocation file and the anchor file): no key that can sign or decrypt."""
+    provider's revocation file, the anchor and heads files, the MAC key): no key that can
+    sign or decrypt."""
     with db.engine.connect() as conn:
-        return verify(conn, public, all_digests, revocations, anchored=anchored)
+        return verify(
+            conn, public, all_digests, revocations, anchored=anchored, mac=mac, marks=marks
+        )
 
 
 def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:
@@ -167,7 +178,13 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
     signer = Signer.load(settings.signing_key_path)
     with db.engine.connect() as conn:
         partitions = AuditLog.partition_count(conn) or settings.audit_partitions
-    audit = AuditLog(partitions, chained=chained)
+    audit = AuditLog(
+        partitions,
+        MacKey.load(settings.mac_key_path),
+        marks=HeadMarks(settings.heads_path),
+        origin=settings.log_origin,
+        chained=chained,
+    )
     law = profile(settings.law_profile)
     overrides = parse_overrides(settings.calendar_days_off, settings.calendar_working_days)
     calendar = calendar_for(settings.law_profile, overrides)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, overload
@@ -75,16 +76,26 @@ def chain_hash(
     subject_id: str | None,
     state: bytes | None,
     body: bytes,
+    *,
+    legacy: bool = False,
 ) -> bytes:
-    """The audit hash chain step (DESIGN invariant 3).
+    """The audit hash chain step (DESIGN invariant 3), which is also the event's leaf hash
+    in its partition's RFC 9162 Merkle tree: ``SHA-256(0x00 || prev || header || body)``,
+    the leaf data being the previous hash, the header and the body.
 
     The header binds the columns that queries and ``verify`` use (position, action, subject,
     state digest) so that verifying never has to parse a body. PostgreSQL computes the same
-    function in SQL (the migration's ``qorgau_chain``); SQLite gets this one registered on
-    every connection.
+    function in SQL (migration 0012's ``qorgau_chain``); SQLite gets this one registered on
+    every connection. ``legacy``: the step of events written before migration 0012, without
+    the leaf prefix (their segment is covered by the signed transition checkpoint).
     """
     header = f"{part}:{seq}:{action}:{subject_id or ''}:{state.hex() if state else ''}\n"
-    return hashlib.sha256(prev + header.encode() + body).digest()
+    prefix = b"" if legacy else LEAF_PREFIX
+    return hashlib.sha256(prefix + prev + header.encode() + body).digest()
+
+
+#: RFC 9162's leaf prefix: an event's hash is the leaf hash of (prev, header, body).
+LEAF_PREFIX = b"\x00"
 
 
 def _sqlite_chain(
@@ -188,6 +199,31 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_AFTER_COMMIT = "qorgau.after_commit"
+
+
+def after_commit(
+    conn: Connection, key: str, flush: Callable[[dict[Any, Any]], None]
+) -> dict[Any, Any]:
+    """A dict kept with this transaction under ``key``: once the transaction commits it is
+    passed to ``flush`` (registered by the first caller); if it rolls back, it is dropped."""
+    hooks: dict[str, tuple[Callable[[dict[Any, Any]], None], dict[Any, Any]]]
+    hooks = conn.info.setdefault(_AFTER_COMMIT, {})
+    entry = hooks.get(key)
+    if entry is None:
+        entry = hooks[key] = (flush, {})
+    return entry[1]
+
+
+def _committed(conn: Connection) -> None:
+    # The transaction is durable: a failing hook is logged, never reported as a failed write.
+    for key, (flush, state) in conn.info.pop(_AFTER_COMMIT, {}).items():
+        try:
+            flush(state)
+        except Exception:
+            logging.getLogger("qorgau.db").exception("after-commit hook %s failed", key)
+
+
 @contextmanager
 def _transaction(conn: Connection) -> Iterator[None]:
     conn.begin()
@@ -195,11 +231,14 @@ def _transaction(conn: Connection) -> Iterator[None]:
         yield
     except Refusal:
         conn.commit()
+        _committed(conn)
         raise
     except BaseException:
+        conn.info.pop(_AFTER_COMMIT, None)
         conn.rollback()
         raise
     conn.commit()
+    _committed(conn)
 
 
 class _WriterLock:

@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
+from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 from qorgau.security.actors import Actor
 from servers import start_server, stop_server
@@ -142,6 +143,7 @@ def site(
     home.mkdir(mode=0o700)
     LocalKeyring.create(home / "keyring.json")
     Signer.create(home / "audit-signing.key")
+    MacKey.create(home / "audit-mac.key")
     settings = Settings(home=home, database_url=f"sqlite:///{db_path}", audit_partitions=PARTITIONS)
     services = build_container(settings)
     with services.db.unit_of_work() as conn:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
+from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 
 #: Same partition count as the templates in tests/conftest.py.
@@ -57,4 +58,5 @@ def module_settings(module_database_url: str, tmp_path_factory: pytest.TempPathF
     home.mkdir(mode=0o700)
     LocalKeyring.create(home / "keyring.json")
     Signer.create(home / "audit-signing.key")
+    MacKey.create(home / "audit-mac.key")
     return Settings(home=home, database_url=module_database_url, audit_partitions=PARTITIONS)

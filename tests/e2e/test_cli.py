@@ -500,8 +500,9 @@ def test_audit_verify_needs_only_the_pinned_public_key(cli: Cli) -> None:
 
 
 def test_a_signing_key_swapped_in_var_is_caught_by_the_pinned_public_key(cli: Cli) -> None:
-    """An insider replaces audit-signing.key (and its public copy) and signs checkpoints with
-    their own key: the public key pinned in configuration refuses them."""
+    """An insider replaces audit-signing.key (and its public copy) to sign checkpoints with
+    their own key: the checkpointer refuses to extend checkpoints its key did not sign, and
+    the public key pinned in configuration still verifies the genuine ones."""
     from qorgau.crypto.signer import Signer, public_key_text
 
     assert cli("init").returncode == 0
@@ -511,18 +512,21 @@ def test_a_signing_key_swapped_in_var_is_caught_by_the_pinned_public_key(cli: Cl
     (cli.home / "audit-signing.key").unlink()
     forged = Signer.create(cli.home / "audit-signing.key")
     (cli.home / "audit-signing.pub").write_text(public_key_text(forged.public_raw) + "\n")
-    assert cli("audit", "checkpoint").returncode == 0  # signed with the insider's key
+    refused = cli("audit", "checkpoint")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: checkpoint refused: checkpoint")
+    assert "signature does not verify" in refused.stderr and "Traceback" not in refused.stderr
     unpinned = cli("audit", "verify")
     env = {**cli.env, "QORGAU_AUDIT_PUBLIC_KEY": pinned}
     got = subprocess.run(
         [str(QORGAU), "audit", "verify"], env=env, capture_output=True, text=True,
         timeout=120, check=False,
     )  # fmt: skip
-    assert got.returncode == 1, got.stdout
-    assert "BROKEN" in got.stderr
-    # Without the pin, the copy in var/ was swapped too: every checkpoint fails to verify
-    # against it except the forged one, so verify still fails here (the old ones).
+    assert got.returncode == 0, got.stderr
+    # Without the pin, the copy in var/ was swapped too: the genuine checkpoints fail to
+    # verify against it.
     assert unpinned.returncode == 1
+    assert "BROKEN" in unpinned.stderr
 
 
 def test_a_malformed_pinned_public_key_is_a_plain_error(cli: Cli) -> None:

@@ -17,6 +17,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select, text, update
 
+from legacylog import old_audit_code
 from qorgau.audit.store import audit_event
 from qorgau.bootstrap import initialise, legacy_tag_marker
 from qorgau.config import Settings
@@ -116,12 +117,15 @@ def test_a_new_key_is_keyed_and_its_row_cannot_be_widened(services: Container) -
     assert _get(client, token) == 401
 
 
-def test_a_key_from_before_the_change_works_until_reissued(settings: Settings) -> None:
+def test_a_key_from_before_the_change_works_until_reissued(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Made at 0010 (the previous main: plain SHA-256), upgraded by ``qorgau init``: the key
     works, is listed as needing re-issue; a legacy row inserted after the tagging is refused
     though ``init`` runs again; every staff session was dropped."""
     url = settings.resolved_database_url
     command.downgrade(alembic_config(url), "0010")
+    old_audit_code(monkeypatch)
     key_id, token = _token()
     svc = build_container(settings)
     try:
@@ -144,6 +148,7 @@ def test_a_key_from_before_the_change_works_until_reissued(settings: Settings) -
             )
     finally:
         svc.close()
+    monkeypatch.undo()
 
     command.upgrade(alembic_config(url), "head")
     svc = build_container(settings)

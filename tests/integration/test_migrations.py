@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, LargeBinary, bindparam, insert, inspect, select, text
 
+from legacylog import old_audit_code
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
 from qorgau.consent.model import Channel, ConsentRequest, Evidence
@@ -178,20 +179,24 @@ def test_sql_chain_step_equals_python(database_url: str, case: dict[str, Any]) -
 
 def _sql_chain(conn: Connection, case: dict[str, Any]) -> bytes:
     """``SELECT qorgau_chain(...)`` with the arguments in ``chain_hash``'s order."""
-    names = list(inspect_signature(chain_hash).parameters)
+    params = inspect_signature(chain_hash).parameters
+    names = [n for n, p in params.items() if p.kind is not p.KEYWORD_ONLY]
     assert set(names) == set(case), "chain_hash changed: update CHAIN_CASES"
     binary = [bindparam(n, type_=LargeBinary) for n in names if isinstance(case[n], bytes)]
     q = text(f"SELECT qorgau_chain({', '.join(':' + n for n in names)})").bindparams(*binary)
     return bytes(conn.execute(q, case).scalar_one())
 
 
-def test_upgrade_to_0009_keeps_audit_verify_green(settings: Settings) -> None:
+def test_upgrade_to_0009_keeps_audit_verify_green(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A database made at 0008 (the previous main), upgraded: ``audit verify`` stays green;
     a phone or e-mail counts as confirmed only where a one-time-code consent of its channel
     was granted while it was the current value; a challenge opened before the upgrade is
     void; the rights page then sends codes to confirmed contacts only."""
     url = settings.resolved_database_url
     command.downgrade(alembic_config(url), "0008")
+    old_audit_code(monkeypatch)  # what is written at 0008 is what 0008's code wrote
     dpo = Actor("dpo", "test:dpo")
     svc = build_container(settings)
     people = {}
@@ -241,6 +246,7 @@ def test_upgrade_to_0009_keeps_audit_verify_green(settings: Settings) -> None:
         svc.checkpoint()
     finally:
         svc.close()
+    monkeypatch.undo()
 
     command.upgrade(alembic_config(url), "head")
     svc = build_container(settings)

@@ -2,9 +2,11 @@
 
 A single event is chained by one ``UPDATE audit_head ... RETURNING`` (the chain step runs in
 the database: a registered function on SQLite, a SQL function on PostgreSQL), which also
-takes the partition's row lock on PostgreSQL, then one INSERT. Writers of different
-partitions never wait for each other. Bulk appends lock the heads they need once, chain in
-Python with the same function and write with executemany.
+takes the partition's row lock on PostgreSQL, then one INSERT carrying the event's MAC
+(computed here: the key never reaches the database). Writers of different partitions never
+wait for each other. Bulk appends lock the heads they need once, chain in Python with the
+same function and write with executemany. Once the transaction commits, the partitions' new
+heads are marked in the heads file outside the database (``anchor.HeadMarks``).
 """
 
 from __future__ import annotations
@@ -12,17 +14,22 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 
+from qorgau.audit import checkpoint as checkpoints
 from qorgau.audit import store
+from qorgau.audit.anchor import HeadMarks
+from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event, partition_of
 from qorgau.audit.store import Head
 from qorgau.crypto.signer import Signer
-from qorgau.db import GENESIS, chain_hash, db_time
+from qorgau.db import GENESIS, after_commit, chain_hash, db_time
+
+_MARKS = "qorgau.audit.marks"
 
 
 class AuditWriteError(RuntimeError):
@@ -30,10 +37,33 @@ class AuditWriteError(RuntimeError):
 
 
 class AuditLog:
-    def __init__(self, partitions: int, *, chained: bool = True) -> None:
+    def __init__(
+        self,
+        partitions: int,
+        mac: MacKey,
+        *,
+        marks: HeadMarks | None = None,
+        origin: str = "qorgau.example/audit",
+        chained: bool = True,
+    ) -> None:
         self.partitions = partitions
+        self.mac = mac
+        self.marks = marks
+        #: The log's name: each partition's signed notes have origin ``<origin>/<part>``.
+        self.origin = origin
         #: Benchmarks only: append without chaining, to measure what chaining costs.
         self.chained = chained
+
+    def _tag(self, part: int, seq: int, digest: bytes) -> bytes:
+        return self.mac.tag(part, seq, digest)
+
+    def _mark(self, conn: Connection, heads: Sequence[Head]) -> None:
+        """Remember the new heads; once the transaction commits, mark them outside."""
+        if self.marks is None:
+            return
+        pending = after_commit(conn, _MARKS, self.marks.append)
+        for h in heads:
+            pending[h.part] = (h.seq, h.hash)
 
     @staticmethod
     def initialise(conn: Connection, partitions: int) -> None:
@@ -50,17 +80,19 @@ class AuditLog:
         part = partition_of(event.subject_id, event.actor, self.partitions)
         if self.chained:
             head = store.chain_and_insert(
-                conn, part, event.at, event.action, event.subject_id, event.state, body
-            )
+                conn, part, event.at, event.action, event.subject_id, event.state, body,
+                self._tag,
+            )  # fmt: skip
             if head is None:
                 raise AuditWriteError(f"audit partition {part} missing: run `qorgau init`")
+            self._mark(conn, (head,))
             return
         # Unchained (benchmark baseline): a random sequence number keeps (part, seq) unique.
         seq = secrets.randbits(62)
         store.insert_events(
             conn,
             [store.event_params(conn, part, seq, event.at, event.action, event.subject_id,
-                                event.state, body, GENESIS)],
+                                event.state, body, GENESIS, None)],
         )  # fmt: skip
 
     def append_many(self, conn: Connection, events: Sequence[Event]) -> None:
@@ -95,20 +127,20 @@ class AuditLog:
                         "state": ev.state,
                         "body": body,
                         "hash": digest,
+                        "mac": self.mac.tag(part, seq, digest),
                     }
                 )
             new_heads.append(Head(part, seq, digest))
         store.insert_events(conn, rows)
         store.set_heads(conn, new_heads)
+        self._mark(conn, new_heads)
 
-    def checkpoint(self, conn: Connection, signer: Signer) -> int:
-        """Sign the heads of all partitions; each checkpoint links to the previous one."""
-        store.lock_checkpoints(conn)
-        heads = store.heads(conn)
-        prev = store.last_checkpoint_signature(conn)
-        now = datetime.now(UTC)
-        body = checkpoint_body(now, heads, prev)
-        return store.insert_checkpoint(conn, now, signer.key_id, body, signer.sign(body))
+    def checkpoint(
+        self, conn: Connection, signer: Signer, *, anchored: bytes | None = None
+    ) -> checkpoints.Signed:
+        """Sign every partition's head and tree head (``audit.checkpoint``): each links to
+        the previous checkpoint; what it covers is checked first (chain and MACs)."""
+        return checkpoints.write(conn, signer, self.mac, self.origin, anchored=anchored)
 
     @staticmethod
     def heads_signed(conn: Connection) -> bool:
@@ -118,14 +150,3 @@ class AuditLog:
             return False
         signed = {int(p): int(s) for p, s, _h in orjson.loads(body)["heads"]}
         return signed == store.head_seqs(conn)
-
-
-def checkpoint_body(
-    at: datetime, heads: Sequence[tuple[int, int, bytes]], prev_signature: bytes | None
-) -> bytes:
-    doc = {
-        "at": at.isoformat(),
-        "heads": [[p, s, h.hex()] for p, s, h in heads],
-        "prev": prev_signature.hex() if prev_signature else None,
-    }
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)

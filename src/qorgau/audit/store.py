@@ -5,7 +5,7 @@ event's hash is and what a broken chain means is the log's and verify's, not thi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
     func,
     insert,
@@ -48,6 +49,9 @@ audit_event = Table(
     Column("state", LargeBinary(32), nullable=True),
     Column("body", LargeBinary, nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
+    # HMAC of (part, seq, hash) under the key outside the database (audit/mac.py); NULL for
+    # events of the legacy segment, written before migration 0012.
+    Column("mac", LargeBinary(32), nullable=True),
     UniqueConstraint("part", "seq", name="uq_audit_event_part_seq"),
     Index("ix_audit_event_subject_id", "subject_id"),
 )
@@ -62,6 +66,53 @@ audit_checkpoint = Table(
     Column("signature", LargeBinary(64), nullable=False),
 )
 
+#: Each partition's head when migration 0012 ran: the legacy segment, chained the old way.
+audit_legacy = Table(
+    "audit_legacy",
+    metadata,
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+#: Aligned perfect subtrees of 2**level leaves (level >= tree.STORED_LEVEL): proofs.
+audit_node = Table(
+    "audit_node",
+    metadata,
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: A partition's signed tree head: its size, chain hash, root, right edge and C2SP note.
+audit_tree_head = Table(
+    "audit_tree_head",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("checkpoint_id", BigInteger, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("chain", LargeBinary(32), nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+    Column("note", LargeBinary, nullable=False),
+    UniqueConstraint("part", "size", name="uq_audit_tree_head_part_size"),
+)
+
+#: A witness's cosignature line over a partition's tree head of ``size``.
+audit_cosignature = Table(
+    "audit_cosignature",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("part", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("witness", String(200), nullable=False),
+    Column("line", Text, nullable=False),
+    UniqueConstraint("part", "size", "witness", name="uq_audit_cosignature_part_size"),
+)
+
 
 # -- appends (the hot path: DBAPI cursors, qorgau.db.Sql) ------------------------------------
 
@@ -74,8 +125,8 @@ STEP = Sql(
 )
 SET_HEAD = Sql("UPDATE audit_head SET seq = :seq, hash = :hash WHERE part = :p")
 INSERT = Sql(
-    "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash) "
-    "VALUES (:part, :seq, :at, :action, :subject_id, :state, :body, :hash)"
+    "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash, mac) "
+    "VALUES (:part, :seq, :at, :action, :subject_id, :state, :body, :hash, :mac)"
 )
 
 
@@ -105,9 +156,11 @@ def event_params(
     state: bytes | None,
     body: bytes,
     digest: bytes,
+    mac: bytes | None,
 ) -> dict[str, Any]:
     """:data:`INSERT`'s parameters for one event (its time as the dialect stores it)."""
     return {
+        "mac": mac,
         "part": part,
         "seq": seq,
         "at": db_time(conn, at),
@@ -127,10 +180,11 @@ def chain_and_insert(
     subject_id: str | None,
     state: bytes | None,
     body: bytes,
+    tag: Callable[[int, int, bytes], bytes | None],
 ) -> Head | None:
     """Advance the partition's head by this event (:data:`STEP`), then insert the event
-    with its sequence number and hash: two statements. None, inserting nothing, when the
-    partition has no head."""
+    with its sequence number, hash and ``tag(part, seq, hash)`` (its MAC): two statements.
+    None, inserting nothing, when the partition has no head."""
     cur = cursor(conn)
     cur.execute(
         STEP.render(conn),
@@ -143,8 +197,11 @@ def chain_and_insert(
     head = Head(part, int(got_seq), bytes(got_hash))
     cur.execute(
         INSERT.render(conn),
-        event_params(conn, part, head.seq, at, action, subject_id, state, body, head.hash),
-    )
+        event_params(
+            conn, part, head.seq, at, action, subject_id, state, body, head.hash,
+            tag(part, head.seq, head.hash),
+        ),
+    )  # fmt: skip
     return head
 
 
@@ -220,10 +277,24 @@ def insert_checkpoint(
     return int(pk[0]) if pk else 0
 
 
+def has_checkpoint_signature(conn: Connection, signature: bytes) -> bool:
+    c = audit_checkpoint.c
+    q = select(c.id).where(c.signature == signature).limit(1)
+    return conn.execute(q).first() is not None
+
+
 class CheckpointRow(NamedTuple):
     id: int
     body: bytes
     signature: bytes
+
+
+def last_checkpoint(conn: Connection) -> CheckpointRow | None:
+    c = audit_checkpoint.c
+    row = conn.execute(
+        select(c.id, c.body, c.signature).order_by(c.id.desc()).limit(1)
+    ).one_or_none()
+    return None if row is None else CheckpointRow(int(row[0]), bytes(row[1]), bytes(row[2]))
 
 
 def checkpoints(conn: Connection) -> Iterator[CheckpointRow]:
@@ -235,10 +306,11 @@ def checkpoints(conn: Connection) -> Iterator[CheckpointRow]:
 
 # -- the chain walk (audit verify) -----------------------------------------------------------
 
-#: An event as the walk reads it: ``(id, part, seq, action, subject_id, state, body, hash)``.
+#: An event as the walk reads it:
+#: ``(id, part, seq, action, subject_id, state, body, hash, mac)``.
 #: A plain tuple, unpacked at once by the walk: building a record per event would cost more
 #: than hashing it (the walk streams the whole log).
-ChainTuple = tuple[int, int, int, str, "str | None", "bytes | None", bytes, bytes]
+ChainTuple = tuple[int, int, int, str, "str | None", "bytes | None", bytes, bytes, "bytes | None"]
 
 _CHAIN = select(
     audit_event.c.id,
@@ -249,6 +321,7 @@ _CHAIN = select(
     audit_event.c.state,
     audit_event.c.body,
     audit_event.c.hash,
+    audit_event.c.mac,
 ).order_by(audit_event.c.part, audit_event.c.seq)
 
 
@@ -263,3 +336,123 @@ def chain(conn: Connection) -> Iterator[ChainTuple]:
     cur.execute(str(_CHAIN.compile(dialect=conn.dialect)))
     while rows := cur.fetchmany(10_000):
         yield from rows
+
+
+# -- trees: the legacy segment, events to cover, tree heads, nodes, cosignatures -------------
+
+
+def legacy_heads(conn: Connection) -> dict[int, tuple[int, bytes]]:
+    """Each partition's head when migration 0012 ran (its events are chained the old way)."""
+    c = audit_legacy.c
+    return {int(p): (int(s), bytes(h)) for p, s, h in conn.execute(select(c.part, c.seq, c.hash))}
+
+
+#: An event as the checkpointer reads it: ``(seq, action, subject_id, state, body, hash, mac)``.
+EntryTuple = tuple[int, str, "str | None", "bytes | None", bytes, bytes, "bytes | None"]
+
+
+def events_after(conn: Connection, part: int, seq: int, upto: int) -> list[EntryTuple]:
+    """The partition's events ``seq < n <= upto``, in order."""
+    e = audit_event.c
+    q = (
+        select(e.seq, e.action, e.subject_id, e.state, e.body, e.hash, e.mac)
+        .where(e.part == part, e.seq > seq, e.seq <= upto)
+        .order_by(e.seq)
+    )
+    return [
+        (int(n), a, sid, None if st is None else bytes(st), bytes(b), bytes(h),
+         None if m is None else bytes(m))
+        for n, a, sid, st, b, h, m in conn.execute(q)
+    ]  # fmt: skip
+
+
+def event_hashes(conn: Connection, part: int, start: int, end: int) -> list[bytes]:
+    """The hashes (leaf hashes) of the partition's leaves ``[start, end)``: its events
+    ``start + 1 .. end`` (sequence numbers count from one, leaves from zero)."""
+    e = audit_event.c
+    q = select(e.hash).where(e.part == part, e.seq > start, e.seq <= end).order_by(e.seq)
+    return [bytes(h) for (h,) in conn.execute(q)]
+
+
+class TreeHeadRow(NamedTuple):
+    checkpoint_id: int
+    part: int
+    size: int
+    chain: bytes
+    root: bytes
+    frontier: bytes
+    note: bytes
+
+
+_TREE_COLS = (
+    audit_tree_head.c.checkpoint_id,
+    audit_tree_head.c.part,
+    audit_tree_head.c.size,
+    audit_tree_head.c.chain,
+    audit_tree_head.c.root,
+    audit_tree_head.c.frontier,
+    audit_tree_head.c.note,
+)
+
+
+def _tree_row(r: Any) -> TreeHeadRow:
+    return TreeHeadRow(
+        int(r[0]), int(r[1]), int(r[2]), bytes(r[3]), bytes(r[4]), bytes(r[5]), bytes(r[6])
+    )
+
+
+def latest_tree_heads(conn: Connection) -> dict[int, TreeHeadRow]:
+    """Each partition's newest tree head (the largest size)."""
+    t = audit_tree_head.c
+    newest = select(t.part, func.max(t.size).label("size")).group_by(t.part).subquery("newest")
+    q = select(*_TREE_COLS).join(newest, (t.part == newest.c.part) & (t.size == newest.c.size))
+    return {row.part: row for row in map(_tree_row, conn.execute(q))}
+
+
+def tree_head(conn: Connection, part: int, size: int) -> TreeHeadRow | None:
+    t = audit_tree_head.c
+    row = conn.execute(select(*_TREE_COLS).where(t.part == part, t.size == size)).one_or_none()
+    return None if row is None else _tree_row(row)
+
+
+def tree_heads_of(conn: Connection, checkpoint_id: int) -> list[TreeHeadRow]:
+    t = audit_tree_head.c
+    q = select(*_TREE_COLS).where(t.checkpoint_id == checkpoint_id).order_by(t.part)
+    return [_tree_row(r) for r in conn.execute(q)]
+
+
+def insert_tree_heads(conn: Connection, rows: Sequence[TreeHeadRow]) -> None:
+    if rows:
+        conn.execute(insert(audit_tree_head), [r._asdict() for r in rows])
+
+
+INSERT_NODE = Sql(
+    "INSERT INTO audit_node (part, level, idx, hash) VALUES (:part, :level, :idx, :hash)"
+)
+
+
+def insert_nodes(conn: Connection, part: int, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+    rows = [{"part": part, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes]
+    if rows:
+        cursor(conn).executemany(INSERT_NODE.render(conn), rows)
+
+
+def node(conn: Connection, part: int, level: int, idx: int) -> bytes | None:
+    n = audit_node.c
+    got = conn.execute(
+        select(n.hash).where(n.part == part, n.level == level, n.idx == idx)
+    ).scalar_one_or_none()
+    return None if got is None else bytes(got)
+
+
+def insert_cosignature(conn: Connection, part: int, size: int, witness: str, line: str) -> None:
+    conn.execute(insert(audit_cosignature).values(part=part, size=size, witness=witness, line=line))
+
+
+def cosignatures(conn: Connection) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """Every cosignature line, by (partition, size): ``(witness, line)`` pairs."""
+    c = audit_cosignature.c
+    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for part, size, witness, line in conn.execute(select(c.part, c.size, c.witness, c.line)):
+        out.setdefault((int(part), int(size)), []).append((witness, line))
+    return out

@@ -1,11 +1,17 @@
 """Re-walk the chains, checkpoints and vault state; name the first broken event (DESIGN 3).
 
 Detects, behind the system's back: an edited event (hash), a deleted or reordered event
-(sequence and hash), a truncated partition (head and signed checkpoints), an edited or
-forged checkpoint (Ed25519 signature and the link to the previous checkpoint), an edited,
+(sequence and hash), a truncated partition (head, signed checkpoints and the heads file
+outside the database), an edited or forged checkpoint (Ed25519 signature and the link to the
+previous checkpoint), events that do not hash to their partition's signed RFC 9162 tree head,
+an event appended or re-chained without the MAC key (events after the newest checkpoint,
+when the key is at hand; without it they are counted as not yet checkpointed), an edited,
 deleted or inserted vault row (each state-changing event records a digest of the subject's
 stored state; the reconciler recomputes it from the vault tables), and a destroyed subject
 whose key is back (the key provider's revocation file names it, the database holds its key).
+Events under a checkpoint are checked with the public key alone. The legacy segment (events
+before migration 0012) is checked the old way, up to the bounds the transition checkpoint
+signed.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from dataclasses import dataclass, field
 import orjson
 from sqlalchemy import Connection
 
-from qorgau.audit import store
+from qorgau.audit import checkpoint as checkpoints
+from qorgau.audit import note, store
+from qorgau.audit.mac import MacKey
+from qorgau.audit.tree import Frontier
 from qorgau.crypto.signer import verify_signature
-from qorgau.db import GENESIS
+from qorgau.db import GENESIS, LEAF_PREFIX
 
 #: Yields (subject_id, digest of its stored state) for every subject row in the vault.
 Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
@@ -53,7 +62,16 @@ class VerifyReport:
     partitions: int = 0
     checkpoints: int = 0
     subjects: int = 0
+    #: Events under a signed tree head (checked with the public key alone).
+    covered: int = 0
+    #: Events under a tree head a configured witness cosigned.
+    cosigned: int = 0
+    #: Events after the newest checkpoint, checked with the MAC key.
+    mac_checked: int = 0
+    #: Events after the newest checkpoint, not checked (no MAC key at hand).
+    not_checkpointed: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -64,6 +82,22 @@ class VerifyReport:
         return self.problems[0] if self.problems else None
 
 
+@dataclass
+class _Signed:
+    """What the checkpoints signed, partition by partition."""
+
+    #: Chain hashes at signed sequence numbers (every checkpoint's heads).
+    marks: dict[int, dict[int, bytes]] = field(default_factory=dict)
+    #: Tree heads to check: partition -> size -> root (the newest, the newest cosigned).
+    roots: dict[int, dict[int, bytes]] = field(default_factory=dict)
+    #: The newest tree size of each partition.
+    sizes: dict[int, int] = field(default_factory=dict)
+    #: The signed legacy segment: partition -> (seq, hash); None before the transition.
+    legacy: dict[int, tuple[int, bytes]] | None = None
+    origin: str | None = None
+    signatures: set[bytes] = field(default_factory=set)
+
+
 def verify(
     conn: Connection,
     public_key: bytes,
@@ -71,23 +105,33 @@ def verify(
     revocations: Revocations | None = None,
     *,
     anchored: bytes | None = None,
+    mac: MacKey | None = None,
+    marks: dict[int, tuple[int, bytes]] | None = None,
+    witnesses: Iterable[note.Verifier] = (),
 ) -> VerifyReport:
     """``anchored``: the newest checkpoint signature of the anchor file, which the
-    database's checkpoints must include (none missing, no older copy restored)."""
+    database's checkpoints must include (none missing, no older copy restored); ``marks``:
+    the newest heads of the heads file, which the partitions must reach; ``mac``: the MAC
+    key, for the events after the newest checkpoint; ``witnesses``: the cosigners whose
+    cosignatures count."""
     report = VerifyReport()
-    signatures: set[bytes] = set()
-    expected = _checkpoints(conn, public_key, report, signatures)
-    if anchored is not None and not report.problems and anchored not in signatures:
+    signed = _checkpoints(conn, public_key, report)
+    if anchored is not None and not report.problems and anchored not in signed.signatures:
         report.problems.append(
             Problem(
                 "the database does not extend the anchored checkpoint: checkpoints are "
                 f"missing or an older copy was restored ({report.checkpoints} in the database)"
             )
         )
+    if not report.problems:
+        _cosigned(conn, public_key, signed, list(witnesses), report)
     heads = {h.part: (h.seq, h.hash) for h in store.heads(conn)}
     report.partitions = len(heads)
+    legacy = signed.legacy if signed.legacy is not None else store.legacy_heads(conn)
     states: dict[str | None, bytes] = {}
-    _walk(conn, heads, expected, states, report)
+    if not report.problems:
+        walk = _Walk(heads, signed, legacy, mac, marks or {}, states, report)
+        walk.run(store.chain(conn))
     if reconciler is not None and not report.problems:
         _reconcile(conn, reconciler, states, report)
     if revocations is not None:
@@ -96,113 +140,254 @@ def verify(
                 Problem("the revocation file names a subject that still has a key", subject_id=sid)
             )
             break
+    if report.not_checkpointed:
+        report.warnings.append(
+            f"{report.not_checkpointed} events after the newest checkpoint are not yet "
+            "checkpointed (no MAC key at hand to check them)"
+        )
     return report
 
 
-def _checkpoints(
-    conn: Connection, public_key: bytes, report: VerifyReport, signatures: set[bytes]
-) -> dict[int, dict[int, bytes]]:
-    expected: dict[int, dict[int, bytes]] = {}
+def _checkpoints(conn: Connection, public_key: bytes, report: VerifyReport) -> _Signed:
+    signed = _Signed()
     prev: bytes | None = None
+    newest: dict[str, object] | None = None
     for cid, body, sig in store.checkpoints(conn):
         report.checkpoints += 1
         if not verify_signature(public_key, sig, body):
             report.problems.append(Problem(f"checkpoint {cid}: signature does not verify"))
-            return expected
+            return signed
         doc = orjson.loads(body)
         link = bytes.fromhex(doc["prev"]) if doc.get("prev") else None
         if link != prev:
             report.problems.append(
                 Problem(f"checkpoint {cid}: does not link to the previous checkpoint")
             )
-            return expected
+            return signed
+        if (
+            newest is not None
+            and newest.get("v") == checkpoints.VERSION
+            and doc.get("v") != (checkpoints.VERSION)
+        ):
+            report.problems.append(Problem(f"checkpoint {cid}: an old-format checkpoint after "
+                                           "the transition"))  # fmt: skip
+            return signed
         prev = sig
-        signatures.add(bytes(sig))
+        newest = doc
+        signed.signatures.add(bytes(sig))
         for p, s, h in doc["heads"]:
             if s:
-                expected.setdefault(int(p), {})[int(s)] = bytes.fromhex(h)
-    return expected
+                signed.marks.setdefault(int(p), {})[int(s)] = bytes.fromhex(h)
+    if newest is not None and newest.get("v") == checkpoints.VERSION:
+        signed.legacy = checkpoints.legacy_of(newest)
+        signed.origin = str(newest["origin"])
+        for part, (size, root) in checkpoints.trees_of(newest).items():
+            signed.sizes[part] = size
+            if size:
+                signed.roots.setdefault(part, {})[size] = root
+    return signed
 
 
-def _walk(
+def _cosigned(
     conn: Connection,
-    heads: dict[int, tuple[int, bytes]],
-    expected: dict[int, dict[int, bytes]],
-    states: dict[str | None, bytes],
+    public_key: bytes,
+    signed: _Signed,
+    witnesses: list[note.Verifier],
     report: VerifyReport,
 ) -> None:
-    sha = hashlib.sha256
-    cur_part = -1
-    walked: set[int] = set()
-    prev = GENESIS
-    want = 1
-    marks: dict[int, bytes] = {}
-    bad = report.problems.append
-    for eid, part, seq, action, subject_id, st, body, digest in store.chain(conn):
-        if part != cur_part:
-            if cur_part >= 0 and not _close(cur_part, want - 1, prev, heads, marks, report):
-                return
-            cur_part, prev, want = part, GENESIS, 1
-            walked.add(part)
-            marks = expected.get(part, {})
-            if part not in heads:
-                bad(Problem("event in an unknown partition", eid, part, seq))
-                return
-        if seq != want:
-            reason = "event missing before this one (deleted or reordered)"
-            bad(Problem(reason, eid, part, seq))
-            return
-        # Inline chain_hash: the columns are bound by the header, so no body is parsed.
-        header = f"{part}:{seq}:{action}:{subject_id or ''}:{st.hex() if st else ''}\n"
-        h = sha(prev + header.encode() + body).digest()
-        if h != bytes(digest):
-            bad(Problem("hash does not match (edited or reordered)", eid, part, seq))
-            return
-        if seq in marks and marks[seq] != h:
-            bad(Problem("differs from a signed checkpoint", eid, part, seq))
-            return
-        if st is not None:
-            states[subject_id] = st
-        prev, want = h, want + 1
-        report.events += 1
-    if cur_part >= 0 and not _close(cur_part, want - 1, prev, heads, marks, report):
+    """Each partition's newest tree head a configured witness cosigned: its note must be
+    the log's, its root is checked against the events like the newest one's."""
+    if not witnesses or signed.origin is None:
+        if signed.origin is not None:
+            report.warnings.append("no witness configured: checkpoints are anchored only here")
         return
-    # A partition whose events are all gone: its head or a signed checkpoint still counts them.
-    for part in sorted(heads):
-        if part not in walked and not _close(
-            part, 0, GENESIS, heads, expected.get(part, {}), report
-        ):
+    log = checkpoints.note_verifier(public_key, signed.origin)
+    by_name = {(w.name, w.key_id): w for w in witnesses}
+    best: dict[int, int] = {}
+    for (part, size), lines in store.cosignatures(conn).items():
+        if size <= best.get(part, 0) or size > signed.sizes.get(part, 0):
+            continue
+        row = store.tree_head(conn, part, size)
+        if row is None:
+            continue
+        try:
+            cp, _ = note.open_checkpoint(row.note, [log])
+        except note.InvalidNote:
+            report.problems.append(Problem(f"the tree head of {size} has a bad note", part=part))
             return
-    # A partition a signed checkpoint names, deleted with its head row (and its events).
-    for part in sorted(set(expected) - set(heads)):
-        if expected[part]:
-            reason = "a partition named by a signed checkpoint has no head"
-            bad(Problem(reason, part=part, seq=max(expected[part])))
-            return
-
-
-def _close(
-    part: int,
-    last: int,
-    prev: bytes,
-    heads: dict[int, tuple[int, bytes]],
-    marks: dict[int, bytes],
-    report: VerifyReport,
-) -> bool:
-    head_seq, head_hash = heads[part]
-    beyond = [s for s in marks if s > last]
-    if head_seq != last or head_hash != prev or beyond:
-        report.problems.append(
-            Problem(
-                f"partition ends at seq {last} but its head or a signed checkpoint says "
-                f"{max([head_seq, *beyond])} (events truncated)",
-                None,
-                part,
-                last,
-            )
+        for _witness, line in lines:
+            try:
+                parsed = note.parse_signature_line(line)
+                w = by_name.get((parsed.name, parsed.key_id))
+                if w is not None and cp.origin == checkpoints.partition_origin(signed.origin, part):
+                    note.verify_cosignature(cp, line, w)
+                    best[part] = size
+                    signed.roots.setdefault(part, {})[size] = cp.root
+                    break
+            except note.InvalidNote:
+                continue
+    report.cosigned = sum(best.values())
+    if len(best) < len([p for p, n in signed.sizes.items() if n]):
+        report.warnings.append(
+            "some partitions' newest checkpoints are not cosigned by a witness yet "
+            f"({len(best)} of {len(signed.sizes)} cosigned)"
         )
+
+
+class _Walk:
+    """One pass over every event in (partition, sequence) order."""
+
+    def __init__(
+        self,
+        heads: dict[int, tuple[int, bytes]],
+        signed: _Signed,
+        legacy: dict[int, tuple[int, bytes]],
+        mac: MacKey | None,
+        marks: dict[int, tuple[int, bytes]],
+        states: dict[str | None, bytes],
+        report: VerifyReport,
+    ) -> None:
+        self.heads = heads
+        self.signed = signed
+        self.legacy = legacy
+        self.mac = mac
+        self.marks = marks
+        self.states = states
+        self.report = report
+
+    def bad(self, problem: Problem) -> bool:
+        self.report.problems.append(problem)
         return False
-    return True
+
+    def run(self, rows: Iterable[store.ChainTuple]) -> None:
+        sha = hashlib.sha256
+        prefix = LEAF_PREFIX
+        states = self.states
+        report = self.report
+        walked: set[int] = set()
+        cur_part = -1
+        prev = GENESIS
+        want = 1
+        marks: dict[int, bytes] = {}
+        legacy_seq = 0
+        tree_size = 0
+        leaves: list[bytes] = []
+        mark_seq, mark_hash = 0, b""
+        for eid, part, seq, action, subject_id, st, body, digest, tag in rows:
+            if part != cur_part:
+                if cur_part >= 0 and not self.close(cur_part, want - 1, prev, leaves):
+                    return
+                cur_part, prev, want = part, GENESIS, 1
+                walked.add(part)
+                if part not in self.heads:
+                    self.bad(Problem("event in an unknown partition", eid, part, seq))
+                    return
+                marks = self.signed.marks.get(part, {})
+                legacy_seq = self.legacy.get(part, (0, b""))[0]
+                tree_size = self.signed.sizes.get(part, 0)
+                mark_seq, mark_hash = self.marks.get(part, (0, b""))
+                self.frontier = Frontier()
+                self.checked_roots = 0
+                leaves = []
+            if seq != want:
+                reason = "event missing before this one (deleted or reordered)"
+                self.bad(Problem(reason, eid, part, seq))
+                return
+            # Inline chain_hash: the columns are bound by the header, so no body is parsed.
+            header = f"{part}:{seq}:{action}:{subject_id or ''}:{st.hex() if st else ''}\n"
+            if seq > legacy_seq:
+                h = sha(prefix + prev + header.encode() + body).digest()
+            else:
+                h = sha(prev + header.encode() + body).digest()
+            if h != digest:
+                self.bad(Problem("hash does not match (edited or reordered)", eid, part, seq))
+                return
+            if seq in marks and marks[seq] != h:
+                self.bad(Problem("differs from a signed checkpoint", eid, part, seq))
+                return
+            if seq == mark_seq and h != mark_hash:
+                reason = "differs from the heads file outside the database (rewound, re-appended)"
+                self.bad(Problem(reason, eid, part, seq))
+                return
+            if seq <= tree_size:
+                leaves.append(h)
+                if len(leaves) >= 65536 or seq == tree_size:
+                    self.frontier.extend(leaves)
+                    leaves = []
+                    if not self.check_roots(part, seq):
+                        return
+            elif seq > legacy_seq:
+                if self.mac is None:
+                    report.not_checkpointed += 1
+                elif self.mac.check(part, seq, h, tag):
+                    report.mac_checked += 1
+                else:
+                    reason = "MAC does not verify (appended or re-chained without the key)"
+                    self.bad(Problem(reason, eid, part, seq))
+                    return
+            if st is not None:
+                states[subject_id] = st
+            prev, want = h, want + 1
+            report.events += 1
+        if cur_part >= 0 and not self.close(cur_part, want - 1, prev, leaves):
+            return
+        # A partition whose events are all gone: its head or a signed checkpoint still counts them.
+        for part in sorted(self.heads):
+            if part not in walked and not self.close(part, 0, GENESIS, [], walked=False):
+                return
+        # A partition a signed checkpoint names, deleted with its head row (and its events).
+        for part in sorted(set(self.signed.marks) - set(self.heads)):
+            if self.signed.marks[part]:
+                reason = "a partition named by a signed checkpoint has no head"
+                self.bad(Problem(reason, part=part, seq=max(self.signed.marks[part])))
+                return
+
+    def check_roots(self, part: int, seq: int) -> bool:
+        """At a size some tree head signed, the events must hash to its root."""
+        for size, root in sorted(self.signed.roots.get(part, {}).items()):
+            if self.frontier.size == size and seq == size:
+                if self.frontier.root() != root:
+                    reason = f"the events do not hash to the signed tree head of {size}"
+                    return self.bad(Problem(reason, part=part, seq=seq))
+                self.checked_roots += 1
+        return True
+
+    def close(
+        self, part: int, last: int, prev: bytes, leaves: list[bytes], *, walked: bool = True
+    ) -> bool:
+        head_seq, head_hash = self.heads[part]
+        marks = self.signed.marks.get(part, {})
+        beyond = [s for s in marks if s > last]
+        tree = self.signed.sizes.get(part, 0)
+        if tree > last:
+            beyond.append(tree)
+        if head_seq != last or head_hash != prev or beyond:
+            return self.bad(
+                Problem(
+                    f"partition ends at seq {last} but its head or a signed checkpoint says "
+                    f"{max([head_seq, *beyond])} (events truncated)",
+                    None,
+                    part,
+                    last,
+                )
+            )
+        marked = self.marks.get(part)
+        if marked is not None and marked[0] > last:
+            return self.bad(
+                Problem(
+                    f"partition ends at seq {last} but the heads file outside the database "
+                    f"saw seq {marked[0]} (events truncated, heads rewound)",
+                    None,
+                    part,
+                    last,
+                )
+            )
+        report = self.report
+        if walked and tree:
+            report.covered += tree
+            if self.checked_roots < len(self.signed.roots.get(part, {})):
+                return self.bad(Problem("a signed tree head was not reached", part=part))
+        return True
 
 
 def _reconcile(

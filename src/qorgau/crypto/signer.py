@@ -48,6 +48,14 @@ class Signer:
     def sign(self, message: bytes) -> bytes:
         return self._key.sign(message)
 
+    def seed(self) -> bytes:
+        """The raw 32-byte private key (for the same key as a C2SP note signer)."""
+        return self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
 
 def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:
     try:
