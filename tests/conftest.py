@@ -20,10 +20,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from qorgau.audit.log import AuditLog
+from qorgau.audit.mac import MacKey
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
-from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 from qorgau.db import Database
 from qorgau.migrate import upgrade

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qorgau.audit import store as audit_store
 from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
 from qorgau.audit.mac import MacKey

@@ -30,10 +30,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
+from qorgau.audit.mac import MacKey
 from qorgau.config import Settings
 from qorgau.container import Container, build_container
 from qorgau.crypto.keyring import LocalKeyring
-from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 from qorgau.security.actors import Actor
 from servers import start_server, stop_server

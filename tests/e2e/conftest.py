@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from qorgau.audit.mac import MacKey
 from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
-from qorgau.audit.mac import MacKey
 from qorgau.crypto.signer import Signer
 
 #: Same partition count as the templates in tests/conftest.py.

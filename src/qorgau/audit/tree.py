@@ -28,7 +28,7 @@ class Node(NamedTuple):
     """The aligned perfect subtree ``index`` of ``2**level`` leaves, and its hash."""
 
     level: int
-    index: int
+    idx: int
     hash: bytes
 
 
