@@ -36,6 +36,7 @@ from qorgau.security.actors import Actor
 from qorgau.security.staff_cli import staff_app
 from qorgau.stats.cli import stats_app
 from qorgau.transfers.cli import recipients_app
+from qorgau.witness.cli import witness_app
 
 # Never print local variables in a traceback: they may hold personal values.
 app = typer.Typer(
@@ -63,6 +64,7 @@ app.add_typer(recipients_app, name="recipients")
 app.add_typer(retention_app, name="retention")
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
+app.add_typer(witness_app, name="witness")
 
 
 def _services(settings: Settings | None = None) -> Container:

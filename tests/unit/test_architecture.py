@@ -131,6 +131,7 @@ PURE = {
     "qorgau.stats.suppression",
     "qorgau.stats.export",
     "qorgau.vault.record",
+    "qorgau.witness.service",
 }
 
 
