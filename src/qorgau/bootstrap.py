@@ -16,11 +16,13 @@ from qorgau.config import Settings
 from qorgau.crypto.keyring import LocalKeyring
 from qorgau.crypto.signer import Signer, public_key_text
 from qorgau.db import Database
+from qorgau.db_roles import app_role_name, grant_app_role
 from qorgau.migrate import upgrade
 
 
 def initialise(settings: Settings) -> list[str]:
-    """Idempotent: creates what is missing and migrates the schema to head."""
+    """Idempotent: creates what is missing and migrates the schema to head (as the owner:
+    ``owner_database_url``), then grants the application's role on PostgreSQL."""
     done: list[str] = []
     home = settings.home
     if not home.exists():
@@ -41,7 +43,7 @@ def initialise(settings: Settings) -> list[str]:
         raw = Signer.load(settings.signing_key_path).public_raw
         settings.public_key_path.write_text(public_key_text(raw) + "\n", encoding="ascii")
         done.append(f"wrote the audit public key {settings.public_key_path}")
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_owner_database_url)
     try:
         upgrade(db.engine)
         with db.unit_of_work() as conn:
@@ -62,10 +64,28 @@ def initialise(settings: Settings) -> list[str]:
                 )
                 done.append(f"initialised audit log ({settings.audit_partitions} partitions)")
         done.append(f"database ready ({db.dialect})")
+        done.extend(_least_privilege(settings, db))
     finally:
         db.dispose()
     done.extend(_after_migrations(settings))
     return done
+
+
+def _least_privilege(settings: Settings, owner: Database) -> list[str]:
+    """The application's role gets exactly the privilege map (``qorgau.db_roles``), when it
+    is not the owner's; a single PostgreSQL role is only warned about."""
+    if owner.dialect != "postgresql":
+        return []
+    app_url = settings.resolved_database_url
+    if settings.resolved_owner_database_url == app_url:
+        return [
+            "warning: the application connects as the owner of the tables (it could disable "
+            "the audit triggers): set QORGAU_OWNER_DATABASE_URL and give QORGAU_DATABASE_URL "
+            "a role of its own (docs/operations.md, PostgreSQL roles)"
+        ]
+    with owner.unit_of_work() as conn:
+        granted = grant_app_role(conn, app_role_name(app_url))
+    return granted.lines()
 
 
 def legacy_tag_marker(settings: Settings) -> Path:

@@ -26,6 +26,7 @@ from qorgau.config import Settings
 from qorgau.container import Container, build_container, pinned_public_key, verify_with
 from qorgau.crypto.signer import InvalidPublicKey
 from qorgau.db import Database
+from qorgau.db_roles import RoleError, app_role_name, grant_app_role
 from qorgau.dsr.cli import requests_app
 from qorgau.errors import DomainError
 from qorgau.law.cli import law_app
@@ -46,6 +47,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys and key-encryption keys", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
+db_app = typer.Typer(help="The database's roles (PostgreSQL)", no_args_is_help=True)
 
 
 @app.callback()
@@ -57,6 +59,7 @@ def _root(ctx: typer.Context) -> None:
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 app.add_typer(requests_app, name="requests")
 app.add_typer(staff_app, name="staff")
 app.add_typer(stats_app, name="stats")
@@ -90,8 +93,37 @@ def init() -> None:
     from qorgau.bootstrap import initialise
 
     s = _settings()
-    created = initialise(s)
+    try:
+        created = initialise(s)
+    except RoleError as exc:
+        raise _fail(str(exc)) from exc
     for line in created:
+        out.print(line, markup=False)
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[
+        str | None, typer.Option(help="the application's role (default: QORGAU_DATABASE_URL's)")
+    ] = None,
+) -> None:
+    """As the owner (QORGAU_OWNER_DATABASE_URL), give the application's role exactly its
+    privilege map again, revoking anything beyond it (``init`` does this after migrating)."""
+    s = _settings()
+    owner_url = s.resolved_owner_database_url
+    if role is None and s.owner_database_url is None:
+        raise _fail("QORGAU_OWNER_DATABASE_URL is not set: the application is the owner")
+    db = Database(owner_url)
+    try:
+        if db.dialect != "postgresql":
+            raise _fail("database roles are a PostgreSQL matter")
+        with db.unit_of_work() as conn:
+            granted = grant_app_role(conn, role or app_role_name(s.resolved_database_url))
+    except RoleError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        db.dispose()
+    for line in granted.lines():
         out.print(line, markup=False)
 
 

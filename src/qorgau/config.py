@@ -1,7 +1,8 @@
 """Settings from the environment (policy 1.1-1.2: operator and law profile are configuration).
 
 `QORGAU_HOME` is the ``var/`` directory (database, keyring, audit signing key);
-`QORGAU_DATABASE_URL` defaults to SQLite inside it.
+`QORGAU_DATABASE_URL` defaults to SQLite inside it. On PostgreSQL the application's role
+serves (`QORGAU_DATABASE_URL`) and the owner's migrates (`QORGAU_OWNER_DATABASE_URL`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("var"))
     operator: OperatorProfile = Field(default_factory=OperatorProfile)
+    #: The application's database (every command but the migrations). On PostgreSQL, a role
+    #: that owns nothing (``qorgau.db_roles``).
     database_url: str | None = None
+    #: The owner's database URL, for the migrations (``qorgau init``, ``qorgau db grant``),
+    #: which then grant the application's role. Unset: ``database_url`` (a single role).
+    owner_database_url: str | None = None
     law_profile: str = "kz_94v"
     timezone: str = "Asia/Almaty"
     audit_partitions: int = Field(default=64, ge=1, le=4096)
@@ -122,6 +128,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'qorgau.db').resolve()}"
+
+    @property
+    def resolved_owner_database_url(self) -> str:
+        """The URL the migrations run on: the owner's, else the application's."""
+        return self.owner_database_url or self.resolved_database_url
 
     @property
     def keyring_path(self) -> Path:
