@@ -387,6 +387,7 @@ def test_grant_refuses_a_role_that_owns_or_is_the_owner(split: Settings, admin: 
 def _qorgau(tmp_path: Path, urls: Urls, *args: str, owner: bool = True) -> CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
     env |= {
+        "COLUMNS": "200",  # one line per grant, as the console shows it unwrapped
         "QORGAU_HOME": str(tmp_path / "var"),
         "QORGAU_DATABASE_URL": urls.app,
         "QORGAU_AUDIT_PARTITIONS": str(PARTITIONS),
@@ -404,7 +405,7 @@ def test_the_cli_init_and_db_grant(tmp_path: Path, urls: Urls) -> None:
     init = _qorgau(tmp_path, urls, "init")
     assert init.returncode == 0, init.stderr
     assert f"granted {APP} (owner {OWNER}, schema public):" in init.stdout
-    assert "  SELECT, INSERT on audit_checkpoint, audit_event" in init.stdout
+    assert "  SELECT, INSERT on audit_checkpoint, audit_cosignature, audit_event," in init.stdout
     assert "  SELECT, UPDATE on audit_head" in init.stdout
     again = _qorgau(tmp_path, urls, "db", "grant")
     assert again.returncode == 0, again.stderr
