@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Connection, Executable, delete, func, select, text
 
 from qorgau.audit.anchor import AnchorFile, InvalidAnchor
+from qorgau.audit.checkpoint import AuditTampered
 from qorgau.audit.store import audit_checkpoint, audit_event, audit_head
 from qorgau.catalog import make_iin
 from qorgau.config import Settings
@@ -32,7 +33,7 @@ def _collect(services: Container, n: int) -> None:
             )
 
 
-AUDIT_TABLES = ("audit_checkpoint", "audit_event", "audit_head")
+AUDIT_TABLES = ("audit_checkpoint", "audit_event", "audit_head", "audit_tree_head", "audit_node")
 
 
 def _as_owner(conn: Connection, *statements: Executable) -> None:
@@ -133,9 +134,9 @@ def test_a_garbled_anchor_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_partition_deleted_with_its_head_is_caught(services: Container) -> None:
-    """One partition's events, its head row and its subjects deleted; the next checkpoint
-    (made by the server, which signs what it sees) covers the forgery. The checkpoints that
-    named the partition still name it."""
+    """One partition's events, its head row and its subjects deleted: the next checkpoint
+    is refused (the partition has a signed tree head), and the checkpoints that named the
+    partition still name it."""
     _collect(services, 6)
     services.checkpoint()
     with services.db.engine.connect() as conn:
@@ -162,7 +163,8 @@ def test_a_partition_deleted_with_its_head_is_caught(services: Container) -> Non
             delete(audit_event).where(audit_event.c.part == part),
             delete(audit_head).where(audit_head.c.part == part),
         )
-    services.checkpoint()  # signs the forged state
+    with pytest.raises(AuditTampered, match="has a signed tree head but no head"):
+        services.checkpoint()  # the checkpointer refuses to sign the forged state
     report = services.verify_audit()
     assert not report.ok
     assert report.first is not None

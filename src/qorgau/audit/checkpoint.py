@@ -86,8 +86,11 @@ def write(
     origin: str,
     *,
     anchored: bytes | None = None,
+    marks: dict[int, tuple[int, bytes]] | None = None,
 ) -> Signed:
-    """Sign every partition's head and tree head now (the caller commits, then anchors)."""
+    """Sign every partition's head and tree head now (the caller commits, then anchors).
+    ``marks``: the heads file's newest heads, read before the heads (a mark is written only
+    after its commit, so every head it names is visible here)."""
     store.lock_checkpoints(conn)
     prev = store.last_checkpoint(conn)
     prev_doc = _checked_previous(conn, prev, signer, anchored)
@@ -96,8 +99,17 @@ def write(
         legacy = store.legacy_heads(conn)
     trees = _previous_trees(conn, prev_doc)
     heads = store.heads(conn)
+    missing = sorted(set(trees) - {h.part for h in heads})
+    if missing:
+        raise AuditTampered(f"partition {missing[0]}: it has a signed tree head but no head")
     added: list[tuple[int, Frontier, bytes]] = []
     for head in heads:
+        marked = (marks or {}).get(head.part)
+        if marked is not None and marked[0] > head.seq:
+            raise AuditTampered(
+                f"partition {head.part}: its head (seq {head.seq}) is behind the heads file "
+                f"outside the database (seq {marked[0]}): events truncated"
+            )
         size, chain, frontier = trees.get(head.part, (0, GENESIS, Frontier()))
         if head.seq < size:
             raise AuditTampered(

@@ -139,8 +139,12 @@ class AuditLog:
         self, conn: Connection, signer: Signer, *, anchored: bytes | None = None
     ) -> checkpoints.Signed:
         """Sign every partition's head and tree head (``audit.checkpoint``): each links to
-        the previous checkpoint; what it covers is checked first (chain and MACs)."""
-        return checkpoints.write(conn, signer, self.mac, self.origin, anchored=anchored)
+        the previous checkpoint; what it covers is checked first (chain, MACs, the heads
+        file)."""
+        marks = self.marks.newest() if self.marks is not None else None
+        return checkpoints.write(
+            conn, signer, self.mac, self.origin, anchored=anchored, marks=marks
+        )
 
     @staticmethod
     def heads_signed(conn: Connection) -> bool:
