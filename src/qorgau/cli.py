@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from qorgau.audit.anchor import AnchorFile, InvalidAnchor
+from qorgau.audit.anchor import AnchorFile, HeadMarks, InvalidAnchor
 from qorgau.audit.model import Event
 from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
@@ -409,7 +409,12 @@ def audit_verify(
         # Verify only: the database and the public key, nothing that could sign.
         db = Database(settings.resolved_database_url)
         try:
-            report = verify_with(db, pinned, anchored=_anchored(settings))
+            report = verify_with(
+                db,
+                pinned,
+                anchored=_anchored(settings),
+                marks=HeadMarks(settings.heads_path).newest(),
+            )
         finally:
             db.dispose()
         svc = None
@@ -433,20 +438,78 @@ def audit_verify(
         "partitions": report.partitions,
         "checkpoints": report.checkpoints,
         "subjects": report.subjects,
+        "covered": report.covered,
+        "cosigned": report.cosigned,
+        "mac_checked": report.mac_checked,
+        "not_checkpointed": report.not_checkpointed,
         "seconds": round(took, 3),
         "first_problem": str(report.first) if report.first else None,
+        "warnings": report.warnings,
     }
     if as_json:
         print(json.dumps(doc))
     elif report.ok:
         out.print(
             f"audit log intact: {report.events} events in {report.partitions} partitions, "
-            f"{report.checkpoints} signed checkpoints, {report.subjects} subjects reconciled"
+            f"{report.checkpoints} signed checkpoints, {report.subjects} subjects reconciled; "
+            f"{report.covered} events under signed tree heads ({report.cosigned} cosigned), "
+            f"{report.mac_checked} after them checked with the MAC key"
         )
-    else:
+    for warning in report.warnings if not as_json else ():
+        err.print(f"warning: {warning}", markup=False)
+    if not report.ok:
         err.print(f"AUDIT LOG BROKEN: {report.first}", markup=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("prove")
+def audit_prove(
+    event_id: Annotated[int | None, typer.Argument(help="an audit event's id")] = None,
+    subject: Annotated[str | None, typer.Option(help="every event about this subject id")] = None,
+) -> None:
+    """Print the proof bundle (JSON) of an event, or of every event about a subject, against
+    its partition's newest signed tree head: a third party checks it with the public key
+    alone (`qorgau audit verifier`)."""
+    from qorgau.audit.proofs import NoProof, prove_event, prove_subject
+
+    settings = _settings()
+    public = pinned_public_key(settings)
+    if public is None or (event_id is None) == (subject is None):
+        raise _fail("give an event id or --subject, and pin the public key (run init)", 2)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.engine.connect() as conn:
+            if subject is not None:
+                print(json.dumps(prove_subject(conn, subject, public_key=public), indent=1))
+                return
+            assert event_id is not None
+            print(json.dumps(prove_event(conn, event_id, public_key=public), indent=1))
+    except NoProof as exc:
+        raise _fail(f"no proof yet: {exc}", 1) from exc
+    finally:
+        db.dispose()
+
+
+@audit_app.command("verifier")
+def audit_verifier() -> None:
+    """Print the single-file proof checker (Python and `cryptography` only)."""
+    from qorgau.audit import proofcheck
+
+    sys.stdout.write(Path(proofcheck.__file__).read_text(encoding="utf-8"))
+
+
+@audit_app.command("log-key")
+def audit_log_key() -> None:
+    """Print the log's C2SP verifier key (name = the log's origin) for checkers and
+    witnesses."""
+    from qorgau.audit.checkpoint import note_verifier
+
+    settings = _settings()
+    public = pinned_public_key(settings)
+    if public is None:
+        raise _fail("no audit public key: run `qorgau init`", 2)
+    print(note_verifier(public, settings.log_origin).to_vkey())
 
 
 @audit_app.command("checkpoint")

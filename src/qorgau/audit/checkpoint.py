@@ -74,6 +74,14 @@ def legacy_of(doc: dict[str, Any] | None) -> dict[int, tuple[int, bytes]] | None
     return {int(p): (int(s), bytes.fromhex(h)) for p, s, h in doc["legacy"]}
 
 
+def signed_legacy(conn: Connection) -> dict[int, tuple[int, bytes]]:
+    """The legacy segment as the newest checkpoint signed it (before the transition
+    checkpoint: as migration 0012 recorded it)."""
+    prev = store.last_checkpoint(conn)
+    signed = legacy_of(parse(prev.body)) if prev is not None else None
+    return signed if signed is not None else store.legacy_heads(conn)
+
+
 def trees_of(doc: dict[str, Any]) -> dict[int, tuple[int, bytes]]:
     """A v2 document's tree heads: partition -> (size, root)."""
     return {int(p): (int(s), bytes.fromhex(r)) for p, s, r in doc.get("trees", ())}
