@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     #: The heads file: each commit's new audit heads, outside the database (default
     #: ``var/audit-heads.log``); catches the events since the newest checkpoint deleted.
     audit_heads: Path | None = None
+    #: The witness that cosigns the audit log's checkpoints (C2SP tlog-witness): its URL
+    #: prefix (``<url>/add-checkpoint``) and its cosignature/v1 verifier key. Unset: no
+    #: witness, and the console, /healthz and ``audit verify`` say so.
+    witness_url: str | None = None
+    witness_vkey: str | None = None
+    witness_timeout: float = Field(default=5.0, gt=0, le=60)
     #: The audit log's name in its signed notes (partition origins are ``<origin>/<n>``).
     #: Unset: the operator site's host name and ``/qorgau-audit``.
     audit_origin: str | None = Field(default=None, pattern=r"^[!-*,-~]+$")

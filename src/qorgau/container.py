@@ -16,7 +16,15 @@ from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
 from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event
-from qorgau.audit.verify import Revocations, VerifyReport, verify
+from qorgau.audit.note import Verifier
+from qorgau.audit.verify import Problem, Revocations, VerifyReport, verify
+from qorgau.audit.witnessing import (
+    WitnessConflict,
+    WitnessDown,
+    Witnessing,
+    WitnessRefusal,
+    WitnessStatus,
+)
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
 from qorgau.consent.ledger import Ledger
@@ -95,6 +103,8 @@ class Container:
     api_keys: ApiKeys = field(repr=False)
     #: Base of the public site's keys (CSRF, rate limits, one-time codes, visit IP hashes).
     site_secret: bytes = field(repr=False)
+    #: The witness the checkpoints are sent to (none configured: degraded, and said so).
+    witnessing: Witnessing = field(repr=False)
 
     def verify_audit(self) -> VerifyReport:
         """The log re-walked with the pinned public key (the signing key's own public half
@@ -102,14 +112,21 @@ class Container:
         the events after the newest checkpoint, the anchor and heads files."""
         public = pinned_public_key(self.settings) or self.signer.public_raw
         revoked = self.keys.revoked_ids()
-        return verify_with(
+        witness = self.witnessing.probe()
+        report = verify_with(
             self.db,
             public,
             lambda conn: keyed_among(conn, sorted(revoked)),
             anchored=AnchorFile(self.settings.anchor_path).last(),
             mac=self.audit.mac,
             marks=HeadMarks(self.settings.heads_path).newest(),
+            witnesses=witness_verifiers(self.settings),
         )
+        if witness.rollback:
+            report.problems.insert(0, Problem(witness.rollback))
+        elif witness.configured and witness.warning():
+            report.warnings.append(str(witness.warning()))
+        return report
 
     def checkpoint(self, *, if_moved: bool = False) -> int | None:
         """Sign the heads now; with ``if_moved``, only when events came since the last one.
@@ -118,12 +135,22 @@ class Container:
         anchor = AnchorFile(self.settings.anchor_path)
         with self.db.unit_of_work() as conn:
             if if_moved and AuditLog.heads_signed(conn):
-                return None
-            signed = self.audit.checkpoint(conn, self.signer, anchored=anchor.last())
+                signed = None
+            else:
+                signed = self.audit.checkpoint(conn, self.signer, anchored=anchor.last())
+        if signed is None:
+            if self.witnessing.pending:
+                self.witnessing.submit()  # catch up what an unreachable witness missed
+            return None
         anchor.append(signed.signature)
         if self.audit.marks is not None:
             self.audit.marks.sync()
+        self.witnessing.submit()
         return signed.id
+
+    def witness_status(self) -> WitnessStatus:
+        """The witness as this process last saw it (the console, /healthz)."""
+        return self.witnessing.status
 
     def record_refusal(self, actor: Actor, code: str, what: str) -> None:
         """Audit a route's own refusal (a role that may not reach it), in its own unit of
@@ -159,14 +186,54 @@ def verify_with(
     anchored: bytes | None = None,
     mac: MacKey | None = None,
     marks: dict[int, tuple[int, bytes]] | None = None,
+    witnesses: list[Verifier] | None = None,
 ) -> VerifyReport:
     """``audit verify`` with the public key alone (and, where they are at hand, the key
     provider's revocation file, the anchor and heads files, the MAC key): no key that can
     sign or decrypt."""
     with db.engine.connect() as conn:
         return verify(
-            conn, public, all_digests, revocations, anchored=anchored, mac=mac, marks=marks
-        )
+            conn, public, all_digests, revocations, anchored=anchored, mac=mac, marks=marks,
+            witnesses=witnesses or (),
+        )  # fmt: skip
+
+
+def witness_verifiers(settings: Settings) -> list[Verifier]:
+    """The configured witness's cosignature key (none when no witness is configured)."""
+    return [Verifier.from_vkey(settings.witness_vkey)] if settings.witness_vkey else []
+
+
+class _Cosigner:
+    """The witness client behind the audit log's port (qorgau.audit.witnessing.Cosigner)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from qorgau.witness.client import WitnessClient
+
+        assert settings.witness_url is not None
+        assert settings.witness_vkey is not None
+        verifier = Verifier.from_vkey(settings.witness_vkey)
+        self.name = verifier.name
+        self._client = WitnessClient(settings.witness_url, verifier, settings.witness_timeout)
+
+    def add_checkpoint(self, old_size: int, proof: list[bytes], signed_note: bytes) -> str:
+        from qorgau.witness import client
+
+        try:
+            return self._client.add_checkpoint(old_size, proof, signed_note)
+        except client.WitnessConflict as exc:
+            raise WitnessConflict(exc.size) from exc
+        except client.WitnessUnavailable as exc:
+            raise WitnessDown(type(exc).__name__) from exc
+        except client.WitnessRefused as exc:
+            raise WitnessRefusal(exc.status, exc.message) from exc
+
+    def latest_size(self, origin: str) -> int | None:
+        from qorgau.witness import client
+
+        try:
+            return self._client.latest_size(origin)
+        except client.WitnessUnavailable as exc:
+            raise WitnessDown(type(exc).__name__) from exc
 
 
 def build_container(settings: Settings, *, chained: bool = True, pool_size: int = 5) -> Container:
@@ -304,6 +371,13 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         notifier=DevNotifier(settings.outbox_path),
         api_keys=ApiKeys(derive_key(site_secret, "api-key-digest")),
         site_secret=site_secret,
+        witnessing=Witnessing(
+            _Cosigner(settings) if settings.witness_url and settings.witness_vkey else None,
+            db.engine.connect,
+            db.unit_of_work,
+            settings.log_origin,
+            partitions,
+        ),
     )  # fmt: skip
 
 

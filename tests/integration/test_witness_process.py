@@ -7,20 +7,14 @@ cosigned, so rolling the log back after the restart gets 409, and a fork 422.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import stat
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-import qorgau
 from qorgau.audit.merkle import MemoryTree, leaf_hash
 from qorgau.audit.note import ALG_COSIGNATURE_V1, Checkpoint, Signer, Verifier, open_note, sign
 from qorgau.audit.note import verify_cosignature as verify
@@ -34,17 +28,11 @@ from qorgau.witness.client import (
     request_body,
 )
 from qorgau.witness.service import origin_hash
+from witnesskit import free_port, start
 
 ORIGIN = "audit.qorgau.example/partition/0"
 LOG = Signer.generate(ORIGIN)
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def cli(*args: str) -> str:
@@ -71,32 +59,6 @@ class Log:
 
     def proof(self, old: int) -> list[bytes]:
         return self.tree.consistency_proof(old) if old else []
-
-
-def start(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    # Nothing of the operator's: no QORGAU_* but a home that does not exist.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QORGAU_")}
-    env["QORGAU_HOME"] = str(home.parent / "no-operator-here")
-    # The code under test, wherever pytest was started from.
-    src = str(Path(qorgau.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    cmd = [sys.executable, "-m", "qorgau.cli", "witness", "run", "--home", str(home)]
-    with log.open("ab") as fh:
-        proc = subprocess.Popen(
-            [*cmd, "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 20
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"witness exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"witness did not listen:\n{log.read_text()}")
-            time.sleep(0.05)
 
 
 @pytest.fixture

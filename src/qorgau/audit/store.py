@@ -449,6 +449,13 @@ def insert_cosignature(conn: Connection, part: int, size: int, witness: str, lin
     conn.execute(insert(audit_cosignature).values(part=part, size=size, witness=witness, line=line))
 
 
+def cosigned_sizes(conn: Connection, witness: str) -> dict[int, int]:
+    """The largest size the witness cosigned, by partition."""
+    c = audit_cosignature.c
+    q = select(c.part, func.max(c.size)).where(c.witness == witness).group_by(c.part)
+    return {int(p): int(s) for p, s in conn.execute(q)}
+
+
 def cosignatures(conn: Connection) -> dict[tuple[int, int], list[tuple[str, str]]]:
     """Every cosignature line, by (partition, size): ``(witness, line)`` pairs."""
     c = audit_cosignature.c

@@ -273,6 +273,7 @@ class _Walk:
         tree_size = 0
         leaves: list[bytes] = []
         mark_seq, mark_hash = 0, b""
+        at_roots: dict[int, bytes] = {}
         for eid, part, seq, action, subject_id, st, body, digest, tag in rows:
             if part != cur_part:
                 if cur_part >= 0 and not self.close(cur_part, want - 1, prev, leaves):
@@ -285,6 +286,7 @@ class _Walk:
                 marks = self.signed.marks.get(part, {})
                 legacy_seq = self.legacy.get(part, (0, b""))[0]
                 tree_size = self.signed.sizes.get(part, 0)
+                at_roots = self.signed.roots.get(part, {})
                 mark_seq, mark_hash = self.marks.get(part, (0, b""))
                 self.frontier = Frontier()
                 self.checked_roots = 0
@@ -311,7 +313,7 @@ class _Walk:
                 return
             if seq <= tree_size:
                 leaves.append(h)
-                if len(leaves) >= 65536 or seq == tree_size:
+                if len(leaves) >= 65536 or seq in at_roots:
                     self.frontier.extend(leaves)
                     leaves = []
                     if not self.check_roots(part, seq):

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from qorgau.web.pages import site_of
 from qorgau.web.problems import problem_types
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+def health(request: Request) -> dict[str, object]:
+    """Alive (always 200 while serving); ``degraded`` while the audit log's checkpoints are
+    not cosigned by a witness (none configured, unreachable, or a rollback seen)."""
+    witness = site_of(request).services.witness_status()
+    return {
+        "status": "degraded" if witness.degraded else "ok",
+        "audit": {"witness": witness.as_dict()},
+    }
 
 
 @router.get("/problems/{code}", response_class=HTMLResponse)

@@ -103,10 +103,20 @@ def witness_add_log(
     home: Home,
     origin: Annotated[str, typer.Option(help="the log's checkpoint origin line")],
     vkey: Annotated[str, typer.Option(help="the log's Ed25519 verifier key")],
+    partitions: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=4096,
+            help="a partitioned log (qorgau's audit log): trust <origin>/0 .. <origin>/N-1",
+        ),
+    ] = 0,
 ) -> None:
-    """Trust a log's key for checkpoints of its origin."""
+    """Trust a log's key for checkpoints of its origin (or of each of its partitions)."""
+    origins = [f"{origin}/{p}" for p in range(partitions)] if partitions else [origin]
     try:
-        Checkpoint(origin, 0, EMPTY_ROOT)
+        for one in origins:
+            Checkpoint(one, 0, EMPTY_ROOT)
     except InvalidNote as exc:
         raise _fail(f"invalid origin: {exc}", 2) from exc
     try:
@@ -115,8 +125,11 @@ def witness_add_log(
         raise _fail(str(exc), 2) from exc
     if verifier.alg != ALG_ED25519:
         raise _fail("a log signs checkpoints with an Ed25519 (type 0x01) key", 2)
-    added = _store(home).add_log(origin, verifier, int(time.time()))
-    out.print(f"{'trusting' if added else 'already trusted'}: {origin}", markup=False)
+    store = _store(home)
+    now = int(time.time())
+    added = sum(store.add_log(one, verifier, now) for one in origins)
+    what = origin if not partitions else f"{origin}/0 .. {origin}/{partitions - 1}"
+    out.print(f"{'trusting' if added else 'already trusted'}: {what}", markup=False)
 
 
 @witness_app.command("logs")

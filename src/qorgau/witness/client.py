@@ -17,6 +17,7 @@ use the client as a context manager.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -106,7 +107,8 @@ class WitnessClient:
     def __init__(self, url: str, verifier: Verifier, timeout: float) -> None:
         if verifier.alg != ALG_COSIGNATURE_V1:
             raise ValueError("a witness is known by its cosignature/v1 (type 0x04) key")
-        self.url = url.rstrip("/") + "/add-checkpoint"
+        self.base = url.rstrip("/")
+        self.url = self.base + "/add-checkpoint"
         self.verifier = verifier
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
 
@@ -143,6 +145,36 @@ class WitnessClient:
         if status >= 500:
             raise WitnessUnavailable(f"the witness answered {status}")
         raise WitnessBadResponse(f"unexpected status {status} from the witness")
+
+    def latest_size(self, origin: str) -> int | None:
+        """The size of the newest checkpoint of ``origin`` the witness cosigned (its monitor
+        endpoint, ``GET /<sha256(origin)>/checkpoint``), checked by the witness's own
+        cosignature; None when it cosigned none."""
+        url = f"{self.base}/{hashlib.sha256(origin.encode()).hexdigest()}/checkpoint"
+        try:
+            response = self._http.get(url)
+        except httpx.HTTPError as exc:
+            raise WitnessUnavailable(f"witness unreachable: {type(exc).__name__}") from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200 or len(response.content) > MAX_RESPONSE:
+            raise WitnessBadResponse(f"unexpected status {response.status_code} from the witness")
+        note = response.content
+        split = note.rfind(b"\n\n")
+        try:
+            checkpoint = Checkpoint.parse(note[: split + 1].decode("utf-8"))
+            lines = note[split + 2 :].decode("utf-8").splitlines()
+        except (InvalidNote, UnicodeDecodeError, ValueError):
+            raise WitnessBadResponse("the witness's checkpoint is malformed") from None
+        for line in lines:
+            try:
+                verify_cosignature(checkpoint, line + "\n", self.verifier)
+            except InvalidNote:
+                continue
+            if checkpoint.origin != origin:
+                break
+            return checkpoint.size
+        raise WitnessBadResponse("the witness's checkpoint carries no valid cosignature of it")
 
     def _post(self, body: bytes) -> tuple[int, str, bytes]:
         try:
