@@ -7,20 +7,30 @@ back together) ``audit verify`` names. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, delete, select, update
 
+from qorgau.audit.model import Event
+from qorgau.bootstrap import initialise, reseal_marker
 from qorgau.catalog import make_iin
-from qorgau.container import Container
+from qorgau.config import Settings
+from qorgau.container import Container, build_container
+from qorgau.crypto import aead
+from qorgau.migrate import alembic_config
 from qorgau.security.actors import Actor
 from qorgau.server import create_app
+from qorgau.vault import state
+from qorgau.vault.gate import new_subject_id
 from qorgau.vault.model import IntegrityFailure, NoLiveBasis
-from qorgau.vault.record import Entry, pack, unpack
-from qorgau.vault.store import history, subject
+from qorgau.vault.record import Entry, pack, pack_rows, seal_of, unpack
+from qorgau.vault.store import blind_index, history, subject
+from qorgau.vault.store import subjects as subjects_store
+from qorgau.vault.store.state import IndexRow
 
 OLD_PHONE = "+77015550111"
 NEW_PHONE = "+77025550222"
@@ -277,3 +287,205 @@ def test_record_and_history_rolled_back_together_are_named_by_verify(
         conn.execute(delete(history).where(history.c.subject_id == sid))
     assert _read_phone(services, dpo, sid) == OLD_PHONE  # the gate sees a consistent state
     _verify_names(services, sid)
+
+
+# -- values written before revision 0013: re-sealed once by `qorgau init` ---------------------
+
+
+def _legacy_collect(svc: Container, conn: Connection, values: dict[str, str]) -> str:
+    """A subject as the code before revision 0013 stored it: each value under the older
+    associated data (subject, field, version), a bare packed record, its blind indexes and
+    its ``collect`` event with the state digest."""
+    item = svc.gate.prepare("potential_borrower", "contract", values, "web")
+    sid = new_subject_id()
+    dk = aead.new_data_key()
+    kek_id, wrapped = svc.gate.keys.wrap(dk, sid)
+    cipher = aead.cipher(dk)
+    now = datetime.now(UTC)
+    rows = [
+        (f, 1, "contract", "web", now.isoformat(), aead.seal(cipher, sid, f, 1, v))
+        for f, v in item.values.items()
+    ]
+    sealed = pack_rows(rows)
+    conn.execute(
+        subject.insert().values(
+            id=sid, category="potential_borrower", status="active", created_at=now,
+            kek_id=kek_id, wrapped_key=wrapped, sealed=sealed,
+        )
+    )  # fmt: skip
+    irows = []
+    for f, kind in (("phone", "phone"), ("iin", "iin"), ("email", "email")):
+        d = svc.gate.indexer.digest(kind, item.values[f])
+        irows.append(IndexRow(kind, d))
+        conn.execute(blind_index.insert().values(kind=kind, digest=d, subject_id=sid))
+    svc.audit.append(
+        conn,
+        Event(
+            "collect", "test:dpo", subject_id=sid, purpose="contract",
+            fields=tuple(item.values), detail={"category": "potential_borrower"},
+            state=state.digest("active", "potential_borrower", True, sealed, (), irows),
+        ),
+    )  # fmt: skip
+    return sid
+
+
+def _legacy_clarify(svc: Container, conn: Connection, sid: str, phone: str) -> None:
+    """A phone clarified as before revision 0013: the old version to history, the new one
+    under the older associated data, the blind index moved, a ``clarify`` event."""
+    row = conn.execute(select(subject).where(subject.c.id == sid)).one()
+    cipher = aead.cipher(svc.gate.keys.unwrap(row.kek_id, bytes(row.wrapped_key), sid))
+    entries = unpack(bytes(row.sealed))
+    old = entries["phone"]
+    now = datetime.now(UTC)
+    subjects_store.keep_version(conn, sid, old, now)
+    value = svc.gate.catalogue.normalise("phone", phone)
+    ct = aead.seal(cipher, sid, "phone", old.version + 1, value)
+    entries["phone"] = Entry("phone", old.version + 1, "contract", "call", now.isoformat(), ct)
+    conn.execute(update(subject).where(subject.c.id == sid).values(sealed=pack(entries.values())))
+    subjects_store.delete_index(conn, sid, "phone")
+    subjects_store.insert_index(conn, sid, "phone", svc.gate.indexer.digest("phone", value))
+    svc.audit.append(
+        conn,
+        Event(
+            "clarify", "test:dpo", subject_id=sid, purpose="contract", fields=("phone",),
+            state=state.subject_digest(conn, sid),
+        ),
+    )  # fmt: skip
+
+
+def _sealed_blob(svc: Container, sid: str) -> bytes:
+    with svc.db.engine.connect() as conn:
+        return bytes(conn.execute(select(subject.c.sealed).where(subject.c.id == sid)).scalar_one())
+
+
+def _put_blob(svc: Container, sid: str, blob: bytes) -> None:
+    with svc.db.unit_of_work() as conn:
+        conn.execute(update(subject).where(subject.c.id == sid).values(sealed=blob))
+
+
+def _read(svc: Container, sid: str, field: str) -> str:
+    with svc.db.unit_of_work() as conn:
+        got = svc.gate.read(conn, DPO, sid, "contract", [field])
+    return got.values[field]
+
+
+DPO = Actor("dpo", "test:dpo")
+
+
+def test_values_written_before_0013_are_resealed_by_init(settings: Settings) -> None:
+    """A database made at 0011 (the previous main), upgraded: the gate refuses its values
+    until ``qorgau init`` re-seals them; then every value reads back, every record carries
+    its seal, every superseded version opens under the associated data that binds its
+    metadata, and ``audit verify`` stays green."""
+    url = settings.resolved_database_url
+    command.downgrade(alembic_config(url), "0011")
+    svc = build_container(settings)
+    try:
+        with svc.db.unit_of_work() as conn:
+            a = _legacy_collect(svc, conn, _person(1))
+            b = _legacy_collect(svc, conn, _person(2))
+            gone = _legacy_collect(svc, conn, _person(3))
+        for phone in ("+77015550112", NEW_PHONE):
+            with svc.db.unit_of_work() as conn:
+                _legacy_clarify(svc, conn, a, phone)
+        with svc.db.unit_of_work() as conn:  # a legacy record can still be destroyed
+            svc.gate.destroy(conn, DPO, gone, "retention")
+        assert svc.verify_audit().ok
+    finally:
+        svc.close()
+
+    command.upgrade(alembic_config(url), "head")
+    svc = build_container(settings)
+    try:
+        with pytest.raises(IntegrityFailure, match="no seal"), svc.db.unit_of_work() as conn:
+            svc.gate.read(conn, DPO, a, "contract", ["phone"])
+    finally:
+        svc.close()
+
+    assert not reseal_marker(settings).exists()
+    done = initialise(settings)
+    assert any("re-sealed the values of 2 subject(s) and 2 earlier" in line for line in done)
+    assert reseal_marker(settings).exists()
+    svc = build_container(settings)
+    try:
+        assert _read(svc, a, "phone") == NEW_PHONE
+        assert _read(svc, b, "email") == "dana.2@example.org"
+        with svc.db.unit_of_work() as conn:
+            (hit,) = svc.gate.search(conn, DPO, "phone", NEW_PHONE, "contract")
+            assert (hit.subject_id, hit.meta["phone"].version) == (a, 3)
+        assert svc.verify_audit().ok
+        with svc.db.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(subject))}
+            kept = conn.execute(select(history).order_by(history.c.version)).all()
+        assert rows[gone].sealed is None
+        for sid in (a, b):
+            assert seal_of(bytes(rows[sid].sealed))[0] is not None
+        row = rows[a]
+        cipher = aead.cipher(svc.gate.keys.unwrap(row.kek_id, bytes(row.wrapped_key), a))
+        opened = [
+            aead.open_value(
+                cipher,
+                aead.value_ad(
+                    a, h.field, h.version, h.purpose, h.source, aead.instant_us(h.collected_at)
+                ),
+                bytes(h.ciphertext), a, h.field, h.version,
+            )
+            for h in kept
+        ]  # fmt: skip
+        assert opened == [OLD_PHONE, "+77015550112"]
+        _clarify_phone(svc, DPO, b)  # and the re-sealed records take new writes
+        assert _read(svc, b, "phone") == NEW_PHONE
+        assert svc.verify_audit().ok
+    finally:
+        svc.close()
+    assert not any("re-sealed" in line for line in initialise(settings))  # once
+
+
+def test_init_reseals_only_records_that_are_the_audited_ones(settings: Settings) -> None:
+    """A legacy record edited before the upgrade is not sealed as it is (that would launder
+    the edit into a record the gate accepts and an audited state): it is left, named, and
+    tried again by each ``init`` until its rows are restored. Once all are done, a legacy
+    record put back later is never sealed, from this home or another sharing the database."""
+    url = settings.resolved_database_url
+    command.downgrade(alembic_config(url), "0011")
+    svc = build_container(settings)
+    try:
+        with svc.db.unit_of_work() as conn:
+            edited = _legacy_collect(svc, conn, _person(1))
+            clean = _legacy_collect(svc, conn, _person(2))
+        original = _sealed_blob(svc, edited)
+        legacy_clean = _sealed_blob(svc, clean)
+        with svc.db.unit_of_work() as conn:  # the insider, before the upgrade
+            entries = _entries(conn, edited)
+            entries["phone"] = replace(entries["phone"], purpose="offers")
+            _set_entries(conn, edited, entries)
+    finally:
+        svc.close()
+
+    done = initialise(settings)  # migrates to head, then re-seals
+    assert any("re-sealed the values of 1 subject(s)" in line for line in done)
+    assert any(f"{edited} (rows differ from the audited state)" in line for line in done)
+    assert not reseal_marker(settings).exists()
+    svc = build_container(settings)
+    try:
+        _refused(svc, DPO, edited)
+        assert _read(svc, clean, "phone") == "+77015550302"
+        _verify_names(svc, edited)
+
+        _put_blob(svc, edited, original)  # restored: the next init seals it
+        done = initialise(settings)
+        assert any("re-sealed the values of 1 subject(s)" in line for line in done)
+        assert reseal_marker(settings).exists()
+        assert _read(svc, edited, "phone") == OLD_PHONE
+        assert svc.verify_audit().ok
+
+        _put_blob(svc, clean, legacy_clean)  # a legacy record put back after the re-seal
+        assert not any("re-sealed" in line for line in initialise(settings))
+        reseal_marker(settings).unlink()  # another home: the audit log says it was done
+        assert not any("re-sealed" in line for line in initialise(settings))
+        assert reseal_marker(settings).exists()
+        with pytest.raises(IntegrityFailure, match="no seal"), svc.db.unit_of_work() as conn:
+            svc.gate.read(conn, DPO, clean, "contract", ["phone"])
+        _verify_names(svc, clean)
+    finally:
+        svc.close()
