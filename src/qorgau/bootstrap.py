@@ -94,16 +94,30 @@ def legacy_tag_marker(settings: Settings) -> Path:
     return settings.keyring_path.parent / "api-keys-legacy-tagged"
 
 
+def reseal_marker(settings: Settings) -> Path:
+    """Beside the keyring, outside the database: its presence says every value written
+    before migration 0013 was re-sealed (issue 13), so that a legacy record put back later
+    is never sealed."""
+    return settings.keyring_path.parent / "values-resealed"
+
+
 def _after_migrations(settings: Settings) -> list[str]:
     """Tag the legacy API keys (once, right after migration 0011: the migration cannot read
-    the keyring); publish policy v1 from the live configuration, so the site has one from
-    the start."""
+    the keyring) and re-seal the values written before 0013 (likewise); publish policy v1
+    from the live configuration, so the site has one from the start."""
     from qorgau.container import build_container
     from qorgau.security import actors
+    from qorgau.vault.reseal import reseal_once
 
     services = build_container(settings)
     done: list[str] = []
     try:
+        resealed = reseal_once(
+            services.db, services.gate.keys, services.audit, reseal_marker(settings),
+            actors.cli("init").id,
+        )  # fmt: skip
+        if resealed is not None:
+            done.extend(resealed.lines())
         with services.db.unit_of_work() as conn:
             marker = legacy_tag_marker(settings)
             if not marker.exists() and _tagged_elsewhere(conn):

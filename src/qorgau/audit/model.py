@@ -39,6 +39,7 @@ ACTIONS = frozenset(
         "key.revoke",
         "key.rotate",
         "key.legacy-tag",
+        "vault.reseal",
         "audit.verify",
         "audit.checkpoint",
         "init",

@@ -18,6 +18,27 @@ part of it. Then the gate decrypts, masks what the role may only see masked and 
 audit event in the caller's transaction. Each refusal is an audit event with its reason
 (policy 7.3.8).
 
+Before step 5 reads which purposes the values were collected under, and before any write
+replaces them, the gate authenticates the subject's record (``_authentic``), so what an
+insider with write access to the database and no key changes is refused as an
+``IntegrityFailure`` (a 500 problem naming the subject and field, never a value):
+
+- a value's metadata (purpose, source, collection time) or version edited: its associated
+  data binds them (:mod:`qorgau.crypto.aead`);
+- a value swapped for another, e.g. an older version copied back from ``vault_history``
+  with its own version and metadata, whether its history row is left or deleted; a field
+  added or dropped: the record's seal covers the packed record as a whole;
+- a whole record put back from an older copy (its seal genuine) while the history since
+  remains, or history rows deleted or inserted: a record implies its history exactly
+  (:func:`qorgau.vault.record.history_mismatch`; the load reads both in one snapshot).
+
+What the gate cannot tell by itself is a state it once wrote: the record and its history
+put back together as they were (or a destroyed value's record put back: its history went
+with it). ``qorgau audit verify`` names those, and any edit of a history row's columns
+(never opened here): each state-changing event records the subject's state digest
+(:mod:`qorgau.vault.state`), and an event forged to match is the audit log's to catch (its
+events authenticated by a key outside the database).
+
 The public surface, by job (the class keeps them in this order):
 
 - write: ``prepare``, ``collect``, ``collect_many``, ``clarify``, ``block``, ``unblock``,
@@ -32,7 +53,9 @@ Why one module of about 1,000 lines: it is the one place that decrypts, and ever
 above runs the same private decision (``_plan``, ``_admit``, ``_reveal``) and audit steps;
 split across modules the decision would have to be public. What needs no decision lives
 beside it: the data-key cache (``subjects.py``), sealing (``boxes.py``), the packed record
-(``record.py``), confirmed contacts (``contacts.py``); its SQL statements are in
+(``record.py``), confirmed contacts (``contacts.py``), and the one-time re-seal of values
+written before revision 0013 (``reseal.py``: it opens and seals again, revealing nothing to
+anyone); its SQL statements are in
 :mod:`qorgau.vault.store.subjects` (which statement, and under which row lock, the gate
 decides).
 """
@@ -83,7 +106,17 @@ from qorgau.vault.model import (
     UnknownSearchKind,
     ValueMeta,
 )
-from qorgau.vault.record import Entry, collected_under, entry, index, pack, pack_rows, unpack
+from qorgau.vault.record import (
+    Entry,
+    entry,
+    history_mismatch,
+    pack,
+    pack_rows,
+    purposes,
+    seal_of,
+    stored,
+    unpack,
+)
 from qorgau.vault.store import subjects as store
 from qorgau.vault.store.state import IndexRow
 from qorgau.vault.store.subjects import Loaded
@@ -122,6 +155,24 @@ class SealedExtra:
     purpose: str
     fields: tuple[str, ...]
     recipient: str | None = None
+
+
+def _opens(cipher: AESGCM, subject_id: str, e: Entry) -> bool:
+    """Whether a value opens under its associated data, the current or the older one
+    (a diagnosis only: which values of a record that failed its seal were edited)."""
+    try:
+        ad = aead.value_ad(
+            subject_id, e.field, e.version, e.purpose, e.source, aead.instant_us(e.collected_at)
+        )
+        aead.open_value(cipher, ad, e.ciphertext, subject_id, e.field, e.version)
+        return True
+    except (aead.TamperedValue, ValueError):
+        pass
+    try:
+        aead.open_(cipher, subject_id, e.field, e.version, e.ciphertext)
+        return True
+    except aead.TamperedValue:
+        return False
 
 
 class Gate:
@@ -195,7 +246,8 @@ class Gate:
         ids: list[str] = []
         digest = self.indexer.digest
         kinds = self._index_kinds
-        seal_all = aead.seal_all
+        seal_values = aead.seal_values
+        seal_record = aead.seal_record
         for item in items:
             sid = new_subject_id()
             ids.append(sid)
@@ -206,14 +258,15 @@ class Gate:
             irows: list[IndexRow] = []
             purpose, source = item.purpose, item.source
             values = item.values
-            for f, ct in seal_all(cipher, sid, 1, values):
+            for f, ct in seal_values(cipher, sid, purpose, source, at_iso, values):
                 rows.append((f, 1, purpose, source, at_iso, ct))
                 kind = kinds.get(f)
                 if kind is not None:
                     d = digest(kind, values[f])
                     irows.append(IndexRow(kind, d))
                     index.append({"kind": kind, "digest": d, "subject_id": sid})
-            sealed = pack_rows(rows)
+            packed = pack_rows(rows)
+            sealed = stored(seal_record(cipher, sid, packed), packed)
             subjects.append(
                 {
                     "id": sid,
@@ -260,8 +313,9 @@ class Gate:
         loaded = self._load_one(conn, subject_id, lock=True)
         if loaded.status == Status.DESTROYED:
             self._refuse(conn, actor, SubjectDestroyed(subject_id), "clarify", subject_id, purpose)
-        cipher = self._cipher_for(loaded)
+        cipher = self._authentic(loaded)
         now = datetime.now(UTC)
+        at_iso, at_us = now.isoformat(), aead.instant_us(now)
         entries = loaded.entries
         for f, v in normalised.items():
             old = entries.get(f)
@@ -269,13 +323,13 @@ class Gate:
             if old is not None:
                 version = old.version + 1
                 store.keep_version(conn, subject_id, old, now)
-            ct = aead.seal(cipher, subject_id, f, version, v)
-            entries[f] = Entry(f, version, purpose, source, now.isoformat(), ct)
+            ad = aead.value_ad(subject_id, f, version, purpose, source, at_us)
+            entries[f] = Entry(f, version, purpose, source, at_iso, aead.seal_value(cipher, ad, v))
             kind = self._index_kinds.get(f)
             if kind is not None:
                 store.delete_index(conn, subject_id, kind)
                 store.insert_index(conn, subject_id, kind, self.indexer.digest(kind, v))
-        store.set_sealed(conn, subject_id, pack(entries.values()))
+        self._store_record(conn, cipher, subject_id, entries.values())
         fields = sorted(normalised)
         self._event(conn, "clarify", actor, subject_id, purpose, fields, {"source": source})
         return fields
@@ -563,10 +617,11 @@ class Gate:
         gone = sorted(f for f in fields if f in entries)
         if not gone:
             return []
+        cipher = self._authentic(loaded)  # re-sealing what an insider edited launders it
         for f in gone:
             del entries[f]
             store.delete_value(conn, subject_id, f, self._index_kinds.get(f))
-        store.set_sealed(conn, subject_id, pack(entries.values()))
+        self._store_record(conn, cipher, subject_id, entries.values())
         self._event(
             conn,
             "destroy",
@@ -608,7 +663,7 @@ class Gate:
             e = entries.get(f)
             if e is None:
                 continue
-            values[f] = aead.open_(cipher, subject_id, f, e.version, e.ciphertext)
+            values[f] = self._open(cipher, subject_id, e, aead.instant_us(e.collected_at))
         for e in entries.values():
             at = datetime.fromisoformat(e.collected_at)
             first = at if first is None or at < first else first
@@ -785,10 +840,12 @@ class Gate:
             self._refuse(conn, actor, SubjectBlocked(sid), "read", sid, purpose, recipient)
         if loaded.status == Status.DESTROYED:
             self._refuse(conn, actor, SubjectDestroyed(sid), "read", sid, purpose, recipient)
+        # The values are the ones the gate last wrote (their purposes decide step 5).
+        self._authentic(loaded)
         now = datetime.now(UTC)
         # 5. A live legal basis, unless a legal ground stands in for one.
         if ground is None:
-            collected = collected_under(loaded.sealed)
+            collected = purposes(loaded.raw)
             if not self.basis.has_live_basis(conn, sid, purpose, now, collected):
                 self._refuse(
                     conn, actor, NoLiveBasis(sid, purpose), "read", sid, purpose, recipient
@@ -814,7 +871,7 @@ class Gate:
         plan: dict[str, Decision] | None,
     ) -> ReadResult:
         """Decrypt and mask what an admitted plan allows (never called before ``_admit``)."""
-        raw = index(loaded.sealed)
+        raw = loaded.raw
         if plan is None:
             p = self.catalogue.purpose(purpose)
             decide = self.access.decide
@@ -827,23 +884,70 @@ class Gate:
         cipher = self._cipher_for(loaded)
         result = ReadResult(loaded.id, loaded.category, loaded.status)
         fields_cat = self.catalogue.fields
+        times: dict[str, tuple[datetime, int]] = {}  # values collected together share one
         for f, decision in plan.items():
             r = raw.get(f)
             if r is None:
                 continue
             e = entry(r)
-            try:
-                plain = aead.open_(cipher, loaded.id, f, e.version, e.ciphertext)
-            except aead.TamperedValue as exc:
-                raise IntegrityFailure(str(exc)) from exc
+            t = times.get(e.collected_at)
+            if t is None:
+                at = datetime.fromisoformat(e.collected_at)
+                t = times[e.collected_at] = (at, aead.instant_us(at))
+            at = t[0]
+            plain = self._open(cipher, loaded.id, e, t[1])
             if decision is Decision.MASK:
                 plain = fields_cat[f].mask(plain)
                 result.masked.append(f)
             result.values[f] = plain
-            result.meta[f] = ValueMeta(
-                e.purpose, e.source, datetime.fromisoformat(e.collected_at), e.version
-            )
+            result.meta[f] = ValueMeta(e.purpose, e.source, at, e.version)
         return result
+
+    def _open(self, cipher: AESGCM, subject_id: str, e: Entry, at_us: int) -> str:
+        """A current value, opened under its subject, field, version and metadata
+        (``at_us``: its collection time, :func:`qorgau.crypto.aead.instant_us`)."""
+        ad = aead.value_ad(subject_id, e.field, e.version, e.purpose, e.source, at_us)
+        try:
+            return aead.open_value(cipher, ad, e.ciphertext, subject_id, e.field, e.version)
+        except aead.TamperedValue as exc:
+            raise IntegrityFailure(str(exc)) from exc
+
+    def _authentic(self, loaded: Loaded) -> AESGCM:
+        """Check that the subject's record is the one the gate last wrote and its history
+        the one that record implies (see the module docstring); its cipher. Nothing is
+        revealed: on a failed seal the values are opened only to name the edited ones."""
+        cipher = self._cipher_for(loaded)
+        sid = loaded.id
+        if loaded.sealed is None:
+            return cipher
+        seal, packed = seal_of(loaded.sealed)
+        try:
+            if seal is None:
+                raise aead.TamperedRecord(sid)
+            aead.check_record(cipher, sid, packed, seal)
+        except aead.TamperedRecord as exc:
+            why = (
+                "no seal: written before revision 0013 and not re-sealed by `qorgau init`, "
+                "or the seal was removed"
+                if seal is None
+                else "a value swapped, added or dropped, or an older record"
+            )
+            bad = sorted(e.field for e in loaded.entries.values() if not _opens(cipher, sid, e))
+            named = f"; {', '.join(bad)} edited or moved" if bad else ""
+            raise IntegrityFailure(f"{exc} ({why}){named}") from exc
+        wrong = history_mismatch(loaded.raw, loaded.kept)
+        if wrong is not None:
+            raise IntegrityFailure(f"the values of subject {sid} are not the latest: {wrong}")
+        loaded.cipher = cipher
+        return cipher
+
+    def _store_record(
+        self, conn: Connection, cipher: AESGCM, subject_id: str, entries: Iterable[Entry]
+    ) -> None:
+        packed = pack(entries)
+        store.set_sealed(
+            conn, subject_id, stored(aead.seal_record(cipher, subject_id, packed), packed)
+        )
 
     def _index_digest(self, kind: str, raw: str) -> bytes:
         """The blind-index digest of a raw contact or identifier of ``kind`` (normalised
@@ -854,6 +958,8 @@ class Gate:
         return self.indexer.digest(kind, self.catalogue.normalise(field, raw))
 
     def _cipher_for(self, loaded: Loaded) -> AESGCM:
+        if loaded.cipher is not None:  # authenticated in this call: revocation checked too
+            return loaded.cipher
         return self._subject_keys.cipher_for(loaded)
 
     def _forget(self, subject_ids: Iterable[str]) -> None:

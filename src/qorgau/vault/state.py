@@ -1,7 +1,10 @@
 """Digest of a subject's stored state, recorded in every state-changing audit event.
 
 ``qorgau audit verify`` recomputes it from the vault tables, so a vault row edited, deleted or
-inserted behind the system's back is named (DESIGN 3, policy 7.3.7-7.3.8).
+inserted behind the system's back is named (DESIGN 3, policy 7.3.7-7.3.8). It covers every
+column a value's meaning rests on: the record as stored (its seal, and each value's version,
+purpose, source, collection time and ciphertext), each history row's columns, and the blind
+indexes.
 """
 
 from __future__ import annotations

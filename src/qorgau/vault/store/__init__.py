@@ -46,7 +46,8 @@ subject = Table(
     # The subject's data key wrapped by a key-encryption key; NULL once crypto-shredded.
     Column("kek_id", String(32), nullable=True),
     Column("wrapped_key", LargeBinary, nullable=True),
-    # The current values, each sealed on its own (vault/record.py); NULL once destroyed.
+    # The current values, each sealed on its own, after the record's seal (vault/record.py);
+    # NULL once destroyed.
     Column("sealed", LargeBinary, nullable=True),
     Column("destroyed_at", Instant(), nullable=True),
     Index("ix_subject_kek_id", "kek_id"),
@@ -108,9 +109,25 @@ IDS_BY_INDEX = Sql(
     "SELECT b.subject_id FROM blind_index b JOIN subject s ON s.id = b.subject_id "
     "WHERE b.kind = :kind AND b.digest = :digest AND s.status <> 'destroyed'"
 )
-LOAD_BY_INDEX = Sql(
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM blind_index b JOIN subject s ON s.id = b.subject_id "
+
+
+def with_kept(template: str) -> Sql:
+    """A load of subject rows ``s``: ``template`` with ``{cols}`` as the columns
+    ``Loaded`` takes, the last the versions its history keeps (``field:version`` joined
+    by commas, NULL for none) as each dialect aggregates them, read in the same statement
+    as the record so that both come from one snapshot."""
+    kept = (
+        "(SELECT {agg}(h.field || ':' || h.version, ',') "
+        "FROM vault_history h WHERE h.subject_id = s.id)"
+    )
+    cols = "s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed, "
+    stmt = Sql(template.replace("{cols}", cols + kept.format(agg="group_concat")))
+    stmt.pg = Sql(template.replace("{cols}", cols + kept.format(agg="string_agg"))).pg
+    return stmt
+
+
+LOAD_BY_INDEX = with_kept(
+    "SELECT {cols} FROM blind_index b JOIN subject s ON s.id = b.subject_id "
     "WHERE b.kind = :kind AND b.digest = :digest"
 )
 

@@ -9,15 +9,15 @@ work already excludes every other).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from qorgau.db import Sql, cursor
 from qorgau.vault.model import Status, SubjectNotFound
-from qorgau.vault.record import Entry, unpack
+from qorgau.vault.record import Entry, index, unpack
 from qorgau.vault.store import (
     EXISTS,
     IDS_BY_INDEX,
@@ -28,27 +28,29 @@ from qorgau.vault.store import (
     confirmed_contact,
     history,
     subject,
+    with_kept,
 )
 
-LOAD_ONE = Sql(
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM subject s WHERE s.id = :sid"
-)
-#: The same, holding the row until the transaction ends: every read-modify-write of a
-#: subject (clarify, destroy, block, recategorise) takes it first, so two writers on one
-#: subject queue instead of losing one's values (DESIGN 10). SQLite has one writer anyway.
-LOCK_ONE = Sql(LOAD_ONE.sqlite + " FOR UPDATE")
-LOAD_MANY = (
-    "SELECT s.id, s.category, s.status, s.kek_id, s.wrapped_key, s.sealed "
-    "FROM subject s WHERE s.id IN ({marks})"
-)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+LOAD_ONE = with_kept("SELECT {cols} FROM subject s WHERE s.id = :sid")
+#: Holds the row until the transaction ends: every read-modify-write of a subject
+#: (clarify, destroy, block, recategorise) takes it first, so two writers on one subject
+#: queue instead of losing one's values (DESIGN 10). SQLite has one writer anyway. Taken
+#: before ``LOAD_ONE``, not with it: in PostgreSQL's READ COMMITTED a locked row another
+#: writer changed meanwhile is re-read at its newest version, but the history beside it
+#: would still come from the statement's older snapshot.
+LOCK_ONE = Sql("SELECT 1 FROM subject WHERE id = :sid FOR UPDATE")
+LOAD_MANY = "SELECT {cols} FROM subject s WHERE s.id IN ({marks})"
 #: Ids per ``LOAD_MANY`` statement.
 CHUNK = 500
 
 
 @dataclass(slots=True)
 class Loaded:
-    """A subject's row: its status, its wrapped data key and its sealed values."""
+    """A subject's row: its status, its wrapped data key, its sealed values, and the
+    versions its history keeps (``field:version`` joined by commas; None for none)."""
 
     id: str
     category: str
@@ -56,14 +58,25 @@ class Loaded:
     kek_id: str | None
     wrapped: bytes | None
     sealed: bytes | None
+    kept: str | None = None
+    _raw: dict[str, list[object]] | None = field(default=None, repr=False, compare=False)
+    #: The subject's cipher, once the gate has authenticated this record (this load only).
+    cipher: AESGCM | None = field(default=None, repr=False, compare=False)
 
     @property
     def entries(self) -> dict[str, Entry]:
         return unpack(self.sealed)
 
+    @property
+    def raw(self) -> dict[str, list[object]]:
+        """The record parsed, not decoded (:func:`qorgau.vault.record.index`), once."""
+        if self._raw is None:
+            self._raw = index(self.sealed)
+        return self._raw
+
 
 def loaded(row: Sequence[Any]) -> Loaded:
-    sid, category, status, kek_id, wrapped, sealed = row
+    sid, category, status, kek_id, wrapped, sealed, kept = row
     return Loaded(
         sid,
         category,
@@ -71,6 +84,7 @@ def loaded(row: Sequence[Any]) -> Loaded:
         kek_id,
         bytes(wrapped) if wrapped is not None else None,
         bytes(sealed) if sealed is not None else None,
+        kept,
     )
 
 
@@ -85,8 +99,9 @@ def _locked(conn: Connection, q: Select[Any], lock: bool) -> Select[Any]:
 def load_one(conn: Connection, subject_id: str, *, lock: bool = False) -> Loaded:
     """The subject's row (``lock``: held until the transaction ends, on PostgreSQL)."""
     cur = cursor(conn)
-    sql = LOCK_ONE if lock and conn.dialect.name == "postgresql" else LOAD_ONE
-    cur.execute(sql.render(conn), {"sid": subject_id})
+    if lock and conn.dialect.name == "postgresql":
+        cur.execute(LOCK_ONE.pg, {"sid": subject_id})
+    cur.execute(LOAD_ONE.render(conn), {"sid": subject_id})
     row = cur.fetchone()
     if row is None:
         raise SubjectNotFound(subject_id)
@@ -102,7 +117,7 @@ def load_many(conn: Connection, subject_ids: Sequence[str]) -> dict[str, Loaded]
         chunk = subject_ids[start : start + CHUNK]
         marks = ", ".join(f":s{i}" for i in range(len(chunk)))
         cur.execute(
-            Sql(LOAD_MANY.format(marks=marks)).render(conn),
+            with_kept(LOAD_MANY.replace("{marks}", marks)).render(conn),
             {f"s{i}": sid for i, sid in enumerate(chunk)},
         )
         out.update((s.id, s) for s in map(loaded, cur.fetchall()))
