@@ -7,11 +7,13 @@ Tests that build a database at an older revision with today's services use
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 
 import orjson
 import pytest
+from sqlalchemy import Connection, select
 
 from qorgau import db as db_module
 from qorgau.audit import log as log_module
@@ -44,6 +46,13 @@ def _old_checkpoint(self: Container, *, if_moved: bool = False) -> int | None:
     return cid
 
 
+def _old_chain(conn: Connection) -> Iterator[store.ChainTuple]:
+    e = store.audit_event.c
+    q = select(e.id, e.part, e.seq, e.action, e.subject_id, e.state, e.body, e.hash)
+    for row in conn.execute(q.order_by(e.part, e.seq)):
+        yield (*row, None)
+
+
 def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
     """Until the test undoes it (``monkeypatch.undo()``), appends and checkpoints are the
     pre-0012 ones. Connections opened afterwards chain the old way on SQLite; PostgreSQL's
@@ -60,3 +69,8 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )  # fmt: skip
     monkeypatch.setattr(Container, "checkpoint", _old_checkpoint)
+    monkeypatch.setattr(store, "chain", _old_chain)
+    # Before 0012 every event is of the legacy segment (its bounds are the heads).
+    monkeypatch.setattr(
+        store, "legacy_heads", lambda conn: {h.part: (h.seq, h.hash) for h in store.heads(conn)}
+    )

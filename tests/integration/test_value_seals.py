@@ -15,6 +15,7 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, delete, select, update
 
+from legacylog import old_audit_code
 from qorgau.audit.model import Event
 from qorgau.bootstrap import initialise, reseal_marker
 from qorgau.catalog import make_iin
@@ -372,13 +373,16 @@ def _read(svc: Container, sid: str, field: str) -> str:
 DPO = Actor("dpo", "test:dpo")
 
 
-def test_values_written_before_0013_are_resealed_by_init(settings: Settings) -> None:
+def test_values_written_before_0013_are_resealed_by_init(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A database made at 0011 (the previous main), upgraded: the gate refuses its values
     until ``qorgau init`` re-seals them; then every value reads back, every record carries
     its seal, every superseded version opens under the associated data that binds its
     metadata, and ``audit verify`` stays green."""
     url = settings.resolved_database_url
     command.downgrade(alembic_config(url), "0011")
+    old_audit_code(monkeypatch)  # the audit log as 0011's code wrote it
     svc = build_container(settings)
     try:
         with svc.db.unit_of_work() as conn:
@@ -393,6 +397,7 @@ def test_values_written_before_0013_are_resealed_by_init(settings: Settings) -> 
         assert svc.verify_audit().ok
     finally:
         svc.close()
+    monkeypatch.undo()
 
     command.upgrade(alembic_config(url), "head")
     svc = build_container(settings)
@@ -441,13 +446,16 @@ def test_values_written_before_0013_are_resealed_by_init(settings: Settings) -> 
     assert not any("re-sealed" in line for line in initialise(settings))  # once
 
 
-def test_init_reseals_only_records_that_are_the_audited_ones(settings: Settings) -> None:
+def test_init_reseals_only_records_that_are_the_audited_ones(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A legacy record edited before the upgrade is not sealed as it is (that would launder
     the edit into a record the gate accepts and an audited state): it is left, named, and
     tried again by each ``init`` until its rows are restored. Once all are done, a legacy
     record put back later is never sealed, from this home or another sharing the database."""
     url = settings.resolved_database_url
     command.downgrade(alembic_config(url), "0011")
+    old_audit_code(monkeypatch)  # the audit log as 0011's code wrote it
     svc = build_container(settings)
     try:
         with svc.db.unit_of_work() as conn:
@@ -461,6 +469,7 @@ def test_init_reseals_only_records_that_are_the_audited_ones(settings: Settings)
             _set_entries(conn, edited, entries)
     finally:
         svc.close()
+    monkeypatch.undo()
 
     done = initialise(settings)  # migrates to head, then re-seals
     assert any("re-sealed the values of 1 subject(s)" in line for line in done)

@@ -1,7 +1,7 @@
 """value metadata seals: each value's associated data binds its metadata; a record seal
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01
 
 Issue 13 (an insider with write access to the database and no key). Until this revision a
@@ -22,7 +22,7 @@ revision cannot read the re-sealed values: restore the backup taken before the u
 from __future__ import annotations
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
