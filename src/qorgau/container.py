@@ -192,6 +192,9 @@ def verify_with(
     provider's revocation file, the anchor and heads files, the MAC key): no key that can
     sign or decrypt."""
     with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One snapshot for heads, events and vault rows, while writers go on appending.
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         return verify(
             conn, public, all_digests, revocations, anchored=anchored, mac=mac, marks=marks,
             witnesses=witnesses or (),

@@ -168,3 +168,33 @@ def test_parallel_guesses_never_exceed_the_attempt_cap(services: Container) -> N
     assert attempts == MAX_ATTEMPTS
     with services.db.unit_of_work() as conn:
         assert not services.requests.verify(conn, actors.RIGHTS, got.request_id, got.code)
+
+
+def test_verify_while_writers_append_sees_one_consistent_snapshot(services: Container) -> None:
+    """`audit verify` reads heads, events and vault rows in one snapshot (REPEATABLE READ on
+    PostgreSQL; SQLite's read transaction): events committed during the walk are no
+    truncation and no inserted subject."""
+    import threading
+
+    from qorgau.audit.model import Event
+
+    stop = threading.Event()
+
+    def append() -> None:
+        n = 0
+        while not stop.is_set():
+            with services.db.unit_of_work() as conn:
+                services.audit.append_many(
+                    conn, [Event("search", f"test:w{i}", detail={"n": n}) for i in range(20)]
+                )
+            n += 1
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        for _ in range(5):
+            report = services.verify_audit()
+            assert report.ok, report.first
+    finally:
+        stop.set()
+        writer.join()
