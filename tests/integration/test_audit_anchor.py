@@ -170,3 +170,43 @@ def test_a_partition_deleted_with_its_head_is_caught(services: Container) -> Non
     assert report.first is not None
     assert report.first.reason == "a partition named by a signed checkpoint has no head"
     assert report.first.part == part
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("pg", marks=pytest.mark.pg)], indirect=True)
+def test_an_older_copy_of_the_postgres_database_restored_is_caught(settings: Settings) -> None:
+    """The same on PostgreSQL: the nightly copy (a database cloned from this one, as a
+    restored pg_dump or base backup would be) put back in its place."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    name, copy = url.database, f"{url.database}_copy"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    services = build_container(settings)
+    try:
+        _collect(services, 2)
+        services.checkpoint()
+        services.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+        services = build_container(settings)
+        _collect(services, 2)
+        services.checkpoint()
+        services.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{copy}"'))
+        restored = build_container(settings)
+        try:
+            report = restored.verify_audit()
+            assert not report.ok
+            assert report.first is not None
+            assert report.first.reason.startswith(ANCHOR_PROBLEM)
+            with pytest.raises(AuditTampered, match="does not extend the anchored"):
+                restored.checkpoint()
+        finally:
+            restored.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()
