@@ -557,6 +557,9 @@ def test_console_login_session_cookie_and_logout(server: Server) -> None:
         assert page.status_code == 200
         assert page.headers["x-frame-options"] == "DENY"
         assert 'id="signed-in"' in page.text
+        # No witness configured here: staff are told, in their language (issue 13).
+        assert 'id="audit-warning"' in page.text
+        assert t("ru", "console.audit_warning.no_witness") in page.text
         stolen = http.cookies["qg_staff"]
         out = http.post("/console/logout", data={"csrf": token(page.text, "logout-form")})
         assert out.status_code == 303
