@@ -43,6 +43,7 @@ ACTIONS = frozenset(
         "audit.verify",
         "audit.checkpoint",
         "init",
+        "rows.baseline",
         "consent.grant",
         "consent.withdraw",
         "consent.expire",

@@ -17,8 +17,9 @@ signed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import Connection
@@ -29,6 +30,9 @@ from qorgau.audit.mac import MacKey
 from qorgau.audit.tree import Frontier
 from qorgau.crypto.signer import verify_signature
 from qorgau.db import GENESIS, LEAF_PREFIX
+
+if TYPE_CHECKING:
+    from qorgau.audit.rows import RowSpec
 
 #: Yields (subject_id, digest of its stored state) for every subject row in the vault.
 Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
@@ -108,12 +112,14 @@ def verify(
     mac: MacKey | None = None,
     marks: dict[int, tuple[int, bytes]] | None = None,
     witnesses: Iterable[note.Verifier] = (),
+    rows: Sequence[RowSpec] = (),
 ) -> VerifyReport:
     """``anchored``: the newest checkpoint signature of the anchor file, which the
     database's checkpoints must include (none missing, no older copy restored); ``marks``:
     the newest heads of the heads file, which the partitions must reach; ``mac``: the MAC
     key, for the events after the newest checkpoint; ``witnesses``: the cosigners whose
-    cosignatures count."""
+    cosignatures count; ``rows``: the security tables reconciled with their audited changes
+    (``audit/rows.py``)."""
     report = VerifyReport()
     signed = _checkpoints(conn, public_key, report)
     if anchored is not None and not report.problems and anchored not in signed.signatures:
@@ -140,6 +146,10 @@ def verify(
                 Problem("the revocation file names a subject that still has a key", subject_id=sid)
             )
             break
+    if rows and not report.problems:
+        from qorgau.audit.rows import reconcile_rows  # rows.py uses this module's Problem
+
+        report.problems.extend(reconcile_rows(conn, rows))
     if report.not_checkpointed:
         report.warnings.append(
             f"{report.not_checkpointed} events after the newest checkpoint are not yet "
