@@ -1,9 +1,12 @@
-"""``qorgau init``: var/ with the database, keyring (0600) and audit signing key."""
+"""``qorgau init``: var/ with the database, keyring (0600) and audit signing key; once after
+an upgrade, the one-time steps the migrations cannot do (they need keys or the audit log):
+the security rows' baseline and the legacy API keys' tags."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
@@ -18,6 +21,9 @@ from qorgau.crypto.signer import Signer, public_key_text
 from qorgau.db import Database
 from qorgau.db_roles import app_role_name, grant_app_role
 from qorgau.migrate import upgrade
+
+if TYPE_CHECKING:
+    from qorgau.container import Container
 
 
 def initialise(settings: Settings) -> list[str]:
@@ -101,10 +107,50 @@ def reseal_marker(settings: Settings) -> Path:
     return settings.keyring_path.parent / "values-resealed"
 
 
+def rows_baseline_marker(settings: Settings) -> Path:
+    """Beside the keyring, outside the database: its presence says the security rows that
+    existed before their changes were audited were recorded once (``rows.baseline``)."""
+    return settings.keyring_path.parent / "security-rows-baselined"
+
+
+#: Rows per ``rows.baseline`` event (a body of about 1.3 MB).
+BASELINE_CHUNK = 10_000
+
+
+def _baseline_rows(services: Container, conn: Connection, actor: str) -> int | None:
+    """Record the digests of every security row as it is now, once (issue 13): rows from
+    before their changes were audited then verify, and from then on every change must be
+    audited. None when it was done already (here, or from another home: the audit log
+    records it).
+
+    Residual window, as for the legacy keys: a row an insider changes between the upgrade
+    and this first run (normally the same ``qorgau init``) is recorded as it is. The
+    marker is written before the transaction commits; should the commit fail, verify names
+    the rows as unaudited (run ``init`` again after removing the marker)."""
+    from qorgau.audit.rows import BASELINE, inserted
+    from qorgau.container import SECURITY_ROWS
+
+    marker = rows_baseline_marker(services.settings)
+    if marker.exists():
+        return None
+    if _logged(conn, BASELINE):
+        marker.write_text("security rows baselined from another home\n", encoding="utf-8")
+        return None
+    entries = [entry for spec in SECURITY_ROWS for entry in spec(conn)]
+    # One event even with no rows: the log records that the baseline was taken.
+    for start in range(0, max(len(entries), 1), BASELINE_CHUNK):
+        chunk = entries[start : start + BASELINE_CHUNK]
+        services.audit.append(conn, Event(BASELINE, actor, detail={"rows": inserted(*chunk)}))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"security rows baselined: {len(entries)}\n", encoding="utf-8")
+    return len(entries)
+
+
 def _after_migrations(settings: Settings) -> list[str]:
-    """Tag the legacy API keys (once, right after migration 0011: the migration cannot read
-    the keyring) and re-seal the values written before 0013 (likewise); publish policy v1
-    from the live configuration, so the site has one from the start."""
+    """Re-seal the values written before migration 0013 (once: the migration cannot read
+    the keyring); record the security rows as they are (once: ``rows.baseline``), then tag
+    the legacy API keys (once, right after 0011, likewise); publish policy v1 from the live
+    configuration, so the site has one from the start."""
     from qorgau.container import build_container
     from qorgau.security import actors
     from qorgau.vault.reseal import reseal_once
@@ -119,15 +165,15 @@ def _after_migrations(settings: Settings) -> list[str]:
         if resealed is not None:
             done.extend(resealed.lines())
         with services.db.unit_of_work() as conn:
+            # First: the tagging below is an audited change of rows the baseline records.
+            baselined = _baseline_rows(services, conn, actors.cli("init").id)
             marker = legacy_tag_marker(settings)
-            if not marker.exists() and _tagged_elsewhere(conn):
+            if not marker.exists() and _logged(conn, "key.legacy-tag"):
                 # Another home (sharing this database and site secret) tagged them already.
                 marker.write_text("legacy API keys tagged from another home\n", encoding="utf-8")
-            tagged = services.api_keys.tag_legacy_once(conn, marker)
-            if tagged is not None:
-                services.audit.append(
-                    conn, Event("key.legacy-tag", actors.cli("init").id, detail={"keys": tagged})
-                )
+            tagged = services.api_keys.tag_legacy_once(conn, marker, actor=actors.cli("init").id)
+        if baselined:
+            done.append(f"recorded {baselined} security row(s) in the audit log (baseline)")
         if tagged:
             done.append(f"tagged {tagged} legacy API key(s): they work until re-issued")
         with services.db.unit_of_work() as conn:
@@ -140,10 +186,11 @@ def _after_migrations(settings: Settings) -> list[str]:
         services.close()
 
 
-def _tagged_elsewhere(conn: Connection) -> bool:
-    """Whether the audit log records a tagging already. An insider could delete that event
-    only by breaking ``audit verify``, or add one only to have the legacy keys refused."""
+def _logged(conn: Connection, action: str) -> bool:
+    """Whether the audit log records this one-time action already (the legacy tagging, the
+    baseline). An insider could delete that event only by breaking ``audit verify``; one
+    added would only have the legacy keys refused, or the unrecorded rows named."""
     found = conn.execute(
-        select(audit_event.c.id).where(audit_event.c.action == "key.legacy-tag").limit(1)
+        select(audit_event.c.id).where(audit_event.c.action == action).limit(1)
     ).first()
     return found is not None

@@ -312,11 +312,9 @@ def keys_create(
                 svc.registry.recipient(conn, recipient)
             except DomainError as exc:
                 raise _fail(str(exc), 2) from exc
-        key, token = svc.api_keys.create_key(conn, role, name, recipient)
-        detail: dict[str, str] = {"key": key.id, "role": role}
-        if recipient is not None:
-            detail["recipient"] = recipient
-        svc.audit.append(conn, Event("key.create", _actor("keys").id, detail=detail))
+        key, token = svc.api_keys.create_key(
+            conn, role, name, recipient, actor=_actor("keys").id
+        )  # audited by the service, with the row's digest
     bound = f" bound to recipient {recipient}" if recipient else ""
     err.print(f"API key {key.id} for role {role}{bound} (shown once; store it safely):")
     print(token)
@@ -357,11 +355,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys l
     svc = _services()
     try:
         with svc.db.unit_of_work() as conn:
-            changed = svc.api_keys.revoke_key(conn, key_id)
-            if changed:
-                svc.audit.append(
-                    conn, Event("key.revoke", _actor("keys").id, detail={"key": key_id})
-                )
+            changed = svc.api_keys.revoke_key(conn, key_id, actor=_actor("keys").id)
     except DomainError as exc:
         raise _fail(str(exc), 1) from exc
     out.print(f"API key {key_id} " + ("revoked" if changed else "was already revoked"))

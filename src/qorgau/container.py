@@ -17,6 +17,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event
 from qorgau.audit.note import Verifier
+from qorgau.audit.rows import RowSpec
 from qorgau.audit.verify import Problem, Revocations, VerifyReport, verify
 from qorgau.audit.witnessing import (
     WitnessConflict,
@@ -28,6 +29,7 @@ from qorgau.audit.witnessing import (
 from qorgau.catalog import Catalogue
 from qorgau.config import Settings
 from qorgau.consent.ledger import Ledger
+from qorgau.consent.store import BASIS_STATE_ROWS, CONSENT_ROWS
 from qorgau.crypto.blind import BlindIndexer
 from qorgau.crypto.derive import derive_key
 from qorgau.crypto.keyring import LocalKeyring
@@ -48,6 +50,7 @@ from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
 from qorgau.security.apikeys import ApiKeys
 from qorgau.security.staff import StaffService
+from qorgau.security.store import API_KEY_ROWS, STAFF_USER_ROWS
 from qorgau.stats.service import StatsService
 from qorgau.tracking.service import TrackingService
 from qorgau.transfers.notices import DevNotifier, NoticeLog, Notifier
@@ -56,6 +59,7 @@ from qorgau.transfers.registry import Registry
 from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.service import Transfers
 from qorgau.transfers.state_bodies import StateBodies
+from qorgau.transfers.store import OUTBOX_ROWS, PARTNER_SECRET_ROWS, RECIPIENT_ROWS
 from qorgau.vault.boxes import Boxes
 from qorgau.vault.gate import Gate
 from qorgau.vault.state import all_digests
@@ -178,6 +182,18 @@ def pinned_public_key(settings: Settings) -> bytes | None:
     return None
 
 
+#: The security tables ``audit verify`` reconciles with their audited changes (issue 13).
+SECURITY_ROWS: tuple[RowSpec, ...] = (
+    API_KEY_ROWS,
+    STAFF_USER_ROWS,
+    RECIPIENT_ROWS,
+    PARTNER_SECRET_ROWS,
+    CONSENT_ROWS,
+    BASIS_STATE_ROWS,
+    OUTBOX_ROWS,
+)
+
+
 def verify_with(
     db: Database,
     public: bytes,
@@ -193,11 +209,11 @@ def verify_with(
     sign or decrypt."""
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            # One snapshot for heads, events and vault rows, while writers go on appending.
+            # One snapshot for heads, events, vault and security rows, while writers append.
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         return verify(
             conn, public, all_digests, revocations, anchored=anchored, mac=mac, marks=marks,
-            witnesses=witnesses or (),
+            witnesses=witnesses or (), rows=SECURITY_ROWS,
         )  # fmt: skip
 
 
@@ -372,7 +388,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         ),
         notices=NoticeLog(ledger=ledger, audit=audit),
         notifier=DevNotifier(settings.outbox_path),
-        api_keys=ApiKeys(derive_key(site_secret, "api-key-digest")),
+        api_keys=ApiKeys(derive_key(site_secret, "api-key-digest"), audit),
         site_secret=site_secret,
         witnessing=Witnessing(
             _Cosigner(settings) if settings.witness_url and settings.witness_vkey else None,

@@ -50,7 +50,7 @@ def rotate(
                 break
             after = batch.last
         with services.db.unit_of_work() as conn:
-            secrets += services.registry.rewrap_secrets(conn)
+            secrets += services.registry.rewrap_secrets(conn, actor_id)
         with services.db.unit_of_work() as conn:
             # Every transaction that may have wrapped under an old KEK has ended now; what
             # it committed is in the counts below, and the sweep runs again for it.

@@ -198,6 +198,8 @@ def test_signed_delivery_end_to_end(services: Container, receiver: Receiver) -> 
         assert services.transfers.get(conn, tid).status == "delivered"
     (event,) = events(services, "transfer.delivered")
     assert event["s"] == sid
+    rows = event["d"].pop("rows")  # the outbox row's digests (issue 13), ids only
+    assert list(rows) == [f"outbox:{tid}"]
     assert event["d"] == {
         "role": "dispatcher", "transfer": tid, "recipient": "mfo-a", "attempt": 1, "status": 200,
     }  # fmt: skip
@@ -235,6 +237,7 @@ def test_failures_back_off_then_deliver(services: Container, receiver: Receiver)
     assert events(services, "transfer.delivered")[0]["d"]["attempt"] == 3
     row = row_of(services, tid)
     assert (row["status"], row["attempts"], row["payload"]) == ("delivered", 3, None)
+    assert services.verify_audit().ok  # retries are bookkeeping; the delivery is audited
 
 
 def test_timeouts_and_refused_connections_are_failures(
@@ -344,6 +347,7 @@ def test_a_crashed_worker_redelivers_with_the_same_idempotency_key(
     assert orjson.loads(first.body) == orjson.loads(second.body)
     assert first.verified == second.verified == [True]
     assert row_of(services, tid)["status"] == "delivered"
+    assert services.verify_audit().ok
 
 
 def test_a_destroyed_subject_is_not_delivered(services: Container, receiver: Receiver) -> None:
@@ -363,7 +367,9 @@ def test_a_destroyed_subject_is_not_delivered(services: Container, receiver: Rec
     assert row["transfer_status"] == "withheld"  # it never left
     (dead,) = events(services, "transfer.dead")
     assert dead["d"]["error"] == "subject-destroyed"
-    assert set(dead["d"]) == {"role", "transfer", "recipient", "attempt", "error"}
+    assert set(dead["d"]) == {"role", "transfer", "recipient", "attempt", "error", "rows"}
+    assert list(dead["d"]["rows"]) == [f"outbox:{tid}"]
+    assert services.verify_audit().ok
 
 
 def test_a_withdrawn_transfer_consent_stops_the_delivery(

@@ -173,6 +173,7 @@ def test_a_key_from_before_the_change_works_until_reissued(
         with svc.db.engine.connect() as conn:
             (view,) = svc.api_keys.list_keys(conn)
         assert (view.id, view.reissue) == (key_id, True)
+        assert svc.verify_audit().ok  # the rows from before were recorded by init
 
         # Later, an insider inserts a legacy row: no later run tags it.
         late_id, late = _token()
@@ -192,7 +193,9 @@ def test_a_key_from_before_the_change_works_until_reissued(
             ).scalar()
         assert tag is None
         assert events == 1
-        assert svc.verify_audit().ok
+        # ... and audit verify names it (issue 13: no security row without its event).
+        report = svc.verify_audit()
+        assert f"api_key row {late_id}: inserted without its audited event" in str(report.first)
         assert _get(client, late) == 401
         assert _get(client, token) == 200
         # Re-issued: the new key works, the old one is revoked.

@@ -74,7 +74,8 @@ def basis_lines(conn: Connection, subject_id: str, purpose: str) -> list[BasisLi
     return [BasisLine(kind, State(st), stored_time(until)) for kind, st, until in cur.fetchall()]
 
 
-def _key(subject_id: str, purpose: str, kind: BasisKind) -> ColumnElement[bool]:
+def where_basis(subject_id: str, purpose: str, kind: BasisKind) -> ColumnElement[bool]:
+    """The row of (subject, purpose, kind)."""
     return and_(
         basis_state.c.subject_id == subject_id,
         basis_state.c.purpose == purpose,
@@ -138,7 +139,7 @@ def put_basis(
     obligation: bool = False,
 ) -> None:
     """Set the basis of (subject, purpose, kind), creating it if it is new."""
-    key = _key(subject_id, purpose, kind)
+    key = where_basis(subject_id, purpose, kind)
     values = {
         "state": state.value,
         "since": since,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.rows import RowChanges, inserted
 from qorgau.catalog import Catalogue, LegalBasis
 from qorgau.config import OperatorProfile
 from qorgau.consent import basis_store, store
@@ -30,7 +31,7 @@ from qorgau.consent.model import (
     WithdrawalRefused,
     effective_state,
 )
-from qorgau.consent.store import ConsentRow
+from qorgau.consent.store import BASIS_STATE_ROWS, ConsentRow
 from qorgau.consent.views import LedgerViews
 from qorgau.law.profiles import LawProfile
 from qorgau.security.access import AccessPolicy
@@ -159,10 +160,13 @@ class Ledger(LedgerViews):
             channel=req.channel.value,
             evidence_method=req.evidence.method,
         )
-        store.insert_consent(conn, row, sealed)
+        which = basis_store.where_basis(req.subject_id, req.purpose, BasisKind.CONSENT)
+        before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
+        entry = store.insert_consent(conn, row, sealed)
         basis_store.put_basis(
             conn, req.subject_id, req.purpose, BasisKind.CONSENT, State.LIVE, now, expires, cid
         )
+        rows = {**inserted(entry), **BASIS_STATE_ROWS.changes(conn, before, which)}
         self._append(
             conn,
             actor,
@@ -178,6 +182,7 @@ class Ledger(LedgerViews):
                 "text": text_hash[:16],
                 "recipients": list(req.recipients),
             },
+            rows,
         )
         return cid
 
@@ -208,18 +213,27 @@ class Ledger(LedgerViews):
                 {"reason": "obligation"},
             )
             raise WithdrawalRefused(subject_id, purpose, why)
+        which = basis_store.where_basis(subject_id, purpose, BasisKind.CONSENT)
+        before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
         basis_store.set_consent_state(conn, subject_id, purpose, State.WITHDRAWN, now)
+        rows = BASIS_STATE_ROWS.changes(conn, before, which)
         self._append(
-            conn, actor, "consent.withdraw", subject_id, purpose, basis.consent_id, reason, now, {}
-        )
+            conn, actor, "consent.withdraw", subject_id, purpose, basis.consent_id, reason, now,
+            {}, rows,
+        )  # fmt: skip
 
     def expire_due(self, conn: Connection, actor: Actor, at: datetime | None = None) -> int:
         """Record the expiry of every live consent past its term (idempotent)."""
         now = at or datetime.now(UTC)
         due = basis_store.live_consents_due(conn, now)
         for sid, purpose, cid in due:
+            which = basis_store.where_basis(sid, purpose, BasisKind.CONSENT)
+            before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
             basis_store.set_consent_state(conn, sid, purpose, State.EXPIRED, now)
-            self._append(conn, actor, "consent.expire", sid, purpose, cid, "term ended", now, {})
+            rows = BASIS_STATE_ROWS.changes(conn, before, which)
+            self._append(
+                conn, actor, "consent.expire", sid, purpose, cid, "term ended", now, {}, rows
+            )
         return len(due)
 
     # -- other bases --------------------------------------------------------------------
@@ -239,6 +253,8 @@ class Ledger(LedgerViews):
         """A contract (e.g. a loan agreement, an obligation to the operator) or a legal
         ground recorded for a purpose (policy 6.1)."""
         now = datetime.now(UTC)
+        which = basis_store.where_basis(subject_id, purpose, kind)
+        before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
         basis_store.put_basis(
             conn,
             subject_id,
@@ -261,6 +277,7 @@ class Ledger(LedgerViews):
             reference,
             now,
             {"kind": kind.value, "obligation": obligation},
+            BASIS_STATE_ROWS.changes(conn, before, which),
         )
 
     def end_basis(
@@ -273,10 +290,14 @@ class Ledger(LedgerViews):
         reason: str,
     ) -> None:
         now = datetime.now(UTC)
+        which = basis_store.where_basis(subject_id, purpose, kind)
+        before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
         basis_store.put_basis(conn, subject_id, purpose, kind, State.ENDED, now, None, None)
+        rows = BASIS_STATE_ROWS.changes(conn, before, which)
         self._append(
-            conn, actor, "basis.end", subject_id, purpose, None, reason, now, {"kind": kind.value}
-        )
+            conn, actor, "basis.end", subject_id, purpose, None, reason, now,
+            {"kind": kind.value}, rows,
+        )  # fmt: skip
 
     # -- internals ----------------------------------------------------------------------
 
@@ -308,7 +329,12 @@ class Ledger(LedgerViews):
         reason: str | None,
         at: datetime,
         detail: dict[str, object],
+        rows: RowChanges | None = None,
     ) -> None:
+        """The ledger's event and the audit event; ``rows``: the security rows it changed
+        (``audit/rows.py``)."""
+        if rows:
+            detail = {**detail, "rows": rows}
         store.append_event(
             conn,
             consent_id=consent_id,

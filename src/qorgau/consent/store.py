@@ -1,7 +1,10 @@
 """Consent ledger tables: texts (stored once, by hash), consents, the append-only event
 history, and the current state of every basis per (subject, purpose, kind); below them, the
 queries on consents, texts and events, returning typed records (the queries on basis states
-are in ``basis_store``). The ledger decides; these modules only read and write."""
+are in ``basis_store``). The ledger decides; these modules only read and write.
+
+Consents and bases are security rows: every change is audited with their digests
+(:data:`CONSENT_ROWS`, :data:`BASIS_STATE_ROWS`, ``audit/rows.py``)."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 
+from qorgau.audit.rows import RowSpec
 from qorgau.consent.model import LedgerEvent
 from qorgau.db import Instant, aware, metadata
 
@@ -94,6 +98,11 @@ basis_state = Table(
     Column("obligation", Boolean, nullable=False),
 )
 
+CONSENT_ROWS = RowSpec(consent, ("id",), tuple(c.name for c in consent.columns))
+BASIS_STATE_ROWS = RowSpec(
+    basis_state, ("subject_id", "purpose", "kind"), tuple(c.name for c in basis_state.columns)
+)
+
 
 def stored_time(value: datetime | str | None) -> datetime | None:
     """A time from the DBAPI cursor: SQLite gives SQLAlchemy's text form (naive UTC)."""
@@ -134,31 +143,34 @@ class ConsentRow:
     evidence_method: str
 
 
-def insert_consent(conn: Connection, row: ConsentRow, evidence_sealed: bytes | None) -> None:
-    conn.execute(
-        insert(consent).values(
-            id=row.id,
-            subject_id=row.subject_id,
-            purpose=row.purpose,
-            fields=orjson.dumps(list(row.fields)).decode(),
-            recipients=orjson.dumps(list(row.recipients)).decode(),
-            third_party_transfer=row.third_party_transfer,
-            cross_border=row.cross_border,
-            public_sources=row.public_sources,
-            operator_name=row.operator_name,
-            operator_bin=row.operator_bin,
-            term_days=row.term_days,
-            granted_at=row.granted_at,
-            expires_at=row.expires_at,
-            text_hash=row.text_hash,
-            policy_version=row.policy_version,
-            policy_hash=row.policy_hash,
-            language=row.language,
-            channel=row.channel,
-            evidence_method=row.evidence_method,
-            evidence_sealed=evidence_sealed,
-        )
-    )
+def insert_consent(
+    conn: Connection, row: ConsentRow, evidence_sealed: bytes | None
+) -> tuple[str, str]:
+    """The new row's key and digest (:data:`CONSENT_ROWS`), for its audit event."""
+    values = {
+        "id": row.id,
+        "subject_id": row.subject_id,
+        "purpose": row.purpose,
+        "fields": orjson.dumps(list(row.fields)).decode(),
+        "recipients": orjson.dumps(list(row.recipients)).decode(),
+        "third_party_transfer": row.third_party_transfer,
+        "cross_border": row.cross_border,
+        "public_sources": row.public_sources,
+        "operator_name": row.operator_name,
+        "operator_bin": row.operator_bin,
+        "term_days": row.term_days,
+        "granted_at": row.granted_at,
+        "expires_at": row.expires_at,
+        "text_hash": row.text_hash,
+        "policy_version": row.policy_version,
+        "policy_hash": row.policy_hash,
+        "language": row.language,
+        "channel": row.channel,
+        "evidence_method": row.evidence_method,
+        "evidence_sealed": evidence_sealed,
+    }
+    conn.execute(insert(consent).values(**values))
+    return CONSENT_ROWS.entry(values)
 
 
 def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:

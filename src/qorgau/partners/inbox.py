@@ -19,6 +19,7 @@ from qorgau.transfers.model import OUTCOMES, InvalidOutcome, TransferView, refus
 from qorgau.transfers.queue import DeliveryQueue
 from qorgau.transfers.rule import TransferRule
 from qorgau.transfers.service import ROUTER, Transfers
+from qorgau.transfers.store import OUTBOX_ROWS, outbox
 from qorgau.transfers.store import deliveries as delivery_store
 from qorgau.transfers.store.deliveries import PartnerTransfer
 from qorgau.vault.gate import Gate
@@ -101,11 +102,15 @@ class PartnerInbox:
         row = self._partner_row(conn, code, transfer_id)
         if row.status not in ("acknowledged",):
             now = datetime.now(UTC)
+            which = outbox.c.transfer_id == transfer_id
+            before = OUTBOX_ROWS.digests(conn, which, lock=True)
             delivery_store.acknowledge(conn, transfer_id, now)
+            rows = OUTBOX_ROWS.changes(conn, before, which)
             self.audit.append(
                 conn,
                 Event("transfer.acknowledged", actors.partner(code).id, subject_id=row.subject_id,
-                      detail={"transfer": transfer_id, "recipient": code}, at=now),
+                      detail={"transfer": transfer_id, "recipient": code, "rows": rows},
+                      at=now),
             )  # fmt: skip
         return self.transfers.get(conn, transfer_id)
 

@@ -13,6 +13,10 @@ Keys issued before issue 13 are stored as plain SHA-256 (scheme ``sha256``). The
 working until re-issued, but only when their row carries the tag, which the server writes
 once, right after the migration (:meth:`ApiKeys.tag_legacy_once`); an untagged or wrongly
 tagged row is refused. ``keys list`` shows them as needing re-issue.
+
+Every change of a key's row (created, revoked, tagged) is audited here, in the caller's
+transaction, with the row's digests (``audit/rows.py``), so ``audit verify`` names a row
+inserted or edited behind the server's back.
 """
 
 from __future__ import annotations
@@ -26,10 +30,15 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from qorgau.audit.log import AuditLog
+from qorgau.audit.model import Event
+from qorgau.audit.rows import inserted
 from qorgau.errors import DomainError
 from qorgau.security import store
 
 PREFIX = "qg_"
+#: Who changes keys when the caller names no one: the ``keys`` command.
+KEYS_ACTOR = "cli:keys"
 
 
 class Unauthenticated(DomainError):
@@ -78,10 +87,11 @@ class KeyView:
 
 class ApiKeys:
     """Issues, checks, lists and revokes API keys, with digests keyed by ``secret`` (derived
-    from the site secret, never stored in the database)."""
+    from the site secret, never stored in the database); every change audited."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, audit: AuditLog) -> None:
         self._key = secret
+        self.audit = audit
 
     def _digest(self, token: str) -> bytes:
         return hmac.digest(self._key, f"api-key\x00{token}".encode(), "sha256")
@@ -94,14 +104,25 @@ class ApiKeys:
         return hmac.digest(self._key, b"api-key-row\x00" + "\x00".join(fields).encode(), "sha256")
 
     def create_key(
-        self, conn: Connection, role: str, name: str, recipient: str | None = None
+        self,
+        conn: Connection,
+        role: str,
+        name: str,
+        recipient: str | None = None,
+        *,
+        actor: str = KEYS_ACTOR,
     ) -> tuple[ApiKey, str]:
         """Returns the key record and the token, which is shown once and never stored."""
         key_id = secrets.token_hex(4)
         token = PREFIX + key_id + "_" + secrets.token_urlsafe(16)
         digest = self._digest(token)
         tag = self._tag(store.SCHEME_HMAC, key_id, digest, role, recipient)
-        store.insert_key(conn, key_id, digest, tag, role, name, datetime.now(UTC), recipient)
+        row = store.insert_key(conn, key_id, digest, tag, role, name, datetime.now(UTC), recipient)
+        detail: dict[str, object] = {"key": key_id, "role": role}
+        if recipient is not None:
+            detail["recipient"] = recipient
+        detail["rows"] = inserted(row)
+        self.audit.append(conn, Event("key.create", actor, detail=detail))
         return ApiKey(key_id, role, name, recipient), token
 
     def authenticate(self, conn: Connection, token: str) -> ApiKey:
@@ -133,28 +154,39 @@ class ApiKeys:
             for k in store.keys(conn)
         ]  # fmt: skip
 
-    def revoke_key(self, conn: Connection, key_id: str) -> bool:
+    def revoke_key(self, conn: Connection, key_id: str, *, actor: str = KEYS_ACTOR) -> bool:
         """Revoke a key (every process refuses it from the next request on: keys are not
         cached). False when it was revoked already; ``KeyNotFound`` for an unknown id."""
+        which = store.api_key.c.id == key_id
+        before = store.API_KEY_ROWS.digests(conn, which, lock=True)
         status = store.key_status(conn, key_id)
         if status is None:
             raise KeyNotFound(key_id)
         if status.revoked_at is not None:
             return False
         store.revoke_key(conn, key_id, datetime.now(UTC))
+        rows = store.API_KEY_ROWS.changes(conn, before, which)
+        self.audit.append(conn, Event("key.revoke", actor, detail={"key": key_id, "rows": rows}))
         return True
 
-    def tag_legacy(self, conn: Connection) -> int:
+    def tag_legacy(self, conn: Connection, *, actor: str = KEYS_ACTOR) -> int:
         """Tag every untagged legacy (``sha256``) row so that it keeps working; the number
-        tagged. Only :meth:`tag_legacy_once` should call it: tagging again later would bless
-        rows an insider inserted since."""
+        tagged, audited (``key.legacy-tag``). Only :meth:`tag_legacy_once` should call it:
+        tagging again later would bless rows an insider inserted since."""
+        legacy = store.api_key.c.scheme == store.SCHEME_SHA256
+        before = store.API_KEY_ROWS.digests(conn, legacy, lock=True)
         rows = store.untagged_legacy_keys(conn)
         for key_id, digest, role, recipient in rows:
             tag = self._tag(store.SCHEME_SHA256, key_id, digest, role, recipient)
             store.tag_key(conn, key_id, tag)
+        changed = store.API_KEY_ROWS.changes(conn, before, legacy)
+        detail = {"keys": len(rows), "rows": changed}
+        self.audit.append(conn, Event("key.legacy-tag", actor, detail=detail))
         return len(rows)
 
-    def tag_legacy_once(self, conn: Connection, marker: Path) -> int | None:
+    def tag_legacy_once(
+        self, conn: Connection, marker: Path, *, actor: str = KEYS_ACTOR
+    ) -> int | None:
         """Tag the legacy keys the first time the server runs after migration 0011, and
         never again: ``marker`` (a file next to the keyring, outside the database) records
         that it was done. None when it was done already.
@@ -166,7 +198,7 @@ class ApiKeys:
         legacy keys stay untagged (refused: re-issue them), never the other way round."""
         if marker.exists():
             return None
-        tagged = self.tag_legacy(conn)
+        tagged = self.tag_legacy(conn, actor=actor)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"legacy API keys tagged: {tagged}\n", encoding="utf-8")
         return tagged

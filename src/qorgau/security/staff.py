@@ -31,6 +31,7 @@ from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.rows import RowChanges, inserted
 from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.security import store
@@ -162,7 +163,7 @@ class StaffService:
         if store.user_by_username(conn, name) is not None:
             raise StaffUserExists()
         user = StaffUser(secrets.token_hex(8), name, role, now or datetime.now(UTC), None)
-        store.insert_user(
+        row = store.insert_user(
             conn, user.id, user.username, self._hasher.hash(password), user.role, user.created_at
         )
         self.audit.append(
@@ -170,7 +171,7 @@ class StaffService:
             Event(
                 "staff.create",
                 "cli:staff",
-                detail={"user": user.id, "role": role},
+                detail={"user": user.id, "role": role, "rows": inserted(row)},
                 at=user.created_at,
             ),
         )
@@ -185,10 +186,14 @@ class StaffService:
         if row is None:
             raise StaffUserNotFound()
         user = _user(row)
+        which = store.staff_user.c.id == user.id
+        before = store.STAFF_USER_ROWS.digests(conn, which, lock=True)
         store.set_disabled(conn, user.id, now)
         store.revoke_sessions_of(conn, user.id, now)
+        rows = store.STAFF_USER_ROWS.changes(conn, before, which)
         self.audit.append(
-            conn, Event("staff.disable", "cli:staff", detail={"user": user.id}, at=now)
+            conn,
+            Event("staff.disable", "cli:staff", detail={"user": user.id, "rows": rows}, at=now),
         )
         return StaffUser(user.id, user.username, user.role, user.created_at, now)
 
@@ -233,12 +238,16 @@ class StaffService:
         else:
             reason = None
         with db.unit_of_work() as conn:
-            self._audit(conn, user, reason, client, now)
+            rows: RowChanges = {}
+            if user is not None and reason is None and self._hasher.check_needs_rehash(stored):
+                which = store.staff_user.c.id == user.id
+                before = store.STAFF_USER_ROWS.digests(conn, which, lock=True)
+                store.set_password_hash(conn, user.id, self._hasher.hash(password))
+                rows = store.STAFF_USER_ROWS.changes(conn, before, which)
+            self._audit(conn, user, reason, client, now, rows)
             if reason is not None:
                 return LoginResult(None, reason=reason)
             assert user is not None
-            if self._hasher.check_needs_rehash(stored):
-                store.set_password_hash(conn, user.id, self._hasher.hash(password))
             cookie, expires = self.open_session(conn, user, now=now)
         return LoginResult(user, cookie, expires)
 
@@ -255,8 +264,9 @@ class StaffService:
         reason: str | None,
         client: str,
         at: datetime,
+        rows: RowChanges,
     ) -> None:
-        detail: dict[str, str] = {
+        detail: dict[str, object] = {
             "outcome": "success" if reason is None else "failure",
             "client": client,
         }
@@ -265,6 +275,8 @@ class StaffService:
         if user is not None:
             detail["user"] = user.id
             detail["role"] = user.role
+        if rows:  # the password re-hashed under newer parameters
+            detail["rows"] = rows
         actor = user.actor_id if user is not None else "staff:unknown"
         self.audit.append(conn, Event("login", actor, detail=detail, at=at))
 

@@ -1,5 +1,7 @@
-"""Security tables and their queries: API keys (stored as SHA-256 digests of their tokens),
-staff users (argon2id password hashes) and staff sessions (SHA-256 of the session token)."""
+"""Security tables and their queries: API keys (stored as keyed digests of their tokens),
+staff users (argon2id password hashes) and staff sessions (keyed digests of the session
+token). API keys and staff users are security rows: every change is audited with their
+digests (:data:`API_KEY_ROWS`, :data:`STAFF_USER_ROWS`, ``audit/rows.py``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 
+from qorgau.audit.rows import RowSpec
 from qorgau.db import Instant, aware, metadata
 
 api_key = Table(
@@ -51,6 +54,19 @@ staff_user = Table(
     Column("role", String(16), nullable=False),
     Column("created_at", Instant(), nullable=False),
     Column("disabled_at", Instant(), nullable=True),
+)
+
+#: Every column of a key is security-relevant (a row the server did not write is refused
+#: anyway: its digest and tag are keyed; this names it in ``audit verify`` too).
+API_KEY_ROWS = RowSpec(
+    api_key,
+    ("id",),
+    ("id", "digest", "role", "name", "created_at", "revoked_at", "recipient", "scheme", "tag"),
+)
+STAFF_USER_ROWS = RowSpec(
+    staff_user,
+    ("id",),
+    ("id", "username", "password_hash", "role", "created_at", "disabled_at"),
 )
 
 staff_session = Table(
@@ -112,19 +128,21 @@ def insert_key(
     name: str,
     created_at: datetime,
     recipient: str | None,
-) -> None:
-    conn.execute(
-        insert(api_key).values(
-            id=key_id,
-            digest=digest,
-            tag=tag,
-            role=role,
-            name=name,
-            created_at=created_at,
-            recipient=recipient,
-            scheme=SCHEME_HMAC,
-        )
-    )
+) -> tuple[str, str]:
+    """The new row's key and digest (:data:`API_KEY_ROWS`), for its audit event."""
+    values = {
+        "id": key_id,
+        "digest": digest,
+        "tag": tag,
+        "role": role,
+        "name": name,
+        "created_at": created_at,
+        "revoked_at": None,
+        "recipient": recipient,
+        "scheme": SCHEME_HMAC,
+    }
+    conn.execute(insert(api_key).values(**values))
+    return API_KEY_ROWS.entry(values)
 
 
 def keys_by_digest(conn: Connection, digests: tuple[bytes, ...]) -> list[KeyAuth]:
@@ -228,16 +246,18 @@ def insert_user(
     password_hash: str,
     role: str,
     created_at: datetime,
-) -> None:
-    conn.execute(
-        insert(staff_user).values(
-            id=user_id,
-            username=username,
-            password_hash=password_hash,
-            role=role,
-            created_at=created_at,
-        )
-    )
+) -> tuple[str, str]:
+    """The new row's key and digest (:data:`STAFF_USER_ROWS`), for its audit event."""
+    values = {
+        "id": user_id,
+        "username": username,
+        "password_hash": password_hash,
+        "role": role,
+        "created_at": created_at,
+        "disabled_at": None,
+    }
+    conn.execute(insert(staff_user).values(**values))
+    return STAFF_USER_ROWS.entry(values)
 
 
 def user_by_username(conn: Connection, username: str) -> UserRow | None:

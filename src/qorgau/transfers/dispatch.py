@@ -29,7 +29,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
@@ -56,6 +56,7 @@ from qorgau.transfers.delivery import (
 from qorgau.transfers.model import endpoint_problem, refusal_code
 from qorgau.transfers.registry import Registry
 from qorgau.transfers.rule import TransferRule
+from qorgau.transfers.store import OUTBOX_ROWS, outbox
 from qorgau.transfers.store import deliveries as delivery_store
 from qorgau.transfers.webhook_client import Posted, WebhookClient
 from qorgau.vault.gate import Gate, SealedExtra
@@ -308,6 +309,9 @@ class Dispatcher:
         at: datetime,
         result: BatchResult,
     ) -> None:
+        # The rows as they are now, held until commit: each event carries its row's change.
+        which = outbox.c.id.in_([item.oid for item in items])
+        before = OUTBOX_ROWS.digests(conn, which, lock=True)
         delivered: list[int] = []
         delivered_t: list[str] = []
         retry: list[delivery_store.Retry] = []
@@ -362,6 +366,12 @@ class Dispatcher:
                 if rows:
                     delivery_store.mark_dead(conn, rows, clear_payload=clear)
             delivery_store.set_queued_status(conn, dead_t)
+        changed = OUTBOX_ROWS.changes(conn, before, which)
+        keys = [OUTBOX_ROWS.key({"transfer_id": ev.detail["transfer"]}) for ev in events]
+        events = [
+            replace(ev, detail={**ev.detail, "rows": {k: changed[k]}}) if k in changed else ev
+            for ev, k in zip(events, keys, strict=True)
+        ]
         self.audit.append_many(conn, events)
 
     def _event(self, action: str, item: _Item, detail: dict[str, Any], at: datetime) -> Event:

@@ -16,6 +16,7 @@ from qorgau.security.actors import Actor
 from qorgau.transfers.delivery import withheld
 from qorgau.transfers.model import TransferNotFound
 from qorgau.transfers.registry import require_manager
+from qorgau.transfers.store import OUTBOX_ROWS, outbox
 from qorgau.transfers.store import deliveries as delivery_store
 
 
@@ -40,6 +41,8 @@ class DeliveryQueue:
     def retry(self, conn: Connection, actor: Actor, transfer_id: str) -> None:
         """Put a dead-lettered delivery back in the queue, due now (staff action, audited)."""
         require_manager(conn, self.access, self.audit, actor, "delivery.retry")
+        which = outbox.c.transfer_id == transfer_id
+        before = OUTBOX_ROWS.digests(conn, which, lock=True)
         row = delivery_store.outbox_state(conn, transfer_id)
         if row is None:
             raise TransferNotFound(transfer_id)
@@ -47,11 +50,12 @@ class DeliveryQueue:
             raise InvalidDeliveryState(f"delivery of {transfer_id} is {row.status}, not dead")
         now = datetime.now(UTC)
         delivery_store.requeue(conn, transfer_id, now)
+        rows = OUTBOX_ROWS.changes(conn, before, which)
         self.audit.append(
             conn,
             Event("transfer.retry", actor.id, subject_id=row.subject_id,
                   detail={"role": actor.role, "transfer": transfer_id,
-                          "recipient": row.recipient}, at=now),
+                          "recipient": row.recipient, "rows": rows}, at=now),
         )  # fmt: skip
 
     def withhold(
@@ -68,12 +72,15 @@ class DeliveryQueue:
         """A queued lead the rule now refuses: dead-lettered (payload kept only when the
         refusal may lift) and its transfer marked; audited beside the gate's refusal."""
         keep, status = withheld(reason)
+        which = outbox.c.transfer_id == tid
+        before = OUTBOX_ROWS.digests(conn, which, lock=True)
         delivery_store.withhold(
             conn, oid, tid, reason, now, keep_payload=keep, transfer_status=status
         )
+        rows = OUTBOX_ROWS.changes(conn, before, which)
         self.audit.append(
             conn,
             Event("transfer.dead", actor.id, subject_id=sid,
                   detail={"role": actor.role, "transfer": tid, "recipient": code,
-                          "error": reason}, at=now),
+                          "error": reason, "rows": rows}, at=now),
         )  # fmt: skip

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.rows import changes
 from qorgau.catalog import Catalogue
 from qorgau.crypto.keyring import KeyProvider
 from qorgau.security.access import AccessPolicy, Capability, OperationNotPermitted
@@ -29,6 +30,12 @@ from qorgau.transfers.model import (
     agreement_doc,
     agreement_from,
     validate_recipient,
+)
+from qorgau.transfers.store import (
+    PARTNER_SECRET_ROWS,
+    RECIPIENT_ROWS,
+    partner_secret,
+    recipient,
 )
 from qorgau.transfers.store import recipients as recipient_store
 from qorgau.vault.keys import hold_kek
@@ -100,6 +107,8 @@ class Registry:
             allow_loopback=self.allow_loopback_webhooks,
         )  # fmt: skip
         now = datetime.now(UTC)
+        which = recipient.c.code == entry.code
+        before = RECIPIENT_ROWS.digests(conn, which, lock=True)
         current = recipient_store.recipient_version_of(conn, entry.code)
         version = 1 if current is None else current + 1
         saved = Recipient(**{**_fields_of(entry), "version": version})
@@ -121,6 +130,7 @@ class Registry:
                     "recipient": saved.code,
                     "version": version,
                     "digest": hashlib.sha256(raw).hexdigest()[:32],
+                    "rows": RECIPIENT_ROWS.changes(conn, before, which),
                 },
                 at=now,
             ),
@@ -167,27 +177,42 @@ class Registry:
         self._require(conn, actor, "recipients")
         self.recipient(conn, code)
         now = datetime.now(UTC)
+        which = partner_secret.c.recipient == code
+        before = PARTNER_SECRET_ROWS.digests(conn, which, lock=True)
         recipient_store.retire_secrets(conn, code, now + overlap)
         raw = secrets.token_bytes(32)
         sid = secrets.token_hex(8)
         hold_kek(conn)  # rotation does not retire the KEK before this commits
         kek_id, sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
         recipient_store.insert_secret(conn, sid, code, kek_id, sealed, now)
+        rows = PARTNER_SECRET_ROWS.changes(conn, before, which)
         self.audit.append(
             conn,
             Event("recipient.secret", actor.id, detail={"role": actor.role, "recipient": code,
-                                                        "secret": sid}, at=now),
+                                                        "secret": sid, "rows": rows}, at=now),
         )  # fmt: skip
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def rewrap_secrets(self, conn: Connection) -> int:
+    def rewrap_secrets(self, conn: Connection, actor_id: str = "cli:keys") -> int:
         """Move every webhook secret to the keyring's active KEK (``qorgau keys rotate``):
-        after the old KEK retires, deliveries still sign."""
-        rows = recipient_store.secrets_not_under(conn, self._keys.active_kek_id)
+        after the old KEK retires, deliveries still sign. Audited (``key.rotate``) when
+        any moved."""
+        active = self._keys.active_kek_id
+        which = partner_secret.c.kek_id != active
+        before = PARTNER_SECRET_ROWS.digests(conn, which, lock=True)
+        rows = recipient_store.secrets_not_under(conn, active)
         for sid, code, kek_id, sealed in rows:
             raw = self._keys.unwrap(kek_id, sealed, f"partner-secret:{code}:{sid}")
             new_kek, new_sealed = self._keys.wrap(raw, f"partner-secret:{code}:{sid}")
             recipient_store.rewrap_secret(conn, sid, new_kek, new_sealed)
+        if rows:
+            moved = partner_secret.c.id.in_([r.id for r in rows])
+            detail = {
+                "secrets": len(rows),
+                "kek": active,
+                "rows": changes(before, PARTNER_SECRET_ROWS.digests(conn, moved)),
+            }
+            self.audit.append(conn, Event("key.rotate", actor_id, detail=detail))
         return len(rows)
 
     def secret_kek_usage(self, conn: Connection) -> dict[str, int]:

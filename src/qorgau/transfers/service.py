@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
+from qorgau.audit.rows import RowChanges, inserted
 from qorgau.catalog import Catalogue
 from qorgau.errors import Refusal
 from qorgau.law.calendar import WorkingCalendar
@@ -158,6 +159,7 @@ class Transfers:
         values: dict[str, str],
     ) -> TransferView:
         tid = secrets.token_hex(16)
+        rows: RowChanges = {}
         queued = to.delivery is not DeliveryMode.NONE and state_request_id is None
         status = "queued" if queued else "disclosed"
         transfer_store.insert_transfer(
@@ -176,7 +178,9 @@ class Transfers:
                 "data": {f: values[f] for f in fields if f in values},
             }
             sealed = self.gate.seal_extra(conn, subject_id, f"outbox:{tid}", orjson.dumps(doc))
-            transfer_store.insert_outbox(conn, tid, to.code, subject_id, sealed, now)
+            rows = inserted(
+                transfer_store.insert_outbox(conn, tid, to.code, subject_id, sealed, now)
+            )
         if basis.kind == "consent" and self.notices and self.notice_days is not None:
             local = self.calendar.local(now).date()
             due = self.calendar.add_working_days(local, self.notice_days)
@@ -196,6 +200,7 @@ class Transfers:
                     "version": to.version,
                     "basis": basis.kind,
                     "ground": basis.reference,
+                    **({"rows": rows} if rows else {}),
                 },
                 at=now,
             ),

@@ -9,6 +9,10 @@ Their queries, each returning typed records (no decision is taken there), are sp
 Nothing here holds a personal value in clear: an outbox payload is sealed under the
 subject's data key (so crypto-shredding the subject shreds its undelivered leads too), and
 a partner's webhook secret is sealed under a key derived from the keyring.
+
+Recipients, partner secrets and outbox rows are security rows: every change is audited
+with their digests (:data:`RECIPIENT_ROWS`, :data:`PARTNER_SECRET_ROWS`,
+:data:`OUTBOX_ROWS`, ``audit/rows.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy import (
     Text,
 )
 
+from qorgau.audit.rows import RowSpec
 from qorgau.db import Instant, metadata
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
@@ -117,6 +122,23 @@ outbox = Table(
     Column("done_at", Instant(), nullable=True),
     Index("ix_outbox_due", "status", "next_at"),
 )
+
+RECIPIENT_ROWS = RowSpec(recipient, ("code",), tuple(c.name for c in recipient.columns))
+PARTNER_SECRET_ROWS = RowSpec(
+    partner_secret, ("id",), tuple(c.name for c in partner_secret.columns)
+)
+#: What a delivery is: its transfer, recipient, subject, key, payload and status. The
+#: dispatcher's bookkeeping (the row id, attempts, next_at as a lease or a back-off, the
+#: last error code) changes on every claim and retry and decides nothing about what is
+#: sent to whom: it is left out.
+OUTBOX_ROWS = RowSpec(
+    outbox,
+    ("transfer_id",),
+    (
+        "transfer_id", "recipient", "subject_id", "idempotency_key", "payload", "status",
+        "created_at", "done_at",
+    ),
+)  # fmt: skip
 
 # Notices owed to subjects whose consent promises them (LAW.md Art. 19: 10 working days).
 transfer_notice = Table(

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 from qorgau.db import aware
 from qorgau.transfers.model import Recipient
 from qorgau.transfers.store import (
+    OUTBOX_ROWS,
     outbox,
     state_request,
     transfer,
@@ -103,21 +104,21 @@ def insert_transfer(
 
 def insert_outbox(
     conn: Connection, tid: str, code: str, subject_id: str, sealed: bytes, now: datetime
-) -> None:
-    """The delivery row of a transfer, pending and due now (its idempotency key: the id)."""
-    conn.execute(
-        insert(outbox).values(
-            transfer_id=tid,
-            recipient=code,
-            subject_id=subject_id,
-            idempotency_key=tid,
-            payload=sealed,
-            status="pending",
-            attempts=0,
-            next_at=now,
-            created_at=now,
-        )
-    )
+) -> tuple[str, str]:
+    """The delivery row of a transfer, pending and due now (its idempotency key: the id);
+    returns its key and digest (:data:`OUTBOX_ROWS`), for its audit event."""
+    values = {
+        "transfer_id": tid,
+        "recipient": code,
+        "subject_id": subject_id,
+        "idempotency_key": tid,
+        "payload": sealed,
+        "status": "pending",
+        "created_at": now,
+        "done_at": None,
+    }
+    conn.execute(insert(outbox).values(attempts=0, next_at=now, **values))
+    return OUTBOX_ROWS.entry(values)
 
 
 def insert_notice(conn: Connection, tid: str, subject_id: str, due_at: datetime) -> None:
