@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import (
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 
 from qorgau.audit.model import partition_of
-from qorgau.audit.rows import RowSpec
+from qorgau.audit.rows import ROW_ACTIONS, RowSpec
 from qorgau.audit.store import audit_event
 from qorgau.audit.verify import VerifyReport
 from qorgau.bootstrap import initialise, rows_baseline_marker
@@ -65,6 +66,11 @@ def _insider(services: Container, *statements: Executable) -> None:
 def _clean(services: Container) -> None:
     report = services.verify_audit()
     assert report.ok, report.first
+    # Every event that carries row digests is one verify reads back.
+    with services.db.engine.connect() as conn:
+        for action, body in conn.execute(select(audit_event.c.action, audit_event.c.body)):
+            rows = orjson.loads(bytes(body)).get("d", {}).get("rows")
+            assert not isinstance(rows, dict) or action in ROW_ACTIONS, action
 
 
 def _named(report: VerifyReport, table: str, key: str, what: str) -> None:
