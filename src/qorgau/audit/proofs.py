@@ -144,9 +144,9 @@ def _bundle(
         legacy_heads = checkpoints.signed_legacy(conn)
     legacy = seq <= legacy_heads.get(part, (0, b""))[0]
     tree = StoredTree(conn, part)
-    cosigned = (cosigs if cosigs is not None else store.cosignatures(conn)).get(
-        (part, head.size), []
-    )
+    if cosigs is None:
+        cosigs = store.cosignatures_at(conn, [(part, head.size)])
+    cosigned = cosigs.get((part, head.size), [])
     signed_note = head.note + "".join(line for _w, line in cosigned).encode("utf-8")
     origin = note.Checkpoint.parse(head.note[: head.note.rfind(b"\n\n") + 1].decode()).origin
     return {
@@ -182,7 +182,7 @@ def prove_subject(
         .order_by(e.id)
     ).all()
     trees = store.latest_tree_heads(conn)
-    cosigs = store.cosignatures(conn)
+    cosigs = store.cosignatures_at(conn, [(h.part, h.size) for h in trees.values()])
     legacy = checkpoints.signed_legacy(conn)
     out = []
     for part, seq, action, sid, state, body in rows:

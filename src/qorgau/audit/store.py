@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
 )
 
 from qorgau.db import Instant, Sql, cursor, db_time, metadata
@@ -402,10 +404,16 @@ def _tree_row(r: Any) -> TreeHeadRow:
 
 
 def latest_tree_heads(conn: Connection) -> dict[int, TreeHeadRow]:
-    """Each partition's newest tree head (the largest size)."""
+    """Each partition's newest tree head: those the newest checkpoint names (it lists every
+    partition's tree), fetched by key, so the cost does not grow with the log's age."""
+    body = last_checkpoint_body(conn)
+    if body is None:
+        return {}
+    named = [(int(p), int(s)) for p, s, _r in orjson.loads(body).get("trees", ()) if s]
+    if not named:
+        return {}
     t = audit_tree_head.c
-    newest = select(t.part, func.max(t.size).label("size")).group_by(t.part).subquery("newest")
-    q = select(*_TREE_COLS).join(newest, (t.part == newest.c.part) & (t.size == newest.c.size))
+    q = select(*_TREE_COLS).where(tuple_(t.part, t.size).in_(named))
     return {row.part: row for row in map(_tree_row, conn.execute(q))}
 
 
@@ -447,6 +455,21 @@ def node(conn: Connection, part: int, level: int, idx: int) -> bytes | None:
 
 def insert_cosignature(conn: Connection, part: int, size: int, witness: str, line: str) -> None:
     conn.execute(insert(audit_cosignature).values(part=part, size=size, witness=witness, line=line))
+
+
+def cosignatures_at(
+    conn: Connection, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """The cosignature lines of these (partition, size) tree heads."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    c = audit_cosignature.c
+    q = select(c.part, c.size, c.witness, c.line).where(tuple_(c.part, c.size).in_(wanted))
+    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for part, size, witness, line in conn.execute(q):
+        out.setdefault((int(part), int(size)), []).append((witness, line))
+    return out
 
 
 def cosigned_sizes(conn: Connection, witness: str) -> dict[int, int]:

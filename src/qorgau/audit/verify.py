@@ -214,9 +214,13 @@ def _cosigned(
     log = checkpoints.note_verifier(public_key, signed.origin)
     by_name = {(w.name, w.key_id): w for w in witnesses}
     best: dict[int, int] = {}
-    for (part, size), lines in store.cosignatures(conn).items():
-        if size <= best.get(part, 0) or size > signed.sizes.get(part, 0):
-            continue
+    newest: dict[int, int] = {}
+    for w in witnesses:
+        for part, size in store.cosigned_sizes(conn, w.name).items():
+            # Larger than the database's own tree head: the witness names a rollback.
+            if newest.get(part, 0) < size <= signed.sizes.get(part, 0):
+                newest[part] = size
+    for (part, size), lines in sorted(store.cosignatures_at(conn, newest.items()).items()):
         row = store.tree_head(conn, part, size)
         if row is None:
             continue
@@ -228,9 +232,10 @@ def _cosigned(
         for _witness, line in lines:
             try:
                 parsed = note.parse_signature_line(line)
-                w = by_name.get((parsed.name, parsed.key_id))
-                if w is not None and cp.origin == checkpoints.partition_origin(signed.origin, part):
-                    note.verify_cosignature(cp, line, w)
+                cosigner = by_name.get((parsed.name, parsed.key_id))
+                origin = checkpoints.partition_origin(signed.origin, part)
+                if cosigner is not None and cp.origin == origin:
+                    note.verify_cosignature(cp, line, cosigner)
                     best[part] = size
                     signed.roots.setdefault(part, {})[size] = cp.root
                     break
