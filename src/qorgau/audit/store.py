@@ -463,3 +463,21 @@ def cosignatures(conn: Connection) -> dict[tuple[int, int], list[tuple[str, str]
     for part, size, witness, line in conn.execute(select(c.part, c.size, c.witness, c.line)):
         out.setdefault((int(part), int(size)), []).append((witness, line))
     return out
+
+
+def cosignatures_at(
+    conn: Connection, heads: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """The cosignature lines of the given (partition, size) tree heads only."""
+    wanted = set(heads)
+    if not wanted:
+        return {}
+    c = audit_cosignature.c
+    q = select(c.part, c.size, c.witness, c.line).where(
+        c.part.in_(sorted({p for p, _ in wanted})), c.size.in_(sorted({s for _, s in wanted}))
+    )
+    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for part, size, witness, line in conn.execute(q.order_by(c.id)):
+        if (int(part), int(size)) in wanted:
+            out.setdefault((int(part), int(size)), []).append((witness, line))
+    return out
