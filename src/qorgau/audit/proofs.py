@@ -193,10 +193,10 @@ def prove_subject(
 ) -> list[dict[str, Any]]:
     """Every audit event about one person, oldest first: its bundle, or for an event not
     under a signed tree head yet, its entry with ``"proof": None`` (pending). With
-    ``limit``, only the newest ``limit`` events get a bundle; an older one comes back as its
-    entry with ``"proof": None``, ``"omitted": True`` and the ``"size"`` of the tree head
-    that covers it (``prove_event`` gives its bundle). A person's events share a partition,
-    so its tree's blocks and subtrees are read once for them all."""
+    ``limit``, only the newest ``limit`` events under a tree head get a bundle; an older one
+    comes back as its entry with ``"proof": None``, ``"omitted": True`` and the ``"size"``
+    of the tree head that covers it (``prove_event`` gives its bundle). A person's events
+    share a partition, so its tree's blocks and subtrees are read once for them all."""
     e = audit_event.c
     rows = conn.execute(
         select(e.id, e.part, e.seq, e.action, e.subject_id, e.state, e.body)
@@ -208,21 +208,23 @@ def prove_subject(
     cosigs = store.cosignatures_at(conn, [(p, trees[p].size) for p in parts if p in trees])
     legacy = checkpoints.signed_legacy(conn)
     shared: dict[int, StoredTree] = {}
-    first_proved = 0 if limit is None else max(len(rows) - limit, 0)
+    covered = sum(1 for r in rows if r.part in trees and r.seq <= trees[r.part].size)
+    omit = 0 if limit is None else max(covered - limit, 0)
     out = []
-    for n, (event_id, part, seq, action, sid, state, body) in enumerate(rows):
+    for event_id, part, seq, action, sid, state, body in rows:
         part, seq = int(part), int(seq)
         head = trees.get(part)
         entry = {"id": int(event_id), "part": part, "seq": seq, "action": action,
                  "body": bytes(body).decode("utf-8")}  # fmt: skip
-        if n < first_proved and head is not None and seq <= head.size:
+        if omit and head is not None and seq <= head.size:
+            omit -= 1
             out.append(
                 {"format": FORMAT, "entry": entry, "proof": None, "omitted": True,
                  "size": head.size}
             )  # fmt: skip
             continue
         try:
-            tree = shared.setdefault(part, StoredTree(conn, part))
+            tree = shared.get(part) or shared.setdefault(part, StoredTree(conn, part))
             bundle = _bundle(
                 conn, part, seq, action, sid, state, bytes(body), public_key,
                 witnesses or [], trees, cosigs, legacy, tree,
