@@ -5,16 +5,25 @@ with the published log key alone, and each cosignature with its witness's key.""
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from qorgau.audit import note, proofcheck, store
 from qorgau.audit.checkpoint import note_verifier
 from qorgau.audit.model import Event, partition_of
-from qorgau.container import Container
+from qorgau.audit.proofs import check
+from qorgau.cli import app as cli_app
+from qorgau.config import Settings
+from qorgau.container import Container, build_container
 from qorgau.i18n import LANGUAGES, t
+from qorgau.security.actors import Actor
 from qorgau.server import create_app
+from witnesskit import free_port, start
 
 WITNESS = "witness.example/w1"
 
@@ -125,3 +134,68 @@ def test_the_page_in_every_language_and_the_checker(services: Container) -> None
     assert checker.status_code == 200
     assert checker.text == Path(proofcheck.__file__).read_text(encoding="utf-8")
     assert "attachment" in checker.headers["content-disposition"]
+
+
+def _cli(*args: str) -> str:
+    got = CliRunner().invoke(cli_app, list(args))
+    assert got.exit_code == 0, got.output
+    return got.stdout
+
+
+@pytest.fixture
+def witnessed(settings: Settings, tmp_path: Path) -> Iterator[Container]:
+    """The server's container with a real witness process (`qorgau witness run`)."""
+    home = tmp_path / "witness"
+    _cli("witness", "init", "--home", str(home), "--name", WITNESS)
+    plain = build_container(settings)
+    key = note_verifier(plain.audit_public_key(), settings.log_origin).to_vkey()
+    plain.close()
+    _cli("witness", "add-log", "--home", str(home), "--origin", settings.log_origin,
+         "--partitions", str(settings.audit_partitions), "--vkey", key)  # fmt: skip
+    port = free_port()
+    proc = start(home, port, tmp_path / "witness.log")
+    vkey = _cli("witness", "vkey", "--home", str(home)).strip()
+    svc = build_container(
+        settings.model_copy(update={"witness_url": f"http://127.0.0.1:{port}",
+                                    "witness_vkey": vkey})
+    )  # fmt: skip
+    try:
+        yield svc
+    finally:
+        svc.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+
+
+def test_a_real_witness_cosignatures_are_published_and_prove(
+    witnessed: Container, dpo: Actor
+) -> None:
+    """Every published tree head carries the witness's cosignature, which verifies with the
+    witness key the page publishes; a person's proof bundle carries it too, and checks with
+    both keys, by qorgau's check and by the single-file checker."""
+    item = witnessed.gate.prepare("potential_borrower", "contract", {"first_name": "Ая"}, "t")
+    with witnessed.db.unit_of_work() as conn:
+        sid = witnessed.gate.collect(conn, dpo, item)
+    witnessed.checkpoint()
+    assert witnessed.witness_status().queued == 0
+    doc = TestClient(create_app(witnessed)).get("/transparency.json").json()
+    assert doc["witness_keys"] == [witnessed.settings.witness_vkey]
+    witness = note.Verifier.from_vkey(doc["witness_keys"][0])
+    log = note.Verifier.from_vkey(doc["log_key"])
+    assert doc["partitions"]
+    for p in doc["partitions"]:
+        cp, opened = note.open_checkpoint(p["checkpoint"].encode(), [log, witness])
+        assert set(opened.signers) == {log.name, WITNESS}
+        lines = [f"{x}\n" for x in p["checkpoint"].split("\n\n", 1)[1].splitlines()]
+        assert any(note.verify_cosignature(cp, x, witness) for x in lines if WITNESS in x)
+        assert [w["name"] for w in p["witnesses"]] == [WITNESS]
+    page = TestClient(create_app(witnessed)).get("/en/transparency")
+    assert witnessed.settings.witness_vkey in page.text
+    trail = witnessed.requests.audit_trail
+    assert trail is not None
+    with witnessed.db.engine.connect() as conn:
+        bundles = trail(conn, sid, 100)
+    bundle = dict(bundles[0])
+    assert bundle["witness_keys"] == doc["witness_keys"]
+    assert check(bundle, doc["log_key"], doc["witness_keys"]) == 1
+    assert "cosigned by 1 witness" in proofcheck.check(bundle, doc["log_key"], doc["witness_keys"])

@@ -32,10 +32,12 @@ router = APIRouter(include_in_schema=False)
 async def _published(services: Container) -> Published:
     def load() -> Published:
         with services.db.engine.connect() as conn:
+            witness = services.settings.witness_vkey
             return published(
                 conn,
                 public_key=services.audit_public_key(),
                 origin=services.settings.log_origin,
+                witness_keys=(witness,) if witness else (),
             )
 
     return await run_in_threadpool(load)

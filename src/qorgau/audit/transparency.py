@@ -49,12 +49,15 @@ class Published:
     origin: str
     log_key: str
     heads: tuple[PublishedHead, ...]
+    #: The configured witnesses' cosignature keys (vkeys), to check their lines with.
+    witness_keys: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "origin": self.origin,
             "log_key": self.log_key,
+            "witness_keys": list(self.witness_keys),
             "partitions": [
                 {
                     "part": h.part,
@@ -86,7 +89,9 @@ def _cosigned(witness: str, line: str) -> Cosigned:
     return Cosigned(parsed.name, at)
 
 
-def published(conn: Connection, *, public_key: bytes, origin: str) -> Published:
+def published(
+    conn: Connection, *, public_key: bytes, origin: str, witness_keys: tuple[str, ...] = ()
+) -> Published:
     """The newest signed tree head of every partition that has one, oldest partition
     first, with its cosignatures and the time of the checkpoint that signed it."""
     heads = store.latest_tree_heads(conn)
@@ -114,4 +119,5 @@ def published(conn: Connection, *, public_key: bytes, origin: str) -> Published:
                 witnesses=tuple(_cosigned(w, line) for w, line in lines),
             )
         )
-    return Published(origin, note_verifier(public_key, origin).to_vkey(), tuple(out))
+    log_key = note_verifier(public_key, origin).to_vkey()
+    return Published(origin, log_key, tuple(out), witness_keys)
