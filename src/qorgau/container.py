@@ -17,6 +17,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.mac import MacKey
 from qorgau.audit.model import Event
 from qorgau.audit.note import Verifier
+from qorgau.audit.proofs import prove_subject
 from qorgau.audit.rows import RowSpec
 from qorgau.audit.verify import Problem, Revocations, VerifyReport, verify
 from qorgau.audit.witnessing import (
@@ -169,6 +170,10 @@ class Container:
                 ),
             )
 
+    def audit_public_key(self) -> bytes:
+        """The log's public key: the pinned one, else the signing key's own public half."""
+        return pinned_public_key(self.settings) or self.signer.public_raw
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -261,6 +266,8 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
     access = with_site_role(AccessPolicy.default(catalogue), catalogue)
     keys = LocalKeyring(settings.keyring_path)
     signer = Signer.load(settings.signing_key_path)
+    public_key = pinned_public_key(settings) or signer.public_raw
+    witness_keys = [settings.witness_vkey] if settings.witness_vkey else None
     with db.engine.connect() as conn:
         partitions = AuditLog.partition_count(conn) or settings.audit_partitions
     audit = AuditLog(
@@ -363,6 +370,10 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         secret=derive_key(site_secret, "dsr"),
         code_limits=code_limits,
         transfer_log=transfers.log,
+        # The person's audit events with inclusion proofs for the report (issue 13).
+        audit_trail=lambda conn, sid, limit: prove_subject(
+            conn, sid, public_key=public_key, witnesses=witness_keys, limit=limit
+        ),
     )
     stats = StatsService(audit, k=settings.stats_k)
     return Container(

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from qorgau.audit import pages as audit_pages
 from qorgau.container import Container
 from qorgau.dsr import console as dsr_console
 from qorgau.dsr import pages as dsr_pages
@@ -30,6 +31,7 @@ TEMPLATES = (
     policy_pages.TEMPLATES,
     tracking_pages.TEMPLATES,
     dsr_pages.TEMPLATES,
+    audit_pages.TEMPLATES,
     security_console.TEMPLATES,
     stats_console.TEMPLATES,
     transfers_console.TEMPLATES,
@@ -109,7 +111,8 @@ def create_app(services: Container) -> FastAPI:
     app.include_router(status_router)
     app.include_router(site_router)
     install_docs(app)
-    # The public site: the loan pages, the policy, the cookie settings, the rights page.
+    # The public site: the loan pages, the policy, the cookie settings, the rights page,
+    # the audit log's transparency page.
     install_site(
         app,
         services,
@@ -117,7 +120,12 @@ def create_app(services: Container) -> FastAPI:
         choice_of=tracking_pages.current_choice,
         record_view=tracking_pages.record_page_view,
     )
-    for router in (intake_pages.router, policy_pages.router, tracking_pages.router):
+    for router in (
+        intake_pages.router,
+        policy_pages.router,
+        tracking_pages.router,
+        audit_pages.router,
+    ):
         app.include_router(router)
     dsr_pages.install_rights(app, services)
     # The staff console: sign-in first, then the request queue, statistics, transfers.

@@ -18,11 +18,13 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from qorgau.audit import proofcheck
 from qorgau.catalog import make_iin, normalise_phone
 from qorgau.consent.model import Channel as ConsentChannel
 from qorgau.consent.model import ConsentRequest, Evidence
@@ -196,6 +198,7 @@ def test_access_request_from_form_to_report(
     data" with the phone spelt 8 (7xx) ..., the code from the outbox, the report page with
     the person's values and the purposes in the page's language."""
     person = people["access"]
+    site.services.checkpoint()  # the person's events so far are under a signed tree head
     page = new_context(locale="ru-RU").new_page()
     page.goto("/ru/rights")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
@@ -247,6 +250,24 @@ def test_access_request_from_form_to_report(
     expect(page.locator("#report-consents")).to_contain_text(t("ru", "consent.state.live"))
     expect(page.locator("#report-rights")).to_contain_text(t("ru", "right.access"))
     shot(page, "report")
+    # The audit trail (issue 13, must-have 7): the events before the checkpoint proved, the
+    # proofs downloaded as a file and checked with the key the page shows.
+    trail = page.locator("#report-trail")
+    expect(trail.locator('tr[data-action="collect"]')).to_have_attribute("data-proved", "yes")
+    expect(trail.locator('tr[data-proved="no"]').first).to_contain_text(
+        t("ru", "rights.trail.pending")
+    )
+    expect(trail).not_to_contain_text(person.values["first_name"])
+    with page.expect_download() as download:
+        page.locator("#trail-download").click()
+    bundles = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    key = page.locator("#trail-log-key").inner_text().strip()
+    assert {b["entry"]["action"] for b in bundles} >= {"collect", "record", "consent.grant"}
+    assert all(proofcheck.check(b, key, []).startswith("ok: event") for b in bundles)
+    page.locator("#trail-transparency").click()
+    expect(page.locator("h1")).to_have_text(t("ru", "transparency.title"))
+    expect(page.locator("#transparency-log-key")).to_have_text(key)
+    shot(page, "transparency")
 
 
 # -- 2. an unknown phone ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ The log test runs last: keep it at the end of the file.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -33,6 +34,7 @@ import pytest
 from sqlalchemy import select
 
 from leakguard import valid_iins
+from qorgau.audit import proofcheck
 from qorgau.catalog import make_iin, normalise_phone
 from qorgau.config import Settings
 from qorgau.consent.model import Channel as ConsentChannel
@@ -311,8 +313,11 @@ def test_rights_page_in_every_language(server: Server, lang: str) -> None:
 
 
 def test_access_request_shows_the_report(server: Server) -> None:
-    """Known contact -> code from the outbox -> wrong code -> right code -> the report."""
+    """Known contact -> code from the outbox -> wrong code -> right code -> the report, with
+    the audit trail: the events before the checkpoint proved, the proofs downloadable and
+    checked with the key /transparency publishes (issue 13, must-have 7)."""
     person = server.people["access"]
+    server.services.checkpoint()
     with server.browser("kk") as http:
         r = ask(http, "kk", "access", person.values["phone"])
         assert r.status_code == 200, main_text(r.text)
@@ -346,6 +351,7 @@ def test_access_request_shows_the_report(server: Server) -> None:
         assert t("kk", "unit.working_days", n=3) in text
         assert t("kk", "rights.report.no_recipients") in text
         assert 'id="report-closed"' in ok.text
+        _check_trail(http, ok.text, person)
         again = confirm(http, "kk", bad.text, code)
         assert again.status_code == 422
     row = _request_row(server, rid)
@@ -353,6 +359,34 @@ def test_access_request_shows_the_report(server: Server) -> None:
     assert row["subject_id"] == person.subject_id
     assert row["answered_at"] is not None
     assert server.services.verify_audit().ok
+
+
+def _check_trail(http: httpx.Client, html: str, person: Person) -> None:
+    """The report page's audit trail: proved and pending rows, no value, the bundles of the
+    download verify with the single-file checker and the key /transparency publishes."""
+    start, end = html.index('id="report-trail-title"'), html.index('id="report-rights-title"')
+    trail = html[start:end]
+    assert t("kk", "rights.trail.title") in html
+    assert re.search(r'<tr data-action="collect" data-proved="yes">', trail)
+    assert t("kk", "audit.action.collect") in trail
+    assert t("kk", "rights.trail.pending") in trail  # the report's own read
+    m = re.search(r'href="data:application/json;base64,([A-Za-z0-9+/=]+)"', trail)
+    assert m, "no download of the proofs"
+    bundles = json.loads(base64.b64decode(m.group(1)))
+    assert {b["entry"]["action"] for b in bundles} >= {"collect", "record", "consent.grant"}
+    key = unescape(re.search(r'id="trail-log-key">([^<]+)<', trail).group(1))  # type: ignore[union-attr]
+    published = http.get("/transparency.json").json()
+    assert published["log_key"] == key
+    assert all(proofcheck.check(b, key, []).startswith("ok: event") for b in bundles)
+    # The notes in the bundles are the ones /transparency publishes (or older ones of them).
+    notes = {p["part"]: p["checkpoint"] for p in published["partitions"]}
+    assert all(b["checkpoint"] == notes[b["entry"]["part"]] for b in bundles)
+    shown = unescape(trail[: m.start()])
+    for value in person.values.values():
+        assert value not in shown
+    page = http.get("/kk/transparency")
+    assert page.status_code == 200
+    assert key in unescape(page.text)
 
 
 def test_unknown_contact_gets_the_same_page_and_no_code(server: Server) -> None:

@@ -53,6 +53,12 @@ class StoredTree:
             self._blocks[index] = got
         return got
 
+    def leaf(self, index: int) -> bytes:
+        block = self._block(index // _BLOCK)
+        if index % _BLOCK >= len(block):
+            raise NoProof(f"partition {self.part}: leaf {index} is missing")
+        return block[index % _BLOCK]
+
     def perfect(self, offset: int, width: int) -> bytes:
         if width >= _BLOCK:
             level = width.bit_length() - 1
@@ -64,12 +70,16 @@ class StoredTree:
                     raise NoProof(f"partition {self.part}: subtree {key} is not stored")
                 self._nodes[key] = got
             return got
-        block = self._block(offset // _BLOCK)
-        start = offset % _BLOCK
-        leaves = block[start : start + width]
-        if len(leaves) != width:
-            raise NoProof(f"partition {self.part}: leaves {offset}+{width} are missing")
-        return merkle.root(leaves)
+        key = (-width, offset)  # a narrow subtree, rehashed once per tree (negative: no clash)
+        got = self._nodes.get(key)
+        if got is None:
+            block = self._block(offset // _BLOCK)
+            start = offset % _BLOCK
+            leaves = block[start : start + width]
+            if len(leaves) != width:
+                raise NoProof(f"partition {self.part}: leaves {offset}+{width} are missing")
+            got = self._nodes[key] = merkle.root(leaves)
+        return got
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
         return merkle.inclusion_proof(index, size, self.subtree)
@@ -125,13 +135,16 @@ def _bundle(
     trees: dict[int, store.TreeHeadRow] | None = None,
     cosigs: dict[tuple[int, int], list[tuple[str, str]]] | None = None,
     legacy_heads: dict[int, tuple[int, bytes]] | None = None,
+    tree: StoredTree | None = None,
 ) -> dict[str, Any]:
     trees = trees if trees is not None else store.latest_tree_heads(conn)
     head = trees.get(part)
     if head is None or head.size < seq:
         raise NoProof(f"partition {part} seq {seq}: not under a signed tree head yet")
     prev = GENESIS
-    if seq > 1:
+    if tree is not None and seq > 1:
+        prev = tree.leaf(seq - 2)  # the previous event's hash is the previous leaf
+    elif seq > 1:
         got = conn.execute(
             select(audit_event.c.hash).where(
                 audit_event.c.part == part, audit_event.c.seq == seq - 1
@@ -143,7 +156,7 @@ def _bundle(
     if legacy_heads is None:
         legacy_heads = checkpoints.signed_legacy(conn)
     legacy = seq <= legacy_heads.get(part, (0, b""))[0]
-    tree = StoredTree(conn, part)
+    tree = tree if tree is not None else StoredTree(conn, part)
     if cosigs is None:
         cosigs = store.cosignatures_at(conn, [(part, head.size)])
     cosigned = cosigs.get((part, head.size), [])
@@ -171,51 +184,56 @@ def _bundle(
 
 
 def prove_subject(
-    conn: Connection, subject_id: str, *, public_key: bytes, witnesses: list[str] | None = None
+    conn: Connection,
+    subject_id: str,
+    *,
+    public_key: bytes,
+    witnesses: list[str] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every audit event about one person, oldest first: its bundle, or for an event not
-    under a signed tree head yet, its entry with ``"proof": None`` (pending)."""
+    under a signed tree head yet, its entry with ``"proof": None`` (pending). With
+    ``limit``, only the newest ``limit`` events under a tree head get a bundle; an older one
+    comes back as its entry with ``"proof": None``, ``"omitted": True`` and the ``"size"``
+    of the tree head that covers it (``prove_event`` gives its bundle). A person's events
+    share a partition, so its tree's blocks and subtrees are read once for them all."""
     e = audit_event.c
     rows = conn.execute(
-        select(e.part, e.seq, e.action, e.subject_id, e.state, e.body)
+        select(e.id, e.part, e.seq, e.action, e.subject_id, e.state, e.body)
         .where(e.subject_id == subject_id)
         .order_by(e.id)
     ).all()
     trees = store.latest_tree_heads(conn)
-    cosigs = store.cosignatures_at(conn, [(h.part, h.size) for h in trees.values()])
+    parts = {int(r.part) for r in rows}
+    cosigs = store.cosignatures_at(conn, [(p, trees[p].size) for p in parts if p in trees])
     legacy = checkpoints.signed_legacy(conn)
+    shared: dict[int, StoredTree] = {}
+    covered = sum(1 for r in rows if r.part in trees and r.seq <= trees[r.part].size)
+    omit = 0 if limit is None else max(covered - limit, 0)
     out = []
-    for part, seq, action, sid, state, body in rows:
+    for event_id, part, seq, action, sid, state, body in rows:
+        part, seq = int(part), int(seq)
+        head = trees.get(part)
+        entry = {"id": int(event_id), "part": part, "seq": seq, "action": action,
+                 "body": bytes(body).decode("utf-8")}  # fmt: skip
+        if omit and head is not None and seq <= head.size:
+            omit -= 1
+            out.append(
+                {"format": FORMAT, "entry": entry, "proof": None, "omitted": True,
+                 "size": head.size}
+            )  # fmt: skip
+            continue
         try:
-            out.append(
-                _bundle(
-                    conn,
-                    int(part),
-                    int(seq),
-                    action,
-                    sid,
-                    state,
-                    bytes(body),
-                    public_key,
-                    witnesses or [],
-                    trees,
-                    cosigs,
-                    legacy,
-                )
-            )
+            tree = shared.get(part) or shared.setdefault(part, StoredTree(conn, part))
+            bundle = _bundle(
+                conn, part, seq, action, sid, state, bytes(body), public_key,
+                witnesses or [], trees, cosigs, legacy, tree,
+            )  # fmt: skip
         except NoProof:
-            out.append(
-                {
-                    "format": FORMAT,
-                    "entry": {
-                        "part": int(part),
-                        "seq": int(seq),
-                        "action": action,
-                        "body": bytes(body).decode("utf-8"),
-                    },
-                    "proof": None,
-                }
-            )
+            out.append({"format": FORMAT, "entry": entry, "proof": None})
+            continue
+        bundle["entry"]["id"] = int(event_id)
+        out.append(bundle)
     return out
 
 

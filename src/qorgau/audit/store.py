@@ -457,21 +457,6 @@ def insert_cosignature(conn: Connection, part: int, size: int, witness: str, lin
     conn.execute(insert(audit_cosignature).values(part=part, size=size, witness=witness, line=line))
 
 
-def cosignatures_at(
-    conn: Connection, keys: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], list[tuple[str, str]]]:
-    """The cosignature lines of these (partition, size) tree heads."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    c = audit_cosignature.c
-    q = select(c.part, c.size, c.witness, c.line).where(tuple_(c.part, c.size).in_(wanted))
-    out: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for part, size, witness, line in conn.execute(q):
-        out.setdefault((int(part), int(size)), []).append((witness, line))
-    return out
-
-
 def cosigned_sizes(conn: Connection, witness: str) -> dict[int, int]:
     """The largest size the witness cosigned, by partition."""
     c = audit_cosignature.c
@@ -479,10 +464,19 @@ def cosigned_sizes(conn: Connection, witness: str) -> dict[int, int]:
     return {int(p): int(s) for p, s in conn.execute(q)}
 
 
-def cosignatures(conn: Connection) -> dict[tuple[int, int], list[tuple[str, str]]]:
-    """Every cosignature line, by (partition, size): ``(witness, line)`` pairs."""
+def cosignatures_at(
+    conn: Connection, heads: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[str, str]]]:
+    """The cosignature lines of the given (partition, size) tree heads only."""
+    wanted = set(heads)
+    if not wanted:
+        return {}
     c = audit_cosignature.c
+    q = select(c.part, c.size, c.witness, c.line).where(
+        c.part.in_(sorted({p for p, _ in wanted})), c.size.in_(sorted({s for _, s in wanted}))
+    )
     out: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for part, size, witness, line in conn.execute(select(c.part, c.size, c.witness, c.line)):
-        out.setdefault((int(part), int(size)), []).append((witness, line))
+    for part, size, witness, line in conn.execute(q.order_by(c.id)):
+        if (int(part), int(size)) in wanted:
+            out.setdefault((int(part), int(size)), []).append((witness, line))
     return out

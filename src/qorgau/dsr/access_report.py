@@ -1,12 +1,21 @@
 """The access report: everything held about a subject, read through the gate under the
-subject-request purpose (policy 4.2.1, 4.2.2), or a statement that access is restricted."""
+subject-request purpose (policy 4.2.1, 4.2.2), or a statement that access is restricted.
+
+Its audit trail (issue 13, must-have 7) lists the events about the person, each with its
+inclusion proof against the partition's signed tree head, which the person can check with
+the log's public key alone. The proofs come through a port (``AuditTrail``, wired by the
+container to ``qorgau.audit.proofs.prove_subject``); an event's body holds no value by
+design, and the trail takes from it only the action, time, purpose, field names, role and
+recipient.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from qorgau.catalog import Catalogue
@@ -18,6 +27,68 @@ from qorgau.transfers.model import TransferView
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
 
 TransferLog = Callable[[Connection, str], Sequence[TransferView]]
+#: The audit events about a subject as proof bundles, oldest first, the newest ``limit`` of
+#: them proved (``qorgau.audit.proofs.prove_subject``'s shape).
+AuditTrail = Callable[[Connection, str, int], Sequence[Mapping[str, Any]]]
+#: How many of a person's events the report proves (the newest): a proof reads one block
+#: of 256 event hashes and rehashes it (about 1 ms), so a report stays fast for a person
+#: with thousands of events; older ones are listed with the tree head that covers them.
+TRAIL_PROOFS = 100
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def trail_entry(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    """One audit event of the report: what the event's body says of who did what, and its
+    proof status. Only these keys are taken from the body, never ``d``'s other details."""
+    entry = bundle["entry"]
+    body = orjson.loads(entry["body"])
+    detail = body.get("d") if isinstance(body.get("d"), dict) else {}
+    fields = body.get("f") if isinstance(body.get("f"), list) else []
+    if bundle.get("proof") is not None:
+        status = "proved"
+        # A C2SP checkpoint's first line is its origin (the log's origin and partition).
+        checkpoint = {
+            "origin": str(bundle["checkpoint"]).split("\n", 1)[0],
+            "size": int(bundle["size"]),
+        }
+    elif bundle.get("omitted"):
+        status, checkpoint = "omitted", {"origin": None, "size": int(bundle["size"])}
+    else:
+        status, checkpoint = "pending", None
+    return {
+        "event": entry.get("id"),
+        "action": entry["action"],
+        "at": _text(body.get("at")),
+        "role": _text(detail.get("role")),
+        "purpose": _text(body.get("p")),
+        "recipient": _text(detail.get("recipient")),
+        "fields": [f for f in fields if isinstance(f, str)],
+        "status": status,
+        "checkpoint": checkpoint,
+        "bundle": dict(bundle) if status == "proved" else None,
+    }
+
+
+def audit_trail(bundles: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The report's audit trail: the log's verifier key (every bundle names it), the
+    events oldest first; an omitted event's origin is its partition's (one partition holds
+    all of a person's events)."""
+    events = [trail_entry(b) for b in bundles]
+    keys = {str(b["log_key"]) for b in bundles if b.get("proof") is not None}
+    origins = {e["checkpoint"]["origin"] for e in events if e["status"] == "proved"}
+    for e in events:
+        if e["status"] == "omitted" and len(origins) == 1:
+            e["checkpoint"]["origin"] = next(iter(origins))
+    return {
+        "log_key": next(iter(keys)) if len(keys) == 1 else None,
+        "events": events,
+        "proved": sum(e["status"] == "proved" for e in events),
+        "pending": sum(e["status"] == "pending" for e in events),
+        "omitted": sum(e["status"] == "omitted" for e in events),
+    }
 
 
 def rights(law_profile: str) -> list[dict[str, Any]]:
@@ -38,6 +109,7 @@ def access_report(
     catalogue: Catalogue,
     law_profile: str,
     transfer_log: TransferLog | None,
+    trail: AuditTrail | None = None,
 ) -> dict[str, Any]:
     """The report for the verified request ``row``."""
     sid = str(row.subject_id)
@@ -100,4 +172,7 @@ def access_report(
     # Who received the data (policy 4.2.2, 6.4): each organisation once, in order.
     report["recipients"] = list(dict.fromkeys(t.recipient_name for t in transfers))
     report["rights"] = rights(law_profile)
+    if trail is not None:
+        # Last: the events of this very report (its read) are in it, not yet checkpointed.
+        report["audit_trail"] = audit_trail(trail(conn, sid, TRAIL_PROOFS))
     return report

@@ -269,7 +269,7 @@ async def access_report_pdf(
         return services.requests.access_report(conn, actor, request_id), language
 
     report, language = await run_db(services, build)
-    body = await run_in_threadpool(report_pdf, report, language)
+    body = await run_in_threadpool(report_pdf, report, language, services.settings.timezone)
     return Response(
         body,
         media_type="application/pdf",
@@ -281,7 +281,9 @@ async def access_report_pdf(
 async def access_report(
     request_id: str, actor: CurrentActor, services: ServicesDep
 ) -> dict[str, Any]:
-    """The access report (JSON), read through the gate under the subject-request purpose."""
+    """The access report (JSON), read through the gate under the subject-request purpose;
+    its ``audit_trail`` carries each event's inclusion proof bundle, for the person to
+    check with the log's key (``/transparency``)."""
     _require(actor, services)
     return await run_db(
         services, lambda conn: services.requests.access_report(conn, actor, request_id)

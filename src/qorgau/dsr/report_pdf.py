@@ -1,8 +1,10 @@
 """The access report as a PDF in the request's language (policy 4.2.1).
 
 Built with fpdf2 from the same JSON the API returns, so the page, the PDF and the JSON never
-disagree. Kazakh and Russian need a Unicode font: DejaVu Sans from Debian's
-``fonts-dejavu-core`` (the Makefile installs it with Chromium), or ``QORGAU_PDF_FONT``.
+disagree. The audit trail lists the events and their proof status; the proofs themselves
+are in the JSON (a PDF is no input for the checker). Kazakh and Russian need a Unicode
+font: DejaVu Sans from Debian's ``fonts-dejavu-core`` (the Makefile installs it with
+Chromium), or ``QORGAU_PDF_FONT``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from qorgau.i18n import LANGUAGES, format_date, format_datetime, gettext
+from qorgau.i18n import LANGUAGES, MESSAGES, format_date, format_datetime, gettext
 from qorgau.pdf import FONT_CANDIDATES, Document, PdfFontMissing
 
 __all__ = ["FONT_CANDIDATES", "PdfFontMissing", "report_pdf"]
@@ -39,8 +41,44 @@ def _instant(value: str, lang: str) -> str:
     )
 
 
-def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
-    """The report (as built by ``RequestService.access_report``) as PDF bytes."""
+def _action(code: str, lang: str) -> str:
+    """An audit action by the site's label (the page's words), else its code."""
+    key = f"audit.action.{code}"
+    return gettext("messages", _lang(lang), key) if key in MESSAGES else code
+
+
+def _trail(doc: Document, trail: Mapping[str, Any], language: str, zone: str | None) -> None:
+    line = doc.line
+    line(_t("report.trail", language), 13, 2)
+    events = trail.get("events", [])
+    if not events:
+        line(_t("report.none", language))
+    for e in events:
+        at = e.get("at")
+        when = (
+            format_datetime(datetime.fromisoformat(at), _lang(language), zone, "long") if at else ""
+        )
+        said = [p for p in (e.get("role"), e.get("purpose"), e.get("recipient")) if p]
+        if e.get("fields"):
+            said.append(", ".join(e["fields"]))
+        what = _action(e["action"], language) + (f" ({'; '.join(said)})" if said else "")
+        line(f"{when}: {what}", 9, 0)
+        cp = e.get("checkpoint") or {}
+        if e["status"] == "proved":
+            status = _t("report.trail.proved", language).format(**cp)
+        elif e["status"] == "omitted":
+            status = _t("report.trail.omitted", language).format(
+                size=cp.get("size"), origin=cp.get("origin") or "", event=e.get("event")
+            )
+        else:
+            status = _t("report.trail.pending", language)
+        line(f"   {status}", 8, 0.5)
+    doc.gap(2)
+
+
+def report_pdf(report: Mapping[str, Any], language: str, zone: str | None = None) -> bytes:
+    """The report (as built by ``RequestService.access_report``) as PDF bytes; the audit
+    trail's times in ``zone`` (the operator's), else as written (UTC)."""
     doc = Document(_t("report.title", language))
     line = doc.line
 
@@ -88,6 +126,9 @@ def report_pdf(report: Mapping[str, Any], language: str) -> bytes:
     for t in transfers:
         when = _day(t["at"], language)
         line(f"{t['recipient']} ({when}, {t['purpose']}): {', '.join(t['fields'])}", 9, 0.5)
+    if "audit_trail" in report:
+        doc.gap(2)
+        _trail(doc, report["audit_trail"], language, zone)
     line(_t("report.rights", language), 13, 2)
     for r in report.get("rights", []):
         line(f"{r['action']}: {r['amount']} {r['unit']} ({r['source']})", 9, 0.5)

@@ -7,10 +7,13 @@ imports no web code.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from qorgau.consent.model import TRANSFER
 from qorgau.i18n import format_datetime
@@ -44,6 +47,68 @@ def purpose_label(services: Container, code: str, lang: str, terms: Terms) -> st
 def _term(terms: Terms, key: str, lang: str, fallback: str, **kw: object) -> str:
     text = terms(lang, key, **kw)
     return fallback if text is None else text
+
+
+def trail_view(
+    trail: Mapping[str, Any] | None,
+    recipients: Mapping[str, str],
+    lang: str,
+    services: Container,
+    zone: ZoneInfo,
+    terms: Terms,
+) -> dict[str, Any] | None:
+    """The report's audit trail for a page: each event's action, time, role, purpose,
+    recipient and fields by name, its proof status; and the proved bundles as a JSON
+    download (a ``data:`` address: the report page is shown once, after the code)."""
+    if trail is None:
+        return None
+    fields = services.catalogue.fields
+    events = []
+    for e in trail.get("events", ()):
+        cp = e.get("checkpoint") or {}
+        if e["status"] == "proved":
+            status = _term(terms, "rights.trail.proved", lang, "proved", **cp)
+        elif e["status"] == "omitted":
+            status = _term(
+                terms, "rights.trail.omitted", lang, "omitted", size=cp.get("size"),
+                origin=cp.get("origin") or "", event=e.get("event"),
+            )  # fmt: skip
+        else:
+            status = _term(terms, "rights.trail.pending", lang, "pending")
+        recipient = e.get("recipient")
+        events.append(
+            {
+                "action": _term(terms, f"audit.action.{e['action']}", lang, e["action"]),
+                "code": e["action"],
+                "at": _when(e.get("at"), lang, zone),
+                "role": _term(terms, f"audit.role.{e['role']}", lang, e["role"])
+                if e.get("role")
+                else "",
+                "purpose": purpose_label(services, e["purpose"], lang, terms)
+                if e.get("purpose")
+                else "",
+                "recipient": recipients.get(recipient, recipient) if recipient else "",
+                "fields": ", ".join(
+                    fields[f].labels.get(lang, f) if f in fields else f for f in e["fields"]
+                ),
+                "status": status,
+                "proved": e["status"] == "proved",
+            }
+        )
+    bundles = [e["bundle"] for e in trail.get("events", ()) if e.get("bundle")]
+    download = None
+    if bundles:
+        raw = orjson.dumps(bundles, option=orjson.OPT_INDENT_2)
+        download = "data:application/json;base64," + base64.b64encode(raw).decode("ascii")
+    return {
+        "events": events,
+        "log_key": trail.get("log_key") or "",
+        "proved": trail.get("proved", 0),
+        "pending": trail.get("pending", 0),
+        "download": download,
+        # The recipient column only when an event names one.
+        "recipients": any(e["recipient"] for e in events),
+    }
 
 
 def report_view(
@@ -87,6 +152,7 @@ def report_view(
         if r["action"] != "breach_notice"
     ]
     restricted = report.get("restricted")
+    names = {t["recipient_code"]: t["recipient"] for t in report.get("transfers", ())}
     return {
         "reference": report.get("request", ""),
         "generated": _when(report.get("generated_at"), lang, zone),
@@ -106,4 +172,5 @@ def report_view(
         ]
         or [str(r) for r in report.get("recipients", ())],
         "rights": rights,
+        "trail": trail_view(report.get("audit_trail"), names, lang, services, zone, terms),
     }

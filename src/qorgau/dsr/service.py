@@ -35,7 +35,7 @@ from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
 from qorgau.consent.model import BasisKind
 from qorgau.dsr import deadline_watch, store
-from qorgau.dsr.access_report import TransferLog, access_report
+from qorgau.dsr.access_report import AuditTrail, TransferLog, access_report
 from qorgau.dsr.model import (
     DEADLINE_ACTION,
     Channel,
@@ -87,6 +87,7 @@ class RequestService:
         secret: bytes,
         code_limits: CodeLimits | None = None,
         transfer_log: TransferLog | None = None,
+        audit_trail: AuditTrail | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -95,6 +96,8 @@ class RequestService:
         self.law_profile = law_profile
         #: The subject's transfer log for the access report (the transfers context's).
         self.transfer_log = transfer_log
+        #: The subject's audit events with their inclusion proofs (the audit context's).
+        self.audit_trail = audit_trail
         self.overrides = overrides
         self._zone = calendar_for(law_profile, overrides).tz
         self._secret = secret
@@ -278,6 +281,7 @@ class RequestService:
             catalogue=self.catalogue,
             law_profile=self.law_profile,
             transfer_log=self.transfer_log,
+            trail=self.audit_trail,
         )
 
     # -- deadline watch and compliance --------------------------------------------------
