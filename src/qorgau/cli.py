@@ -23,7 +23,13 @@ from qorgau.audit.model import Event
 from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
 from qorgau.config import Settings
-from qorgau.container import Container, build_container, pinned_public_key, verify_with
+from qorgau.container import (
+    Container,
+    build_container,
+    pinned_public_key,
+    verify_with,
+    witness_verifiers,
+)
 from qorgau.crypto.signer import InvalidPublicKey
 from qorgau.db import Database
 from qorgau.db_roles import RoleError, app_role_name, grant_app_role
@@ -408,6 +414,7 @@ def audit_verify(
                 pinned,
                 anchored=_anchored(settings),
                 marks=HeadMarks(settings.heads_path).newest(),
+                witnesses=witness_verifiers(settings),
             )
         finally:
             db.dispose()
