@@ -327,16 +327,22 @@ _CHAIN = select(
 ).order_by(audit_event.c.part, audit_event.c.seq)
 
 
-def chain(conn: Connection) -> Iterator[ChainTuple]:
-    """Every event in (partition, sequence) order, streamed: SQLite's own cursor (twice as
-    fast as Result rows), a server-side cursor on PostgreSQL (``yield_per``), so memory
-    stays flat on any log size."""
+def chain_batches(conn: Connection, size: int = 10_000) -> Iterator[Sequence[ChainTuple]]:
+    """Every event in (partition, sequence) order, streamed in lists of up to ``size``:
+    SQLite's own cursor (twice as fast as Result rows), a server-side cursor on PostgreSQL
+    (``yield_per``), so memory stays flat on any log size."""
     if conn.dialect.name != "sqlite":
-        yield from conn.execution_options(yield_per=10_000).execute(_CHAIN)
+        yield from conn.execution_options(yield_per=size).execute(_CHAIN).partitions()
         return
     cur = cursor(conn)
     cur.execute(str(_CHAIN.compile(dialect=conn.dialect)))
-    while rows := cur.fetchmany(10_000):
+    while rows := cur.fetchmany(size):
+        yield rows
+
+
+def chain(conn: Connection) -> Iterator[ChainTuple]:
+    """Every event in (partition, sequence) order, one at a time (:func:`chain_batches`)."""
+    for rows in chain_batches(conn):
         yield from rows
 
 
