@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from itertools import groupby
 from operator import itemgetter
@@ -24,6 +25,7 @@ from operator import itemgetter
 from common import emit, fresh
 from qorgau.audit import store
 from qorgau.audit.model import Event
+from qorgau.container import Container
 from qorgau.db import GENESIS, LEAF_PREFIX
 
 N = int(os.environ.get("BENCH_EVENTS", 100_000))
@@ -61,7 +63,15 @@ def bare_walk(conn) -> int:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    _, svc = fresh()
+    settings, svc = fresh()
+    try:
+        measure(svc)
+    finally:
+        svc.close()
+        shutil.rmtree(settings.home.parent, ignore_errors=True)  # a few hundred MB
+
+
+def measure(svc: Container) -> None:
     t0 = time.perf_counter()
     for i in range(0, N, BATCH):
         events = [
@@ -100,7 +110,6 @@ def main() -> None:
             walked = bare_walk(conn)
             bare.append(time.perf_counter() - t)
         assert walked == total
-    svc.close()
 
     rate, floor = total / min(full), total / min(bare)
     emit(
