@@ -1,10 +1,11 @@
 """Inclusion and consistency proofs served from the store (issue 13, must-haves 2 and 7).
 
 A partition's tree is read, never rebuilt: aligned perfect subtrees of 256 leaves and more
-come from ``audit_node`` (one look-up each), narrower ones are rehashed from the events' own
-hashes (one range read of at most 256 rows per block, cached for the proof). Nothing read
-here is trusted: a proof is only as good as the check against a signed tree head, which the
-receiver makes (``proofcheck.py``, the single-file verifier, or :func:`check`).
+come from ``audit_node`` (all a proof needs in one query), narrower ones are rehashed from
+the events' own hashes (one range read of at most 256 rows per block, cached for the
+proof). Nothing read here is trusted: a proof is only as good as the check against a signed
+tree head, which the receiver makes (``proofcheck.py``, the single-file verifier, or
+:func:`check`).
 
 A proof bundle (JSON, format :data:`FORMAT`) carries everything a third party needs with
 the log's public key alone: the event's entry (its header columns, body and the previous
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -82,10 +83,33 @@ class StoredTree:
         return got
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
+        self._prefetch(lambda subtree: merkle.inclusion_proof(index, size, subtree))
         return merkle.inclusion_proof(index, size, self.subtree)
 
     def consistency(self, old: int, new: int) -> list[bytes]:
+        self._prefetch(lambda subtree: merkle.consistency_proof(old, new, subtree))
         return merkle.consistency_proof(old, new, self.subtree)
+
+    def _prefetch(self, proof: Callable[[merkle.SubtreeHash], list[bytes]]) -> None:
+        """Read what a proof will ask for: its stored subtrees in one query, its blocks of
+        leaves one range each. Which subtrees a proof needs depends on the index and sizes
+        only, never on a hash, so a dry run with placeholder hashes names them all."""
+        wanted: set[tuple[int, int]] = set()
+        blocks: set[int] = set()
+
+        def plan(offset: int, width: int) -> bytes:
+            if width >= _BLOCK:
+                level = width.bit_length() - 1
+                wanted.add((level, offset >> level))
+            else:
+                blocks.add(offset // _BLOCK)
+            return merkle.EMPTY_ROOT
+
+        proof(merkle.from_perfect(plan))
+        missing = sorted(wanted - self._nodes.keys())
+        self._nodes.update(store.nodes(self.conn, self.part, missing))
+        for index in sorted(blocks):
+            self._block(index)
 
 
 def _b64(raw: bytes) -> str:

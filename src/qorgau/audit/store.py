@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -327,16 +328,22 @@ _CHAIN = select(
 ).order_by(audit_event.c.part, audit_event.c.seq)
 
 
-def chain(conn: Connection) -> Iterator[ChainTuple]:
-    """Every event in (partition, sequence) order, streamed: SQLite's own cursor (twice as
-    fast as Result rows), a server-side cursor on PostgreSQL (``yield_per``), so memory
-    stays flat on any log size."""
+def chain_batches(conn: Connection, size: int = 10_000) -> Iterator[Sequence[ChainTuple]]:
+    """Every event in (partition, sequence) order, streamed in lists of up to ``size``:
+    SQLite's own cursor (twice as fast as Result rows), a server-side cursor on PostgreSQL
+    (``yield_per``), so memory stays flat on any log size."""
     if conn.dialect.name != "sqlite":
-        yield from conn.execution_options(yield_per=10_000).execute(_CHAIN)
+        yield from conn.execution_options(yield_per=size).execute(_CHAIN).partitions()
         return
     cur = cursor(conn)
     cur.execute(str(_CHAIN.compile(dialect=conn.dialect)))
-    while rows := cur.fetchmany(10_000):
+    while rows := cur.fetchmany(size):
+        yield rows
+
+
+def chain(conn: Connection) -> Iterator[ChainTuple]:
+    """Every event in (partition, sequence) order, one at a time (:func:`chain_batches`)."""
+    for rows in chain_batches(conn):
         yield from rows
 
 
@@ -368,12 +375,18 @@ def events_after(conn: Connection, part: int, seq: int, upto: int) -> list[Entry
     ]  # fmt: skip
 
 
+_EVENT_HASHES = Sql(
+    "SELECT hash FROM audit_event WHERE part = :part AND seq > :start AND seq <= :end ORDER BY seq"
+)
+
+
 def event_hashes(conn: Connection, part: int, start: int, end: int) -> list[bytes]:
     """The hashes (leaf hashes) of the partition's leaves ``[start, end)``: its events
-    ``start + 1 .. end`` (sequence numbers count from one, leaves from zero)."""
-    e = audit_event.c
-    q = select(e.hash).where(e.part == part, e.seq > start, e.seq <= end).order_by(e.seq)
-    return [bytes(h) for (h,) in conn.execute(q)]
+    ``start + 1 .. end`` (sequence numbers count from one, leaves from zero). One range
+    read through the DBAPI cursor (a proof reads one or two such blocks)."""
+    cur = cursor(conn)
+    cur.execute(_EVENT_HASHES.render(conn), {"part": part, "start": start, "end": end})
+    return [bytes(h) for (h,) in cur.fetchall()]
 
 
 class TreeHeadRow(NamedTuple):
@@ -443,6 +456,27 @@ def insert_nodes(conn: Connection, part: int, nodes: Iterable[tuple[int, int, by
     rows = [{"part": part, "level": lv, "idx": ix, "hash": h} for lv, ix, h in nodes]
     if rows:
         cursor(conn).executemany(INSERT_NODE.render(conn), rows)
+
+
+@lru_cache(maxsize=128)
+def _nodes_sql(count: int) -> Sql:
+    terms = " OR ".join(f"(part = :p AND level = :l{i} AND idx = :x{i})" for i in range(count))
+    return Sql(f"SELECT level, idx, hash FROM audit_node WHERE {terms}")  # noqa: S608
+
+
+def nodes(
+    conn: Connection, part: int, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """Those of the partition's stored subtrees ``(level, idx)`` that exist, in one query
+    (one primary-key look-up each, on SQLite as on PostgreSQL)."""
+    if not keys:
+        return {}
+    params: dict[str, int] = {"p": part}
+    for i, (level, idx) in enumerate(keys):
+        params[f"l{i}"], params[f"x{i}"] = level, idx
+    cur = cursor(conn)
+    cur.execute(_nodes_sql(len(keys)).render(conn), params)
+    return {(int(lv), int(ix)): bytes(h) for lv, ix, h in cur.fetchall()}
 
 
 def node(conn: Connection, part: int, level: int, idx: int) -> bytes | None:

@@ -9,10 +9,11 @@ completes, so the store can keep the aligned ones of :data:`STORED_LEVEL` and up
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from qorgau.audit.merkle import EMPTY_ROOT, node_hash, root
+from qorgau.audit.merkle import EMPTY_ROOT, node_hash
 
 #: Perfect subtrees of 2**8 = 256 leaves and wider are stored; narrower ones are rehashed
 #: from the events' own hashes when a proof needs them (at most 255 per proof level).
@@ -22,6 +23,8 @@ STORED_LEVEL = 8
 # one list comprehension per level instead of a Python step per leaf.
 _CHUNK_LEVEL = 10
 _CHUNK = 1 << _CHUNK_LEVEL
+# RFC 9162's inner node prefix (``merkle.node_hash``), inlined in the chunk fold.
+_NODE = b"\x01"
 
 
 class Node(NamedTuple):
@@ -83,9 +86,7 @@ class Frontier:
         while i < n:
             if self.size % _CHUNK == 0 and n - i >= _CHUNK:
                 chunk = leaves[i : i + _CHUNK]
-                if out is not None:
-                    out.extend(_levels(chunk, self.size, floor))
-                self._push(root(chunk), _CHUNK_LEVEL, out, floor)
+                self._push(_fold(chunk, self.size, floor, out), _CHUNK_LEVEL, out, floor)
                 i += _CHUNK
             else:
                 self._push(leaves[i], 0, out, floor)
@@ -93,14 +94,19 @@ class Frontier:
         return out or []
 
 
-def _levels(chunk: Sequence[bytes], offset: int, floor: int) -> list[Node]:
-    """The perfect subtrees of levels ``floor`` to ``_CHUNK_LEVEL - 1`` inside one aligned
-    chunk starting at leaf ``offset`` (the chunk's own root is reported by the push)."""
-    nodes: list[Node] = []
-    level = list(chunk)
-    for depth in range(1, _CHUNK_LEVEL):
-        level = [node_hash(level[j], level[j + 1]) for j in range(0, len(level), 2)]
-        if depth >= floor:
+def _fold(chunk: Sequence[bytes], offset: int, floor: int, out: list[Node] | None) -> bytes:
+    """The root of one aligned chunk of ``2**_CHUNK_LEVEL`` leaves starting at leaf
+    ``offset``; with ``out``, the perfect subtrees of levels ``floor`` to
+    ``_CHUNK_LEVEL - 1`` inside it are appended (the chunk's own root is reported by the
+    push). Each level is hashed once, in one comprehension."""
+    sha = hashlib.sha256
+    level = chunk
+    for depth in range(1, _CHUNK_LEVEL + 1):
+        level = [
+            sha(_NODE + left + right).digest()
+            for left, right in zip(level[::2], level[1::2], strict=True)
+        ]
+        if out is not None and floor <= depth < _CHUNK_LEVEL:
             base = offset >> depth
-            nodes.extend(Node(depth, base + j, h) for j, h in enumerate(level))
-    return nodes
+            out.extend(Node(depth, base + j, h) for j, h in enumerate(level))
+    return level[0]

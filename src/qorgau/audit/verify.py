@@ -17,8 +17,11 @@ signed.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import orjson
@@ -39,6 +42,9 @@ Reconciler = Callable[[Connection], Iterable[tuple[str, bytes]]]
 #: Subjects the key provider's revocation file names that still hold a wrapped data key
 #: (a restored copy of the database, or rows put back): each is a problem.
 Revocations = Callable[[Connection], Iterable[str]]
+
+#: Leaves are folded into the tree this many at a time (memory stays flat).
+_FOLD = 65536
 
 
 @dataclass
@@ -137,7 +143,7 @@ def verify(
     states: dict[str | None, bytes] = {}
     if not report.problems:
         walk = _Walk(heads, signed, legacy, mac, marks or {}, states, report)
-        walk.run(store.chain(conn))
+        walk.run(store.chain_batches(conn))
     if reconciler is not None and not report.problems:
         _reconcile(conn, reconciler, states, report)
     if revocations is not None:
@@ -250,7 +256,15 @@ def _cosigned(
 
 
 class _Walk:
-    """One pass over every event in (partition, sequence) order."""
+    """One pass over every event in (partition, sequence) order.
+
+    Rows come in batches, cut into runs of one partition. A run of events under the newest
+    tree head and past the legacy segment is checked whole first (sequence numbers, each
+    chain step from the stored previous hash, signed heads, the heads file): when every row
+    passes it is taken at once, its leaves folded into the tree; otherwise it is walked row
+    by row, which names the first broken event as the one-by-one walk does. The legacy
+    segment and the events after the newest tree head (MAC-checked) are walked row by row.
+    """
 
     def __init__(
         self,
@@ -269,88 +283,40 @@ class _Walk:
         self.marks = marks
         self.states = states
         self.report = report
+        self.walked: set[int] = set()
+        # The current partition and where its walk is.
+        self.part = -1
+        self.prev = GENESIS
+        self.want = 1
+        self.frontier = Frontier()
+        self.checked_roots = 0
+        self.leaves: list[bytes] = []
+        # What was signed about the current partition.
+        self.part_marks: dict[int, bytes] = {}
+        self.mark_seqs: list[int] = []
+        self.legacy_seq = 0
+        self.tree_size = 0
+        self.at_roots: dict[int, bytes] = {}
+        self.root_seqs: list[int] = []
+        self.mark_seq, self.mark_hash = 0, b""
 
     def bad(self, problem: Problem) -> bool:
         self.report.problems.append(problem)
         return False
 
-    def run(self, rows: Iterable[store.ChainTuple]) -> None:
-        sha = hashlib.sha256
-        prefix = LEAF_PREFIX
-        states = self.states
-        report = self.report
-        walked: set[int] = set()
-        cur_part = -1
-        prev = GENESIS
-        want = 1
-        marks: dict[int, bytes] = {}
-        legacy_seq = 0
-        tree_size = 0
-        leaves: list[bytes] = []
-        mark_seq, mark_hash = 0, b""
-        at_roots: dict[int, bytes] = {}
-        for eid, part, seq, action, subject_id, st, body, digest, tag in rows:
-            if part != cur_part:
-                if cur_part >= 0 and not self.close(cur_part, want - 1, prev, leaves):
+    def run(self, batches: Iterable[Sequence[store.ChainTuple]]) -> None:
+        for rows in batches:
+            for part, group in groupby(rows, itemgetter(1)):
+                run = list(group)
+                if part != self.part and not self.enter(run[0]):
                     return
-                cur_part, prev, want = part, GENESIS, 1
-                walked.add(part)
-                if part not in self.heads:
-                    self.bad(Problem("event in an unknown partition", eid, part, seq))
+                if not self.walk(run):
                     return
-                marks = self.signed.marks.get(part, {})
-                legacy_seq = self.legacy.get(part, (0, b""))[0]
-                tree_size = self.signed.sizes.get(part, 0)
-                at_roots = self.signed.roots.get(part, {})
-                mark_seq, mark_hash = self.marks.get(part, (0, b""))
-                self.frontier = Frontier()
-                self.checked_roots = 0
-                leaves = []
-            if seq != want:
-                reason = "event missing before this one (deleted or reordered)"
-                self.bad(Problem(reason, eid, part, seq))
-                return
-            # Inline chain_hash: the columns are bound by the header, so no body is parsed.
-            header = f"{part}:{seq}:{action}:{subject_id or ''}:{st.hex() if st else ''}\n"
-            if seq > legacy_seq:
-                h = sha(prefix + prev + header.encode() + body).digest()
-            else:
-                h = sha(prev + header.encode() + body).digest()
-            if h != digest:
-                self.bad(Problem("hash does not match (edited or reordered)", eid, part, seq))
-                return
-            if seq in marks and marks[seq] != h:
-                self.bad(Problem("differs from a signed checkpoint", eid, part, seq))
-                return
-            if seq == mark_seq and h != mark_hash:
-                reason = "differs from the heads file outside the database (rewound, re-appended)"
-                self.bad(Problem(reason, eid, part, seq))
-                return
-            if seq <= tree_size:
-                leaves.append(h)
-                if len(leaves) >= 65536 or seq in at_roots:
-                    self.frontier.extend(leaves)
-                    leaves = []
-                    if not self.check_roots(part, seq):
-                        return
-            elif seq > legacy_seq:
-                if self.mac is None:
-                    report.not_checkpointed += 1
-                elif self.mac.check(part, seq, h, tag):
-                    report.mac_checked += 1
-                else:
-                    reason = "MAC does not verify (appended or re-chained without the key)"
-                    self.bad(Problem(reason, eid, part, seq))
-                    return
-            if st is not None:
-                states[subject_id] = st
-            prev, want = h, want + 1
-            report.events += 1
-        if cur_part >= 0 and not self.close(cur_part, want - 1, prev, leaves):
+        if self.part >= 0 and not self.close(self.part, self.want - 1, self.prev, self.leaves):
             return
         # A partition whose events are all gone: its head or a signed checkpoint still counts them.
         for part in sorted(self.heads):
-            if part not in walked and not self.close(part, 0, GENESIS, [], walked=False):
+            if part not in self.walked and not self.close(part, 0, GENESIS, [], walked=False):
                 return
         # A partition a signed checkpoint names, deleted with its head row (and its events).
         for part in sorted(set(self.signed.marks) - set(self.heads)):
@@ -358,6 +324,152 @@ class _Walk:
                 reason = "a partition named by a signed checkpoint has no head"
                 self.bad(Problem(reason, part=part, seq=max(self.signed.marks[part])))
                 return
+
+    def enter(self, first: store.ChainTuple) -> bool:
+        """A partition begins with this row: close the previous one, start this one."""
+        if self.part >= 0 and not self.close(self.part, self.want - 1, self.prev, self.leaves):
+            return False
+        eid, part, seq = first[0], first[1], first[2]
+        self.part, self.prev, self.want = part, GENESIS, 1
+        self.walked.add(part)
+        if part not in self.heads:
+            return self.bad(Problem("event in an unknown partition", eid, part, seq))
+        self.part_marks = self.signed.marks.get(part, {})
+        self.mark_seqs = sorted(self.part_marks)
+        self.legacy_seq = self.legacy.get(part, (0, b""))[0]
+        self.tree_size = self.signed.sizes.get(part, 0)
+        self.at_roots = self.signed.roots.get(part, {})
+        self.root_seqs = sorted(self.at_roots)
+        self.mark_seq, self.mark_hash = self.marks.get(part, (0, b""))
+        self.frontier = Frontier()
+        self.checked_roots = 0
+        self.leaves = []
+        return True
+
+    def walk(self, run: Sequence[store.ChainTuple]) -> bool:
+        """The current partition's next events."""
+        i, n = 0, len(run)
+        while i < n:
+            want = self.want
+            if self.legacy_seq < want <= self.tree_size:
+                j = min(n, i + self.tree_size - want + 1)
+                ok = self.whole(run[i:j])
+                if ok is None:
+                    ok = self.one_by_one(run[i:j])
+            else:
+                j = min(n, i + self.legacy_seq - want + 1) if want <= self.legacy_seq else n
+                ok = self.one_by_one(run[i:j])
+            if not ok:
+                return False
+            i = j
+        return True
+
+    def whole(self, rows: Sequence[store.ChainTuple]) -> bool | None:
+        """Events under the tree head, past the legacy segment, checked as a whole: True
+        when every row passes (taken), None when one does not (nothing taken: walk them one
+        by one), False when a signed tree head they reach does not match."""
+        want, n = self.want, len(rows)
+        last = want + n - 1
+        if [r[2] for r in rows] != list(range(want, last + 1)):
+            return None
+        digests = [r[7] for r in rows]
+        sha, prefix = hashlib.sha256, LEAF_PREFIX
+        # Each step from the stored previous hash: when all match, so does the chain.
+        hashes = [
+            sha(
+                prefix + prev
+                + f"{part}:{seq}:{action}:{sid or ''}:{st.hex() if st else ''}\n".encode()
+                + body
+            ).digest()
+            for prev, (_eid, part, seq, action, sid, st, body, _digest, _tag) in zip(
+                [self.prev, *digests[:-1]], rows, strict=True
+            )
+        ]  # fmt: skip
+        if hashes != digests:
+            return None
+        seqs = self.mark_seqs
+        for s in seqs[bisect_left(seqs, want) : bisect_right(seqs, last)]:
+            if self.part_marks[s] != hashes[s - want]:
+                return None
+        if want <= self.mark_seq <= last and hashes[self.mark_seq - want] != self.mark_hash:
+            return None
+        leaves, done = self.leaves, 0
+        seqs = self.root_seqs
+        for size in seqs[bisect_left(seqs, want) : bisect_right(seqs, last)]:
+            k = size - want + 1
+            leaves.extend(hashes[done:k])
+            self.frontier.extend(leaves)
+            leaves.clear()
+            if not self.check_roots(self.part, size):
+                self.take(rows[: k - 1])  # the events before it were walked
+                return False
+            done = k
+        leaves.extend(hashes[done:])
+        if len(leaves) >= _FOLD:
+            self.frontier.extend(leaves)
+            leaves.clear()
+        self.take(rows)
+        self.prev, self.want = hashes[-1], last + 1
+        return True
+
+    def take(self, rows: Sequence[store.ChainTuple]) -> None:
+        states = self.states
+        for row in rows:
+            if row[5] is not None:
+                states[row[4]] = row[5]
+        self.report.events += len(rows)
+
+    def one_by_one(self, rows: Sequence[store.ChainTuple]) -> bool:
+        """Events walked row by row; the first broken one is named."""
+        sha = hashlib.sha256
+        prefix = LEAF_PREFIX
+        states = self.states
+        report = self.report
+        prev, want = self.prev, self.want
+        marks = self.part_marks
+        legacy_seq, tree_size, at_roots = self.legacy_seq, self.tree_size, self.at_roots
+        mark_seq, mark_hash = self.mark_seq, self.mark_hash
+        leaves = self.leaves
+        for eid, part, seq, action, subject_id, st, body, digest, tag in rows:
+            if seq != want:
+                reason = "event missing before this one (deleted or reordered)"
+                return self.bad(Problem(reason, eid, part, seq))
+            # Inline chain_hash: the columns are bound by the header, so no body is parsed.
+            header = f"{part}:{seq}:{action}:{subject_id or ''}:{st.hex() if st else ''}\n"
+            if seq > legacy_seq:
+                h = sha(prefix + prev + header.encode() + body).digest()
+            else:
+                h = sha(prev + header.encode() + body).digest()
+            if h != digest:
+                return self.bad(
+                    Problem("hash does not match (edited or reordered)", eid, part, seq)
+                )
+            if seq in marks and marks[seq] != h:
+                return self.bad(Problem("differs from a signed checkpoint", eid, part, seq))
+            if seq == mark_seq and h != mark_hash:
+                reason = "differs from the heads file outside the database (rewound, re-appended)"
+                return self.bad(Problem(reason, eid, part, seq))
+            if seq <= tree_size:
+                leaves.append(h)
+                if len(leaves) >= _FOLD or seq in at_roots:
+                    self.frontier.extend(leaves)
+                    leaves.clear()
+                    if not self.check_roots(part, seq):
+                        return False
+            elif seq > legacy_seq:
+                if self.mac is None:
+                    report.not_checkpointed += 1
+                elif self.mac.check(part, seq, h, tag):
+                    report.mac_checked += 1
+                else:
+                    reason = "MAC does not verify (appended or re-chained without the key)"
+                    return self.bad(Problem(reason, eid, part, seq))
+            if st is not None:
+                states[subject_id] = st
+            prev, want = h, want + 1
+            report.events += 1
+        self.prev, self.want = prev, want
+        return True
 
     def check_roots(self, part: int, seq: int) -> bool:
         """At a size some tree head signed, the events must hash to its root."""
