@@ -107,7 +107,8 @@ def test_consent_records_what_the_law_requires(services: Container, dpo: Actor) 
     assert b"Mozilla" not in sealed
     views = services.ledger.consents(services.db.engine.connect(), sid)
     assert [v.state for v in views] == [State.LIVE]
-    assert views[0].fields == ()
+    # The exact data (Art. 8 p.4): no list given, so what transfers are made under (P1).
+    assert views[0].fields == tuple(sorted(services.catalogue.purpose("contract").fields))
     assert views[0].recipients == ("demo_mfo",)
 
 

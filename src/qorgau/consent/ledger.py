@@ -23,6 +23,7 @@ from qorgau.catalog import Catalogue, LegalBasis
 from qorgau.config import OperatorProfile
 from qorgau.consent import basis_store, store
 from qorgau.consent.model import (
+    NAME_LABEL,
     TRANSFER,
     BasisKind,
     ConsentNotFound,
@@ -36,7 +37,7 @@ from qorgau.consent.views import LedgerViews
 from qorgau.law.profiles import LawProfile
 from qorgau.security.access import AccessPolicy
 from qorgau.security.actors import Actor
-from qorgau.vault.model import PurposeNotPermitted
+from qorgau.vault.model import FieldNotInPurpose, PurposeNotPermitted
 
 #: Seals evidence under the subject's key (the vault's gate does it: it alone holds keys).
 Sealer = Callable[[Connection, str, str, bytes], bytes]
@@ -114,21 +115,20 @@ class Ledger(LedgerViews):
             raise exc
 
     def grant(self, conn: Connection, actor: Actor, req: ConsentRequest) -> str:
-        """Record a consent: the terms Art. 8 p.4 requires, the exact text (stored once, by
-        hash), the policy version, language, channel, time and evidence.
+        """Record a consent: the terms Art. 8 p.4 requires (the full name sealed under the
+        subject's key, the exact list of data), the exact text (stored once, by hash), the
+        policy version, language, channel, time and evidence.
 
         Only for a catalogued purpose (or the transfer consent) that the actor's role may
-        use (policy 2.1); a refusal is audited. (Staff channels check the recipients against
-        the registry first: ``web/consent_api.py``.)"""
+        use (policy 2.1), and for data that purpose may use; a refusal is audited. (Staff
+        channels check the recipients against the registry first: ``consent/api.py``.)"""
         now = datetime.now(UTC)
         self._check_grant(conn, actor, req)
+        fields = self._fields(conn, actor, req)
         if req.purpose == TRANSFER:
-            fields: tuple[str, ...] = ()
             term = req.term_days or max(p.retention_days for p in self.catalogue.purposes.values())
         else:
-            p = self.catalogue.purpose(req.purpose)
-            fields = tuple(sorted(p.fields))
-            term = req.term_days or p.retention_days
+            term = req.term_days or self.catalogue.purpose(req.purpose).retention_days
         text_hash = self._store_text(conn, req.text, req.language, now)
         cid = secrets.token_hex(16)
         expires = now + timedelta(days=term)
@@ -139,6 +139,11 @@ class Ledger(LedgerViews):
         sealed = None
         if req.evidence.ip or req.evidence.user_agent:
             sealed = self._seal(conn, req.subject_id, f"consent:{cid}", evidence)
+        name = None
+        if req.full_name is not None:
+            plain = orjson.dumps(req.full_name.as_dict())
+            name = self._seal(conn, req.subject_id, f"{NAME_LABEL}:{cid}", plain)
+        record = req.evidence.record()
         row = ConsentRow(
             id=cid,
             subject_id=req.subject_id,
@@ -159,10 +164,12 @@ class Ledger(LedgerViews):
             language=req.language,
             channel=req.channel.value,
             evidence_method=req.evidence.method,
+            evidence_record=None if record is None else orjson.dumps(record).decode(),
+            has_name=name is not None,
         )
         which = basis_store.where_basis(req.subject_id, req.purpose, BasisKind.CONSENT)
         before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
-        entry = store.insert_consent(conn, row, sealed)
+        entry = store.insert_consent(conn, row, sealed, name)
         basis_store.put_basis(
             conn, req.subject_id, req.purpose, BasisKind.CONSENT, State.LIVE, now, expires, cid
         )
@@ -181,6 +188,8 @@ class Ledger(LedgerViews):
                 "evidence": req.evidence.method,
                 "text": text_hash[:16],
                 "recipients": list(req.recipients),
+                "fields": list(fields),
+                "name": name is not None,
             },
             rows,
         )
@@ -197,10 +206,8 @@ class Ledger(LedgerViews):
             raise ConsentNotFound(subject_id, purpose)
         blocker = self._obligation(conn, subject_id, now) if self._may_block(purpose) else None
         if blocker is not None:
-            why = (
-                f"an unfulfilled obligation to the operator ({blocker}); "
-                f"{self.law.code} {self.law.withdrawal_source}"
-            )
+            source = f"{self.law.code} {self.law.withdrawal_source}"
+            why = f"an unfulfilled obligation to the operator ({blocker}); {source}"
             self._append(
                 conn,
                 actor,
@@ -212,7 +219,7 @@ class Ledger(LedgerViews):
                 now,
                 {"reason": "obligation"},
             )
-            raise WithdrawalRefused(subject_id, purpose, why)
+            raise WithdrawalRefused(subject_id, purpose, why, ground="obligation", source=source)
         which = basis_store.where_basis(subject_id, purpose, BasisKind.CONSENT)
         before = BASIS_STATE_ROWS.digests(conn, which, lock=True)
         basis_store.set_consent_state(conn, subject_id, purpose, State.WITHDRAWN, now)
@@ -300,6 +307,25 @@ class Ledger(LedgerViews):
         )  # fmt: skip
 
     # -- internals ----------------------------------------------------------------------
+
+    def _fields(self, conn: Connection, actor: Actor, req: ConsentRequest) -> tuple[str, ...]:
+        """The exact data the consent covers (Art. 8 p.4): what the request names, within
+        what its purpose may use (the transfer consent: the purpose its transfers are made
+        under), else all of that; a field beyond it is refused, audited."""
+        used = TRANSFER_PURPOSE if req.purpose == TRANSFER else req.purpose
+        allowed = self.catalogue.purpose(used).fields
+        if req.fields is None:
+            return tuple(sorted(allowed))
+        outside = sorted(set(req.fields) - allowed)
+        if outside:
+            exc = FieldNotInPurpose(outside, used)
+            self.audit.append(
+                conn,
+                Event("refuse", actor.id, subject_id=req.subject_id, purpose=req.purpose,
+                      detail={"role": actor.role, "op": "consent.grant", "code": exc.code}),
+            )  # fmt: skip
+            raise exc
+        return tuple(sorted(set(req.fields)))
 
     def _may_block(self, purpose: str) -> bool:
         if not self.law.withdrawal_blocked_by_obligation or purpose == TRANSFER:

@@ -1,22 +1,30 @@
 """Consent ledger domain (policy 2.1, 6.1, 6.5, 6.6; LAW.md Art. 8). Pure.
 
 A consent records what Art. 8 p.4 requires a consent to contain: the operator's name and
-BIN, the subject, the purpose, the list of data, its term, whether transfer to third parties
-is allowed and to whom, whether cross-border transfer happens, whether publication in public
-sources is allowed; plus the exact text and policy version shown, language, channel, time and
-evidence. Records are append-only; the current state per (subject, purpose) is kept beside.
+BIN, the subject and their full name (sealed under the subject's key), the purpose, the list
+of data, its term, whether transfer to third parties is allowed and to whom, whether
+cross-border transfer happens, whether publication in public sources is allowed; plus the
+exact text and policy version shown, language, channel, time and evidence (the one-time code
+that confirmed it). Records are append-only; the current state per (subject, purpose) is
+kept beside.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from qorgau.errors import DomainError, Refusal
 
 #: The pseudo-purpose of a consent to transfer data to named recipients (policy 6.2, 6.6).
 TRANSFER = "transfer"
+#: The catalogue fields of a full name (Art. 8 p.4), in the order a document writes them.
+NAME_FIELDS: tuple[str, ...] = ("last_name", "first_name", "patronymic")
+#: The sealed box of a consent's full name is labelled ``consent-name:<consent id>``.
+NAME_LABEL = "consent-name"
 
 
 class Channel(StrEnum):
@@ -40,8 +48,63 @@ class State(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FullName:
+    """The subject's full name as the consent binds it (Art. 8 p.4); sealed under the
+    subject's key, so it is shredded with the subject."""
+
+    last_name: str
+    first_name: str
+    patronymic: str | None = None
+
+    def text(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+    def fields(self) -> tuple[str, ...]:
+        """The catalogue fields it holds (what opening it discloses)."""
+        return tuple(f for f in NAME_FIELDS if getattr(self, f))
+
+    def as_dict(self) -> dict[str, str]:
+        return {f: str(getattr(self, f)) for f in self.fields()}
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> FullName | None:
+        """From a subject's values (catalogue codes); None without a surname and a name."""
+        last, first = values.get("last_name"), values.get("first_name")
+        if not (isinstance(last, str) and last and isinstance(first, str) and first):
+            return None
+        patronymic = values.get("patronymic")
+        return cls(last, first, patronymic if isinstance(patronymic, str) and patronymic else None)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """The one-time code that confirmed a consent (Art. 8 p.1): the challenge it was sent
+    for, over which channel, when it was sent and confirmed and in how many attempts; and,
+    where each consent is its own document (``consent_separate_document``), when the person
+    then confirmed this consent on its own. Holds no contact and no code."""
+
+    challenge: str
+    channel: str
+    sent_at: datetime
+    confirmed_at: datetime
+    attempts: int
+    separate_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "challenge": self.challenge,
+            "channel": self.channel,
+            "sent_at": self.sent_at.isoformat(),
+            "confirmed_at": self.confirmed_at.isoformat(),
+            "attempts": self.attempts,
+            "separate_at": self.separate_at.isoformat() if self.separate_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
-    """How the subject confirmed: e.g. ``otp:phone`` with the client's IP and user agent.
+    """How the subject confirmed: e.g. ``otp:phone`` with the client's IP and user agent,
+    the one-time code's record (``code``) or a staff channel's reference (a scan's number).
 
     IP and user agent are personal data (policy 5.1): the ledger stores them sealed under
     the subject's key, so destroying the subject destroys them too."""
@@ -50,6 +113,16 @@ class Evidence:
     ip: str | None = None
     user_agent: str | None = None
     reference: str | None = None
+    code: CodeRecord | None = None
+
+    def record(self) -> dict[str, Any] | None:
+        """What the ledger keeps in clear of it (no personal value), or None."""
+        doc: dict[str, Any] = {}
+        if self.reference:
+            doc["reference"] = self.reference
+        if self.code is not None:
+            doc["code"] = self.code.as_dict()
+        return doc or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +140,11 @@ class ConsentRequest:
     term_days: int | None = None
     #: None: the current published policy version.
     policy_version: str | None = None
+    #: The subject's full name (Art. 8 p.4); None: the consent is recorded without one.
+    full_name: FullName | None = None
+    #: The data the consent covers; None: every field of its purpose (for the transfer
+    #: consent: of the purpose its transfers are made under).
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +168,10 @@ class ConsentView:
     language: str
     channel: str
     evidence_method: str
+    #: A full name is sealed with it (consents recorded before revision 0017 have none).
+    has_name: bool = False
+    #: The evidence kept in clear (``Evidence.record``): the code's record, a reference.
+    evidence_record: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +211,11 @@ class ConsentNotFound(DomainError):
     kind = "not_found"
     title = "Not found"
 
-    def __init__(self, subject_id: str, purpose: str) -> None:
-        super().__init__(f"subject {subject_id} has no live consent for '{purpose}'")
+    def __init__(self, subject_id: str, purpose: str, *, what: str = "purpose") -> None:
+        if what == "consent":
+            super().__init__(f"subject {subject_id} has no consent '{purpose}'")
+        else:
+            super().__init__(f"subject {subject_id} has no live consent for '{purpose}'")
 
 
 class WithdrawalRefused(Refusal):
@@ -142,9 +227,34 @@ class WithdrawalRefused(Refusal):
     kind = "conflict"
     title = "Withdrawal refused"
 
-    def __init__(self, subject_id: str, purpose: str, reason: str) -> None:
+    def __init__(
+        self,
+        subject_id: str,
+        purpose: str,
+        reason: str,
+        *,
+        ground: str = "obligation",
+        source: str = "",
+    ) -> None:
         super().__init__(f"consent of subject {subject_id} for '{purpose}' stays: {reason}")
         self.reason = reason
+        self.purpose = purpose
+        #: Why, as a stable code (the rights page words it): ``obligation``.
+        self.ground = ground
+        #: The law profile and article that forbid it, e.g. ``kz_94v Art. 8 p.2``.
+        self.source = source
+
+
+class NameRequired(DomainError):
+    """A consent must name the subject (Art. 8 p.4): none was given and none is held."""
+
+    code = "consent-name-required"
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(
+            f"subject {subject_id}: a consent needs the subject's full name (Art. 8 p.4); "
+            "give full_name"
+        )
 
 
 class UnknownRecipient(DomainError):

@@ -4,12 +4,17 @@ queries on consents, texts and events, returning typed records (the queries on b
 are in ``basis_store``). The ledger decides; these modules only read and write.
 
 Consents and bases are security rows: every change is audited with their digests
-(:data:`CONSENT_ROWS`, :data:`BASIS_STATE_ROWS`, ``audit/rows.py``)."""
+(:data:`CONSENT_ROWS`, :data:`BASIS_STATE_ROWS`, ``audit/rows.py``). The columns revision
+0017 added (the sealed full name, the evidence record) digest only when set, so a consent
+recorded before it keeps the digest its grant audited."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -66,8 +71,16 @@ consent = Table(
     Column("evidence_method", String(32), nullable=False),
     # IP and user agent, sealed under the subject's key (crypto-shredded with the subject).
     Column("evidence_sealed", LargeBinary, nullable=True),
+    # The subject's full name (Art. 8 p.4), sealed under the subject's key (0017).
+    Column("name_sealed", LargeBinary, nullable=True),
+    # JSON: the evidence kept in clear, no personal value: the one-time code's record
+    # (challenge, channel, sent, confirmed, attempts), a staff channel's reference (0017).
+    Column("evidence_record", Text, nullable=True),
     Index("ix_consent_subject_id", "subject_id"),
 )
+
+#: The consent columns revision 0017 added: they digest only when set.
+ADDED_0017 = ("name_sealed", "evidence_record")
 
 consent_event = Table(
     "consent_event",
@@ -98,7 +111,40 @@ basis_state = Table(
     Column("obligation", Boolean, nullable=False),
 )
 
-CONSENT_ROWS = RowSpec(consent, ("id",), tuple(c.name for c in consent.columns))
+
+class GrownRowSpec(RowSpec):
+    """A security table that gained columns after rows were audited: the digest is the one
+    of the columns it had (``RowSpec``'s), extended by the later ``added`` columns only
+    when one is set, so an older row digests as its audited change recorded it, and a
+    later one covers every column."""
+
+    def __init__(
+        self, table: Table, key: Sequence[str], columns: Sequence[str], added: Sequence[str]
+    ) -> None:
+        super().__init__(table, key, (*columns, *added))
+        self._base = RowSpec(table, key, columns)
+        self.added = tuple(added)
+
+    def digest(self, values: Mapping[Any, Any]) -> str:
+        base = self._base.digest(values)
+        extra = [[c, _plain(values.get(c))] for c in self.added if values.get(c) is not None]
+        if not extra:
+            return base
+        return hashlib.sha256(orjson.dumps([base, extra])).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "b:" + bytes(value).hex()
+    return value
+
+
+CONSENT_ROWS = GrownRowSpec(
+    consent,
+    ("id",),
+    tuple(c.name for c in consent.columns if c.name not in ADDED_0017),
+    ADDED_0017,
+)
 BASIS_STATE_ROWS = RowSpec(
     basis_state, ("subject_id", "purpose", "kind"), tuple(c.name for c in basis_state.columns)
 )
@@ -141,12 +187,21 @@ class ConsentRow:
     language: str
     channel: str
     evidence_method: str
+    #: JSON (``Evidence.record``), or None.
+    evidence_record: str | None = None
+    #: A full name is sealed with it.
+    has_name: bool = False
 
 
 def insert_consent(
-    conn: Connection, row: ConsentRow, evidence_sealed: bytes | None
+    conn: Connection,
+    row: ConsentRow,
+    evidence_sealed: bytes | None,
+    name_sealed: bytes | None = None,
 ) -> tuple[str, str]:
-    """The new row's key and digest (:data:`CONSENT_ROWS`), for its audit event."""
+    """The new row's key and digest (:data:`CONSENT_ROWS`), for its audit event. The
+    columns of 0017 are written only when set (a database at an older revision, in the
+    migration tests, takes the rest)."""
     values = {
         "id": row.id,
         "subject_id": row.subject_id,
@@ -169,8 +224,12 @@ def insert_consent(
         "evidence_method": row.evidence_method,
         "evidence_sealed": evidence_sealed,
     }
+    if name_sealed is not None:
+        values["name_sealed"] = name_sealed
+    if row.evidence_record is not None:
+        values["evidence_record"] = row.evidence_record
     conn.execute(insert(consent).values(**values))
-    return CONSENT_ROWS.entry(values)
+    return CONSENT_ROWS.entry({**dict.fromkeys(ADDED_0017), **values})
 
 
 def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
@@ -196,11 +255,23 @@ def consents_of(conn: Connection, subject_id: str) -> list[ConsentRow]:
             language=r["language"],
             channel=r["channel"],
             evidence_method=r["evidence_method"],
+            evidence_record=r["evidence_record"],
+            has_name=r["name_sealed"] is not None,
         )
         for r in conn.execute(
             select(consent).where(consent.c.subject_id == subject_id).order_by(consent.c.granted_at)
         ).mappings()
     ]
+
+
+def sealed_name(conn: Connection, consent_id: str) -> tuple[str, bytes] | None:
+    """The subject and the sealed full name of a consent, or None (none recorded)."""
+    row = conn.execute(
+        select(consent.c.subject_id, consent.c.name_sealed).where(consent.c.id == consent_id)
+    ).first()
+    if row is None or row.name_sealed is None:
+        return None
+    return str(row.subject_id), bytes(row.name_sealed)
 
 
 def consent_language(conn: Connection, consent_id: str) -> str | None:

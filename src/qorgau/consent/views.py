@@ -11,10 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import Connection
 
 from qorgau.consent import basis_store, store
-from qorgau.consent.model import BasisView, ConsentView, LedgerEvent, State, effective_state
+from qorgau.consent.model import (
+    BasisView,
+    ConsentNotFound,
+    ConsentView,
+    LedgerEvent,
+    State,
+    effective_state,
+)
 
 
 class LedgerViews:
@@ -77,9 +85,26 @@ class LedgerViews:
                     language=r.language,
                     channel=r.channel,
                     evidence_method=r.evidence_method,
+                    has_name=r.has_name,
+                    evidence_record=(
+                        orjson.loads(r.evidence_record) if r.evidence_record else None
+                    ),
                 )
             )
         return out
+
+    def consent(self, conn: Connection, subject_id: str, consent_id: str) -> ConsentView:
+        """One of the subject's consents (:meth:`consents`), or ``ConsentNotFound``."""
+        for c in self.consents(conn, subject_id):
+            if c.id == consent_id:
+                return c
+        raise ConsentNotFound(subject_id, consent_id, what="consent")
+
+    def sealed_name(self, conn: Connection, subject_id: str, consent_id: str) -> bytes | None:
+        """The consent's full name as sealed under the subject's key (opened only through
+        the gate), or None: recorded without one (before revision 0017)."""
+        got = store.sealed_name(conn, consent_id)
+        return got[1] if got is not None and got[0] == subject_id else None
 
     def history(self, conn: Connection, subject_id: str) -> list[LedgerEvent]:
         return store.events_of(conn, subject_id)

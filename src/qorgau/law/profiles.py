@@ -16,6 +16,11 @@ class LawProfile:
     transfer_notice_working_days: int | None
     #: Where the databases holding the data must be.
     data_localisation: str
+    #: Each consent is its own document with its own confirmation (RU Art. 9 p.1, from
+    #: 1 Sep 2025): the site never confirms several consents with one action.
+    consent_separate_document: bool = False
+    #: Where the law lists what a consent must contain (the consent documents name it).
+    consent_content_source: str = "Art. 8 p.4"
 
 
 PROFILES: dict[str, LawProfile] = {
@@ -35,6 +40,8 @@ PROFILES: dict[str, LawProfile] = {
         withdrawal_source="Art. 9 p.2, Art. 21 p.5",
         transfer_notice_working_days=None,
         data_localisation="RU",
+        consent_separate_document=True,
+        consent_content_source="Art. 9 p.4",
     ),
 }
 
