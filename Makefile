@@ -56,7 +56,8 @@ messages: $(STAMP)
 	$(EXTRACT) -k _t:1 -o build/i18n/policy.pot src/qorgau/policy/render.py \
 	  $(LOCALE)/en/LC_MESSAGES/policy.po
 	$(EXTRACT) -k _t:1 -o build/i18n/documents.pot src/qorgau/retention/act_pdf.py \
-	  src/qorgau/dsr/report_pdf.py $(LOCALE)/en/LC_MESSAGES/documents.po
+	  src/qorgau/dsr/report_pdf.py src/qorgau/consent/document_view.py \
+	  $(LOCALE)/en/LC_MESSAGES/documents.po
 	for d in $(DOMAINS); do \
 	  $(BIN)/pybabel -q update -N -i build/i18n/$$d.pot -d $(LOCALE) -D $$d || exit 1; done
 	$(BIN)/pybabel -q compile -d $(LOCALE) -D '$(DOMAINS)'

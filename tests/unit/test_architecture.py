@@ -126,6 +126,8 @@ def test_data_keys_are_unwrapped_only_in_the_vault() -> None:
 
 #: Pure modules beside the ``model.py`` ones.
 PURE = {
+    "qorgau.consent.document",
+    "qorgau.consent.document_view",
     "qorgau.i18n",
     "qorgau.stats.facts",
     "qorgau.stats.suppression",

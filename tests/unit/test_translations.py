@@ -36,7 +36,11 @@ PKG = ROOT / "src" / "qorgau"
 SOURCES = {
     "messages": [PKG],
     "policy": [PKG / "policy" / "render.py"],
-    "documents": [PKG / "retention" / "act_pdf.py", PKG / "dsr" / "report_pdf.py"],
+    "documents": [
+        PKG / "retention" / "act_pdf.py",
+        PKG / "dsr" / "report_pdf.py",
+        PKG / "consent" / "document_view.py",
+    ],
 }
 KEYWORDS = {"messages": {"t": (2,)}, "policy": {"_t": (1,)}, "documents": {"_t": (1,)}}
 

@@ -1,29 +1,40 @@
 """REST API v1 for the consent ledger (policy 6.1, 6.5).
 
-Consents entered by staff (call centre, paper scan, API) name their channel and evidence.
-Withdrawal takes effect on the next read; where the law profile refuses it, the answer is a
-409 problem with the reason, and the refusal is recorded.
+Consents entered by staff (call centre, paper scan, API) name their channel and evidence
+and bind the subject's full name (given, or else the one held under ``contract``, read
+through the gate). Withdrawal takes effect on the next read; where the law profile refuses
+it, the answer is a 409 problem with the reason, and the refusal is recorded. Each consent
+is a document (LAW.md Art. 8 p.4), as JSON or PDF, its full name opened under the purpose
+the caller names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Connection
 
+from qorgau.consent import documents
+from qorgau.consent.document_pdf import consent_pdf
 from qorgau.consent.model import (
+    NAME_FIELDS,
     BasisKind,
     BasisView,
     Channel,
     ConsentRequest,
     ConsentView,
     Evidence,
+    FullName,
     LedgerEvent,
+    NameRequired,
     UnknownRecipient,
 )
+from qorgau.errors import Refusal
 from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
 from qorgau.security.web_auth import CurrentActor, refusal
@@ -47,6 +58,12 @@ class EvidenceIn(BaseModel):
     reference: str | None = Field(default=None, max_length=120, examples=["scan-2026-0042"])
 
 
+class FullNameIn(BaseModel):
+    last_name: str = Field(min_length=1, max_length=100)
+    first_name: str = Field(min_length=1, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+
+
 class ConsentIn(BaseModel):
     purpose: str = Field(max_length=40, examples=["offers", "transfer"])
     text: str = Field(min_length=1, max_length=20_000, description="the exact wording shown")
@@ -57,6 +74,16 @@ class ConsentIn(BaseModel):
     public_sources: bool = False
     term_days: int | None = Field(default=None, ge=1, le=3650)
     evidence: EvidenceIn
+    full_name: FullNameIn | None = Field(
+        default=None,
+        description="as the consent names the person (Art. 8 p.4); omitted: the name held "
+        "under the contract purpose, read through the gate",
+    )
+    fields: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="the exact data the consent covers; omitted: every field of its purpose",
+    )
 
 
 class Created(BaseModel):
@@ -96,6 +123,8 @@ class ConsentPublic(BaseModel):
     language: str
     channel: str
     evidence_method: str
+    full_name_sealed: bool
+    evidence_record: dict[str, Any] | None
 
 
 class BasisPublic(BaseModel):
@@ -146,6 +175,8 @@ async def grant_consent(
         cross_border=body.cross_border,
         public_sources=body.public_sources,
         term_days=body.term_days,
+        full_name=None if body.full_name is None else FullName(**body.full_name.model_dump()),
+        fields=None if body.fields is None else tuple(body.fields),
     )
 
     def grant(conn: Connection) -> str:
@@ -155,7 +186,18 @@ async def grant_consent(
         unknown = sorted(set(req.recipients) - services.registry.known(conn, req.recipients))
         if unknown:
             raise UnknownRecipient(", ".join(unknown))
-        return services.ledger.grant(conn, actor, req)
+        named = req
+        if req.full_name is None:
+            # The name the subject is held under (a read under the contract purpose, audited).
+            try:
+                held = services.gate.read(conn, actor, subject_id, "contract", list(NAME_FIELDS))
+            except Refusal as exc:  # audited by the gate
+                raise NameRequired(subject_id) from exc
+            name = FullName.of(held.values)
+            if name is None:
+                raise NameRequired(subject_id)
+            named = dataclasses.replace(req, full_name=name)
+        return services.ledger.grant(conn, actor, named)
 
     return Created(id=await run_db(services, grant))
 
@@ -232,6 +274,8 @@ async def consent_state(
                 language=c.language,
                 channel=c.channel,
                 evidence_method=c.evidence_method,
+                full_name_sealed=c.has_name,
+                evidence_record=dict(c.evidence_record) if c.evidence_record else None,
             )
             for c in consents
         ],
@@ -276,4 +320,46 @@ async def consent_history(
             for e in events
         ],
         count=len(events),
+    )
+
+
+@router.get("/subjects/{subject_id}/consents/{consent_id}/document")
+async def consent_document(
+    subject_id: str, consent_id: str, purpose: str, actor: CurrentActor, services: ServicesDep
+) -> dict[str, Any]:
+    """The consent as a document (LAW.md Art. 8 p.4, Art. 25 p.2 sub.5): what it contains,
+    its exact text and its evidence (the one-time code's record, channel, time, policy
+    version). The full name is opened through the gate under ``purpose`` (audited); where
+    the gate refuses, the document says it is withheld."""
+    _require(actor, Capability.SEE_CONSENTS, services, "see consents")
+    return await run_db(
+        services,
+        lambda conn: documents.produce(
+            conn, actor, ledger=services.ledger, gate=services.gate, subject_id=subject_id,
+            consent_id=consent_id, purpose=purpose, recipient_names=services.registry.names(conn),
+        ),
+    )  # fmt: skip
+
+
+@router.get(
+    "/subjects/{subject_id}/consents/{consent_id}/document.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def consent_document_pdf(
+    subject_id: str,
+    consent_id: str,
+    purpose: str,
+    actor: CurrentActor,
+    services: ServicesDep,
+    lang: Language | None = None,
+) -> Response:
+    """The consent's document as a PDF, in the consent's language unless ``lang`` is given."""
+    doc = await consent_document(subject_id, consent_id, purpose, actor, services)
+    language = lang or str(doc["language"])
+    body = await run_in_threadpool(consent_pdf, doc, language, services.settings.timezone)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="consent-{consent_id[:8]}.pdf"'},
     )

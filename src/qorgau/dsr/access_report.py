@@ -143,13 +143,20 @@ def access_report(
             }
         )
     report["values"] = values
+    # What each consent contains (Art. 8 p.4); its whole document, with the full name and
+    # the evidence, is one request away (``RequestService.consent_document``).
     report["consents"] = [
         {
+            "id": c.id,
             "purpose": c.purpose,
             "state": c.state.value,
             "granted_at": c.granted_at.isoformat(),
             "expires_at": c.expires_at.isoformat(),
             "recipients": list(c.recipients),
+            "fields": list(c.fields),
+            "cross_border": c.cross_border,
+            "public_sources": c.public_sources,
+            "full_name_sealed": c.has_name,
             "channel": c.channel,
             "policy_version": c.policy_version,
         }

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from qorgau.consent.document_pdf import consent_pdf
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.report_pdf import report_pdf
 from qorgau.dsr.views import RequestView
@@ -287,4 +288,45 @@ async def access_report(
     _require(actor, services)
     return await run_db(
         services, lambda conn: services.requests.access_report(conn, actor, request_id)
+    )
+
+
+@router.get("/requests/{request_id}/consents/{consent_id}/document")
+async def consent_document(
+    request_id: str, consent_id: str, actor: CurrentActor, services: ServicesDep
+) -> dict[str, Any]:
+    """The requester's consent as a document (LAW.md Art. 8 p.4): its content, full name
+    (opened under the subject-request purpose, as the report is read), text and evidence."""
+    _require(actor, services)
+    return await run_db(
+        services,
+        lambda conn: services.requests.consent_document(conn, actor, request_id, consent_id),
+    )
+
+
+@router.get(
+    "/requests/{request_id}/consents/{consent_id}/document.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def consent_document_pdf(
+    request_id: str,
+    consent_id: str,
+    actor: CurrentActor,
+    services: ServicesDep,
+    lang: Literal["kk", "ru", "en"] | None = None,
+) -> Response:
+    """The consent's document as a PDF, in the request's language unless ``lang`` is given."""
+    _require(actor, services)
+
+    def build(conn: Connection) -> tuple[dict[str, Any], str]:
+        language = lang or services.requests.get(conn, request_id).language
+        return services.requests.consent_document(conn, actor, request_id, consent_id), language
+
+    doc, language = await run_db(services, build)
+    body = await run_in_threadpool(consent_pdf, doc, language, services.settings.timezone)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="consent-{consent_id[:8]}.pdf"'},
     )

@@ -1,5 +1,6 @@
 """The data-subject request queue on the console, a request with its history and actions,
-and the access report preview (policy 4.2.1, 4.2.2, 7.3.8).
+the access report preview and the requester's consent documents, page and PDF (policy
+4.2.1, 4.2.2, 7.3.8; LAW.md Art. 8 p.4).
 
 Each action is one entry of ``ACTIONS`` (action -> handler); its form is named
 ``console-<action>``.
@@ -13,13 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound, UnknownField
 from qorgau.catalog import UnknownPurpose as UnknownCataloguePurpose
+from qorgau.consent.document_pdf import consent_pdf
 from qorgau.dsr.model import Kind, Status, is_open
-from qorgau.dsr.pages import terms
+from qorgau.dsr.pages import consent_page_view, terms
 from qorgau.dsr.report_view import report_view
 from qorgau.dsr.service import RequestService
 from qorgau.dsr.views import RequestView
@@ -323,4 +326,62 @@ async def report_preview(request: Request, request_id: str) -> Response:
         view=view,
         report=report_view(report, lang, services, site.zone, terms),
         kind=Kind(view.kind).value,
+        docs="console",
+    )
+
+
+async def _consent_document(
+    request: Request, request_id: str, consent_id: str
+) -> tuple[StaffUser, RequestView, dict[str, Any]] | Response:
+    user, refused = await handler(request, request_id, consent_id)
+    if refused is not None:
+        return refused
+    assert user is not None
+    services = site_of(request).services
+    actor = staff_actor(user)
+
+    def work(conn: Connection) -> tuple[RequestView, dict[str, Any]]:
+        view = services.requests.get(conn, request_id)
+        return view, services.requests.consent_document(conn, actor, request_id, consent_id)
+
+    try:
+        view, doc = await run_db(services, work)
+    except DomainError as exc:
+        return error_page(request, STATUS.get(exc.kind, 400), str(exc), user=user)
+    return user, view, doc
+
+
+@router.get("/requests/{request_id}/consents/{consent_id}.pdf")
+async def consent_document_pdf(request: Request, request_id: str, consent_id: str) -> Response:
+    """The requester's consent as a PDF in the console's language (an audited read of
+    its full name under the subject-request purpose, like the report preview)."""
+    got = await _consent_document(request, request_id, consent_id)
+    if isinstance(got, Response):
+        return got
+    _, _, doc = got
+    services = site_of(request).services
+    body = await run_in_threadpool(consent_pdf, doc, lang_of(request), services.settings.timezone)
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"content-disposition": f'attachment; filename="consent-{consent_id[:8]}.pdf"'},
+    )
+
+
+@router.get("/requests/{request_id}/consents/{consent_id}")
+async def consent_document_page(request: Request, request_id: str, consent_id: str) -> Response:
+    """The requester's consent as a document: what Art. 8 p.4 requires, its text and its
+    evidence (the one-time code's record, channel, time, policy version)."""
+    got = await _consent_document(request, request_id, consent_id)
+    if isinstance(got, Response):
+        return got
+    user, view, doc = got
+    services = site_of(request).services
+    return render(
+        request,
+        "console_consent.html",
+        user=user,
+        view=view,
+        consent_id=consent_id,
+        doc=consent_page_view(doc, lang_of(request), services.settings.timezone),
     )

@@ -133,6 +133,7 @@ def report_view(
     ]
     consents = [
         {
+            "id": c.get("id"),
             "purpose": purpose_label(services, c["purpose"], lang, terms),
             "state": _term(terms, f"consent.state.{c['state']}", lang, c["state"]),
             "granted": _when(c["granted_at"], lang, zone),
