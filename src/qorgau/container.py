@@ -359,6 +359,8 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         sender=sender,
         code_limits=code_limits,
         router=transfers.route_lead,
+        # Each consent its own document with its own confirmation (ru_152fz, Art. 9).
+        separate_documents=law.consent_separate_document,
     )
     requests = RequestService(
         gate=gate,
@@ -374,6 +376,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         audit_trail=lambda conn, sid, limit: prove_subject(
             conn, sid, public_key=public_key, witnesses=witness_keys, limit=limit
         ),
+        recipient_names=registry.names,  # consent documents name the recipients
     )
     stats = StatsService(audit, k=settings.stats_k)
     return Container(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -25,6 +25,7 @@ from qorgau.catalog import (
     SpecialCategoryFound,
     iin_birth_date,
 )
+from qorgau.consent.model import FullName
 from qorgau.errors import DomainError
 from qorgau.i18n import LANGUAGES, t
 
@@ -145,8 +146,10 @@ def validate_lead(catalogue: Catalogue, submission: LeadSubmission, today: date)
 
 @dataclass(frozen=True, slots=True)
 class ConsentTerms:
-    """What the consent texts name: the operator, the partner organisations, the term of
-    the transfer consent (the ledger's: the longest retention of any purpose)."""
+    """What the consent texts name (LAW.md Art. 8 p.4): the operator, the partner
+    organisations, the term of the transfer consent (the ledger's: the longest retention of
+    any purpose), and whether the site's consents allow cross-border transfer and
+    publication in public sources (the consents are granted with exactly these flags)."""
 
     operator_name: str
     operator_bin: str
@@ -155,6 +158,13 @@ class ConsentTerms:
     #: Working days within which the person is told of each transfer (LAW.md Art. 19);
     #: None: the consent promises no notice.
     notice_working_days: int | None = None
+    cross_border: bool = False
+    public_sources: bool = False
+
+
+#: The data the transfer consent covers: the loan request's fields (all collected under
+#: ``contract``, the purpose a lead is passed on under), in the form's order.
+TRANSFER_FIELDS: tuple[str, ...] = FIELDS
 
 
 def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
@@ -164,8 +174,29 @@ def _field_list(catalogue: Catalogue, purpose: Purpose, language: str) -> str:
     )
 
 
+def consent_fields(catalogue: Catalogue, code: str) -> tuple[str, ...]:
+    """The exact data a consent of the site covers (Art. 8 p.4), as its text lists them."""
+    if code == TRANSFER:
+        return TRANSFER_FIELDS
+    return tuple(f for f in catalogue.fields if catalogue.purpose(code).allows(f))
+
+
+def _flags(terms: ConsentTerms, language: str, days: int) -> str:
+    """Cross-border transfer, publication in public sources and the term (Art. 8 p.4)."""
+    cross = "yes" if terms.cross_border else "no"
+    public = "yes" if terms.public_sources else "no"
+    return (
+        t(language, f"consent.text.cross_border.{cross}")
+        + t(language, f"consent.text.public_sources.{public}")
+        + t(language, "consent.text.term", days=days)
+    )
+
+
 def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> dict[str, str]:
-    """The exact text of every consent the site offers, in ``language``, by consent code.
+    """The exact text of every consent the site offers, in ``language``, by consent code:
+    what Art. 8 p.4 requires (operator and BIN, purpose, the exact data, recipients or none,
+    cross-border transfer, publication in public sources, term); the full name is bound
+    beside it, sealed (the text is stored once for everyone).
 
     The wording is the ``messages`` catalogue's ``consent.text.*``; the ledger records each
     text's hash as evidence, so a changed wording is a new consent text (never edit one
@@ -181,16 +212,15 @@ def consent_texts(catalogue: Catalogue, terms: ConsentTerms, language: str) -> d
             purpose=p.labels[language],
             number=p.number,
             fields=_field_list(catalogue, p, language),
-            days=p.retention_days,
-        )
+        ) + _flags(terms, language, p.retention_days)
     texts[TRANSFER] = t(
         language,
         "consent.text.transfer",
         operator=terms.operator_name,
         bin=terms.operator_bin,
+        fields=", ".join(catalogue.field(f).labels[language] for f in TRANSFER_FIELDS),
         partners="; ".join(terms.partners),
-        days=terms.transfer_days,
-    )
+    ) + _flags(terms, language, terms.transfer_days)
     if terms.notice_working_days is not None:
         texts[TRANSFER] += t(language, "consent.text.notice", days=terms.notice_working_days)
     return texts
@@ -243,3 +273,20 @@ class LeadConfirmed:
     reference: str
     subject_id: str
     consents: tuple[str, ...]
+    #: Ticked consents waiting for their own confirmation (``consent_separate_document``).
+    waiting: tuple[str, ...] = ()
+    #: The name the person typed (their own consent documents show it back to them).
+    full_name: FullName | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SeparateConsents:
+    """The ticked consents of a confirmed lead, each its own document: those confirmed
+    one by one so far and those still waiting (``IntakeService.confirm_separately``)."""
+
+    challenge_id: str
+    reference: str
+    language: str
+    confirmed: tuple[str, ...]
+    waiting: tuple[str, ...]
+    full_name: FullName | None = field(default=None, repr=False)

@@ -4,11 +4,18 @@ The loan form looks nothing up until the code is confirmed, so its answer is the
 known and an unknown IIN; the confirmed page is padded to a minimum time, so whether the IIN
 was known (a possible duplicate flagged for staff) does not show either (policy 4.1, 7.3.8).
 One-time codes are limited per contact in the database (429 page, ``intake/limits.py``).
+
+Where the law profile makes each consent its own document (``consent_separate_document``,
+ru_152fz), the confirmed page shows every consent ticked as a document of its own (what
+Art. 8 p.4 / Art. 9 p.4 requires, the exact text) with its own button; each is granted when
+that button is pressed (``/consents/confirm``), by the browser that confirmed the code,
+within 30 minutes (a token bound to its CSRF cookie, as on the rights page).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import secrets
 import time
@@ -20,6 +27,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from qorgau.consent.document_view import content, purpose_name
+from qorgau.crypto.derive import derive_key
 from qorgau.i18n import error_message, format_number, negotiate, t
 from qorgau.intake.limits import TooManyCodes
 from qorgau.intake.model import (
@@ -33,10 +42,12 @@ from qorgau.intake.model import (
     LeadConfirmed,
     LeadRejected,
     LeadSubmission,
+    SeparateConsents,
 )
 from qorgau.intake.otp import OtpUndeliverable
-from qorgau.intake.service import SITE_ACTOR, PendingCode
+from qorgau.intake.service import SEPARATE_SECONDS, SITE_ACTOR, PendingCode
 from qorgau.tracking.pages import statistics_data
+from qorgau.web.csrf import COOKIE as CSRF_COOKIE
 from qorgau.web.deps import run_db
 from qorgau.web.pages import (
     Site,
@@ -238,21 +249,128 @@ async def confirm(request: Request, lang: str) -> Response:
             error=error_message(lang, result.reason, left=result.attempts_left),
             terminal=result.reason in _TERMINAL,
         )
-    labels = {
-        c: (t(lang, "consent.transfer") if c == TRANSFER else services.catalogue.purpose(c))
-        for c in result.consents
-    }
-    names = [v if isinstance(v, str) else f"{v.number}. {v.labels[lang]}" for v in labels.values()]
     left = CONFIRM_MIN_SECONDS + secrets.randbelow(CONFIRM_JITTER_MS * 1000) / 1_000_000
     left -= time.perf_counter() - started
     if left > 0:
         await asyncio.sleep(left)
+    if result.waiting:
+        state = SeparateConsents(challenge, result.reference, lang, (), result.waiting)
+        return _separate_page(request, lang, state, result.full_name)
+    return _done(request, lang, result.reference, result.consents)
+
+
+def _done(request: Request, lang: str, reference: str, consents: tuple[str, ...]) -> Response:
+    services = site_of(request).services
+    labels = {
+        c: (t(lang, "consent.transfer") if c == TRANSFER else services.catalogue.purpose(c))
+        for c in consents
+    }
+    names = [v if isinstance(v, str) else f"{v.number}. {v.labels[lang]}" for v in labels.values()]
     return render(
         request,
         lang,
         "done.html",
-        choice=choice,
+        choice=current_choice(request),
         switch="/",
-        reference=result.reference,
+        reference=reference,
         granted=names,
     )
+
+
+# -- each consent its own document (consent_separate_document) ------------------------------
+
+
+def _separate_key(request: Request) -> bytes:
+    return derive_key(site_of(request).services.site_secret, "consent-separate")
+
+
+def _separate_token(key: bytes, challenge: str, cookie: str, issued: int) -> str:
+    msg = f"consent-separate\x00{challenge}\x00{cookie}\x00{issued}".encode()
+    return f"{issued:x}.{hmac.digest(key, msg, 'sha256').hex()}"
+
+
+def _separate_ok(key: bytes, challenge: str, cookie: str | None, token: str) -> bool:
+    """The consents' own confirmations belong to the browser that confirmed the code."""
+    if not cookie or len(token) > 100:
+        return False
+    issued_hex, _, _mac = token.partition(".")
+    try:
+        issued = int(issued_hex, 16)
+    except ValueError:
+        return False
+    if not 0 <= time.time() - issued <= SEPARATE_SECONDS:
+        return False
+    return hmac.compare_digest(token, _separate_token(key, challenge, cookie, issued))
+
+
+def _separate_page(
+    request: Request, lang: str, state: SeparateConsents, name: Any, *, status: int = 200
+) -> Response:
+    """Every consent ticked as its own document, each with its own button (or marked as
+    confirmed); the loan request's reference above them."""
+    services = site_of(request).services
+    zone = services.settings.timezone
+    docs = []
+    for code in CONSENTS:
+        if code not in state.waiting and code not in state.confirmed:
+            continue
+        draft = services.intake.draft(code, lang, name)
+        docs.append(
+            {
+                "code": code,
+                "title": purpose_name(draft, lang),
+                "rows": content(draft, lang, zone).rows,
+                "text": draft["text"],
+                "confirmed": code in state.confirmed,
+            }
+        )
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    return render(
+        request,
+        lang,
+        "consents_separate.html",
+        status=status,
+        choice=current_choice(request),
+        switch="/",
+        banner=False,  # a click away from here would lose the consents' step
+        reference=state.reference,
+        challenge=state.challenge_id,
+        grant=_separate_token(_separate_key(request), state.challenge_id, cookie, int(time.time())),
+        docs=docs,
+        waiting=bool(state.waiting),
+    )
+
+
+@router.post("/{lang:lang}/consents/confirm")
+async def confirm_separately(request: Request, lang: str) -> Response:
+    """One consent confirmed on its own, as its own document (ru_152fz, Art. 9 p.1)."""
+    form, refused = await guarded_form(request, lang, "consent-separate")
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = site_of(request).services
+    challenge = one(form, "challenge")
+    code = one(form, "consent")
+    expired = t(lang, "consents.separate.expired")
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not _CHALLENGE.fullmatch(challenge) or not _separate_ok(
+        _separate_key(request), challenge, cookie, one(form, "grant")
+    ):
+        return error_page(request, lang, 403, expired)
+    choice = current_choice(request)
+    ip = client_ip(request)
+    ua = request.headers.get("user-agent", "")[:512] or None
+
+    def work(conn: Connection) -> SeparateConsents | None:
+        user_data = statistics_data(services, conn, request, choice)
+        return services.intake.confirm_separately(
+            conn, SITE_ACTOR, challenge, code if code in CONSENTS else None,
+            ip=ip, user_agent=ua, user_data=user_data,
+        )  # fmt: skip
+
+    state = await run_db(services, work)
+    if state is None:
+        return error_page(request, lang, 403, expired)
+    if not state.waiting:
+        return _done(request, lang, state.reference, state.confirmed)
+    return _separate_page(request, lang, state, state.full_name)

@@ -36,6 +36,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection
@@ -44,7 +45,7 @@ from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue, InvalidValue, SpecialCategoryFound
 from qorgau.consent.ledger import Ledger
-from qorgau.consent.model import Channel, ConsentRequest, Evidence
+from qorgau.consent.model import Channel, CodeRecord, ConsentRequest, Evidence, FullName
 from qorgau.intake import duplicates, limits, store
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import (
@@ -61,6 +62,8 @@ from qorgau.intake.model import (
     ConsentTerms,
     LeadConfirmed,
     LeadSubmission,
+    SeparateConsents,
+    consent_fields,
     consent_texts,
     mask_address,
     new_reference,
@@ -77,6 +80,9 @@ from qorgau.vault.keys import hold_kek
 
 SITE_ROLE = "site"
 SITE_ACTOR = actors.SITE
+#: Where each consent is its own document: how long after the code its consents may be
+#: confirmed one by one (what the challenge kept for them is dropped then).
+SEPARATE_SECONDS = 30 * 60
 
 
 def with_site_role(access: AccessPolicy, catalogue: Catalogue) -> AccessPolicy:
@@ -123,6 +129,7 @@ class IntakeService:
         sender: OtpSender,
         code_limits: CodeLimits | None = None,
         router: Callable[[Connection, str, str], object] | None = None,
+        separate_documents: bool = False,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -138,6 +145,9 @@ class IntakeService:
         #: Passes a confirmed lead on to the partners the person consented to, in the same
         #: transaction (the transfers context's router; none: leads stay with the operator).
         self.router = router
+        #: Each consent its own document with its own confirmation (the law profile's
+        #: ``consent_separate_document``): the code confirms the contact and the lead only.
+        self.separate_documents = separate_documents
 
     def consent_texts(self, language: str) -> dict[str, str]:
         """The exact consent texts (each checkbox's label) in ``language``."""
@@ -278,26 +288,27 @@ class IntakeService:
         store.use_challenge(conn, challenge_id, at, subject_id=sid)
         # The code proved control of this contact, for this new subject only.
         self.gate.confirm_contact(conn, actor, sid, channel, values[channel], f"otp:{channel}")
-        evidence = Evidence(method=f"otp:{channel}", ip=ip, user_agent=user_agent)
+        name = FullName.of(values)
+        code_record = CodeRecord(challenge_id, channel, row.created_at, at, row.attempts + 1)
+        evidence = Evidence(f"otp:{channel}", ip=ip, user_agent=user_agent, code=code_record)
+        reference = new_reference()
         granted: list[str] = []
-        for purpose, _ in ticked:
-            self.ledger.grant(
-                conn,
-                actor,
-                ConsentRequest(
-                    subject_id=sid,
-                    purpose=purpose,
-                    text=texts[purpose],
-                    evidence=evidence,
-                    language=language,
-                    channel=Channel.WEB,
-                    recipients=self.partner_codes if purpose == TRANSFER else (),
-                ),
-            )
-            granted.append(purpose)
+        waiting: tuple[str, ...] = ()
+        if self.separate_documents:
+            # Each consent is its own document with its own confirmation (ru_152fz): none
+            # is granted by the code; the name waits, sealed, for ``confirm_separately``.
+            waiting = tuple(c for c, _ in ticked)
+            if waiting:
+                hold_kek(conn)
+                kept = {"name": name.as_dict() if name else None, "lead": reference}
+                box = sealed.seal(self.gate.keys, challenge_id, kept)
+                store.keep_payload(conn, challenge_id, box)
+        else:
+            for purpose, _ in ticked:
+                self._grant(conn, actor, sid, purpose, texts[purpose], language, evidence, name)
+                granted.append(purpose)
         if user_data and "statistics" in granted:
             self._link_user_data(conn, actor, sid, user_data)
-        reference = new_reference()
         store.insert_lead(
             conn,
             reference=reference,
@@ -318,13 +329,152 @@ class IntakeService:
                     "lead": reference,
                     "evidence": evidence.method,
                     "consents": granted,
+                    **({"waiting": list(waiting)} if waiting else {}),
                 },
                 at=at,
             ),
         )
         if self.router is not None and TRANSFER in granted:
             self.router(conn, sid, reference)
-        return LeadConfirmed(reference, sid, tuple(granted))
+        return LeadConfirmed(reference, sid, tuple(granted), waiting, name)
+
+    def confirm_separately(
+        self,
+        conn: Connection,
+        actor: Actor,
+        challenge_id: str,
+        consent: str | None,
+        *,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        user_data: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> SeparateConsents | None:
+        """Where each consent is its own document (``consent_separate_document``): grant the
+        ticked consent ``consent`` on its own confirmation, after its challenge's code was
+        confirmed and within ``SEPARATE_SECONDS`` of it (None: that step is closed; nothing
+        granted). A consent already confirmed is not granted twice; ``consent=None`` only
+        reads the state. The transfer consent routes the lead when it is confirmed."""
+        at = now or datetime.now(UTC)
+        row = store.challenge_for_update(conn, challenge_id)
+        if (
+            not self.separate_documents
+            or row is None
+            or row.used_at is None
+            or row.subject_id is None
+            or row.sealed is None
+            or row.wrapped_key is None
+            or at - row.used_at > timedelta(seconds=SEPARATE_SECONDS)
+        ):
+            return None
+        sid = row.subject_id
+        kept = sealed.open_(
+            self.gate.keys, challenge_id, str(row.kek_id), row.wrapped_key, row.sealed
+        )
+        name = FullName.of(kept.get("name") or {})
+        texts = self._texts[row.language]
+        # Only what was ticked, with the text that was shown then.
+        ticked = [c for c, h in orjson.loads(row.purposes) if _text_hash(texts.get(c, "")) == h]
+        done = self._granted_for(conn, sid, challenge_id)
+        if consent is not None and consent in ticked and consent not in done:
+            code_record = CodeRecord(
+                challenge_id, row.channel, row.created_at, row.used_at, row.attempts + 1, at
+            )
+            evidence = Evidence(
+                f"otp:{row.channel}", ip=ip, user_agent=user_agent, code=code_record
+            )
+            self._grant(conn, actor, sid, consent, texts[consent], row.language, evidence, name)
+            done = (*done, consent)
+            if user_data and consent == "statistics":
+                self._link_user_data(conn, actor, sid, user_data)
+            reference = kept.get("lead") or store.lead_of_challenge(conn, challenge_id)
+            if self.router is not None and consent == TRANSFER and reference:
+                self.router(conn, sid, str(reference))
+        waiting = tuple(c for c in ticked if c not in done)
+        if not waiting:
+            self._drop_payload(conn, challenge_id)
+        return SeparateConsents(
+            challenge_id=challenge_id,
+            reference=str(kept.get("lead") or ""),
+            language=row.language,
+            confirmed=tuple(c for c in CONSENTS if c in done),
+            waiting=waiting,
+            full_name=name,
+        )
+
+    def draft(self, code: str, language: str, name: FullName | None) -> dict[str, Any]:
+        """A consent of the site as the document it will be once confirmed (the keys of
+        ``consent.document`` that ``consent.document_view.content`` shows): for the page
+        where each consent is confirmed on its own."""
+        used = self.catalogue.purpose("contract" if code == TRANSFER else code)
+        transfer = code == TRANSFER
+        return {
+            "purpose": code,
+            "transfer": transfer,
+            "purpose_number": None if transfer else used.number,
+            "purpose_label": None if transfer else dict(used.labels),
+            "operator": {"name": self.terms.operator_name, "bin": self.terms.operator_bin},
+            "full_name": name.text() if name else None,
+            "full_name_state": "shown" if name else "not_recorded",
+            "fields": [
+                {"code": f, "label": dict(self.catalogue.field(f).labels)}
+                for f in consent_fields(self.catalogue, code)
+            ],
+            "recipients": [
+                {"code": c, "name": n}
+                for c, n in zip(self.partner_codes, self.terms.partners, strict=False)
+            ]
+            if transfer
+            else [],
+            "third_party_transfer": transfer and bool(self.partner_codes),
+            "cross_border": self.terms.cross_border,
+            "public_sources": self.terms.public_sources,
+            "term_days": self.terms.transfer_days if transfer else used.retention_days,
+            "granted_at": None,
+            "text": self._texts[language][code],
+            "law": {"source": self.ledger.law.consent_content_source},
+        }
+
+    def _granted_for(self, conn: Connection, sid: str, challenge_id: str) -> tuple[str, ...]:
+        """The consents already granted on this challenge's code."""
+        out = []
+        for c in self.ledger.consents(conn, sid):
+            code = (c.evidence_record or {}).get("code") or {}
+            if code.get("challenge") == challenge_id:
+                out.append(c.purpose)
+        return tuple(out)
+
+    def _grant(
+        self,
+        conn: Connection,
+        actor: Actor,
+        sid: str,
+        purpose: str,
+        text: str,
+        language: str,
+        evidence: Evidence,
+        name: FullName | None,
+    ) -> str:
+        """One consent of the site, with what Art. 8 p.4 requires: the full name, the
+        exact data, the recipients, the cross-border and public-source flags its text
+        states (``ConsentTerms``)."""
+        return self.ledger.grant(
+            conn,
+            actor,
+            ConsentRequest(
+                subject_id=sid,
+                purpose=purpose,
+                text=text,
+                evidence=evidence,
+                language=language,
+                channel=Channel.WEB,
+                recipients=self.partner_codes if purpose == TRANSFER else (),
+                cross_border=self.terms.cross_border,
+                public_sources=self.terms.public_sources,
+                full_name=name,
+                fields=consent_fields(self.catalogue, purpose),
+            ),
+        )
 
     def _collect(
         self, conn: Connection, actor: Actor, values: Mapping[str, str], at: datetime
@@ -388,4 +538,6 @@ class IntakeService:
         wrapped data key and all), used ones a day past it, and code counts older than a day
         (policy 4.1: nothing kept past its use). Returns the rows deleted."""
         at = (now or datetime.now(UTC)).astimezone(UTC)
-        return store.purge_challenges(conn, at) + limits.purge(conn, at)
+        return store.purge_challenges(conn, at, kept_seconds=SEPARATE_SECONDS) + limits.purge(
+            conn, at
+        )

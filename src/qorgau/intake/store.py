@@ -193,6 +193,14 @@ def use_challenge(
     )
 
 
+def keep_payload(conn: Connection, challenge_id: str, payload: SealedPending) -> None:
+    """Seal what a used challenge still needs (the full name and the lead, for consents
+    confirmed one by one afterwards: ``IntakeService.confirm_separately``)."""
+    conn.execute(
+        update(otp_challenge).where(otp_challenge.c.id == challenge_id).values(**payload.columns())
+    )
+
+
 def drop_payload(conn: Connection, challenge_id: str) -> None:
     """Drop the challenge's sealed submission, if it still has one."""
     conn.execute(
@@ -202,10 +210,20 @@ def drop_payload(conn: Connection, challenge_id: str) -> None:
     )
 
 
-def purge_challenges(conn: Connection, at: datetime) -> int:
+def purge_challenges(conn: Connection, at: datetime, *, kept_seconds: int = 0) -> int:
     """Delete unconfirmed challenges expired at ``at`` and any a day past their expiry;
-    returns how many."""
+    returns how many. What a used challenge kept for its consents' own confirmations is
+    dropped ``kept_seconds`` after its use."""
     c = otp_challenge.c
+    conn.execute(
+        update(otp_challenge)
+        .where(
+            c.used_at.is_not(None),
+            c.sealed.is_not(None),
+            c.used_at <= at - timedelta(seconds=kept_seconds),
+        )
+        .values(**CLEARED)
+    )
     done = conn.execute(
         delete(otp_challenge).where(
             or_(
@@ -218,6 +236,13 @@ def purge_challenges(conn: Connection, at: datetime) -> int:
 
 
 # -- leads ---------------------------------------------------------------------------------
+
+
+def lead_of_challenge(conn: Connection, challenge_id: str) -> str | None:
+    """The reference of the lead a challenge's code confirmed, if any."""
+    return conn.execute(
+        select(lead.c.reference).where(lead.c.challenge_id == challenge_id)
+    ).scalar_one_or_none()
 
 
 def insert_lead(
