@@ -45,7 +45,7 @@ from qorgau.dsr.store import dsr_request
 from qorgau.i18n import t
 from qorgau.security.actors import Actor
 from qorgau.stats.facts import Fact
-from qorgau.vault.model import SubjectBlocked
+from qorgau.vault.model import NoLiveBasis, SubjectBlocked
 
 LANGS = ("kk", "ru", "en")
 DPO = Actor("dpo", "e2e:dpo")
@@ -488,7 +488,9 @@ def test_rectify_request_takes_the_corrected_values(server: Server) -> None:
     assert new_name.encode() not in bytes(row["payload_sealed"])  # type: ignore[arg-type]
 
 
-def test_withdraw_and_block_requests_are_left_for_staff(server: Server) -> None:
+def test_withdrawal_takes_effect_at_once_and_block_is_left_for_staff(server: Server) -> None:
+    """policy 6.5: a withdrawal, once the code is confirmed, takes effect at once and the
+    request is closed (it used to wait for staff); blocking is still staff's to carry out."""
     with server.browser("en") as http:
         r = ask(http, "en", "withdraw_consent", server.people["withdraw"].values["phone"])
         rid = hidden(r.text, "request")
@@ -503,8 +505,13 @@ def test_withdraw_and_block_requests_are_left_for_staff(server: Server) -> None:
         }
         done = http.post("/en/rights/details", data=data)
         assert done.status_code == 200
-        assert t("en", "rights.done.title") in done.text
-        assert _request_row(server, rid)["payload_sealed"] is not None
+        assert t("en", "rights.withdrawn.title") in done.text
+        withdrawn = _request_row(server, rid)
+        assert withdrawn["payload_sealed"] is not None  # the request records what was asked
+        assert withdrawn["status"] == "closed"
+        sid = server.people["withdraw"].subject_id
+        with pytest.raises(NoLiveBasis), server.services.db.unit_of_work() as conn:
+            server.services.gate.read(conn, DPO, sid, "offers", ["phone"])
 
         b = ask(http, "en", "block", server.people["block"].values["email"], "email")
         bid = hidden(b.text, "request")

@@ -19,9 +19,13 @@ was unknown.
 Once the code is confirmed: an access request is answered at once with the report as a
 page in the page language, unless staff restricted access (policy 4.2.2), in which case it
 is left for staff; a rectification asks for the corrected values (by label, for the fields
-held; never the current values) and a withdrawal for the consent, sealed with the subject's
-data (``set_payload``); blocking and destruction are recorded for staff to carry out, and
-the page shows the reference and the due date.
+held; never the current values), sealed with the subject's data (``set_payload``); a
+withdrawal asks for the consent and takes effect at once (policy 6.5: the request records
+it and is closed, no queue), refused only where the law profile forbids it, the reason on
+the page; blocking and destruction are recorded for staff to carry out, and the page shows
+the reference and the due date. The report and the withdrawal page offer each consent's
+document (LAW.md Art. 8 p.4) as a page or a PDF, to the browser that confirmed the code,
+for 30 minutes (``/rights/consent``, a form post: nothing in the address).
 
 The routes act as the ``rights`` role (``security.actors.RIGHTS``): the request service
 matches the contact and reads the report under the subject-request purpose, the only one
@@ -49,12 +53,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from qorgau.catalog import USER_DATA_FIELDS, InvalidValue, SpecialCategoryFound
-from qorgau.consent.model import State
+from qorgau.consent.document_pdf import consent_pdf
+from qorgau.consent.document_view import heading, sections
+from qorgau.consent.model import State, WithdrawalRefused
 from qorgau.crypto.derive import derive_key
 from qorgau.dsr.model import Channel, Kind, RequestNotFound, Status
 from qorgau.dsr.report_view import purpose_label, report_view
@@ -134,13 +141,18 @@ def _kind_label(lang: str, kind: str) -> str:
     return kind if text is None else text
 
 
-def _grant(key: bytes, request_id: str, cookie: str, issued: int) -> str:
-    msg = f"rights-grant\x00{request_id}\x00{cookie}\x00{issued}".encode()
+def _grant(
+    key: bytes, request_id: str, cookie: str, issued: int, scope: str = "rights-grant"
+) -> str:
+    msg = f"{scope}\x00{request_id}\x00{cookie}\x00{issued}".encode()
     return f"{issued:x}.{hmac.digest(key, msg, 'sha256').hex()}"
 
 
-def _grant_ok(key: bytes, request_id: str, cookie: str | None, token: str) -> bool:
-    """The post-code step belongs to the browser that confirmed the code, for 30 minutes."""
+def _grant_ok(
+    key: bytes, request_id: str, cookie: str | None, token: str, scope: str = "rights-grant"
+) -> bool:
+    """The post-code step belongs to the browser that confirmed the code, for 30 minutes;
+    ``scope``: which step (the details, or the consent documents)."""
     if not cookie or len(token) > 100:
         return False
     issued_hex, _, _mac = token.partition(".")
@@ -150,7 +162,16 @@ def _grant_ok(key: bytes, request_id: str, cookie: str | None, token: str) -> bo
         return False
     if not 0 <= time.time() - issued <= GRANT_SECONDS:
         return False
-    return hmac.compare_digest(token, _grant(key, request_id, cookie, issued))
+    return hmac.compare_digest(token, _grant(key, request_id, cookie, issued, scope))
+
+
+#: The scope of the token that opens the requester's consent documents.
+DOCS_SCOPE = "rights-docs"
+
+
+def _docs_grant(request: Request, request_id: str) -> str:
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    return _grant(_rights(request).grant_key, request_id, cookie, int(time.time()), DOCS_SCOPE)
 
 
 async def _pad(started: float) -> None:
@@ -391,6 +412,9 @@ async def rights_confirm(request: Request, lang: str) -> Response:
                 banner=False,
                 report=report_view(report, lang, services, site.zone, terms),
                 closed=True,
+                docs="rights",
+                request_id=rid,
+                doc_grant=_docs_grant(request, rid),
             )
         if kind is Kind.RECTIFY:
             fields = await run_db(services, lambda c: _fields_held(services, c, sid, lang))
@@ -465,7 +489,7 @@ async def rights_details(request: Request, lang: str) -> Response:
         if purpose not in {code for code, _ in live}:
             errors = {"purpose": error_message(lang, "enum.choice")}
             return _details_page(request, lang, view, live, errors=errors, status=422)
-        payload = {"purpose": purpose}
+        return await _withdraw(request, lang, view, purpose)
     else:
         return error_page(request, lang, 403, expired)
     try:
@@ -476,3 +500,99 @@ async def rights_details(request: Request, lang: str) -> Response:
         # e.g. the subject was destroyed meanwhile: the request stays for staff to answer.
         log.info("rights: request left for staff (%s)", exc.code)
     return _done_page(request, lang, view)
+
+
+# -- withdrawal at once, consent documents --------------------------------------------------------
+
+
+async def _withdraw(request: Request, lang: str, view: RequestView, purpose: str) -> Response:
+    """Withdraw at once (policy 6.5) and say so, or say why the law profile refuses it."""
+    services = site_of(request).services
+    rid = view.id
+    sid = str(view.subject_id)
+
+    def work(conn: Connection) -> tuple[WithdrawalRefused | None, str | None]:
+        cid = next(
+            (c.id for c in services.ledger.consents(conn, sid)
+             if c.purpose == purpose and c.state is State.LIVE),
+            None,
+        )  # fmt: skip
+        return services.requests.withdraw_now(conn, RIGHTS_ACTOR, rid, purpose), cid
+
+    try:
+        refused, consent_id = await run_db(services, work)
+    except DomainError as exc:
+        # e.g. the subject was destroyed meanwhile: the request stays for staff to answer.
+        log.info("rights: request left for staff (%s)", exc.code)
+        return _done_page(request, lang, view)
+    label = purpose_label(services, purpose, lang, terms)
+    reason = None
+    if refused is not None:
+        key = f"rights.withdraw.refused.{refused.ground}"
+        reason = terms(lang, key, purpose=label, source=refused.source) or refused.source
+    return render(
+        request,
+        lang,
+        "rights_withdrawn.html",
+        choice=current_choice(request),
+        switch="/rights",
+        banner=False,
+        reference=view.reference,
+        purpose=label,
+        refused=reason,
+        consent_id=consent_id,
+        request_id=rid,
+        doc_grant=_docs_grant(request, rid),
+    )
+
+
+def consent_page_view(doc: Mapping[str, Any], lang: str, zone: str) -> dict[str, Any]:
+    """A consent's document for a page (the site's and the console's): the same sections
+    as its PDF (``consent.document_view``)."""
+    return {"head": heading(doc, lang, zone), "sections": sections(doc, lang, zone)}
+
+
+@router.post("/{lang:lang}/rights/consent")
+async def rights_consent(request: Request, lang: str) -> Response:
+    """One of the requester's consents as a document (LAW.md Art. 8 p.4): a page, or its
+    PDF with ``format=pdf``; for the browser that confirmed the code, 30 minutes long."""
+    form, refused = await guarded_form(request, lang, "rights-consent")
+    if refused is not None:
+        return refused
+    assert form is not None
+    site = site_of(request)
+    services = site.services
+    rid, cid = one(form, "request"), one(form, "consent")
+    expired = t(lang, "rights.expired")
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not (_ID.fullmatch(rid) and _ID.fullmatch(cid)) or not _grant_ok(
+        _rights(request).grant_key, rid, cookie, one(form, "grant"), DOCS_SCOPE
+    ):
+        return error_page(request, lang, 403, expired)
+    try:
+        doc = await run_db(
+            services,
+            lambda conn: services.requests.consent_document(conn, RIGHTS_ACTOR, rid, cid),
+        )
+    except DomainError:
+        # Not the requester's consent, or the request is gone: the same answer as expired.
+        return error_page(request, lang, 403, expired)
+    if one(form, "format") == "pdf":
+        body = await run_in_threadpool(consent_pdf, doc, lang, site.services.settings.timezone)
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="consent-{cid[:8]}.pdf"'},
+        )
+    return render(
+        request,
+        lang,
+        "rights_consent.html",
+        choice=current_choice(request),
+        switch="/rights",
+        banner=False,
+        doc=consent_page_view(doc, lang, str(site.zone)),
+        request_id=rid,
+        consent_id=cid,
+        doc_grant=_docs_grant(request, rid),
+    )

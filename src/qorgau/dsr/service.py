@@ -21,7 +21,7 @@ through staff (``verify_by_staff``). Codes per contact are limited in the databa
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,8 +32,9 @@ from sqlalchemy import Connection
 from qorgau.audit.log import AuditLog
 from qorgau.audit.model import Event
 from qorgau.catalog import Catalogue
+from qorgau.consent import documents
 from qorgau.consent.ledger import Ledger
-from qorgau.consent.model import BasisKind
+from qorgau.consent.model import BasisKind, WithdrawalRefused
 from qorgau.dsr import deadline_watch, store
 from qorgau.dsr.access_report import AuditTrail, TransferLog, access_report
 from qorgau.dsr.model import (
@@ -88,6 +89,7 @@ class RequestService:
         code_limits: CodeLimits | None = None,
         transfer_log: TransferLog | None = None,
         audit_trail: AuditTrail | None = None,
+        recipient_names: Callable[[Connection], Mapping[str, str]] | None = None,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -98,6 +100,8 @@ class RequestService:
         self.transfer_log = transfer_log
         #: The subject's audit events with their inclusion proofs (the audit context's).
         self.audit_trail = audit_trail
+        #: Recipient code -> name (the transfers registry's), for consent documents.
+        self.recipient_names = recipient_names
         self.overrides = overrides
         self._zone = calendar_for(law_profile, overrides).tz
         self._secret = secret
@@ -259,6 +263,40 @@ class RequestService:
         outcome = orjson.dumps({k: v for k, v in done.items() if k != "report"}).decode()
         self._move(conn, actor, request_id, Status.ANSWERED, "answered", outcome[:2000])
         return done
+
+    def withdraw_now(
+        self, conn: Connection, actor: Actor, request_id: str, purpose: str
+    ) -> WithdrawalRefused | None:
+        """Withdraw the consent for ``purpose`` at once (policy 6.5): the request records
+        what was asked (sealed payload), the ledger withdraws, the request is answered and
+        closed, no staff queue. Where the law profile forbids it (an unfulfilled obligation,
+        Art. 8 p.2) the request is refused with that reason and closed, and the refusal is
+        returned. For a verified request of kind ``withdraw_consent`` only."""
+        row = self._verified(conn, request_id, lock=True)
+        if Kind(row.kind) is not Kind.WITHDRAW_CONSENT:
+            raise InvalidRequestTransition(request_id, Status(row.status), Status.ANSWERED)
+        self.set_payload(conn, actor, request_id, {"purpose": purpose})
+        try:
+            self.answer(conn, actor, request_id, {"purpose": purpose})
+        except WithdrawalRefused as exc:
+            why = f"withdrawal refused ({exc.ground}): {exc.source}"
+            self.refuse(conn, actor, request_id, why)
+            self.close(conn, actor, request_id)
+            return exc
+        self.close(conn, actor, request_id)
+        return None
+
+    def consent_document(
+        self, conn: Connection, actor: Actor, request_id: str, consent_id: str
+    ) -> dict[str, Any]:
+        """The document of one of the requester's consents (LAW.md Art. 8 p.4), its full
+        name opened under the subject-request purpose, as the access report is read."""
+        row = self._verified(conn, request_id)
+        names = self.recipient_names(conn) if self.recipient_names else {}
+        return documents.produce(
+            conn, actor, ledger=self.ledger, gate=self.gate, subject_id=str(row.subject_id),
+            consent_id=consent_id, purpose=SUBJECT_REQUEST, recipient_names=names,
+        )  # fmt: skip
 
     def refuse(self, conn: Connection, actor: Actor, request_id: str, reason: str) -> None:
         """A motivated refusal (KZ: within 3 working days, Art. 25 p.2 sub.7)."""
