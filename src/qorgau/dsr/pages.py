@@ -569,13 +569,18 @@ async def rights_consent(request: Request, lang: str) -> Response:
         _rights(request).grant_key, rid, cookie, one(form, "grant"), DOCS_SCOPE
     ):
         return error_page(request, lang, 403, expired)
+
+    def load(conn: Connection) -> dict[str, Any] | None:
+        if services.requests.get(conn, rid).restriction_ground is not None:
+            return None  # access restricted (policy 4.2.2): staff answer
+        return services.requests.consent_document(conn, RIGHTS_ACTOR, rid, cid)
+
     try:
-        doc = await run_db(
-            services,
-            lambda conn: services.requests.consent_document(conn, RIGHTS_ACTOR, rid, cid),
-        )
+        doc = await run_db(services, load)
     except DomainError:
         # Not the requester's consent, or the request is gone: the same answer as expired.
+        return error_page(request, lang, 403, expired)
+    if doc is None:
         return error_page(request, lang, 403, expired)
     if one(form, "format") == "pdf":
         body = await run_in_threadpool(consent_pdf, doc, lang, site.services.settings.timezone)

@@ -277,6 +277,8 @@ class LeadConfirmed:
     waiting: tuple[str, ...] = ()
     #: The name the person typed (their own consent documents show it back to them).
     full_name: FullName | None = field(default=None, repr=False)
+    #: The language the consent texts were shown in (the challenge's).
+    language: str = "ru"
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,7 +254,7 @@ async def confirm(request: Request, lang: str) -> Response:
     if left > 0:
         await asyncio.sleep(left)
     if result.waiting:
-        state = SeparateConsents(challenge, result.reference, lang, (), result.waiting)
+        state = SeparateConsents(challenge, result.reference, result.language, (), result.waiting)
         return _separate_page(request, lang, state, result.full_name)
     return _done(request, lang, result.reference, result.consents)
 
@@ -314,7 +314,8 @@ def _separate_page(
     for code in CONSENTS:
         if code not in state.waiting and code not in state.confirmed:
             continue
-        draft = services.intake.draft(code, lang, name)
+        # The exact text is the one shown with the form (the challenge's language).
+        draft = services.intake.draft(code, state.language, name)
         docs.append(
             {
                 "code": code,

@@ -336,7 +336,7 @@ class IntakeService:
         )
         if self.router is not None and TRANSFER in granted:
             self.router(conn, sid, reference)
-        return LeadConfirmed(reference, sid, tuple(granted), waiting, name)
+        return LeadConfirmed(reference, sid, tuple(granted), waiting, name, language)
 
     def confirm_separately(
         self,
