@@ -40,6 +40,8 @@ def test_bad_input_is_a_plain_error() -> None:
     assert naive.returncode != 0
     assert "time zone" in naive.stderr
     assert "Traceback" not in naive.stderr
-    unknown = run("--profile", "ru_152fz", "--action", "unblock", "--received", "2026-03-20T18:00Z")
+    unknown = run(
+        "--profile", "ru_152fz", "--action", "transfer_notice", "--received", "2026-03-20T18:00Z"
+    )
     assert unknown.returncode != 0
-    assert "unblock" in unknown.stderr
+    assert "transfer_notice" in unknown.stderr

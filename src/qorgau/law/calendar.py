@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from qorgau.law.deadlines import Action, Term, Unit, term
-from qorgau.law.profiles import UnknownLawProfile
+from qorgau.law.profiles import PROFILES, UnknownLawProfile
 
 __all__ = [
     "KZ_DECREE_TRANSFERS",
@@ -69,12 +69,9 @@ _DECREE_TRANSFERS: Mapping[str, tuple[DecreeTransfer, ...]] = MappingProxyType(
     {"KZ": KZ_DECREE_TRANSFERS}
 )
 
-#: Each law profile's country calendar and operator time zone.
+#: Each law profile's country calendar and operator time zone (the profiles' data).
 PROFILE_CALENDARS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "kz_94v": ("KZ", "Asia/Almaty"),
-        "ru_152fz": ("RU", "Europe/Moscow"),
-    }
+    {code: (p.country, p.timezone) for code, p in PROFILES.items()}
 )
 
 #: More consecutive days off than this means a broken calendar, not a long holiday.
