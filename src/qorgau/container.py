@@ -11,6 +11,7 @@ order below. The web app (``qorgau.server``), the worker and the CLI take the co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
@@ -360,6 +361,8 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         code_limits=code_limits,
         router=transfers.route_lead,
     )
+    # Notices to people (transfers; an extended request's motivated notice).
+    notifier = DevNotifier(settings.outbox_path)
     requests = RequestService(
         gate=gate,
         ledger=ledger,
@@ -374,6 +377,8 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         audit_trail=lambda conn, sid, limit: prove_subject(
             conn, sid, public_key=public_key, witnesses=witness_keys, limit=limit
         ),
+        notifier=notifier,
+        operator_name=settings.operator.name,
     )
     stats = StatsService(audit, k=settings.stats_k)
     return Container(
@@ -384,7 +389,10 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         ),
         otp_sender=sender,
         requests=requests,
-        retention=RetentionService(gate=gate, catalogue=catalogue, facts=stats),
+        retention=RetentionService(
+            gate=gate, catalogue=catalogue, facts=stats, law=law,
+            sweep_interval=timedelta(hours=settings.retention_interval_hours),
+        ),
         stats=stats,
         staff=StaffService(audit=audit, secret=derive_key(site_secret, "staff-session")),
         registry=registry,
@@ -398,7 +406,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
             gate=gate, rule=transfer_rule, transfers=transfers, queue=queue, audit=audit
         ),
         notices=NoticeLog(ledger=ledger, audit=audit),
-        notifier=DevNotifier(settings.outbox_path),
+        notifier=notifier,
         api_keys=ApiKeys(derive_key(site_secret, "api-key-digest"), audit),
         site_secret=site_secret,
         witnessing=Witnessing(

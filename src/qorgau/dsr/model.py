@@ -98,6 +98,18 @@ class RequestNotVerified(DomainError):
         super().__init__(f"request {request_id}: the requester's identity is not verified yet")
 
 
+class ExtensionRefused(DomainError):
+    """The answer's term cannot be extended (the law profile allows no extension for it, it
+    was extended already, it has run out, or the person cannot be told): nothing changes."""
+
+    code = "request-extension-refused"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self, request_id: str, why: str) -> None:
+        super().__init__(f"request {request_id}: the term cannot be extended: {why}")
+
+
 class PayloadRequired(DomainError):
     code = "request-payload-required"
 

@@ -36,6 +36,7 @@ __all__ = [
     "Unit",
     "UnknownAction",
     "UnknownLawProfile",
+    "describe",
     "localisation_ok",
     "localisation_problem",
     "profile",
@@ -372,3 +373,56 @@ def localisation_problem(law: LawProfile | str, storage_location: str) -> str | 
 def localisation_ok(law: LawProfile | str, storage_location: str) -> bool:
     """Whether the storage location satisfies the profile's localisation rule."""
     return localisation_problem(law, storage_location) is None
+
+
+# -- the profile as a document ------------------------------------------------------------
+
+
+def describe(law: LawProfile | str) -> dict[str, object]:
+    """Every figure and rule of the profile with its source, JSON-ready (``qorgau law
+    show --json``): the calendar, each term, and the rules that are not terms."""
+    p = _law(law)
+
+    def cite(article: str | None) -> str | None:
+        return None if article is None else f"{p.short} {article}"
+
+    end = p.end_of_basis
+    return {
+        "profile": p.code,
+        "name": p.name,
+        "calendar": {"country": p.country, "timezone": p.timezone},
+        "terms": [
+            {
+                "action": t.action.value,
+                "amount": t.amount,
+                "unit": t.unit.value,
+                "extension": t.extension,
+                "source": t.source,
+                "note": t.note or None,
+            }
+            for t in p.terms.values()
+        ],
+        "rules": {
+            "withdrawal": {
+                "blocked_by_obligation": p.withdrawal_blocked_by_obligation,
+                "source": cite(p.withdrawal_source),
+            },
+            "cross_border": {"source": cite(p.cross_border_source)},
+            "localisation": {
+                "country": p.localisation.country,
+                "rule": p.localisation.rule,
+                "source": cite(p.localisation.article),
+            },
+            "storage_limit": {"source": cite(p.storage_limit_source)},
+            "end_of_basis": None
+            if end is None
+            else {"amount": end.amount, "unit": end.unit.value, "source": end.source},
+            "consent_separate_document": {
+                "required": p.consent_separate_document,
+                "source": cite(p.consent_separate_document_source),
+                "since": None
+                if p.consent_separate_document_since is None
+                else p.consent_separate_document_since.isoformat(),
+            },
+        },
+    }
