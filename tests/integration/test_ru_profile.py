@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from qorgau.catalog import make_iin
+from qorgau.cli import app as cli_app
 from qorgau.config import Settings
 from qorgau.consent.model import BasisKind, ConsentRequest, Evidence
 from qorgau.consent.model import Channel as ConsentChannel
@@ -188,6 +190,12 @@ def test_extension_is_refused_when_the_term_ran_out_or_nobody_can_be_told(
     # Terms the law does not extend: rectification (Art. 21 p.2).
     rid = request(ru, dpo, Kind.RECTIFY, sid)
     with pytest.raises(ExtensionRefused, match="no extension"), ru.db.unit_of_work() as conn:
+        ru.requests.extend(conn, dpo, rid, "архив")
+    # A withdrawal takes effect at once (policy 6.5): no extension, though it shares the term.
+    rid = request(ru, dpo, Kind.WITHDRAW_CONSENT, sid)
+    with ru.db.engine.connect() as conn:
+        assert ru.requests.extension(conn, rid) is None
+    with pytest.raises(ExtensionRefused, match="withdraw_consent"), ru.db.unit_of_work() as conn:
         ru.requests.extend(conn, dpo, rid, "архив")
     assert outbox(ru) == []
 
@@ -375,3 +383,32 @@ def test_an_achieved_contract_purpose_is_destroyed_on_the_profiles_term(
         assert in_6_years.subjects_to_destroy == 1
     finally:
         services.close()
+
+
+# -- localisation in the published text -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("storage", "claimed"), [("KZ", False), ("RU", True)])
+def test_publishing_under_ru_states_the_location_and_claims_only_what_holds(
+    ru: Container, settings: Settings, storage: str, claimed: bool
+) -> None:
+    env = {
+        "QORGAU_HOME": str(settings.home),
+        "QORGAU_DATABASE_URL": settings.resolved_database_url,
+        "QORGAU_AUDIT_PARTITIONS": str(settings.audit_partitions),
+        "QORGAU_LAW_PROFILE": "ru_152fz",
+        "QORGAU_OPERATOR_STORAGE_LOCATION": storage,
+        "COLUMNS": "200",
+    }
+    got = CliRunner().invoke(cli_app, ["policy", "publish"], env=env)
+    assert got.exit_code == 0, got.output
+    warned = "warning: The storage location KZ does not satisfy RF 152-FZ Art. 18 p.5"
+    assert (warned in got.stderr) is not claimed
+    with ru.db.engine.connect() as conn:
+        current = ru.policy.current(conn)
+    assert current is not None
+    en = current.texts["en"].body
+    where = "the Russian Federation" if storage == "RU" else "the Republic of Kazakhstan"
+    assert f"The databases holding personal data are located in {where}." in en
+    assert ("requirement of the Law that such databases be located" in en) is claimed
+    assert ("(Art. 18 p.5)" in en) is claimed

@@ -52,6 +52,11 @@ DEADLINE_ACTION: dict[Kind, str] = {
     Kind.WITHDRAW_CONSENT: "access",
 }
 
+#: The kinds whose term the law may let the operator extend, where the profile's term has an
+#: extension: the answer with the information asked for (RF 152-FZ Art. 20 p.1), not a
+#: withdrawal, which takes effect at once (policy 6.5).
+EXTENDABLE: frozenset[Kind] = frozenset({Kind.ACCESS})
+
 _NEXT: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.VERIFIED, Status.REFUSED}),
     Status.VERIFIED: frozenset({Status.IN_PROGRESS, Status.ANSWERED, Status.REFUSED}),

@@ -38,6 +38,7 @@ from qorgau.dsr import deadline_watch, notices, store
 from qorgau.dsr.access_report import AuditTrail, TransferLog, access_report
 from qorgau.dsr.model import (
     DEADLINE_ACTION,
+    EXTENDABLE,
     Channel,
     ExtensionRefused,
     InvalidRequestTransition,
@@ -298,7 +299,9 @@ class RequestService:
         none for this kind, it was extended already, or the request is no longer open."""
         row = self._row(conn, request_id)
         t = term(row.law_profile, DEADLINE_ACTION[Kind(row.kind)])
-        if t.extension is None or not is_open(Status(row.status)):
+        if t.extension is None or Kind(row.kind) not in EXTENDABLE:
+            return None
+        if not is_open(Status(row.status)):
             return None
         return None if store.has_event(conn, request_id, "extended") else t
 
@@ -323,11 +326,14 @@ class RequestService:
         now = now or datetime.now(UTC)
         row = self._verified(conn, request_id, lock=True)
         why = " ".join(reason.split())
-        t = term(row.law_profile, DEADLINE_ACTION[Kind(row.kind)])
+        kind = Kind(row.kind)
+        t = term(row.law_profile, DEADLINE_ACTION[kind])
         if t.extension is None:
             raise ExtensionRefused(
                 request_id, f"{row.law_profile} allows no extension of this term ({t.source})"
             )
+        if kind not in EXTENDABLE:
+            raise ExtensionRefused(request_id, f"a {kind.value} request's term is not extended")
         if not is_open(Status(row.status)):
             raise ExtensionRefused(request_id, f"the request is {row.status}")
         if store.has_event(conn, request_id, "extended"):
