@@ -11,7 +11,6 @@ import holidays
 import pytest
 
 from qorgau.law.calendar import (
-    KZ_DECREE_TRANSFERS,
     CalendarOverrides,
     WorkingCalendar,
     calendar_for,
@@ -21,6 +20,7 @@ from qorgau.law.calendar import (
     parse_received,
 )
 from qorgau.law.deadlines import Action, Term, Unit, term
+from qorgau.law.decrees import shipped_years
 from qorgau.law.profiles import UnknownLawProfile
 
 ALMATY = timezone(timedelta(hours=5))
@@ -121,14 +121,20 @@ def test_request_on_a_day_off_counts_from_the_next_working_day() -> None:
     assert deadline("kz_94v", Action.RECTIFY, received) == end_of(date(2026, 3, 26))
 
 
-def test_decree_table_agrees_with_the_library() -> None:
-    years = sorted({t.day_off.year for t in KZ_DECREE_TRANSFERS})
-    lib = holidays.country_holidays("KZ", years=years)
-    for transfer in KZ_DECREE_TRANSFERS:
-        assert transfer.day_off in lib, transfer
-        assert transfer.worked in lib.weekend_workdays, transfer
-        assert transfer.day_off.weekday() < 5 <= transfer.worked.weekday()
-        assert transfer.decree.startswith("Government Decree No.")
+def test_shipped_decree_data_agrees_with_the_library() -> None:
+    shipped = shipped_years("KZ")
+    assert sorted(shipped) == [2024, 2025]
+    lib = holidays.country_holidays("KZ", years=sorted(shipped))
+    for data in shipped.values():
+        assert data.origin == "shipped"
+        assert data.moves(), data
+        for move, decree in data.moves():
+            assert move.day_off in lib, move
+            assert move.worked in lib.weekend_workdays, move
+            assert move.day_off is not None and move.worked is not None
+            assert move.day_off.weekday() < 5 <= move.worked.weekday()
+            assert decree.source.startswith("Order of the Minister of Labour"), decree
+            assert decree.reference and decree.reference.startswith("https://adilet.zan.kz/")
 
 
 # --- the operator's overrides -----------------------------------------------------------
