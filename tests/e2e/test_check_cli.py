@@ -72,8 +72,8 @@ def _load_decree_years(settings: Settings) -> None:
 
 def _lines(stdout: str) -> dict[str, str]:
     """check name -> its line."""
-    return {line.split()[1]: line for line in stdout.splitlines() if line.split()[:1] in (
-        ["ok"], ["FAIL"])}  # fmt: skip
+    rows = [line for line in stdout.splitlines() if line.startswith(("ok ", "FAIL "))]
+    return {line.split()[1]: line for line in rows}
 
 
 def _free_port() -> int:
