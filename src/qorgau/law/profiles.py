@@ -49,3 +49,17 @@ def profile(code: str) -> LawProfile:
         return PROFILES[code]
     except KeyError:
         raise UnknownLawProfile(code) from None
+
+
+def localisation_problem(profile: LawProfile, storage_location: str) -> str | None:
+    """Why ``storage_location`` breaks the profile's localisation rule, or ``None``.
+
+    KZ 94-V Art. 12 p.2: databases in Kazakhstan; RF 152-FZ Art. 18 p.5: in Russia.
+    """
+    where = storage_location.strip().upper()
+    if where != profile.data_localisation:
+        return (
+            f"storage location {storage_location!r} breaks the localisation rule of "
+            f"{profile.code}: the databases must be in {profile.data_localisation}"
+        )
+    return None
