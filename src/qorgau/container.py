@@ -11,7 +11,7 @@ order below. The web app (``qorgau.server``), the worker and the CLI take the co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
@@ -42,7 +42,7 @@ from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender
 from qorgau.intake.service import IntakeService, with_site_role
-from qorgau.law.calendar import calendar_for, parse_overrides
+from qorgau.law.calendar import WorkingCalendar, calendar_for, operator_overrides
 from qorgau.law.profiles import profile
 from qorgau.partners.inbox import PartnerInbox
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
@@ -111,6 +111,8 @@ class Container:
     site_secret: bytes = field(repr=False)
     #: The witness the checkpoints are sent to (none configured: degraded, and said so).
     witnessing: Witnessing = field(repr=False)
+    #: The law profile's working calendar with the operator's overrides and decree files.
+    calendar: WorkingCalendar = field(repr=False)
 
     def verify_audit(self) -> VerifyReport:
         """The log re-walked with the pinned public key (the signing key's own public half
@@ -153,6 +155,15 @@ class Container:
             self.audit.marks.sync()
         self.witnessing.submit()
         return signed.id
+
+    def calendar_notice(self) -> tuple[str, dict[str, object]] | None:
+        """The console's warning while this year or the next has no decree data (issue 14)."""
+        today = self.calendar.local(datetime.now(UTC)).date()
+        missing = self.calendar.missing_decree_years(today)
+        if not missing:
+            return None
+        years = ", ".join(str(y) for y in missing)
+        return "console.calendar_warning.missing", {"years": years}
 
     def witness_status(self) -> WitnessStatus:
         """The witness as this process last saw it (the console, /healthz)."""
@@ -279,7 +290,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         chained=chained,
     )
     law = profile(settings.law_profile)
-    overrides = parse_overrides(settings.calendar_days_off, settings.calendar_working_days)
+    overrides = operator_overrides(settings)
     calendar = calendar_for(settings.law_profile, overrides)
     policy = PolicyService(
         lambda lang: render_markdown(policy_context(settings, catalogue), lang), audit
@@ -416,6 +427,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
             settings.log_origin,
             partitions,
         ),
+        calendar=calendar,
     )  # fmt: skip
 
 

@@ -402,7 +402,7 @@ def test_publishing_under_ru_states_the_location_and_claims_only_what_holds(
     }
     got = CliRunner().invoke(cli_app, ["policy", "publish"], env=env)
     assert got.exit_code == 0, got.output
-    warned = "warning: The storage location KZ does not satisfy RF 152-FZ Art. 18 p.5"
+    warned = "warning: The storage location 'KZ' does not satisfy RF 152-FZ Art. 18 p.5"
     assert (warned in got.stderr) is not claimed
     with ru.db.engine.connect() as conn:
         current = ru.policy.current(conn)

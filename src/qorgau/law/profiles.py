@@ -360,11 +360,12 @@ def localisation_problem(law: LawProfile | str, storage_location: str) -> str | 
     if not _COUNTRY_CODE.fullmatch(where):
         return (
             f"The storage location {storage_location!r} is not an ISO 3166 alpha-2 country "
-            f"code; {p.short} {rule.article} requires that {rule.rule} ({rule.country})."
+            f"code in capitals (e.g. {rule.country!r}); {p.short} {rule.article} requires "
+            f"that {rule.rule} ({rule.country})."
         )
     if where != rule.country:
         return (
-            f"The storage location {where} does not satisfy {p.short} {rule.article}: "
+            f"The storage location {where!r} does not satisfy {p.short} {rule.article}: "
             f"{rule.rule} ({rule.country})."
         )
     return None

@@ -123,7 +123,7 @@ def test_localisation_rule(code: str, where: str, ok: bool) -> None:
 
 def test_localisation_problem_names_the_location_and_the_rule() -> None:
     assert localisation_problem("kz_94v", "DE") == (
-        "The storage location DE does not satisfy KZ 94-V Art. 12 p.2: databases holding "
+        "The storage location 'DE' does not satisfy KZ 94-V Art. 12 p.2: databases holding "
         "personal data are located in the Republic of Kazakhstan (KZ)."
     )
     with pytest.raises(UnknownLawProfile):
