@@ -211,13 +211,13 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "en:visa", "en:address", "en:number", "en:sim", "en:card", "en:ruble", "en:tenge",
         "en:won", "en:dish", "en:partner", "en:supplier", "en:client", "en:customer",
         "en:employer", "en:office", "en:branch", "en:border", "en:post", "en:platform",
-        "en:region", "en:side", "en:style", "en:cosmetics",
+        "en:region", "en:side", "en:style", "en:cosmetics", "en:national", "en:resident",
     ),
     # ... or a person (after it)
     "person_after": (
         "en:man", "men", "en:woman", "women", "en:guy", "en:girl", "en:lady", "ladies",
         "en:boy", "en:person", "people", "en:family", "families", "origin", "descent",
-        "heritage", "roots", "background", "ancestry", "by", "en:national",
+        "heritage", "roots", "background", "ancestry", "by",
     ),
     # an attribute in Kazakh: "қазақ тілі", "Қазақ ұлттық университеті"
     "attribute_kk": (

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from types import MappingProxyType
 
@@ -108,7 +108,14 @@ class _Token:
     capital: bool  # written with a capital letter
     joined: bool  # no clause break (punctuation) between this word and the one before
     sentence: bool  # in the same sentence as the word before
-    lemma_cache: frozenset[str] | None = field(default=None)
+
+
+@lru_cache(maxsize=1 << 16)
+def _forms(raw: str) -> tuple[str, str, bool]:
+    """A written word as (normalised text, Kazakh letters folded, Cyrillic?)."""
+    word = _one_script(raw.casefold().replace("ё", "е"))
+    cyrillic = _is_cyrillic(word[0])
+    return word, word.translate(_FOLD) if cyrillic else word, cyrillic
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -117,16 +124,16 @@ def _tokens(text: str) -> list[_Token]:
     end = 0
     for m in _WORD.finditer(clean):
         raw = m.group()
-        word = _one_script(raw.casefold().replace("ё", "е"))
-        cyrillic = _is_cyrillic(word[0])
+        word, folded, cyrillic = _forms(raw)
+        start = m.start()
         out.append(
             _Token(
                 text=word,
-                folded=word.translate(_FOLD) if cyrillic else word,
+                folded=folded,
                 cyrillic=cyrillic,
                 capital=raw[0].isupper(),
-                joined=bool(out) and _JOINED.fullmatch(clean, end, m.start()) is not None,
-                sentence=bool(out) and _SENTENCE_END.search(clean, end, m.start()) is None,
+                joined=bool(out) and _JOINED.fullmatch(clean, end, start) is not None,
+                sentence=bool(out) and _SENTENCE_END.search(clean, end, start) is None,
             )
         )
         end = m.end()
@@ -153,20 +160,22 @@ def _parses(word: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
 
 def _lemmas(token: _Token) -> frozenset[str]:
+    return _lemmas_of(token.folded) if token.cyrillic else frozenset()
+
+
+@lru_cache(maxsize=1 << 16)
+def _lemmas_of(word: str) -> frozenset[str]:
     """The lemmas a Cyrillic word may have: pymorphy3's readings, and a lexicon lemma
     followed by Kazakh endings (a Russian loanword in Kazakh: ``пикетке``, ``сектаға``)."""
-    if token.lemma_cache is None:
-        word = token.folded
-        found: set[str] = set()
-        if token.cyrillic and word[:3] in _LEMMA_PREFIXES:
-            found.update(lemma for lemma, _ in _parses(word))
-            found.update(
-                word[:n]
-                for n in range(3, len(word))
-                if word[:n] in _KNOWN_LEMMAS and _KK_ENDINGS_FOLDED.fullmatch(word, n)
-            )
-        token.lemma_cache = frozenset(found)
-    return token.lemma_cache
+    if word[:3] not in _LEMMA_PREFIXES:
+        return frozenset()
+    found = {lemma for lemma, _ in _parses(word)}
+    found.update(
+        word[:n]
+        for n in range(3, len(word))
+        if word[:n] in _KNOWN_LEMMAS and _KK_ENDINGS_FOLDED.fullmatch(word, n)
+    )
+    return frozenset(found)
 
 
 def _reads_as(token: _Token, *grammemes: str) -> bool:
@@ -319,9 +328,17 @@ class _Index:
             else:
                 self.other.append(kw)
         self.prefix_lengths = sorted({len(v) for _, v in self.prefix})
+        self.kk_lengths = sorted({len(v) for v in self.kk})
+        self.lemma_prefixes = frozenset(lemma[:3] for lemma in self.lemma)
+        # a word's matches depend on its letters only: cached across texts
+        self._matches = lru_cache(maxsize=1 << 15)(self._match)
 
-    def candidates(self, token: _Token) -> list[tuple[_Keyword, str]]:
+    def candidates(self, token: _Token) -> tuple[tuple[_Keyword, str], ...]:
         """Keywords whose first word matches the token, with the Kazakh ending left."""
+        return self._matches(token.text, token.folded, token.cyrillic)
+
+    def _match(self, text: str, folded: str, cyrillic: bool) -> tuple[tuple[_Keyword, str], ...]:
+        token = _Token(text, folded, cyrillic, capital=False, joined=False, sentence=False)
         found: list[tuple[_Keyword, str]] = []
         seen: set[int] = set()
 
@@ -334,21 +351,23 @@ class _Index:
                     seen.add(id(kw))
                     found.append((kw, rest))
 
-        for on_text, word in ((True, token.text), (False, token.folded)):
+        for on_text, word in ((True, text), (False, folded)):
             add(self.exact.get((on_text, word), ()))
             for n in self.prefix_lengths:
                 if n > len(word):
                     break
                 add(self.prefix.get((on_text, word[:n]), ()))
-        if token.cyrillic:
-            for word in {token.text, token.folded}:
-                for n in range(2, len(word) + 1):
+        if cyrillic:
+            for word in {text, folded}:
+                for n in self.kk_lengths:
+                    if n > len(word):
+                        break
                     add(self.kk.get(word[:n], ()))
-            if self.lemma and token.folded[:3] in _LEMMA_PREFIXES:
+            if folded[:3] in self.lemma_prefixes:
                 for lemma in _lemmas(token):
                     add(self.lemma.get(lemma, ()))
         add(self.other)
-        return found
+        return tuple(found)
 
     def any(self, token: _Token) -> bool:
         return bool(self.candidates(token))
