@@ -76,6 +76,7 @@ def cold_caches() -> None:
     scanner._parses.cache_clear()
     scanner._lemmas_of.cache_clear()
     scanner._forms.cache_clear()
+    scanner._known.cache_clear()
     for index in (scanner._INDEX, *scanner._CUES.values()):
         index._matches.cache_clear()
 

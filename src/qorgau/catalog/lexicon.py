@@ -36,7 +36,7 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "=темнокожий", "=чернокожий", "=азиатский =внешность", "=славянский =внешность",
         "=европейский =внешность", "=восточный =внешность",
         # kk
-        "kk!:нәсіл", "нәсілдік", "нәсілшіл*", "тері түс*",
+        "kk!:нәсіл", "нәсілдік", "нәсілшіл*", "kk:тері түс*",
         # en
         "en:race @race_en", "racial*", "racis*", "skin colour", "skin color",
         "skin colours", "skin colors", "en:colour of skin", "en:color of skin",
@@ -54,6 +54,18 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "=еврейка", "=цыган", "=цыганка", "=поляк", "=полячка", "=курд", "=курдянка",
         "=башкир", "=башкирка", "=чуваш", "=чувашка", "=калмык", "=калмычка",
         "=каракалпак", "=славянин", "=славянка", "=кавказец",
+        # an ethnonym adjective of a person or a family (уйгурская семья), not of a thing
+        "=казахский @ethnic_adjective", "=уйгурский @ethnic_adjective",
+        "=узбекский @ethnic_adjective", "=корейский @ethnic_adjective",
+        "=татарский @ethnic_adjective", "=немецкий @ethnic_adjective",
+        "=украинский @ethnic_adjective", "=дунганский @ethnic_adjective",
+        "=чеченский @ethnic_adjective", "=таджикский @ethnic_adjective",
+        "=киргизский @ethnic_adjective", "=кыргызский @ethnic_adjective",
+        "=туркменский @ethnic_adjective", "=азербайджанский @ethnic_adjective",
+        "=армянский @ethnic_adjective", "=грузинский @ethnic_adjective",
+        "=еврейский @ethnic_adjective", "=цыганский @ethnic_adjective",
+        "=курдский @ethnic_adjective", "=турецкий @ethnic_adjective",
+        "=славянский @ethnic_adjective",
         # kk
         "kk:ұлт", "этникалық", "шығу тег*", "kk:қазақ @ethnonym_kk", "kk:орыс @ethnonym_kk",
         "kk:ұйғыр @ethnonym_kk", "kk:өзбек @ethnonym_kk", "kk:кәріс @ethnonym_kk",
@@ -61,8 +73,9 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "kk:тәжік @ethnonym_kk", "kk:қырғыз @ethnonym_kk", "kk:түрікмен @ethnonym_kk",
         "kk:армян @ethnonym_kk", "kk:еврей @ethnonym_kk",
         # en
-        "en:nationality", "nationalities", "ethnic*", "national origin", "en:uyghur",
-        "en:uighur", "en:dungan", "kazakhs", "russians", "koreans", "uzbeks", "tatars",
+        "en:nationality", "nationalities", "ethnic*", "national origin",
+        "en:uyghur @ethnonym_en_plain", "en:uighur @ethnonym_en_plain",
+        "en:dungan @ethnonym_en_plain", "kazakhs", "russians", "koreans", "uzbeks", "tatars",
         "germans", "ukrainians", "chechens", "tajiks", "uyghurs", "uighurs",
         "kazakh @ethnonym_en", "russian @ethnonym_en", "korean @ethnonym_en",
         "uzbek @ethnonym_en", "tatar @ethnonym_en", "german @ethnonym_en",
@@ -74,75 +87,95 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         # ru: "политически значимое лицо" is an AML/CFT status (PEP), not a view
         "политическ* @not_pep", "=политика @politics_ru", "=политик @politics_ru",
         "=партия @party", "=партийный", "=партиец", "=беспартийный", "оппозиц*",
-        "митинг*", "коммунист*", "политзаключ*", "политвзгляд*",
-        "=либерал", "националист*", "=национализм", "=анархист", "=монархист",
-        "=социалист", "=демократ", "=большевик", "=пикет", "=акция =протест",
+        "митинг*", "коммунист*", "политзаключ*", "политвзгляд*", "=либерал",
+        "националист*", "=национализм", "=анархист", "=монархист", "=социалист",
+        "=демократ", "=большевик", "=пикет", "=акция =протест", "=протест @protest",
+        "=протестовать @protest", "антиправительствен*", "против =власть",
+        "против =президент", "против =правительство", "против =режим",
         # kk
         "саяси @not_pep", "kk:саясат @politics_kk", "саясаткер*", "kk:партия @party",
-        "kk:шеру",
+        "kk:шеру", "наразылық акция*", "kk:билік қарсы", "kk:президент қарсы",
+        "kk:үкімет қарсы",
         # en
         "politic* @not_pep", "en:party @party_en", "parties @party_en", "opposition",
         "communist*", "nationalist*", "left wing", "right wing", "en:protester",
-        "en:activist @party_en",
+        "en:activist @party_en", "anti government", "en:protest @protest",
+        "against government", "against regime", "against president",
     ),
     "religious_beliefs": (
         # ru
         "религи*", "вероисповедан*", "вероучени*", "верующ*", "неверующ*", "мусульман*",
         "православ*", "католи*", "протестант*", "иудаизм*", "иудей*", "буддизм*",
         "буддист*", "индуизм*", "индуист*", "христиан*", "атеизм*", "атеист*",
-        "агностик*", "re:ислам(?:а|у|ом|е)? @name_or_faith", "исламск*", "исламист*", "мечет*",
-        "церков*", "церкв*", "синагог*", "намаз*", "хиджаб*", "никаб*", "никах*",
+        "агностик*", "re:ислам(?:а|у|ом|е)? @name_or_faith", "исламск*", "исламист*",
+        "мечет* @worship_place", "церков* @worship_place", "церкв* @worship_place",
+        "синагог* @worship_place", "намаз*", "хиджаб*", "никаб*", "никах*", "медресе*",
         "молитв*", "=молиться", "=помолиться", "=секта", "сектант*", "=хадж",
         "паломни*", "свидетел* иегов*", "философск* убеждени*", "философск* взгляд*",
         "мировоззрени*", "=рамадан", "re:ураз(?:а|ы|е|у|ой)", "=мулла", "=имам",
-        "=священник", "=пастор", "=аллах", "=коран", "=библия", "=кришнаит",
-        "=баптист", "=пятидесятник", "=адвентист", "=мормон", "=сатанист", "=язычник",
-        "тенгрианств*",
+        "=священник", "=пастор", "=аллах", "=коран", "=библия", "кришнаит*",
+        "баптист*", "пятидесятник*", "адвентист*", "мормон*", "сатанист*", "=язычник",
+        "тенгрианств*", "=креститься",
         # kk
         "kk!:дін", "діни", "діндар*", "дінсіз*", "діншіл*", "мұсылман*", "мусылман*",
-        "мешіт*", "шіркеу*", "наным*", "kk:ораза", "қажылық*", "құдай* сен*",
-        "kk:ислам @name_or_faith",
+        "мешіт* @worship_place", "шіркеу* @worship_place", "наным*", "kk:ораза",
+        "қажылық*", "құдай* сен*", "kk:ислам @name_or_faith",
         # en
-        "religion*", "religious*", "en:muslim", "en:moslem", "islam @name_or_faith", "islamic*",
-        "islamist*", "christianity", "christians", "christian @name_or_faith",
+        "religion*", "religious*", "en:muslim", "en:moslem", "islam @name_or_faith",
+        "islamic*", "islamist*", "christianity", "christians", "christian @name_or_faith",
         "catholic*", "protestant*", "orthodox christian*", "russian orthodox", "jewish",
         "judaism", "buddhis*", "hindu", "hindus", "hinduism", "atheis*", "agnostic*",
-        "church", "churches", "mosque*", "synagogue*", "hijab*", "jehovah*",
-        "philosophical belief*", "en:pray", "prayer*", "en:believer", "quran", "koran",
-        "bible", "ramadan", "en:imam", "en:mullah", "en:priest", "en:pastor",
-        "baptist*", "mormon*", "evangelical*", "pentecostal*", "sikh*", "en:worship",
+        "church @worship_place", "churches @worship_place", "mosque* @worship_place",
+        "synagogue* @worship_place", "hijab*", "jehovah*", "philosophical belief*",
+        "en:pray", "prayer*", "en:believer", "quran", "koran", "bible", "ramadan",
+        "en:imam", "en:mullah", "en:priest", "en:pastor", "baptist*", "mormon*",
+        "evangelical*", "pentecostal*", "sikh*", "en:worship", "madras*", "namaz*",
+        "baptis*", "baptiz*", "orthodox",
     ),
     "intimate_life": (
         # ru
-        "интим*", "сексуальн*", "=секс", "гомосексуал*", "бисексуал*",
-        "гетеросексуал*", "транссексуал*", "трансгендер*", "=гей", "лесби*", "лгбт*",
-        "любовни*", "=половой =жизнь", "=половой =связь", "=половой =партнер",
+        "интим*", "сексуальн*", "=секс", "гомосексуал*", "бисексуал*", "гетеросексуал*",
+        "транссексуал*", "трансгендер*", "=гей", "лесби*", "лгбт*", "любовни*",
+        "однопол*", "=половой =жизнь", "=половой =связь", "=половой =партнер",
         "=половой =ориентация", "=нетрадиционный =ориентация", "=измена",
+        "=изменять =жена @adjacent", "=изменить =жена @adjacent",
+        "=изменять =муж @adjacent", "=изменить =муж @adjacent",
+        "=жена =изменить @adjacent", "=муж =изменить @adjacent",
+        "=жена =изменять @adjacent", "=муж =изменять @adjacent",
         # kk
         "жыныстық қатынас*", "жыныстық өмір*", "жыныстық бағдар*", "kk:ойнас",
-        "төсек қатынас*", "kk:гей",
+        "төсек қатынас*", "kk:гей", "бір жынысты", "опасыздық*", "жыныстық серікт*",
         # en
         "sexual*", "sex life", "en:sexlife", "intimate*", "intimacy", "gay", "gays",
         "lesbian*", "bisexual*", "homosexual*", "heterosexual*", "transgender*", "lgbt*",
         "en:lover", "love affair", "extramarital*", "sex partner", "sex partners",
+        "same sex", "en:cheat on en:wife", "en:cheat on en:husband",
+        "en:cheat on en:partner",
     ),
     "criminal_record": (
         # ru
         r"re:(?:не)?судим(?:ость|ости|остью|остей|остям|остями|остях|ый|ая|ое|ые|ого"
         r"|ой|ому|ым|ыми|ых|ую|а|о|ы)?",
-        "осужден*", "=осудить", "уголовн*", "преступ*", "тюрьм*", "тюрем*",
-        "исправительн*", "сизо", "=зек", "=зэк", "приговор*", "амнисти*", "=отсидеть",
-        "=отбывать =наказание", "=отбыть =наказание", "условн* срок*", "под следствием",
-        "лишени* свобод*", "под стражей", "под стражу", "=сидеть на зоне", "криминал*",
-        "рецидивист*", "удо", "=колония =поселение",
+        "осужден*", "=осудить", "уголовн*", "преступ*", "тюрьм* @not_staff",
+        "тюрем* @not_staff", "исправительн* @not_staff", "=колония @not_staff",
+        "сизо @not_staff", "=зек", "=зэк", "=приговор", "=приговорить", "амнисти*",
+        "=отсидеть", "=отбывать =наказание", "=отбыть =наказание", "=отбывать =срок",
+        "=отбыть =срок", "условн* срок*", "под следствием", "лишени* свобод*",
+        "под стражей", "под стражу", "под арестом", "под домашним арестом",
+        "=сидеть на зоне", "криминал*", "рецидивист*", "удо", "=сидеть за =кража",
+        "=сидеть за =мошенничество", "=сидеть за =грабеж", "=сидеть за =разбой",
+        "=сидеть за =убийство", "=сидеть за =наркотик", "=сидеть за =хулиганство",
+        "=следственный =изолятор", "изолятор* временного содержания",
         # kk
-        "соттал*", "соттыл*", "қылмыс*", "түрме*", "абақты*", "бас бостандығ* айыр*",
-        "жаза* өте*", "жаза* өтеу*", "колония*", "сот үкім*",
+        "соттал*", "соттыл*", "қылмыс*", "түрме* @not_staff", "абақты*",
+        "бас бостандығ* айыр*", "жаза* өте*", "жаза* өтеу*", "kk:колония @not_staff",
+        "сот үкім*", "тергеу изолятор*", "рақымшылық*",
         # en
-        "criminal*", "convict*", "prison*", "jail*", "imprison*", "incarcerat*",
-        "felon*", "en:sentence @sentence_en", "en:parole", "offender*", "en:inmate",
-        "served time", "ex con", "en:probation @probation_en", "was arrested",
-        "been arrested", "were arrested",
+        "criminal*", "convict*", "prison* @not_staff", "jail* @not_staff", "imprison*",
+        "incarcerat*", "felon*", "en:sentence @sentence_en", "en:parole", "offender*",
+        "en:inmate", "served time", "ex con", "en:probation @probation_en",
+        "was arrested", "been arrested", "were arrested", "correctional* @not_staff",
+        "pre trial", "amnest*",
     ),
 })  # fmt: skip
 """Keywords by category code (the codes of :data:`qorgau.catalog.special.SPECIAL_CATEGORIES`)."""
@@ -169,7 +202,8 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "=заказ", "=заказать", "=привезти", "=завезти", "=торговля", "=торговый",
         "=бизнес", "=мебель", "=одежда", "=обувь", "=техника", "=запчасть", "=материал",
         "=стройматериал", "=сырье", "=зерно", "=скот", "=овощ", "=фрукт", "=мясо",
-        "=цемент", "=кирпич", "=игра", "=шахматы", "=сыграть", "=играть", "=шахматный",
+        "=цемент", "=кирпич", "=оборот", "=базар", "=игра", "=шахматы", "=сыграть",
+        "=играть", "=шахматный",
         "=крупный", "=пробный", "=рынок", "=бутик", "=ткань", "=косметика", "=семена",
         "kk:тауар", "kk:өнім", "kk:жүк", "сатып", "көтерме*", "жеткіз*", "kk:тапсырыс",
         "kk:дүкен", "сауда*", "kk:бизнес", "kk:қойма", "kk:киім", "kk:жиһаз", "kk:ойын",
@@ -212,6 +246,7 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "en:won", "en:dish", "en:partner", "en:supplier", "en:client", "en:customer",
         "en:employer", "en:office", "en:branch", "en:border", "en:post", "en:platform",
         "en:region", "en:side", "en:style", "en:cosmetics", "en:national", "en:resident",
+        "en:dance", "en:ensemble", "en:music", "en:language", "en:district", "en:village",
     ),
     # ... or a person (after it)
     "person_after": (
@@ -225,7 +260,8 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "газет*", "әдебиет*", "kk:ас", "тағам*", "сериал*", "фильм*", "kk:ән", "музыка*",
         "мектеп*", "театр*", "банк*", "компания*", "дүкен*", "кафе*", "мейрамхана*",
         "көше*", "ауыл*", "kk:аудан", "облыс*", "драма*", "kk:жер", "қала*", "kk:ауыз",
-        "kk:әдет", "салт*", "kk:дәстүр", "kk:киім", "kk:бидай", "kk:ет",
+        "kk:әдет", "салт*", "kk:дәстүр", "kk:киім", "kk:бидай", "kk:ет", "kk:халық",
+        "халқ*", "дәстүр*", "kk:би", "ансамбл*", "kk:ауданы",
     ),
     # someone's first name: "брат Ислам", "звонил Ислам"
     "person_before": (
@@ -247,6 +283,36 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "en:religion", "en:convert", "practise", "practice", "practising", "practicing",
         "en:faith", "en:follow", "en:believe", "en:embrace",
     ),
+    # a family or a person an ethnonym adjective describes (уйгурская семья)
+    "person_ru": (
+        "=семья", "=семейство", "=мужчина", "=женщина", "=парень", "=девушка", "=человек",
+        "=народ", "=происхождение", "=корень", "=кровь", "=община", "=диаспора", "=род",
+        "=нация", "=национальность", "=клиент", "=клиентка", "=жена", "=муж", "=мать",
+        "=отец", "=родитель", "=девочка", "=мальчик", "=ребенок", "=дети",
+    ),
+    # protest in the street, not against a fine
+    "protest_political": (
+        "=власть", "=правительство", "=акция", "=ходить", "=выходить", "=выйти",
+        "=участвовать", "=митинг", "=уличный", "=антиправительственный", "=режим",
+        "=оппозиция", "=президент", "=акимат",
+        "en:government", "en:regime", "en:street", "en:rally", "en:march", "en:attend",
+        "en:join", "en:opposition", "en:president", "anti",
+    ),
+    # staff of a prison: "работает в колонии охранником"
+    "staff": (
+        "=охранник", "=сотрудник", "=надзиратель", "=инспектор", "=конвоир", "=работник",
+        "=служить", "=повар", "=врач", "=медсестра", "=бухгалтер",
+        "күзетші*", "kk:қызметкер",
+        "en:guard", "en:officer", "en:warden", "staff", "en:employee", "en:nurse",
+        "en:cook", "en:doctor",
+    ),
+    # a place of worship as a landmark: "живу возле мечети"
+    "landmark": (
+        "=район", "=рядом", "=возле", "=около", "=напротив", "=ориентир", "=остановка",
+        "=улица", "=недалеко", "=за", "=между",
+        "маңы*", "қасы*", "жаны*", "қарсы*", "бағдар*", "аялдам*", "жақын*",
+        "near", "next", "opposite", "behind", "landmark", "en:area", "nearby",
+    ),
     # a street: "ул. Ислама Каримова", "Коммунистическая улица"
     "street": (
         "ул", "=улица", "пр", "=проспект", "пер", "=переулок", "мкр", "=микрорайон",
@@ -259,7 +325,8 @@ CUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "en:car", "en:horse", "en:bike", "en:marathon", "running", "en:run", "ran",
         "en:win", "won", "en:cycling", "en:motor", "en:track", "en:relay", "en:sprint",
         "rat", "en:arms", "en:boat", "en:ski", "en:drag", "en:finish", "en:participate",
-        "en:team", "en:against", "en:time", "en:clock", "en:day",
+        "en:team", "en:against", "en:time", "en:clock", "en:day", "en:market", "share",
+        "en:bottom", "en:competitor", "en:rival",
     ),
     # a court sentence, not a sentence of a text
     "sentence_criminal": (

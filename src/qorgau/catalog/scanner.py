@@ -159,17 +159,26 @@ def _parses(word: str) -> tuple[tuple[str, frozenset[str]], ...]:
     return tuple((p.normal_form.replace("ё", "е"), frozenset(p.tag.grammemes)) for p in parses)
 
 
+@lru_cache(maxsize=1 << 16)
+def _known(word: str) -> bool:
+    """The Russian dictionary has this word (not a guess from its ending)."""
+    return bool(_analyser().word_is_known(word))  # type: ignore[attr-defined]
+
+
 def _lemmas(token: _Token) -> frozenset[str]:
     return _lemmas_of(token.folded) if token.cyrillic else frozenset()
 
 
 @lru_cache(maxsize=1 << 16)
 def _lemmas_of(word: str) -> frozenset[str]:
-    """The lemmas a Cyrillic word may have: pymorphy3's readings, and a lexicon lemma
-    followed by Kazakh endings (a Russian loanword in Kazakh: ``пикетке``, ``сектаға``)."""
+    """The lemmas a Cyrillic word may have: pymorphy3's readings, and, for a word its
+    dictionary does not know, a lexicon lemma followed by Kazakh endings (a Russian
+    loanword in Kazakh: ``пикетке``, ``сектаға``; not ``приговорка``, a Russian word)."""
     if word[:3] not in _LEMMA_PREFIXES:
         return frozenset()
     found = {lemma for lemma, _ in _parses(word)}
+    if _known(word):
+        return frozenset(found)
     found.update(
         word[:n]
         for n in range(3, len(word))
@@ -428,10 +437,11 @@ def _previous(tokens: Sequence[_Token], i: int) -> _Token | None:
 
 
 def _party(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
-    """``партия`` is a batch of goods or a game with a trade word near it, else political."""
+    """``партия`` is political with a political word near it; else a batch of goods or a
+    game with a trade word in its sentence; else political."""
     if _near(tokens, "party_political", i, j, 4, 4):
         return True
-    return not _near(tokens, "party_trade", i, j, 4, 4)
+    return not _near(tokens, "party_trade", i, j, 10, 6)
 
 
 def _party_en(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
@@ -447,7 +457,7 @@ def _politics_ru(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
     if _lemmas(tokens[i]) == {"политик"} or _near(tokens, "politics", i, j, 3, 3):
         return True
     after, before = _next(tokens, j), _previous(tokens, i)
-    if after is not None and _reads_as(after, "NOUN", "gent"):
+    if after is not None and (_reads_as(after, "NOUN", "gent") or _reads_as(after, "ADJF", "gent")):
         return False
     if before is not None and _reads_as(before, "ADJF") and not _reads_as(before, "PREP"):
         return False
@@ -476,11 +486,50 @@ def _russian(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
     """``русский`` is a nationality used alone (я русская); the language (на русском,
     русский язык) and things (русские продукты) are not."""
     after, before = _next(tokens, j), _previous(tokens, i)
-    if after is not None and _reads_as(after, "NOUN") and not _reads_as(after, "PREP"):
-        return False
+    if after is not None and (_reads_as(after, "NOUN") or _reads_as(after, "ADJF")):
+        return _CUES["person_ru"].any(after)
     if before is not None and before.text in ("на", "по", "с", "со"):
         return False
     return not _near(tokens, "language", i, j, 3, 3)
+
+
+def _ethnic_adjective(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """An ethnonym adjective is a nationality when it describes a person or a family
+    (уйгурская семья, из казахской семьи), not a thing (корейская косметика)."""
+    for k in (j + 1, j + 2):
+        if k >= len(tokens) or not tokens[k].joined:
+            return False
+        if _CUES["person_ru"].any(tokens[k]):
+            return True
+        if not _reads_as(tokens[k], "ADJF"):
+            return False
+    return False
+
+
+def _protest(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """A protest is political in the street or against the government, not against a fine."""
+    return _near(tokens, "protest_political", i, j, 3, 3)
+
+
+def _adjacent(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """The phrase's words stand side by side (изменяет жене, not изменить номер жены)."""
+    return j == i + 1
+
+
+def _not_staff(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """A prison is a workplace for its staff (работает в колонии охранником)."""
+    lo = i
+    while lo > 0 and i - lo < 3 and tokens[lo].joined:
+        lo -= 1
+    hi = j
+    while hi + 1 < len(tokens) and hi - j < 3 and tokens[hi + 1].joined:
+        hi += 1
+    return not _cue(tokens, "staff", lo, hi + 1, range(i, j + 1))
+
+
+def _worship_place(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """A mosque or a church named as a landmark (живу возле мечети) is a place."""
+    return not _near(tokens, "landmark", i, j, 3, 1)
 
 
 def _ethnonym_kk(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
@@ -492,6 +541,15 @@ def _ethnonym_kk(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
         return False
     after = _next(tokens, j)
     return rest != "" or after is None or not _CUES["attribute_kk"].any(after)
+
+
+def _ethnonym_en_plain(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
+    """An ethnonym that is no country's adjective (Uyghur, Dungan) is a nationality, but
+    not of a thing or a language (a Uyghur dance ensemble)."""
+    if _near(tokens, "language", i, j, 3, 2):
+        return False
+    after = _next(tokens, j)
+    return after is None or not _CUES["thing_after"].any(after)
 
 
 def _ethnonym_en(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
@@ -530,7 +588,8 @@ def _name_or_faith(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
 
 
 def _race_en(tokens: Sequence[_Token], i: int, j: int, rest: str) -> bool:
-    """A "race" is a competition near sport words (a car race, won the race)."""
+    """A "race" is a competition near sport words (a car race, won the race, the race for
+    market share)."""
     return not _near(tokens, "race_sport", i, j, 3, 3)
 
 
@@ -556,10 +615,16 @@ _RULES: Mapping[str, _Rule] = MappingProxyType(
         "russian": _russian,
         "ethnonym_kk": _ethnonym_kk,
         "ethnonym_en": _ethnonym_en,
+        "ethnonym_en_plain": _ethnonym_en_plain,
         "name_or_faith": _name_or_faith,
         "race_en": _race_en,
         "sentence_en": _sentence_en,
         "probation_en": _probation_en,
+        "ethnic_adjective": _ethnic_adjective,
+        "protest": _protest,
+        "adjacent": _adjacent,
+        "not_staff": _not_staff,
+        "worship_place": _worship_place,
     }
 )
 assert {kw.rule for kw in _KEYWORDS if kw.rule} <= set(_RULES), "a keyword names no rule"
