@@ -17,8 +17,10 @@ their Russian look-alikes, so ``мусылман`` and ``мұсылман`` meet
 is lower case, ``ё`` as ``е``. Ambiguous everyday words are not keywords, or are keywords
 with a rule: ``партия`` (a batch of goods), ``политика`` (a bank's policy), ``русский``
 (the language), ``Ислам`` (a first name), the Kazakh ``саясат`` (policy), an ethnonym as
-an attribute (``қазақ тілі``, ``a Korean car``), ``race`` (a car race); ``суд``, ``срок``,
-``дело``, ``вера``, ``заключение``, ``арест`` are not keywords at all.
+an attribute (``қазақ тілі``, ``корейская косметика``, ``a Korean car``), ``race`` (a car
+race), ``протест`` (against a fine), a prison as a workplace (its guard), a mosque as a
+landmark (``живу возле мечети``); ``суд``, ``срок``, ``дело``, ``вера``, ``заключение``,
+``арест`` are not keywords at all. ``CUES`` are the words those rules look for.
 """
 
 from __future__ import annotations
