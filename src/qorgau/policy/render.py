@@ -31,7 +31,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from qorgau.catalog import SPECIAL_CATEGORIES, Catalogue, DataCategory, LegalBasis, Purpose
+from qorgau.catalog import (
+    NOT_SPECIAL,
+    SPECIAL_CATEGORIES,
+    Catalogue,
+    DataCategory,
+    LegalBasis,
+    Purpose,
+)
 from qorgau.i18n import LANGUAGES, catalog, gettext
 from qorgau.law.profiles import PROFILES, Action, localisation_ok, profile
 
@@ -358,6 +365,8 @@ def _subjects(ctx: PolicyContext, lang: str) -> Section:
     s.clause(_t("s3_definition", lang))
     special = "; ".join(labels[lang] for labels in SPECIAL_CATEGORIES.values())
     s.clause(_t("s3_special", lang, special=special))
+    if "health" in NOT_SPECIAL:  # the catalogue's rule: health is not special (3.2, 5.1)
+        s.clause(_t("s3_health", lang))
     s.clause(_t("s3_subjects", lang))
     s.items(c.labels[lang] for c in ctx.catalogue.subject_categories.values())
     s.clause(_t("s3_every_subject", lang))
