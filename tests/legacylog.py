@@ -70,6 +70,9 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
     )  # fmt: skip
     monkeypatch.setattr(Container, "checkpoint", _old_checkpoint)
     monkeypatch.setattr(store, "chain", _old_chain)
+    monkeypatch.setattr(
+        store, "chain_batches", lambda conn, size=10_000: iter([list(_old_chain(conn))])
+    )
     # Before 0012 every event is of the legacy segment (its bounds are the heads).
     monkeypatch.setattr(
         store, "legacy_heads", lambda conn: {h.part: (h.seq, h.hash) for h in store.heads(conn)}

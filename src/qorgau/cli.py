@@ -1,4 +1,4 @@
-"""The root command: init, run, demo, worker, import, catalogue, keys, audit; and every
+"""The root command: init, run, check, demo, worker, import, catalogue, keys, audit; and every
 context's command group (requests, retention, law, policy, staff, stats, recipients), each
 in its context's ``cli.py``.
 
@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from qorgau.audit.anchor import AnchorFile, HeadMarks, InvalidAnchor
 from qorgau.audit.model import Event
+from qorgau.checks.cli import check, preflight
 from qorgau.clikit import Builder, err, open_container, out
 from qorgau.clikit import fail as _fail
 from qorgau.config import Settings
@@ -74,6 +75,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(law_app, name="law")
 app.add_typer(policy_app, name="policy")
 app.add_typer(witness_app, name="witness")
+app.command("check")(check)
 
 
 def _services(settings: Settings | None = None) -> Container:
@@ -138,13 +140,18 @@ def run(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    production: Annotated[
+        bool, typer.Option(help="refuse to start while `qorgau check` fails")
+    ] = False,
 ) -> None:
-    """Serve the API (/api/v1, docs at /docs) and the status page."""
+    """Serve the API (/api/v1, docs at /docs) and the status page. The checks of `qorgau
+    check` run first: failures are warnings, or with --production a refusal to start."""
     import uvicorn
 
     s = _settings()
     if not s.keyring_path.exists():
         raise _fail(f"{s.home} is not initialised: run `qorgau init`")
+    preflight(s, build_container, production=production)
     out.print(f"qorgau on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     # X-Forwarded-For / -Proto are believed only from the configured proxies: uvicorn's
     # default trusts any local process, which could then pick the address a rate limit

@@ -11,6 +11,7 @@ order below. The web app (``qorgau.server``), the worker and the CLI take the co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from qorgau.audit.anchor import AnchorFile, HeadMarks
 from qorgau.audit.log import AuditLog
@@ -41,7 +42,7 @@ from qorgau.intake.limits import CodeLimits
 from qorgau.intake.model import ConsentTerms
 from qorgau.intake.otp import DevSender, OtpSender, SmtpSender
 from qorgau.intake.service import IntakeService, with_site_role
-from qorgau.law.calendar import calendar_for, parse_overrides
+from qorgau.law.calendar import WorkingCalendar, calendar_for, operator_overrides
 from qorgau.law.profiles import profile
 from qorgau.partners.inbox import PartnerInbox
 from qorgau.policy.render import PolicyContext, Recipient, default_deadlines, render_markdown
@@ -110,6 +111,8 @@ class Container:
     site_secret: bytes = field(repr=False)
     #: The witness the checkpoints are sent to (none configured: degraded, and said so).
     witnessing: Witnessing = field(repr=False)
+    #: The law profile's working calendar with the operator's overrides and decree files.
+    calendar: WorkingCalendar = field(repr=False)
 
     def verify_audit(self) -> VerifyReport:
         """The log re-walked with the pinned public key (the signing key's own public half
@@ -152,6 +155,15 @@ class Container:
             self.audit.marks.sync()
         self.witnessing.submit()
         return signed.id
+
+    def calendar_notice(self) -> tuple[str, dict[str, object]] | None:
+        """The console's warning while this year or the next has no decree data (issue 14)."""
+        today = self.calendar.local(datetime.now(UTC)).date()
+        missing = self.calendar.missing_decree_years(today)
+        if not missing:
+            return None
+        years = ", ".join(str(y) for y in missing)
+        return "console.calendar_warning.missing", {"years": years}
 
     def witness_status(self) -> WitnessStatus:
         """The witness as this process last saw it (the console, /healthz)."""
@@ -278,7 +290,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         chained=chained,
     )
     law = profile(settings.law_profile)
-    overrides = parse_overrides(settings.calendar_days_off, settings.calendar_working_days)
+    overrides = operator_overrides(settings)
     calendar = calendar_for(settings.law_profile, overrides)
     policy = PolicyService(
         lambda lang: render_markdown(policy_context(settings, catalogue), lang), audit
@@ -359,9 +371,12 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         sender=sender,
         code_limits=code_limits,
         router=transfers.route_lead,
-        # Each consent its own document with its own confirmation (ru_152fz, Art. 9).
-        separate_documents=law.consent_separate_document,
+        # Each consent its own document with its own confirmation (RF 152-FZ Art. 9 p.1,
+        # from the day the profile says).
+        separate_documents=law.separate_consent_required,
     )
+    # Notices to people (transfers; an extended request's motivated notice).
+    notifier = DevNotifier(settings.outbox_path)
     requests = RequestService(
         gate=gate,
         ledger=ledger,
@@ -376,6 +391,8 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         audit_trail=lambda conn, sid, limit: prove_subject(
             conn, sid, public_key=public_key, witnesses=witness_keys, limit=limit
         ),
+        notifier=notifier,
+        operator_name=settings.operator.name,
         recipient_names=registry.names,  # consent documents name the recipients
     )
     stats = StatsService(audit, k=settings.stats_k)
@@ -387,7 +404,10 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
         ),
         otp_sender=sender,
         requests=requests,
-        retention=RetentionService(gate=gate, catalogue=catalogue, facts=stats),
+        retention=RetentionService(
+            gate=gate, catalogue=catalogue, facts=stats, law=law,
+            sweep_interval=timedelta(hours=settings.retention_interval_hours),
+        ),
         stats=stats,
         staff=StaffService(audit=audit, secret=derive_key(site_secret, "staff-session")),
         registry=registry,
@@ -401,7 +421,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
             gate=gate, rule=transfer_rule, transfers=transfers, queue=queue, audit=audit
         ),
         notices=NoticeLog(ledger=ledger, audit=audit),
-        notifier=DevNotifier(settings.outbox_path),
+        notifier=notifier,
         api_keys=ApiKeys(derive_key(site_secret, "api-key-digest"), audit),
         site_secret=site_secret,
         witnessing=Witnessing(
@@ -411,6 +431,7 @@ def build_container(settings: Settings, *, chained: bool = True, pool_size: int 
             settings.log_origin,
             partitions,
         ),
+        calendar=calendar,
     )  # fmt: skip
 
 

@@ -463,8 +463,22 @@ def test_special_category_is_refused(server: Server) -> None:
         )
     doc = problem(r, 422, "special-category")
     assert doc["category"] == "criminal_record"
+    assert doc["categories"] == ["criminal_record"]
     assert doc["field"] == "note"
     assert "судимость" not in r.text
+    # issue 14: every text field, every category named (an address, two categories)
+    rec = server.person()
+    rec["residential_address"] = "ранее судим, мусульманин"
+    server.remember(rec["residential_address"])
+    with server.client("dpo") as http:
+        r = http.post(
+            "/api/v1/subjects",
+            json={"category": "potential_borrower", "purpose": "contract", "values": rec},
+        )
+    doc = problem(r, 422, "special-category")
+    assert doc["field"] == "residential_address"
+    assert doc["categories"] == ["criminal_record", "religious_beliefs"]
+    assert "судим" not in r.text
     assert rec["iin"] not in r.text
 
 

@@ -431,6 +431,21 @@ def test_errors_are_shown_in_the_page_language(site: Site, lang: str) -> None:
         assert "осуждён" not in m.group(1)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_note_hint_follows_the_catalogue_rule(site: Site, lang: str) -> None:
+    """Issue 14 (policy 3.2): the hint under the note names the special categories of the
+    catalogue's one rule, and no longer promises that health data is excluded (health is
+    not a special category: policy 5.1 lists disability)."""
+    with site.browser(lang) as http:
+        page = http.get(f"/{lang}/apply").text
+    m = re.search(r'<p class="hint" id="note-hint">([^<]+)<', page)
+    assert m, "the note has its hint"
+    hint = unescape(m.group(1))
+    for labels in SPECIAL_CATEGORIES.values():
+        assert labels[lang] in hint
+    assert not re.search(r"health|здоров|денсаул", hint, re.IGNORECASE)
+
+
 def test_nothing_is_pre_ticked(site: Site) -> None:
     with site.browser() as http:
         page = http.get("/ru/apply").text

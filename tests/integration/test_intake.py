@@ -409,6 +409,31 @@ def test_special_category_is_refused_and_nothing_stored(
     assert (count(services, subject), count(services, otp_challenge)) == (0, 0)
 
 
+def test_every_text_field_is_scanned_and_every_category_named(
+    services: Container, sender: FakeSender
+) -> None:
+    """Issue 14 (policy 3.2): the city (a place) was not scanned; a note naming several
+    categories names them all; ordinary borrower speech passes."""
+    city = "Мусульманин, ранее судим"
+    note = "Уйгур, состоит в партии"
+    with pytest.raises(LeadRejected) as info:
+        submit(services, city=city, note=note)
+    errors = {e.field: e for e in info.value.errors}
+    assert set(errors) == {"city", "note"}
+    assert errors["city"].categories == ("religious_beliefs", "criminal_record")
+    assert errors["note"].categories == ("nationality", "political_views")
+    assert errors["note"].code == "special_category"
+    assert city not in str(info.value)
+    assert note not in str(info.value)
+    shown = error_message("ru", "special_category", errors["note"].categories)
+    assert "национальная принадлежность" in shown
+    assert "политические взгляды" in shown
+    assert (count(services, subject), count(services, otp_challenge)) == (0, 0)
+    pending = submit(services, note="Нужен заём на закупку партии товара, политика банка строгая")
+    assert pending.challenge_id
+    assert count(services, otp_challenge) == 1
+
+
 def test_invalid_input_reports_every_field_and_stores_nothing(
     services: Container, sender: FakeSender
 ) -> None:

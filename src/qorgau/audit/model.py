@@ -60,6 +60,8 @@ ACTIONS = frozenset(
         "request.restricted",
         "request.due_soon",
         "request.overdue",
+        "request.extended",
+        "request.extension_notice",
         "recategorise",
         "duplicate.flag",
         "duplicate.resolve",

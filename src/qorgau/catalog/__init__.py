@@ -38,15 +38,21 @@ from qorgau.catalog.registry import (
     USER_DATA_FIELDS,
 )
 from qorgau.catalog.special import (
+    NOT_SPECIAL,
+    SCANNED_KINDS,
     SPECIAL_CATEGORIES,
     SpecialCategoryFound,
     ensure_no_special,
+    find_special,
     scan_special,
+    special_labels,
 )
 
 __all__ = [
     "DATA_CATEGORIES",
+    "NOT_SPECIAL",
     "PURPOSES",
+    "SCANNED_KINDS",
     "SPECIAL_CATEGORIES",
     "SUBJECT_CATEGORIES",
     "USER_DATA_FIELDS",
@@ -64,6 +70,7 @@ __all__ = [
     "UnknownPurpose",
     "UnknownSubjectCategory",
     "ensure_no_special",
+    "find_special",
     "iin_birth_date",
     "iin_check_digit",
     "iin_sex",
@@ -74,6 +81,7 @@ __all__ = [
     "normalise_phone",
     "parse_date",
     "scan_special",
+    "special_labels",
     "validate_bin",
     "validate_iban_kz",
     "validate_iin",

@@ -5,6 +5,7 @@ this page; a test keeps it equal to the code."""
 from __future__ import annotations
 
 from qorgau.catalog.catalogue import Catalogue
+from qorgau.catalog.special import NOT_SPECIAL, SCANNED_KINDS, SPECIAL_CATEGORIES
 
 
 def catalogue_markdown(cat: Catalogue) -> str:
@@ -30,9 +31,9 @@ def catalogue_markdown(cat: Catalogue) -> str:
         "",
         "## Data categories (policy 5.1)",
         "",
-        "Special categories (policy 3.2) have no field; free-text fields are scanned for them.",
+        "Special categories (policy 3.2) have no field; every text field is scanned for them.",
         "",
-        "| code | en | ru | kk | group | sensitivity | blind index | free text | purposes |",
+        "| code | en | ru | kk | group | sensitivity | blind index | scanned | purposes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in cat.fields.values():
@@ -40,8 +41,28 @@ def catalogue_markdown(cat: Catalogue) -> str:
         lines.append(
             f"| `{f.code}` | {f.labels['en']} | {f.labels['ru']} | {f.labels['kk']} | {f.group}"
             f" | {f.sensitivity.name.lower()} | {f.blind_index or ''}"
-            f" | {'yes' if f.free_text else ''} | {', '.join(purposes) or '(none)'} |"
+            f" | {'yes' if f.scanned else ''} | {', '.join(purposes) or '(none)'} |"
         )
+    lines += [
+        "",
+        "## Special categories (policy 3.2)",
+        "",
+        "Not processed. No field holds them; every field of a text kind"
+        f" ({', '.join(sorted(SCANNED_KINDS))}) is scanned, and a value that mentions one is"
+        " refused, naming every category found (`qorgau.catalog.special`).",
+        "",
+        "| code | en | ru | kk |",
+        "|---|---|---|---|",
+    ]
+    for code, labels in SPECIAL_CATEGORIES.items():
+        lines.append(f"| `{code}` | {labels['en']} | {labels['ru']} | {labels['kk']} |")
+    lines += [
+        "",
+        "Not special categories under this rule: "
+        + "; ".join(f"`{code}` ({clause})" for code, clause in NOT_SPECIAL.items())
+        + ". Health is out: policy 3.2 does not list it and 5.1 lists disability, kept as"
+        " the `disability` group only.",
+    ]
     lines += [
         "",
         "## Subject categories (policy 3.3)",

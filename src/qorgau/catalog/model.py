@@ -31,7 +31,7 @@ from qorgau.catalog.identifiers import (
     InvalidValue,
 )
 from qorgau.catalog.normalise import KINDS, MASKS, enum_key, too_long
-from qorgau.catalog.special import ensure_no_special
+from qorgau.catalog.special import SCANNED_KINDS, ensure_no_special
 
 __all__ = [
     "KINDS",
@@ -74,7 +74,8 @@ class DataCategory:
     ``kind`` selects the normaliser (one of :data:`KINDS`); ``choices`` and ``aliases``
     (alias -> choice, in any spelling: stored by :func:`enum_key`) serve the ``enum``
     kind; ``min_value`` and ``max_value`` bound the ``money`` and ``integer`` kinds.
-    ``free_text`` values are scanned for special categories (policy 3.2).
+    Values of a text kind (:data:`~qorgau.catalog.special.SCANNED_KINDS`) are scanned for
+    special categories (policy 3.2).
     """
 
     code: str
@@ -82,7 +83,6 @@ class DataCategory:
     sensitivity: Sensitivity
     group: str
     blind_index: str | None = None
-    free_text: bool = False
     max_length: int = 200
     kind: str = "text"
     choices: tuple[str, ...] = ()
@@ -101,6 +101,11 @@ class DataCategory:
         # Frozen: the canonical alias table is set once, here.
         object.__setattr__(self, "aliases", MappingProxyType(aliases))
 
+    @property
+    def scanned(self) -> bool:
+        """True if values are scanned for special categories (every text field, 3.2)."""
+        return self.kind in SCANNED_KINDS
+
     def normalise(self, raw: str) -> str:
         """Validate and normalise a raw value (policy 5.1; policy 3.2 for free text).
 
@@ -114,7 +119,7 @@ class DataCategory:
         value = KINDS[self.kind](self, raw)
         if len(value) > self.max_length:
             raise too_long(self)
-        if self.free_text:
+        if self.scanned:
             ensure_no_special(self.code, value)
         return value
 

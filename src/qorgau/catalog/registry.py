@@ -55,7 +55,6 @@ def _cat(
     *,
     max_length: int = 200,
     blind_index: str | None = None,
-    free_text: bool = False,
     choices: tuple[str, ...] = (),
     aliases: Mapping[str, str] | None = None,
     min_value: int | None = None,
@@ -67,7 +66,6 @@ def _cat(
         sensitivity=sensitivity,
         group=group,
         blind_index=blind_index,
-        free_text=free_text,
         max_length=max_length,
         kind=kind,
         choices=choices,
@@ -190,12 +188,12 @@ _CATEGORIES = (
          MEDIUM, "social", "enum", choices=("single", "married", "divorced", "widowed"),
          aliases=_MARITAL_ALIASES, max_length=10),
     _cat("social_status", ("Әлеуметтік жағдайы", "Социальное положение", "Social status"),
-         MEDIUM, "social", max_length=200, free_text=True),
+         MEDIUM, "social", max_length=200),
     _cat("education", ("Білімі", "Образование", "Education"), LOW, "social", "enum",
          choices=("secondary", "vocational", "incomplete_higher", "higher", "postgraduate"),
          aliases=_EDUCATION_ALIASES, max_length=20),
     _cat("profession", ("Мамандығы", "Профессия", "Profession"), LOW, "social",
-         max_length=200, free_text=True),
+         max_length=200),
     _cat("military_registration", ("Әскери есепке алу", "Воинский учёт",
          "Military registration"), MEDIUM, "social", "enum", choices=("liable", "not_liable"),
          aliases=_MILITARY_ALIASES, max_length=10),
@@ -208,20 +206,20 @@ _CATEGORIES = (
          "enum", choices=("employed", "self_employed", "unemployed", "retired", "student"),
          aliases=_EMPLOYMENT_ALIASES, max_length=13),
     _cat("workplace", ("Жұмыс орны", "Место работы", "Workplace"), MEDIUM, "employment",
-         max_length=200, free_text=True),
+         max_length=200),
     _cat("position", ("Лауазымы", "Должность", "Position"), MEDIUM, "employment",
-         max_length=200, free_text=True),
+         max_length=200),
     # financial
     _cat("income", ("Айлық табысы (теңге)", "Ежемесячный доход (тенге)",
          "Monthly income (KZT)"), HIGH, "financial", "money", max_length=12, min_value=0),
     _cat("property_status", ("Мүліктік жағдайы", "Имущественное положение",
-         "Property status"), HIGH, "financial", max_length=500, free_text=True),
+         "Property status"), HIGH, "financial", max_length=500),
     _cat("bank_account", ("Банк шоты (IBAN)", "Банковский счёт (IBAN)",
          "Bank account (IBAN)"), HIGH, "financial", "iban", max_length=20),
     _cat("pension_account", ("Зейнетақы шотының нөмірі", "Номер пенсионного счёта",
          "Pension account number"), HIGH, "financial", "account_number", max_length=20),
     _cat("credit_history", ("Несие тарихы", "Кредитная история", "Credit history"), HIGH,
-         "financial", max_length=2000, free_text=True),
+         "financial", max_length=2000),
     # the loan request (lead form)
     _cat("loan_amount", ("Қарыз сомасы (теңге)", "Сумма займа (тенге)", "Loan amount (KZT)"),
          MEDIUM, "loan", "money", max_length=12, min_value=1000, max_value=100_000_000),
@@ -229,7 +227,7 @@ _CATEGORIES = (
          LOW, "loan", "integer", max_length=4, min_value=1, max_value=3650),
     # interests
     _cat("interests", ("Қызығушылықтары", "Интересы", "Interests"), MEDIUM, "interests",
-         max_length=1000, free_text=True),
+         max_length=1000),
     # user data (web), collected only under the cookie/tracking consent (policy 5.1)
     _cat("ip_address", ("IP-мекенжай", "IP-адрес", "IP address"), MEDIUM, "user_data", "ip",
          max_length=45),
@@ -252,9 +250,9 @@ _CATEGORIES = (
          "user_data", max_length=200),
     _cat("languages", ("ОЖ мен браузер тілдері", "Языки ОС и браузера",
          "OS and browser languages"), LOW, "user_data", "languages", max_length=200),
-    # staff / call-centre note, scanned for special categories (policy 3.2)
+    # staff / call-centre note (like every text field, scanned for special categories: 3.2)
     _cat("note", ("Қызметкер жазбасы", "Заметка сотрудника", "Staff note"), HIGH, "note",
-         max_length=2000, free_text=True),
+         max_length=2000),
 )  # fmt: skip
 
 DATA_CATEGORIES: Mapping[str, DataCategory] = MappingProxyType({c.code: c for c in _CATEGORIES})

@@ -66,6 +66,15 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ExtendIn(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=300,
+        description="the reasons, sent to the person in the motivated notice",
+        examples=["the request covers data held in the archive, which takes longer to read"],
+    )
+
+
 class GroundIn(BaseModel):
     ground: str = Field(min_length=1, max_length=200, examples=["AML/CFT law, art. 5"])
 
@@ -87,6 +96,14 @@ class RequestPublic(BaseModel):
     restriction_ground: str | None
     due_soon: bool
     overdue: bool
+
+
+class ExtendedOut(BaseModel):
+    request: RequestPublic
+    extension: int = Field(description="how much longer the term is, in `unit`")
+    unit: str
+    source: str = Field(description="the article that allows the extension")
+    notice_channel: str = Field(description="where the motivated notice went: phone or email")
 
 
 class RequestList(BaseModel):
@@ -238,6 +255,29 @@ async def refuse(
         return services.requests.get(conn, request_id)
 
     return _public(await run_db(services, work))
+
+
+@router.post("/requests/{request_id}/extend")
+async def extend(
+    request_id: str, body: ExtendIn, actor: CurrentActor, services: ServicesDep
+) -> ExtendedOut:
+    """Extend the answer's term once, where the law profile allows it (RF 152-FZ Art. 20:
+    +5 working days), with a motivated notice giving the reasons sent to the person; 409
+    where it does not, it was extended already, the term ran out or nobody can be told."""
+    _require(actor, services)
+
+    def work(conn: Connection) -> ExtendedOut:
+        done = services.requests.extend(conn, actor, request_id, body.reason)
+        t = done.term
+        return ExtendedOut(
+            request=_public(services.requests.get(conn, request_id)),
+            extension=t.extension or 0,
+            unit=t.unit.value,
+            source=t.source,
+            notice_channel=done.notice_channel,
+        )
+
+    return await run_db(services, work)
 
 
 @router.post("/requests/{request_id}/close")

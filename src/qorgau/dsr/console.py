@@ -123,14 +123,15 @@ async def queue(request: Request) -> Response:
 # -- one request -------------------------------------------------------------------------------
 
 
-def _allowed_actions(view: RequestView) -> list[str]:
+def _allowed_actions(view: RequestView, extendable: bool = False) -> list[str]:
     status = Status(view.status)
+    extend = ["extend"] if extendable and view.subject_id else []
     if status is Status.RECEIVED:
         return ["verify", "restrict", "refuse"]
     if status is Status.VERIFIED:
-        return ["start", "restrict", "answer", "refuse"]
+        return ["start", "restrict", *extend, "answer", "refuse"]
     if status is Status.IN_PROGRESS:
-        return ["restrict", "answer", "refuse"]
+        return ["restrict", *extend, "answer", "refuse"]
     if status in (Status.ANSWERED, Status.REFUSED):
         return ["close"]
     return []
@@ -149,11 +150,17 @@ async def _detail(
     services = site.services
     lang = lang_of(request)
 
-    def load(conn: Connection) -> tuple[RequestView, list[dict[str, Any]]]:
-        return services.requests.get(conn, request_id), services.requests.events(conn, request_id)
+    def load(conn: Connection) -> tuple[RequestView, list[dict[str, Any]], Term, Term | None]:
+        req = services.requests
+        return (
+            req.get(conn, request_id),
+            req.events(conn, request_id),
+            req.term_of(conn, request_id),
+            req.extension(conn, request_id),
+        )
 
     try:
-        view, events = await read(services, load)
+        view, events, term, extension = await read(services, load)
     except DomainError as exc:
         return error_page(request, STATUS.get(exc.kind, 400), str(exc), user=user)
     state = _deadline_states(services, [view])[view.id]
@@ -186,7 +193,10 @@ async def _detail(
         answered=when(view.answered_at, site.zone),
         closed=when(view.closed_at, site.zone),
         events=[{**e, "at": when(datetime.fromisoformat(e["at"]), site.zone)} for e in events],
-        actions=_allowed_actions(view),
+        actions=_allowed_actions(view, extension is not None),
+        # The law profile's term for this kind of request, and the extension it allows.
+        term=term,
+        extension=extension,
         fields=fields,
         purposes=purposes,
         rows=range(1, ANSWER_ROWS + 1),
@@ -256,6 +266,10 @@ def _close(conn: Connection, req: RequestService, actor: Actor, rid: str, form: 
     req.close(conn, actor, rid)
 
 
+def _extend(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
+    req.extend(conn, actor, rid, _required(form, "reason", 300))
+
+
 #: What each action of a request's page does (its form is ``console-<action>``).
 ACTIONS: dict[str, Handler] = {
     "verify": _verify,
@@ -264,6 +278,7 @@ ACTIONS: dict[str, Handler] = {
     "answer": _answer,
     "refuse": _refuse,
     "close": _close,
+    "extend": _extend,
 }
 
 

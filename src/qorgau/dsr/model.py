@@ -52,6 +52,11 @@ DEADLINE_ACTION: dict[Kind, str] = {
     Kind.WITHDRAW_CONSENT: "access",
 }
 
+#: The kinds whose term the law may let the operator extend, where the profile's term has an
+#: extension: the answer with the information asked for (RF 152-FZ Art. 20 p.1), not a
+#: withdrawal, which takes effect at once (policy 6.5).
+EXTENDABLE: frozenset[Kind] = frozenset({Kind.ACCESS})
+
 _NEXT: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.VERIFIED, Status.REFUSED}),
     Status.VERIFIED: frozenset({Status.IN_PROGRESS, Status.ANSWERED, Status.REFUSED}),
@@ -96,6 +101,18 @@ class RequestNotVerified(DomainError):
 
     def __init__(self, request_id: str) -> None:
         super().__init__(f"request {request_id}: the requester's identity is not verified yet")
+
+
+class ExtensionRefused(DomainError):
+    """The answer's term cannot be extended (the law profile allows no extension for it, it
+    was extended already, it has run out, or the person cannot be told): nothing changes."""
+
+    code = "request-extension-refused"
+    kind = "conflict"
+    title = "Conflict"
+
+    def __init__(self, request_id: str, why: str) -> None:
+        super().__init__(f"request {request_id}: the term cannot be extended: {why}")
 
 
 class PayloadRequired(DomainError):

@@ -472,7 +472,7 @@ async def rights_details(request: Request, lang: str) -> Response:
             except InvalidValue as exc:
                 errors[code] = error_message(lang, exc.code)
             except SpecialCategoryFound as exc:
-                errors[code] = error_message(lang, exc.code, exc.category)
+                errors[code] = error_message(lang, exc.code, exc.categories)
         if not values and not errors:
             errors["_form"] = t(lang, "rights.rectify.empty")
         if errors:

@@ -148,9 +148,9 @@ def report_view(
             "term": _term(terms, f"unit.{r['unit']}", lang, str(r["amount"]), n=r["amount"]),
             "source": r["source"],
         }
-        # The authority's breach notice is a deadline of the operator, not a right.
+        # The breach notice and results to the authority are the operator's duties, not rights.
         for r in report.get("rights", ())
-        if r["action"] != "breach_notice"
+        if r["action"] not in ("breach_notice", "breach_results")
     ]
     restricted = report.get("restricted")
     names = {t["recipient_code"]: t["recipient"] for t in report.get("transfers", ())}

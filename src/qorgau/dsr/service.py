@@ -35,11 +35,13 @@ from qorgau.catalog import Catalogue
 from qorgau.consent import documents
 from qorgau.consent.ledger import Ledger
 from qorgau.consent.model import BasisKind, WithdrawalRefused
-from qorgau.dsr import deadline_watch, store
+from qorgau.dsr import deadline_watch, notices, store
 from qorgau.dsr.access_report import AuditTrail, TransferLog, access_report
 from qorgau.dsr.model import (
     DEADLINE_ACTION,
+    EXTENDABLE,
     Channel,
+    ExtensionRefused,
     InvalidRequestTransition,
     Kind,
     PayloadRequired,
@@ -48,6 +50,7 @@ from qorgau.dsr.model import (
     Status,
     check_transition,
     destruction_act,
+    is_open,
 )
 from qorgau.dsr.store import RequestRow
 from qorgau.dsr.views import RequestView, view_of
@@ -55,6 +58,7 @@ from qorgau.intake import limits
 from qorgau.intake.limits import CodeLimits
 from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
+from qorgau.law.deadlines import Term, term
 from qorgau.security.actors import Actor
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
 
@@ -75,6 +79,16 @@ class Received:
     code: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Extended:
+    """An extended term: the new deadline, the extension with its article, and the channel
+    the motivated notice went by."""
+
+    due_at: datetime
+    term: Term
+    notice_channel: str
+
+
 class RequestService:
     def __init__(
         self,
@@ -89,6 +103,8 @@ class RequestService:
         code_limits: CodeLimits | None = None,
         transfer_log: TransferLog | None = None,
         audit_trail: AuditTrail | None = None,
+        notifier: notices.Notifier | None = None,
+        operator_name: str = "",
         recipient_names: Callable[[Connection], Mapping[str, str]] | None = None,
     ) -> None:
         self.gate = gate
@@ -100,6 +116,9 @@ class RequestService:
         self.transfer_log = transfer_log
         #: The subject's audit events with their inclusion proofs (the audit context's).
         self.audit_trail = audit_trail
+        #: Where notices to the person go (the transfer notices' notifier), and who sends them.
+        self.notifier = notifier
+        self.operator_name = operator_name
         #: Recipient code -> name (the transfers registry's), for consent documents.
         self.recipient_names = recipient_names
         self.overrides = overrides
@@ -299,11 +318,88 @@ class RequestService:
         )  # fmt: skip
 
     def refuse(self, conn: Connection, actor: Actor, request_id: str, reason: str) -> None:
-        """A motivated refusal (KZ: within 3 working days, Art. 25 p.2 sub.7)."""
+        """A motivated refusal, within the law profile's ``refuse`` term."""
         self._move(conn, actor, request_id, Status.REFUSED, "refused", reason[:2000])
 
     def close(self, conn: Connection, actor: Actor, request_id: str) -> None:
         self._move(conn, actor, request_id, Status.CLOSED, "closed", None)
+
+    # -- the motivated extension --------------------------------------------------------
+
+    def term_of(self, conn: Connection, request_id: str) -> Term:
+        """The term the request runs under: its law profile's term for its kind."""
+        row = self._row(conn, request_id)
+        return term(row.law_profile, DEADLINE_ACTION[Kind(row.kind)])
+
+    def extension(self, conn: Connection, request_id: str) -> Term | None:
+        """The term the request may still be extended to (its law profile's term with the
+        extension, e.g. RF 152-FZ Art. 20: 10 + 5 working days), or None: the profile allows
+        none for this kind, it was extended already, or the request is no longer open."""
+        row = self._row(conn, request_id)
+        t = term(row.law_profile, DEADLINE_ACTION[Kind(row.kind)])
+        if t.extension is None or Kind(row.kind) not in EXTENDABLE:
+            return None
+        if not is_open(Status(row.status)):
+            return None
+        return None if store.has_event(conn, request_id, "extended") else t
+
+    def extend(
+        self,
+        conn: Connection,
+        actor: Actor,
+        request_id: str,
+        reason: str,
+        *,
+        now: datetime | None = None,
+    ) -> Extended:
+        """Extend the answer's term once, by the law profile's extension counted from
+        receipt, with a motivated notice to the person giving ``reason`` (RF 152-FZ Art. 20).
+
+        The new deadline and the notice (through the notifier, to the person's first
+        reachable contact) are recorded as the request's events ``extended`` and
+        ``extension_notice``. Refused (:class:`ExtensionRefused`, nothing changes) where the
+        profile allows no extension of this kind's term, it was extended already, the
+        request is closed or its term has run out, no reason is given, or no contact of the
+        person can be reached: an extension nobody was told of is none."""
+        now = now or datetime.now(UTC)
+        row = self._verified(conn, request_id, lock=True)
+        why = " ".join(reason.split())
+        kind = Kind(row.kind)
+        t = term(row.law_profile, DEADLINE_ACTION[kind])
+        if t.extension is None:
+            raise ExtensionRefused(
+                request_id, f"{row.law_profile} allows no extension of this term ({t.source})"
+            )
+        if kind not in EXTENDABLE:
+            raise ExtensionRefused(request_id, f"a {kind.value} request's term is not extended")
+        if not is_open(Status(row.status)):
+            raise ExtensionRefused(request_id, f"the request is {row.status}")
+        if store.has_event(conn, request_id, "extended"):
+            raise ExtensionRefused(request_id, "it was extended already")
+        if row.due_at < now:
+            raise ExtensionRefused(request_id, "the term has run out; the notice comes before")
+        if not why:
+            raise ExtensionRefused(request_id, "a motivated notice gives its reasons")
+        sid = str(row.subject_id)
+        # Read first: a refusal by the gate leaves before anything changed.
+        to = notices.contacts(conn, self.gate, actor, sid)
+        cal = calendar_for(row.law_profile, self.overrides)
+        due = cal.due(row.received_at, t.extended())
+        store.set_due(conn, request_id, due)
+        note = f"+{t.extension} {t.unit.value} ({t.source}): {why}"
+        self._event(conn, actor, request_id, sid, "extended", note[:300], now)
+        text = notices.extension_text(
+            row.language, operator=self.operator_name, reference=row.reference, term=t,
+            due=due, reason=why,
+        )  # fmt: skip
+        channel = notices.deliver(
+            self.notifier, to, text, row.language, reference=row.reference,
+            kind="request_extension",
+        )  # fmt: skip
+        if channel is None:
+            raise ExtensionRefused(request_id, "no contact of the person could be notified")
+        self._event(conn, actor, request_id, sid, "extension_notice", channel, now)
+        return Extended(due, t, channel)
 
     # -- the access report -------------------------------------------------------------
 

@@ -273,6 +273,16 @@ def set_status(
     conn.execute(update(dsr_request).where(dsr_request.c.id == request_id).values(**values))
 
 
+def set_due(conn: Connection, request_id: str, due_at: datetime) -> None:
+    """A new deadline (an extension): the due-soon mark is cleared for the watch to set
+    again near the new deadline."""
+    conn.execute(
+        update(dsr_request)
+        .where(dsr_request.c.id == request_id)
+        .values(due_at=due_at, due_soon_at=None)
+    )
+
+
 def deadline_rows(conn: Connection) -> list[DeadlineRow]:
     r = dsr_request.c
     return [
@@ -308,6 +318,14 @@ def insert_event(
     conn.execute(
         insert(dsr_event).values(request_id=request_id, at=at, actor=actor, kind=kind, note=note)
     )
+
+
+def has_event(conn: Connection, request_id: str, kind: str) -> bool:
+    e = dsr_event.c
+    found = conn.execute(
+        select(e.id).where(e.request_id == request_id, e.kind == kind).limit(1)
+    ).first()
+    return found is not None
 
 
 def events_of(conn: Connection, request_id: str) -> list[EventRow]:

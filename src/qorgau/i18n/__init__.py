@@ -19,7 +19,7 @@ Pure: no web or database imports (domain code such as the policy renderer uses i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
@@ -137,14 +137,19 @@ def t(lang: str, key: str, **values: object) -> str:
     return gettext("messages", lang, key, **values)
 
 
-def error_message(lang: str, code: str, category: str | None = None, **values: object) -> str:
-    """A field error in ``lang`` for a reason code; the special category, if any, by name."""
+def error_message(
+    lang: str, code: str, category: str | Sequence[str] | None = None, **values: object
+) -> str:
+    """A field error in ``lang`` for a reason code; the special categories, if any, by name
+    (every one found, policy 3.2)."""
     key = f"err.{code}"
     if key not in MESSAGES:
         key = "err.invalid"
-    if category is not None:
-        labels = SPECIAL_CATEGORIES.get(category)
-        values["category"] = labels[lang] if labels else category
+    if category:
+        codes = (category,) if isinstance(category, str) else tuple(category)
+        values["category"] = ", ".join(
+            SPECIAL_CATEGORIES[c][lang] if c in SPECIAL_CATEGORIES else c for c in codes
+        )
     try:
         return t(lang, key, **values)
     except (KeyError, IndexError):  # a placeholder without a value: say it plainly

@@ -112,7 +112,7 @@ def reason_of(exc: Exception) -> str:
     if isinstance(exc, InvalidValue):
         return exc.code
     if isinstance(exc, SpecialCategoryFound):
-        return f"special_category.{exc.category}"
+        return "special_category." + "+".join(exc.categories)
     if isinstance(exc, FieldNotAllowed):
         return "field.not_allowed"
     if isinstance(exc, UnknownField):

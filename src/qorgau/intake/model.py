@@ -72,11 +72,13 @@ USER_DATA = ("ip_address", "os", "browser", "device_type", "referrer", "ad_sourc
 class FieldError:
     """A field failed: ``code`` is a catalogue reason code (``iin.checksum``) or one of
     ours (``value.empty``, ``iin.under_age``, ``special_category``, ``consent.unknown``,
-    ``channel.choice``); ``category`` names the special category for ``special_category``."""
+    ``channel.choice``); for ``special_category``, ``category`` names the first special
+    category found and ``categories`` every one (policy 3.2)."""
 
     field: str
     code: str
     category: str | None = None
+    categories: tuple[str, ...] = ()
 
 
 class LeadRejected(DomainError):
@@ -123,7 +125,7 @@ def validate_lead(catalogue: Catalogue, submission: LeadSubmission, today: date)
         except InvalidValue as exc:
             errors.append(FieldError(f, exc.code))
         except SpecialCategoryFound as exc:
-            errors.append(FieldError(f, "special_category", exc.category))
+            errors.append(FieldError(f, "special_category", exc.category, exc.categories))
     if "iin" in values and age_on(iin_birth_date(values["iin"]), today) < ADULT_AGE:
         errors.append(FieldError("iin", "iin.under_age"))
         del values["iin"]

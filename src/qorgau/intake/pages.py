@@ -27,6 +27,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from qorgau.catalog import special_labels
 from qorgau.consent.document_view import content, purpose_name
 from qorgau.crypto.derive import derive_key
 from qorgau.i18n import error_message, format_number, negotiate, t
@@ -126,7 +127,7 @@ def _form_context(
         code = e.code
         if code == "money.range" and f is not None and f.max_value is None:
             code = "money.min"
-        messages[e.field] = error_message(lang, code, e.category, **bounds)
+        messages[e.field] = error_message(lang, code, e.categories or e.category, **bounds)
     amount, term = cat.field("loan_amount"), cat.field("loan_term_days")
     return {
         "fields": FIELDS,
@@ -151,6 +152,8 @@ def _form_context(
             min=_num(term.min_value, lang),
             max=_num(term.max_value, lang),
         ),
+        # what not to write, from the catalogue's one rule (policy 3.2)
+        "note_hint": t(lang, "hint.note", categories=special_labels(lang)),
     }
 
 

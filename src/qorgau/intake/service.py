@@ -129,7 +129,7 @@ class IntakeService:
         sender: OtpSender,
         code_limits: CodeLimits | None = None,
         router: Callable[[Connection, str, str], object] | None = None,
-        separate_documents: bool = False,
+        separate_documents: Callable[[date], bool] | bool = False,
     ) -> None:
         self.gate = gate
         self.ledger = ledger
@@ -146,7 +146,7 @@ class IntakeService:
         #: transaction (the transfers context's router; none: leads stay with the operator).
         self.router = router
         #: Each consent its own document with its own confirmation (the law profile's
-        #: ``consent_separate_document``): the code confirms the contact and the lead only.
+        #: ``separate_consent_required``, by day): the code confirms the contact and the lead.
         self.separate_documents = separate_documents
 
     def consent_texts(self, language: str) -> dict[str, str]:
@@ -294,7 +294,7 @@ class IntakeService:
         reference = new_reference()
         granted: list[str] = []
         waiting: tuple[str, ...] = ()
-        if self.separate_documents:
+        if self._separate(at):
             # Each consent is its own document with its own confirmation (ru_152fz): none
             # is granted by the code; the name waits, sealed, for ``confirm_separately``.
             waiting = tuple(c for c, _ in ticked)
@@ -358,13 +358,13 @@ class IntakeService:
         at = now or datetime.now(UTC)
         row = store.challenge_for_update(conn, challenge_id)
         if (
-            not self.separate_documents
-            or row is None
+            row is None
             or row.used_at is None
             or row.subject_id is None
             or row.sealed is None
             or row.wrapped_key is None
             or at - row.used_at > timedelta(seconds=SEPARATE_SECONDS)
+            or not self._separate(row.used_at)
         ):
             return None
         sid = row.subject_id
@@ -401,6 +401,12 @@ class IntakeService:
             waiting=waiting,
             full_name=name,
         )
+
+    def _separate(self, at: datetime) -> bool:
+        """Whether a consent given at ``at`` must be its own document (the profile's rule
+        may start on a day: RF 152-FZ Art. 9 p.1 from 1 Sep 2025)."""
+        rule = self.separate_documents
+        return rule(at.astimezone(UTC).date()) if callable(rule) else bool(rule)
 
     def draft(self, code: str, language: str, name: FullName | None) -> dict[str, Any]:
         """A consent of the site as the document it will be once confirmed (the keys of

@@ -5,17 +5,18 @@ holidays, a non-religious holiday falling on a weekend moving the day off to the
 day, and further days moved by Government decree each year — and "a term counted from an event
 starts on the next day" (Civil Code). The operator's time zone is Asia/Almaty for KZ 94-V.
 
-The public holidays, the weekend-to-weekday moves and the decree transfers (with the weekend
-day worked in exchange) come from the maintained ``holidays`` library. :data:`KZ_DECREE_TRANSFERS`
-restates the Kazakh decree transfers this module is sure of, so that they hold whatever the
-library does; the operator adds or overrides any day through :class:`CalendarOverrides` (a
-decree published after the library's release, a bridge day, a worked Saturday).
+The statute (public holidays and the weekend-to-weekday moves) comes from the maintained
+``holidays`` library; where it departs from LAW.md's list, :data:`LAW_MD_DEPARTURES` records
+the decision. The decree moves come from :mod:`qorgau.law.decrees`: a data file per country
+and year, shipped or loaded by the operator; a year without one is unknown and the calendar
+says so (:meth:`WorkingCalendar.missing_decree_years`). The operator adds or overrides any
+day through :class:`CalendarOverrides` (``QORGAU_CALENDAR_DAYS_OFF`` / ``_WORKING_DAYS``).
 
 Precedence for one date, strongest first: the operator's ``working_days``, the operator's
-``days_off``, the decree table, then the library (a weekend day is off unless the library
+``days_off``, the decree data, then the library (a weekend day is off unless the library
 knows it as a worked transfer day; a weekday is off when it is a holiday or a moved day off).
 
-Pure apart from the ``holidays`` library (no I/O, no clock).
+Pure apart from the ``holidays`` library and the shipped decree files (no clock).
 """
 
 from __future__ import annotations
@@ -25,56 +26,79 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
 from qorgau.law.deadlines import Action, Term, Unit, term
-from qorgau.law.profiles import UnknownLawProfile
+from qorgau.law.decrees import Decree, DecreeYear, country_weekend, operator_years, shipped_years
+from qorgau.law.profiles import PROFILES, UnknownLawProfile
+
+if TYPE_CHECKING:
+    from qorgau.config import Settings
 
 __all__ = [
-    "KZ_DECREE_TRANSFERS",
+    "LAW_MD_DEPARTURES",
     "PROFILE_CALENDARS",
+    "CalendarDay",
     "CalendarOverrides",
-    "DecreeTransfer",
+    "Departure",
     "WorkingCalendar",
     "calendar_for",
     "deadline",
     "describe_deadline",
+    "operator_overrides",
     "parse_overrides",
     "parse_received",
 ]
 
 
 @dataclass(frozen=True, slots=True)
-class DecreeTransfer:
-    """A day off moved by Government decree: ``day_off`` is rested, ``worked`` is worked."""
+class Departure:
+    """Where the statute the calendar counts departs from LAW.md's holiday list: a decision.
 
-    day_off: date
-    worked: date
-    decree: str
+    From ``first_year`` on, ``month``/``day`` is (``holiday=True``) or is not (``False``) a
+    public holiday, though LAW.md says the opposite.
+    """
+
+    country: str
+    month: int
+    day: int
+    first_year: int
+    holiday: bool
+    decision: str
+
+    def applies(self, country: str, year: int) -> bool:
+        return country == self.country and year >= self.first_year
 
 
-#: Kazakhstan's Government-decree transfers of days off that this module states with
-#: confidence (each also present in ``holidays`` >= 0.109). Later decrees go into the
-#: operator's :class:`CalendarOverrides` until they are added here or reach the library.
-KZ_DECREE_TRANSFERS: tuple[DecreeTransfer, ...] = (
-    # Bridges Defender of the Fatherland Day (Tue 7 May) and Victory Day (Thu 9 May 2024).
-    DecreeTransfer(date(2024, 5, 8), date(2024, 5, 4), "Government Decree No. 109 of 2024"),
-    # Bridges the New Year holidays (Wed 1 - Thu 2 Jan 2025) to the weekend.
-    DecreeTransfer(date(2025, 1, 3), date(2025, 1, 5), "Government Decree No. 436 of 2024"),
-)
+#: LAW.md lists Kazakhstan's holidays from the Law "On holidays" as it stood before 2026 (30
+#: August, Constitution Day). The Constitution adopted by the referendum of 15 March 2026
+#: moved Constitution Day to the day of its adoption: the Ministry of Labour announced in
+#: March 2026 that 30 August is no longer a holiday from 2026 and that 15 March is one from
+#: 2027, and the ``holidays`` library (>= 0.109, citing the Law's history on adilet.zan.kz)
+#: counts it so. Decision (LAW.md: "where a later law changes a figure, the law profile is
+#: where it changes"): the calendar follows the later law. An operator who reads the law
+#: otherwise sets QORGAU_CALENDAR_DAYS_OFF / _WORKING_DAYS. docs/operations.md repeats this;
+#: tests/unit/law/test_calendar.py pins every difference from LAW.md's list to this table.
+LAW_MD_DEPARTURES: tuple[Departure, ...] = (
+    Departure(
+        "KZ", 8, 30, 2026, holiday=False,
+        decision="30 August is no longer Constitution Day from 2026 (Constitution of 15 March "
+        "2026), nor is the weekday after it a day off when it falls on a weekend; LAW.md "
+        "still lists it",
+    ),
+    Departure(
+        "KZ", 3, 15, 2027, holiday=True,
+        decision="Constitution Day is 15 March from 2027 (Constitution of 15 March 2026); "
+        "LAW.md does not list it yet",
+    ),
+)  # fmt: skip
 
-_DECREE_TRANSFERS: Mapping[str, tuple[DecreeTransfer, ...]] = MappingProxyType(
-    {"KZ": KZ_DECREE_TRANSFERS}
-)
-
-#: Each law profile's country calendar and operator time zone.
+#: Each law profile's country calendar and operator time zone (the profiles' data).
 PROFILE_CALENDARS: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "kz_94v": ("KZ", "Asia/Almaty"),
-        "ru_152fz": ("RU", "Europe/Moscow"),
-    }
+    {code: (p.country, p.timezone) for code, p in PROFILES.items()}
 )
 
 #: More consecutive days off than this means a broken calendar, not a long holiday.
@@ -91,13 +115,15 @@ def _plain_date(value: date, what: str) -> date:
 class CalendarOverrides:
     """The operator's own calendar days (configuration).
 
-    ``days_off``: extra days off (a decree the library does not know yet, a bridge day).
+    ``days_off``: extra days off (a decree the data does not know yet, a bridge day).
     ``working_days``: days worked although the calendar rests (a transferred working Saturday).
-    A date cannot be in both.
+    A date cannot be in both. ``decrees``: the decree files the operator loaded
+    (``qorgau law calendar load``); each replaces the shipped file of its country and year.
     """
 
     days_off: frozenset[date] = frozenset()
     working_days: frozenset[date] = frozenset()
+    decrees: tuple[DecreeYear, ...] = ()
 
     def __post_init__(self) -> None:
         for d in self.days_off:
@@ -108,15 +134,9 @@ class CalendarOverrides:
         if both:
             listed = ", ".join(d.isoformat() for d in sorted(both))
             raise ValueError(f"calendar overrides: both a day off and a working day: {listed}")
-
-
-@functools.cache
-def _library_weekend(country: str) -> frozenset[int]:
-    try:
-        cal = holidays.country_holidays(country, years=())
-    except NotImplementedError:
-        raise ValueError(f"no holiday calendar for country {country!r}") from None
-    return frozenset(cal.weekend)
+        years = [(y.country, y.year) for y in self.decrees]
+        if len(set(years)) != len(years):
+            raise ValueError("calendar overrides: two decree files for one country and year")
 
 
 @functools.cache
@@ -133,6 +153,33 @@ def _library_year(country: str, year: int) -> tuple[frozenset[date], frozenset[d
     return days_off, worked
 
 
+@functools.cache
+def _library_names(country: str, year: int) -> Mapping[date, str]:
+    """The library's name of each of the year's holidays, in English (for listings)."""
+    try:
+        cal = holidays.country_holidays(country, years=year, language="en_US")
+    except (NotImplementedError, ValueError):  # pragma: no cover - every profile's has en_US
+        cal = holidays.country_holidays(country, years=year)
+    return MappingProxyType({d: str(n) for d, n in cal.items() if d.year == year})
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """A day the calendar rests or works against the plain week, and on what ground.
+
+    ``kind``: ``override`` (the operator's setting), ``decree`` (a decree file), ``statute``
+    (a public holiday or its move off a weekend, from the ``holidays`` library), ``library``
+    (a move the library knows that no decree file records) or ``decision`` (a date where the
+    statute departs from LAW.md and is not a holiday). ``note``: the decision, if any.
+    """
+
+    day: date
+    working: bool
+    kind: str
+    source: str
+    note: str = ""
+
+
 class WorkingCalendar:
     """One country's working calendar, in the operator's time zone, with the operator's days.
 
@@ -141,7 +188,16 @@ class WorkingCalendar:
     to the end of that day in the calendar's time zone.
     """
 
-    __slots__ = ("_decree_off", "_decree_worked", "_weekend", "country", "overrides", "tz")
+    __slots__ = (
+        "_decree_off",
+        "_decree_source",
+        "_decree_worked",
+        "_weekend",
+        "country",
+        "decree_years",
+        "overrides",
+        "tz",
+    )
 
     def __init__(
         self, country: str, tz: str, overrides: CalendarOverrides = CalendarOverrides()
@@ -152,16 +208,32 @@ class WorkingCalendar:
             raise ValueError(f"unknown time zone {tz!r}") from None
         self.country = country.upper()
         self.overrides = overrides
-        self._weekend = _library_weekend(self.country)
-        transfers = _DECREE_TRANSFERS.get(self.country, ())
-        self._decree_off = frozenset(t.day_off for t in transfers)
-        self._decree_worked = frozenset(t.worked for t in transfers)
+        self._weekend = country_weekend(self.country)
+        years = shipped_years(self.country)
+        years.update({y.year: y for y in overrides.decrees if y.country == self.country})
+        #: The decree data in force, by year: the operator's file, else the shipped one.
+        self.decree_years: Mapping[int, DecreeYear] = MappingProxyType(years)
+        source: dict[date, tuple[Decree, DecreeYear]] = {}
+        off: set[date] = set()
+        worked: set[date] = set()
+        for data in years.values():
+            for move, decree in data.moves():
+                if move.day_off is not None:
+                    off.add(move.day_off)
+                    source[move.day_off] = (decree, data)
+                if move.worked is not None:
+                    worked.add(move.worked)
+                    source[move.worked] = (decree, data)
+        self._decree_off = frozenset(off)
+        self._decree_worked = frozenset(worked)
+        self._decree_source = MappingProxyType(source)
 
     def __repr__(self) -> str:
         return (
             f"WorkingCalendar({self.country!r}, {self.tz.key!r}, "
             f"{len(self.overrides.days_off)} days off and "
-            f"{len(self.overrides.working_days)} working days overridden)"
+            f"{len(self.overrides.working_days)} working days overridden, "
+            f"decree data for {sorted(self.decree_years)})"
         )
 
     def is_working_day(self, d: date) -> bool:
@@ -177,6 +249,55 @@ class WorkingCalendar:
         if d.weekday() in self._weekend:
             return d in worked
         return d not in days_off
+
+    def missing_decree_years(self, today: date) -> list[int]:
+        """Which of ``today``'s year and the next have no decree data (unknown moves)."""
+        today = _plain_date(today, "today")
+        return [y for y in (today.year, today.year + 1) if y not in self.decree_years]
+
+    def days(self, year: int) -> list[CalendarDay]:
+        """Every day of ``year`` off on a weekday, worked on the weekend, or a holiday (on a
+        weekend too), with its ground; and the dates where a decision departs from LAW.md."""
+        names = _library_names(self.country, year)
+        _, lib_worked = _library_year(self.country, year)
+        found: list[CalendarDay] = []
+        d = date(year, 1, 1)
+        while d.year == year:
+            entry = self._explain(d, names, lib_worked)
+            if entry is not None:
+                found.append(entry)
+            d += timedelta(days=1)
+        return found
+
+    def _explain(
+        self, d: date, names: Mapping[date, str], lib_worked: frozenset[date]
+    ) -> CalendarDay | None:
+        working = self.is_working_day(d)
+        note = next(
+            (
+                x.decision
+                for x in LAW_MD_DEPARTURES
+                if x.applies(self.country, d.year) and (x.month, x.day) == (d.month, d.day)
+            ),
+            "",
+        )
+        if d in self.overrides.working_days:
+            return CalendarDay(d, True, "override", "QORGAU_CALENDAR_WORKING_DAYS", note)
+        if d in self.overrides.days_off:
+            return CalendarDay(d, False, "override", "QORGAU_CALENDAR_DAYS_OFF", note)
+        if d in self._decree_source:
+            decree, data = self._decree_source[d]
+            mine = " (the operator's file)" if data.origin == "operator" else ""
+            return CalendarDay(d, working, "decree", decree.source + mine, note)
+        name = names.get(d)
+        if name is not None:
+            kind = "library" if "substituted" in name.lower() else "statute"
+            return CalendarDay(d, working, kind, name, note)
+        if d in lib_worked:
+            return CalendarDay(d, True, "library", "worked weekend day (holidays library)", note)
+        if note:
+            return CalendarDay(d, working, "decision", "not a public holiday", note)
+        return None
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (``start`` itself never counts; n=0: ``start``).
@@ -339,12 +460,26 @@ def _parse_dates(items: Iterable[str], what: str) -> frozenset[date]:
     return frozenset(found)
 
 
-def parse_overrides(days_off: Iterable[str], working_days: Iterable[str]) -> CalendarOverrides:
-    """Calendar overrides from configuration: ISO dates (``YYYY-MM-DD``).
+def parse_overrides(
+    days_off: Iterable[str],
+    working_days: Iterable[str],
+    decrees: Iterable[DecreeYear] = (),
+) -> CalendarOverrides:
+    """Calendar overrides from configuration: ISO dates (``YYYY-MM-DD``), and the decree
+    files the operator loaded (:func:`qorgau.law.decrees.operator_years`).
 
     Raises ``ValueError`` naming the bad item, or the dates given as both.
     """
     return CalendarOverrides(
         days_off=_parse_dates(days_off, "calendar days off"),
         working_days=_parse_dates(working_days, "calendar working days"),
+        decrees=tuple(decrees),
+    )
+
+
+def operator_overrides(settings: Settings) -> CalendarOverrides:
+    """The operator's calendar: ``QORGAU_CALENDAR_DAYS_OFF`` / ``_WORKING_DAYS`` and the
+    decree files loaded under ``QORGAU_HOME/calendars`` (reads those files)."""
+    return parse_overrides(
+        settings.calendar_days_off, settings.calendar_working_days, operator_years(settings.home)
     )

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from qorgau.clikit import err, out
 from qorgau.clikit import fail as _fail
-from qorgau.clikit import out
 from qorgau.clikit import services as _services
 from qorgau.security import actors
 
@@ -25,7 +25,11 @@ def policy_publish(
     note: Annotated[str | None, typer.Option(help="a note on what changed")] = None,
 ) -> None:
     """Publish a new policy version: rendered from the live configuration per language,
-    unless a file is given for it. Earlier versions stay available by id."""
+    unless a file is given for it. Earlier versions stay available by id. A storage
+    location the law profile's localisation rule does not allow is warned about: the text
+    states it and claims no localisation (`qorgau check` fails on it)."""
+    from qorgau.law.profiles import localisation_problem
+
     svc = _services(ctx)
     own: dict[str, str] = {}
     for item in text or []:
@@ -39,6 +43,10 @@ def policy_publish(
     with svc.db.unit_of_work() as conn:
         version = svc.policy.publish(conn, actors.cli("policy"), own, note)
     out.print(f"published policy {version.id}")
+    s = svc.settings
+    problem = localisation_problem(s.law_profile, s.operator.storage_location)
+    if problem is not None:
+        err.print(f"warning: {problem}", markup=False, highlight=False)
     for lang, t in version.texts.items():
         out.print(f"  {lang}: {t.source}, sha256 {t.hash}")
 

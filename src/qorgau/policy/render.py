@@ -10,11 +10,14 @@ sections 1 General, 2 Purposes, 3 Data and subjects, 4 Principles and rights, 5 
 processed, 6 Management of processing, 7 Protection measures, 8 Final, and an appendix of
 terms. The wording is our own.
 
-Legal figures are data with their sources (LAW.md): :func:`default_deadlines` gives those
-of a law profile, and the text shows each deadline with its article. Pure: no I/O, and the
-same context always renders the same text (no dates, no timestamps). The words themselves
-are in the ``policy`` gettext catalogue of :mod:`qorgau.i18n`
-(``locale/{kk,ru,en}/LC_MESSAGES/policy.po``), one message per phrase.
+Legal figures are data with their sources, in the law profile (:mod:`qorgau.law.profiles`,
+the same data the deadline engine counts with): :func:`default_deadlines` gives a profile's
+terms as the text shows them, each with its article, and the withdrawal, cross-border and
+localisation articles are read from the profile too. The storage location is the
+configuration's; the text says it meets the law's localisation rule only when it does.
+Pure: no I/O, and the same context always renders the same text (no dates, no
+timestamps). The words themselves are in the ``policy`` gettext catalogue of
+:mod:`qorgau.i18n` (``locale/{kk,ru,en}/LC_MESSAGES/policy.po``), one message per phrase.
 
 Why one module of about 550 lines: it is one document. The section builders follow the
 policy's order and share the wording helpers (plurals, deadlines with their articles,
@@ -28,8 +31,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from qorgau.catalog import SPECIAL_CATEGORIES, Catalogue, DataCategory, LegalBasis, Purpose
+from qorgau.catalog import (
+    NOT_SPECIAL,
+    SPECIAL_CATEGORIES,
+    Catalogue,
+    DataCategory,
+    LegalBasis,
+    Purpose,
+)
 from qorgau.i18n import LANGUAGES, catalog, gettext
+from qorgau.law.profiles import PROFILES, Action, localisation_ok, profile
 
 __all__ = [
     "LANGUAGES",
@@ -52,9 +63,11 @@ _TEXTS: Mapping[str, tuple[str, ...]] = catalog("policy")
 
 RECIPIENT_KINDS = ("third_party", "processor", "affiliate", "state_body")
 RIGHTS = (
-    "access", "refusal", "rectify", "block", "destroy", "unblock", "transfer_notice",
-    "breach_notice",
+    "access", "refusal", "rectify", "block", "destroy", "unblock", "stop_unlawful",
+    "withdrawn_destroy", "transfer_notice", "breach_notice", "breach_results",
 )  # fmt: skip
+#: The operator's duties to the authority: stated in section 7, not among the rights.
+_BREACH = ("breach_notice", "breach_results")
 UNITS = ("working_days", "days", "hours")
 OTP_CHANNELS = ("phone", "email")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
@@ -87,6 +100,8 @@ class Deadline:
     amount: int
     unit: str  # one of UNITS
     source: str  # e.g. "Art. 25 p.2 sub.6"
+    #: How much longer the period may be made with a motivated notice (same unit).
+    extension: int | None = None
 
     def __post_init__(self) -> None:
         if self.right not in RIGHTS:
@@ -95,6 +110,9 @@ class Deadline:
             raise ValueError(f"deadline unit must be one of {UNITS}")
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
             raise ValueError("a deadline is a positive whole number of units")
+        ext = self.extension
+        if ext is not None and (isinstance(ext, bool) or not isinstance(ext, int) or ext < 1):
+            raise ValueError("an extension is a positive whole number of units")
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,7 @@ class PolicyContext:
     otp_channels: tuple[str, ...]  # where one-time codes go: "phone", "email"
 
     def __post_init__(self) -> None:
-        if self.law_profile not in _LAWS:
+        if self.law_profile not in PROFILES:
             raise ValueError(f"unknown law profile {self.law_profile!r}; profiles: {_PROFILES}")
         if not _COUNTRY_CODE.fullmatch(self.storage_location):
             raise ValueError("storage location must be an ISO 3166 alpha-2 code, e.g. 'KZ'")
@@ -136,56 +154,24 @@ class Section:
 
 
 # --------------------------------------------------------------------------------------
-# Law profiles: the figures of LAW.md, each with its source.
+# The law profile's terms as the text states them.
 # --------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _Law:
-    deadlines: tuple[Deadline, ...]
-    withdrawal_source: str  # when consent may not be withdrawn, or what follows it
-    cross_border_source: str
-
-
-_LAWS: Mapping[str, _Law] = MappingProxyType(
-    {
-        "kz_94v": _Law(
-            deadlines=(
-                Deadline("access", 3, "working_days", "Art. 25 p.2 sub.6"),
-                Deadline("refusal", 3, "working_days", "Art. 25 p.2 sub.7"),
-                Deadline("rectify", 1, "working_days", "Art. 25 p.2 sub.8"),
-                Deadline("block", 1, "working_days", "Art. 25 p.2 sub.8"),
-                Deadline("destroy", 1, "working_days", "Art. 25 p.2 sub.8"),
-                Deadline("unblock", 1, "working_days", "Art. 25 p.2 sub.8"),
-                Deadline("transfer_notice", 10, "working_days", "Art. 19"),
-                Deadline("breach_notice", 1, "working_days", "Law 44-VIII"),
-            ),
-            withdrawal_source="Art. 8 p.2",
-            cross_border_source="Art. 16",
-        ),
-        "ru_152fz": _Law(
-            deadlines=(
-                Deadline("access", 10, "working_days", "Art. 14 p.3, Art. 20"),
-                Deadline("refusal", 10, "working_days", "Art. 20 p.2"),
-                Deadline("rectify", 7, "working_days", "Art. 21 p.2"),
-                Deadline("block", 3, "working_days", "Art. 21 p.3"),
-                Deadline("destroy", 10, "working_days", "Art. 21 p.3"),
-                Deadline("breach_notice", 24, "hours", "Art. 21 p.3.1"),
-            ),
-            withdrawal_source="Art. 9 p.2, Art. 21 p.5",
-            cross_border_source="Art. 12",
-        ),
-    }
-)
-_PROFILES = ", ".join(_LAWS)
+_PROFILES = ", ".join(PROFILES)
+#: The policy's name for an action of the law profile, where it differs from the action's.
+_RIGHT_OF: Mapping[Action, str] = MappingProxyType({Action.REFUSE: "refusal"})
 
 
 def default_deadlines(law_profile: str) -> tuple[Deadline, ...]:
-    """The deadlines of a law profile as LAW.md gives them, each with its source."""
-    try:
-        return _LAWS[law_profile].deadlines
-    except KeyError:
-        raise ValueError(f"unknown law profile {law_profile!r}; profiles: {_PROFILES}") from None
+    """The terms of a law profile as the policy states them, in the profile's order, each
+    with its article and extension: the very figures the deadline engine counts with."""
+    law = PROFILES.get(law_profile)
+    if law is None:
+        raise ValueError(f"unknown law profile {law_profile!r}; profiles: {_PROFILES}")
+    return tuple(
+        Deadline(_RIGHT_OF.get(action, action.value), t.amount, t.unit.value, t.cited, t.extension)
+        for action, t in law.terms.items()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -241,6 +227,28 @@ def _within(deadline: Deadline, lang: str) -> str:
     if lang == "ru":
         return f"в течение {n} {_ru_plural(n, ru_one, ru_many, ru_many)}"
     return f"within {n} {en}" + ("" if n == 1 else "s")
+
+
+# unit -> kk dative; ru accusative one, few, many (after "на"); en singular
+_BY_WORDS: Mapping[str, tuple[str, str, str, str, str]] = MappingProxyType(
+    {
+        "working_days": (
+            "жұмыс күніне", "рабочий день", "рабочих дня", "рабочих дней", "working day",
+        ),
+        "days": ("күнтізбелік күнге", "день", "дня", "дней", "day"),
+        "hours": ("сағатқа", "час", "часа", "часов", "hour"),
+    }
+)  # fmt: skip
+
+
+def _by(n: int, unit: str, lang: str) -> str:
+    """ "by 5 working days" (how much longer a period may be made), in the language given."""
+    kk, ru_one, ru_few, ru_many, en = _BY_WORDS[unit]
+    if lang == "kk":
+        return f"{n} {kk}"
+    if lang == "ru":
+        return f"на {n} {_ru_plural(n, ru_one, ru_few, ru_many)}"
+    return f"by {n} {en}" + ("" if n == 1 else "s")
 
 
 _ARTICLE = re.compile(r"Art\. ?(\d+)(?: p\. ?([\d.\-]+))?(?: sub\. ?(\d+))?")
@@ -357,6 +365,8 @@ def _subjects(ctx: PolicyContext, lang: str) -> Section:
     s.clause(_t("s3_definition", lang))
     special = "; ".join(labels[lang] for labels in SPECIAL_CATEGORIES.values())
     s.clause(_t("s3_special", lang, special=special))
+    if "health" in NOT_SPECIAL:  # the catalogue's rule: health is not special (3.2, 5.1)
+        s.clause(_t("s3_health", lang))
     s.clause(_t("s3_subjects", lang))
     s.items(c.labels[lang] for c in ctx.catalogue.subject_categories.values())
     s.clause(_t("s3_every_subject", lang))
@@ -369,6 +379,14 @@ _PRINCIPLES = (
 )  # fmt: skip
 
 
+def _deadline_item(d: Deadline, lang: str) -> str:
+    what, within, source = _t(f"d_{d.right}", lang), _within(d, lang), _source(d.source, lang)
+    if d.extension is None:
+        return _t("s4_deadline_item", lang, what=what, within=within, source=source)
+    by = _by(d.extension, d.unit, lang)
+    return _t("s4_deadline_extended", lang, what=what, within=within, by=by, source=source)
+
+
 def _principles_and_rights(ctx: PolicyContext, lang: str) -> Section:
     s = _Builder("4", lang)
     s.clause(_t("s4_principles", lang))
@@ -376,19 +394,10 @@ def _principles_and_rights(ctx: PolicyContext, lang: str) -> Section:
     s.clause(_t("s4_rights", lang))
     s.items(_t(key, lang) for key in ("r_info", "r_rectify", "r_withdraw", "r_protect"))
     # policy 4.2.1: the deadlines come from the law profile (DESIGN invariant 7)
-    owed = [d for d in ctx.deadlines if d.right != "breach_notice"]
+    owed = [d for d in ctx.deadlines if d.right not in _BREACH]
     if owed:
         s.clause(_t("s4_deadlines", lang))
-        s.items(
-            _t(
-                "s4_deadline_item",
-                lang,
-                what=_t(f"d_{d.right}", lang),
-                within=_within(d, lang),
-                source=_source(d.source, lang),
-            )
-            for d in owed
-        )
+        s.items(_deadline_item(d, lang) for d in owed)
         if any(d.unit == "working_days" for d in owed):
             s.clause(_t("s4_working_days", lang))
     else:
@@ -443,7 +452,7 @@ def _recipient(ctx: PolicyContext, r: Recipient, lang: str) -> str:
 
 def _management(ctx: PolicyContext, lang: str) -> Section:
     s = _Builder("6", lang)
-    law = _LAWS[ctx.law_profile]
+    law = profile(ctx.law_profile)
     purposes = tuple(ctx.catalogue.purposes.values())
     marketing = _numbers(p for p in purposes if p.marketing)
     other = _numbers(p for p in purposes if p.legal_basis is not LegalBasis.CONSENT)
@@ -468,7 +477,19 @@ def _management(ctx: PolicyContext, lang: str) -> Section:
         s.clause(_t("s6_no_recipients", lang))
     s.clause(_t("s6_state", lang))  # policy 6.3
     s.clause(_t("s6_confidential", lang))  # policy 6.6-6.7
-    s.clause(_t("s6_storage", lang, country=_territory(ctx.storage_location, lang)))
+    # The location as configured; the localisation rule is claimed only when it holds.
+    storage = [_t("s6_storage", lang, country=_territory(ctx.storage_location, lang))]
+    if localisation_ok(law, ctx.storage_location):
+        rule = law.localisation
+        storage.append(
+            _t(
+                "s6_localisation",
+                lang,
+                country=_territory(rule.country, lang),
+                source=_source(rule.article, lang),
+            )
+        )
+    s.clause(*storage)
     s.clause(_t("s6_system", lang))  # policy 6.8
     return s.section()
 
@@ -487,12 +508,25 @@ def _protection(ctx: PolicyContext, lang: str) -> Section:
         technical.remove("t_blind")
     s.items(_t(key, lang, fields=indexed) for key in technical)
     breach = next((d for d in ctx.deadlines if d.right == "breach_notice"), None)
+    results = next((d for d in ctx.deadlines if d.right == "breach_results"), None)
     if breach is None:
         s.clause(_t("s7_breach_no_deadline", lang))
     else:  # policy 7.3.6
-        s.clause(
-            _t("s7_breach", lang, within=_within(breach, lang), source=_source(breach.source, lang))
+        notice = _t(
+            "s7_breach", lang, within=_within(breach, lang), source=_source(breach.source, lang)
         )
+        if results is None:
+            s.clause(notice)
+        else:
+            s.clause(
+                notice,
+                _t(
+                    "s7_breach_results",
+                    lang,
+                    within=_within(results, lang),
+                    source=_source(results.source, lang),
+                ),
+            )
     return s.section()
 
 

@@ -13,6 +13,14 @@ Anchors, per purpose basis:
 - contract or law recorded as ended: the end, plus the retention period (contract end);
 - contract or law implied by collection: the last time a value was collected or clarified
   under that purpose (last contact), plus the retention period.
+
+Where the law profile sets a term to destroy once a basis ends (:class:`EndOfBasis`; RF
+152-FZ Art. 21 p.4-5: stop and destroy within 30 days of the consent's withdrawal or of the
+purpose's achievement), a withdrawn consent and an ended contract or legal basis are
+counted from that moment with that term instead: the values stay (unused: the gate finds no
+live basis) until the term, less one sweep interval so the sweep that destroys them runs
+within it. Without one (KZ 94-V), a withdrawn consent justifies nothing and an ended basis
+keeps its purpose's retention period.
 """
 
 from __future__ import annotations
@@ -45,6 +53,27 @@ class BasisRow:
     state: str  # live | withdrawn | expired | ended (effective at as_of)
     since: datetime
     until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfBasis:
+    """A law profile's term to destroy values once their basis ended (withdrawal, purpose
+    achieved), in calendar days from that moment, with its source; ``lead``: the values
+    fall due that much earlier (one sweep interval), so they are gone within the term."""
+
+    days: int
+    source: str
+    lead: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise ValueError(f"the end-of-basis term is at least one day, not {self.days}")
+        if self.lead < timedelta(0) or self.lead >= timedelta(days=self.days):
+            raise ValueError("the sweep lead must be shorter than the end-of-basis term")
+
+    def until(self, ended: datetime) -> datetime:
+        """When values kept after ``ended`` fall due."""
+        return ended + timedelta(days=self.days) - self.lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +118,10 @@ NOT_AT_ALL: Justification = (False, None)
 
 
 def _purpose_until(
-    rule: PurposeRule, bases: list[BasisRow], last_contact: datetime | None
+    rule: PurposeRule,
+    bases: list[BasisRow],
+    last_contact: datetime | None,
+    end: EndOfBasis | None = None,
 ) -> Justification:
     if not bases:  # the common case: no consent or basis recorded, only collection
         if rule.basis == "consent" or last_contact is None:
@@ -99,6 +131,9 @@ def _purpose_until(
     live_consents = [b for b in rows if b.kind == "consent" and b.state == "live"]
     if rule.basis == "consent":
         if not live_consents:
+            withdrawn = [b.since for b in rows if b.kind == "consent" and b.state == "withdrawn"]
+            if end is not None and withdrawn:
+                return (True, end.until(max(withdrawn)))
             return NOT_AT_ALL
         if any(b.until is None for b in live_consents):
             return (True, None)
@@ -109,7 +144,7 @@ def _purpose_until(
     days = timedelta(days=rule.retention_days)
     ended = [b.since for b in own if b.state == "ended"]
     if ended:
-        return (True, max(ended) + days)
+        return (True, end.until(max(ended)) if end is not None else max(ended) + days)
     if live_consents:
         untils = [b.until for b in live_consents if b.until is not None]
         return (True, max(untils)) if untils else (True, None)
@@ -142,7 +177,10 @@ def decide(
     bases: list[BasisRow],
     holds: Iterable[Hold],
     as_of: datetime,
+    end: EndOfBasis | None = None,
 ) -> Decision:
+    """Keep or destroy ``subject_id``'s values at ``as_of`` (see the module); ``end``: the
+    law profile's term after a withdrawal or an achieved purpose, if it sets one."""
     stored = list(values)
     if not stored:
         return Decision(Action.KEEP, (), {}, "nothing stored")
@@ -166,7 +204,7 @@ def decide(
         for code in purposes:
             verdict = per_purpose.get(code)
             if verdict is None:
-                verdict = _purpose_until(rules[code], bases, last_contact.get(code))
+                verdict = _purpose_until(rules[code], bases, last_contact.get(code), end)
                 per_purpose[code] = verdict
             ok, until = verdict
             if not ok:
@@ -209,10 +247,12 @@ def destruction_act(
     chained: str,
     started: datetime,
     at: datetime,
+    *,
+    law_source: str,
 ) -> dict[str, Any]:
-    """The destruction act of run ``rid`` finished ``at``: date, ground per group,
-    categories, counts, method, the responsible role, the run id and the hash of the
-    destroyed subjects' ids."""
+    """The destruction act of run ``rid`` finished ``at``: date, ground per group (citing
+    ``law_source``, the law profile's storage-limit articles), categories, counts, method,
+    the responsible role, the run id and the hash of the destroyed subjects' ids."""
     groups: dict[str, dict[str, int]] = {}
     for key, n in counts.items():
         if "|" not in key:
@@ -230,7 +270,7 @@ def destruction_act(
         "actor": actor_id,
         "grounds": {
             Action.DEPERSONALISE_AND_DESTROY.value: "no purpose justifies keeping the data "
-            "(policy 4.1, 6.5; LAW.md Art. 12 p.2, Art. 18)",
+            f"(policy 4.1, 6.5; {law_source})",
             Action.DESTROY_VALUE.value: "no purpose that may use these values justifies "
             "them any longer (policy 4.1)",
         },

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -24,11 +24,13 @@ from qorgau.catalog import Catalogue
 from qorgau.consent.model import State, effective_state
 from qorgau.db import Database
 from qorgau.errors import DomainError
+from qorgau.law.profiles import KZ_94V, LawProfile, Unit
 from qorgau.retention import store
 from qorgau.retention.model import (
     Action,
     BasisRow,
     Decision,
+    EndOfBasis,
     Hold,
     PurposeRule,
     decide,
@@ -98,6 +100,18 @@ class Evaluated(NamedTuple):
     decision: Decision
 
 
+def end_of_basis(law: LawProfile, sweep_interval: timedelta) -> EndOfBasis | None:
+    """The profile's term to destroy after a withdrawal or an achieved purpose as retention
+    counts it (calendar days), or None where the profile sets none."""
+    t = law.end_of_basis
+    if t is None:
+        return None
+    days = t.amount if t.unit is Unit.DAYS else None
+    if days is None:  # pragma: no cover - a profile states it in days (LAW.md)
+        raise ValueError(f"{law.code}: the end-of-basis term must be in days, not {t.unit}")
+    return EndOfBasis(days, t.source, min(sweep_interval, timedelta(days=days - 1)))
+
+
 class RetentionService:
     def __init__(
         self,
@@ -108,10 +122,17 @@ class RetentionService:
         # ~100 due subjects hold the write lock for well under 100 ms (bench/bench_retention.py).
         batch_size: int = 100,
         scan_size: int = 1000,
+        law: LawProfile = KZ_94V,
+        sweep_interval: timedelta = timedelta(0),
     ) -> None:
         self.gate = gate
         self.catalogue = catalogue
         self.facts = facts
+        #: The law profile's term after a withdrawal or an achieved purpose (RF 152-FZ Art. 21
+        #: p.4-5), values falling due one sweep interval before it; None: the purposes' own.
+        self.end_of_basis = end_of_basis(law, sweep_interval)
+        #: What the destruction act cites for destroying data no purpose justifies.
+        self.law_source = f"{law.short} {law.storage_limit_source}"
         self.batch_size = batch_size
         #: Subjects evaluated per read snapshot (no lock held while evaluating).
         self.scan_size = scan_size
@@ -179,7 +200,9 @@ class RetentionService:
                 # A block halts processing pending a check: nothing is destroyed meanwhile.
                 out.append(Evaluated(s.id, s.category, Decision(Action.KEEP, (), {}, "blocked")))
                 continue
-            decision = decide(s.id, s.values, self.rules, bases.get(s.id, []), holds, as_of)
+            decision = decide(
+                s.id, s.values, self.rules, bases.get(s.id, []), holds, as_of, self.end_of_basis
+            )
             out.append(Evaluated(s.id, s.category, decision))
         return out
 
@@ -273,8 +296,9 @@ class RetentionService:
             # Evaluating is CPU work: give the other threads of this process their turn.
             time.sleep(self.pause)
         act = destruction_act(
-            rid, actor.id, actor.role, as_of, counts, chained, holds_conn_ts, datetime.now(UTC)
-        )
+            rid, actor.id, actor.role, as_of, counts, chained, holds_conn_ts, datetime.now(UTC),
+            law_source=self.law_source,
+        )  # fmt: skip
         with db.unit_of_work() as conn:
             store.finish_run(conn, rid, datetime.now(UTC), orjson.dumps(act).decode())
         return act

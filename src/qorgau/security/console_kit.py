@@ -89,6 +89,7 @@ def render(
         user=user,
         operator=site.services.settings.operator,
         audit_warning=site.services.witness_status().notice() if user else None,
+        calendar_warning=site.services.calendar_notice() if user else None,
         csrf=lambda form: site.csrf.token(cookie, form),
         csrf_field=CSRF_FIELD,
         **ctx,

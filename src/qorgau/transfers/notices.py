@@ -38,10 +38,19 @@ CHANNELS: tuple[str, ...] = ("phone", "email")
 
 class Notifier(Protocol):
     """Delivers a notice to a person. ``channel`` is ``phone`` or ``email``; ``address``
-    the normalised contact. Raises :class:`OtpUndeliverable` for a channel it lacks."""
+    the normalised contact; ``kind`` what the notice is (``transfer_notice``, or a
+    request's ``request_extension``). Raises :class:`OtpUndeliverable` for a channel it
+    lacks."""
 
     def notify(
-        self, channel: str, address: str, text: str, language: str, *, reference: str
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        language: str,
+        *,
+        reference: str,
+        kind: str = "transfer_notice",
     ) -> None: ...
 
 
@@ -54,12 +63,19 @@ class DevNotifier:
         self._lock = threading.Lock()
 
     def notify(
-        self, channel: str, address: str, text: str, language: str, *, reference: str
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        language: str,
+        *,
+        reference: str,
+        kind: str = "transfer_notice",
     ) -> None:
         line = json.dumps(
             {
                 "at": datetime.now(UTC).isoformat(),
-                "kind": "transfer_notice",
+                "kind": kind,
                 "channel": channel,
                 "to_masked": mask(channel, address),
                 "text": text,
@@ -74,7 +90,8 @@ class DevNotifier:
             with open(fd, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
         if self.echo:
-            print(f"qorgau outbox: transfer notice {reference}", file=sys.stderr, flush=True)
+            what = kind.replace("_", " ")
+            print(f"qorgau outbox: {what} {reference}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,8 @@ class Transfers:
         access: AccessPolicy,
         audit: AuditLog,
         calendar: WorkingCalendar,
-        notice_working_days: int | None = 10,
+        # The law profile's term (``LawProfile.transfer_notice_working_days``); None: none.
+        notice_working_days: int | None = None,
         notices: bool = True,
     ) -> None:
         self.gate = gate

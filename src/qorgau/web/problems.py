@@ -106,6 +106,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(exc),
             field=exc.field,
             category=exc.category,
+            categories=list(exc.categories),
         )
 
     @app.exception_handler(FieldNotAllowed)

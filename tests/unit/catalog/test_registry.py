@@ -85,12 +85,15 @@ def test_blind_indexes_only_for_exact_match_identifiers() -> None:  # DESIGN inv
     }
 
 
-def test_sensitivity_and_free_text() -> None:
+def test_sensitivity_and_scanned_text() -> None:
     for code in ("iin", "bank_account", "income", "credit_history", "disability", "note"):
         assert DATA_CATEGORIES[code].sensitivity is Sensitivity.HIGH
-    free_text = {c.code for c in DATA_CATEGORIES.values() if c.free_text}
-    assert {"note", "interests", "credit_history"} <= free_text
-    assert all(DATA_CATEGORIES[code].kind == "text" for code in free_text)
+    scanned = {c.code for c in DATA_CATEGORIES.values() if c.scanned}
+    # every text field (policy 3.2, issue 14): notes, but also addresses, places, issuers
+    assert {"note", "interests", "credit_history", "birth_place", "registration_address",
+            "residential_address", "id_document_issuer", "location", "browser",
+            "ad_source", "city", "workplace"} <= scanned  # fmt: skip
+    assert {c.code for c in DATA_CATEGORIES.values() if c.kind in ("text", "place")} == scanned
 
 
 def test_subject_categories_of_3_3() -> None:
@@ -342,7 +345,7 @@ def test_free_text_is_scanned_for_special_categories() -> None:  # policy 3.2
     assert "судимость" not in str(caught.value)
     with pytest.raises(SpecialCategoryFound):
         CAT.normalise("interests", "religion, football")
-    # structured fields are not free text: an address is not scanned
+    # an address is scanned too, and a street name is not a political party
     assert CAT.normalise("residential_address", "ул. Партизанская, 5") == "ул. Партизанская, 5"
 
 

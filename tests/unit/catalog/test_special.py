@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
+from qorgau.catalog import DATA_CATEGORIES, Catalogue
 from qorgau.catalog.special import (
+    NOT_SPECIAL,
+    SCANNED_KINDS,
     SPECIAL_CATEGORIES,
     SpecialCategoryFound,
     ensure_no_special,
+    find_special,
     scan_special,
+    special_labels,
 )
+from qorgau.i18n import error_message, t
 
 CODES = {
     "race",
@@ -184,3 +191,132 @@ def test_scanning_is_fast() -> None:
         assert scan_special(note) is None
     per_scan = (time.perf_counter() - start) / 200
     assert per_scan < 0.005  # typically ~0.1 ms; generous for slow CI machines
+
+
+# --- issue 14: one rule, every text field, morphology, mixed scripts, every category -----
+
+CAT = Catalogue.default()
+MENTION = "ранее судим, мусульманин"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["birth_place", "registration_address", "residential_address", "id_document_issuer",
+     "location", "browser", "ad_source", "city", "workplace", "os"],
+)  # fmt: skip
+def test_every_text_field_is_scanned(field: str) -> None:
+    """These fields accepted the mention before issue 14 (only note-like fields were)."""
+    with pytest.raises(SpecialCategoryFound) as caught:
+        CAT.normalise(field, MENTION)
+    assert caught.value.field == field
+    assert caught.value.categories == ("criminal_record", "religious_beliefs")
+    assert MENTION not in str(caught.value)
+
+
+def test_scanned_fields_are_exactly_the_text_kinds() -> None:
+    for code, category in DATA_CATEGORIES.items():
+        assert category.scanned == (category.kind in SCANNED_KINDS), code
+    assert {"text", "place"} == SCANNED_KINDS
+    # a first name is a name, not a belief: the name kind is not scanned
+    assert CAT.normalise("first_name", "Ислам") == "Ислам"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("я казах", "nationality"),
+        ("уйгур", "nationality"),
+        ("Ислам", "religious_beliefs"),
+        ("исповедует ислам", "religious_beliefs"),
+        ("мусyльманин", "religious_beliefs"),  # Latin y
+        ("cудимость", "criminal_record"),  # Latin c
+        ("Mусульманка", "religious_beliefs"),  # Latin M
+        ("сhurch on Sunday", "religious_beliefs"),  # Cyrillic с in English
+        ("рели\u00adгия", "religious_beliefs"),  # soft hyphen
+        ("суди\u200bмость", "criminal_record"),  # zero-width space
+        ("ｒｅｌｉｇｉｏｎ", "religious_beliefs"),  # fullwidth letters (NFKC)
+        ("казахи и уйгуры", "nationality"),  # plural forms by lemma
+        ("состоял в партиях", "political_views"),
+        ("Мен қазақпын", "nationality"),  # Kazakh predicative ending
+        ("ұйғырлар", "nationality"),
+        ("дініне байланысты", "religious_beliefs"),
+        ("мусылман", "religious_beliefs"),  # Kazakh typed with Russian letters
+        ("улты казак", "nationality"),
+        ("пикетке барды", "political_views"),  # a Russian loanword with a Kazakh ending
+        ("She is Kazakh", "nationality"),
+        ("was convicted twice", "criminal_record"),
+    ],
+)
+def test_mentions_the_old_scanner_missed(text: str, category: str) -> None:
+    assert category in find_special(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "закупку партии товара",
+        "партия товара",
+        "Нужны деньги на первую партию мебели",
+        "политика банка",
+        "Кредитная политика компании",
+        "дело в том что",
+        "заём на лечение",  # health is not a special category (NOT_SPECIAL)
+        "Разговариваю на русском языке",
+        "Казахский язык",
+        "Қазақ тілінде сөйлеймін",
+        "Қазақстанда тұрамын",
+        "Қазақша жазыңыз",
+        "Тауар партиясы келді",
+        "Несие саясатыңыз түсінікті",
+        "Өзбекстаннан келдім",
+        "I speak Russian",
+        "a German company",
+        "I am a party to the contract",
+        "ул. Ислама Каримова, 5",
+        "Studied at the Kazakh national university",
+    ],
+)
+def test_ordinary_speech_passes(text: str) -> None:
+    assert find_special(text) == ()
+
+
+def test_every_category_found_is_named_never_the_text() -> None:
+    text = "Уйгур, ранее судим, член партии, мусульманин"
+    with pytest.raises(SpecialCategoryFound) as caught:
+        ensure_no_special("note", text)
+    assert caught.value.categories == (
+        "nationality",
+        "criminal_record",
+        "political_views",
+        "religious_beliefs",
+    )
+    assert caught.value.category == "nationality"
+    assert str(caught.value) == (
+        "field 'note' mentions a special category of personal data (nationality, "
+        "criminal_record, political_views, religious_beliefs); it is not processed "
+        "(policy 3.2)"
+    )
+    assert not any(word in str(caught.value) for word in text.replace(",", "").split())
+    assert scan_special(text) == "nationality"  # the first, for callers that need one
+
+
+def test_an_error_names_only_known_categories() -> None:
+    with pytest.raises(ValueError, match="known special categories"):
+        SpecialCategoryFound("note", ("health",))
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_health_rule_is_stated_once_and_the_texts_follow_it(lang: str) -> None:
+    """Policy 3.2 does not list health and 5.1 lists disability: health is out (the
+    decision in qorgau.catalog.special); the site's hint and the errors name exactly the
+    rule's categories and promise nothing about health."""
+    assert "health" not in SPECIAL_CATEGORIES
+    assert NOT_SPECIAL["health"] == "5.1"
+    assert DATA_CATEGORIES["disability"].kind == "enum"  # a group, never a diagnosis
+    hint = t(lang, "hint.note", categories=special_labels(lang))
+    for labels in SPECIAL_CATEGORIES.values():
+        assert labels[lang] in hint
+    assert not re.search(r"health|здоров|денсаул", hint, re.IGNORECASE)
+    message = error_message(lang, "special_category", ("race", "criminal_record"))
+    assert SPECIAL_CATEGORIES["race"][lang] in message
+    assert SPECIAL_CATEGORIES["criminal_record"][lang] in message

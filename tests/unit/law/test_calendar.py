@@ -11,7 +11,7 @@ import holidays
 import pytest
 
 from qorgau.law.calendar import (
-    KZ_DECREE_TRANSFERS,
+    LAW_MD_DEPARTURES,
     CalendarOverrides,
     WorkingCalendar,
     calendar_for,
@@ -21,6 +21,7 @@ from qorgau.law.calendar import (
     parse_received,
 )
 from qorgau.law.deadlines import Action, Term, Unit, term
+from qorgau.law.decrees import shipped_years
 from qorgau.law.profiles import UnknownLawProfile
 
 ALMATY = timezone(timedelta(hours=5))
@@ -121,14 +122,22 @@ def test_request_on_a_day_off_counts_from_the_next_working_day() -> None:
     assert deadline("kz_94v", Action.RECTIFY, received) == end_of(date(2026, 3, 26))
 
 
-def test_decree_table_agrees_with_the_library() -> None:
-    years = sorted({t.day_off.year for t in KZ_DECREE_TRANSFERS})
-    lib = holidays.country_holidays("KZ", years=years)
-    for transfer in KZ_DECREE_TRANSFERS:
-        assert transfer.day_off in lib, transfer
-        assert transfer.worked in lib.weekend_workdays, transfer
-        assert transfer.day_off.weekday() < 5 <= transfer.worked.weekday()
-        assert transfer.decree.startswith("Government Decree No.")
+def test_shipped_decree_data_agrees_with_the_library() -> None:
+    shipped = shipped_years("KZ")
+    assert sorted(shipped) == [2024, 2025]
+    lib = holidays.country_holidays("KZ", years=sorted(shipped))
+    for data in shipped.values():
+        assert data.origin == "shipped"
+        assert data.moves(), data
+        for move, decree in data.moves():
+            assert move.day_off in lib, move
+            assert move.worked in lib.weekend_workdays, move
+            assert move.day_off is not None
+            assert move.worked is not None
+            assert move.day_off.weekday() < 5 <= move.worked.weekday()
+            assert decree.source.startswith("Order of the Minister of Labour"), decree
+            assert decree.reference is not None
+            assert decree.reference.startswith("https://adilet.zan.kz/")
 
 
 # --- the operator's overrides -----------------------------------------------------------
@@ -340,3 +349,70 @@ def test_unknown_country_or_time_zone_is_refused() -> None:
         WorkingCalendar("XX", "Asia/Almaty")
     with pytest.raises(ValueError, match="time zone 'Asia/Nowhere'"):
         WorkingCalendar("KZ", "Asia/Nowhere")
+
+
+# --- where the statute departs from LAW.md: documented decisions ------------------------
+
+#: LAW.md's Kazakh public holidays (month, day), besides the first day of Kurban Ait.
+LAW_MD_KZ_HOLIDAYS = frozenset(
+    {(1, 1), (1, 2), (1, 7), (3, 8), (3, 21), (3, 22), (3, 23), (5, 1), (5, 7), (5, 9),
+     (7, 6), (8, 30), (10, 25), (12, 16)}
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("year", range(2022, 2032))
+def test_every_difference_from_law_md_is_a_recorded_decision(year: int) -> None:
+    """The library's named holidays (not the weekend moves, not Kurban Ait) against LAW.md's
+    list: whatever differs is exactly a LAW_MD_DEPARTURES entry, with its decision text."""
+    lib = holidays.country_holidays("KZ", years=year, language="en_US")
+    named = {
+        (d.month, d.day)
+        for d, name in lib.items()
+        if "observed" not in name and "substituted" not in name and "Eid" not in name
+    }
+    assert sum("Eid al-Adha" in name for name in lib.values()) == 1  # Kurban Ait, its 1st day
+    expected = set(LAW_MD_KZ_HOLIDAYS)
+    for x in LAW_MD_DEPARTURES:
+        if x.applies("KZ", year):
+            assert x.decision, x
+            if x.holiday:
+                expected.add((x.month, x.day))
+            else:
+                expected.discard((x.month, x.day))
+    assert named == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "working", "why"),
+    [
+        (date(2025, 9, 1), False, "30 Aug 2025 (Sat), Constitution Day, moved to Monday"),
+        (date(2026, 8, 31), True, "30 Aug 2026 (Sun) is no longer a holiday: Monday worked"),
+        (date(2027, 8, 30), True, "30 Aug 2027 is a Monday and no holiday"),
+        (date(2027, 3, 15), False, "Constitution Day from 2027, a Monday"),
+        (date(2026, 3, 16), True, "15 March is no holiday in 2026 (Mon 16 worked)"),
+        (date(2028, 3, 15), False, "Constitution Day 2028, a Wednesday"),
+    ],
+)
+def test_constitution_day_follows_the_constitution_of_2026(
+    day: date, working: bool, why: str
+) -> None:
+    assert KZ.is_working_day(day) is working, why
+
+
+def test_the_listing_shows_the_decisions() -> None:
+    d2026 = {d.day: d for d in KZ.days(2026)}
+    assert d2026[date(2026, 8, 30)].kind == "decision"
+    assert "no longer Constitution Day" in d2026[date(2026, 8, 30)].note
+    d2027 = {d.day: d for d in KZ.days(2027)}
+    assert (d2027[date(2027, 3, 15)].kind, d2027[date(2027, 3, 15)].source) == (
+        "statute",
+        "Constitution Day",
+    )
+    assert "15 March from 2027" in d2027[date(2027, 3, 15)].note
+    assert d2027[date(2027, 8, 30)].working
+    assert "LAW.md still lists it" in d2027[date(2027, 8, 30)].note
+
+
+def test_the_operator_can_still_rest_on_30_august() -> None:
+    cal = calendar_for("kz_94v", parse_overrides(["2026-08-31"], []))
+    assert not cal.is_working_day(date(2026, 8, 31))

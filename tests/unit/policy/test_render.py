@@ -157,6 +157,11 @@ def test_subjects_and_special_categories(lang: str) -> None:
         assert f"- {subject.labels[lang]}" in text
     for labels in SPECIAL_CATEGORIES.values():
         assert labels[lang] in text
+    # issue 14: health is not a special category (the catalogue's rule), and the policy
+    # says so, with the disability group of 5.1
+    assert "health" not in SPECIAL_CATEGORIES
+    assert re.search(r"health|здоровья|Денсаулық", text)
+    assert "5.1" in text
 
 
 @languages
