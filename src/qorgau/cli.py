@@ -189,7 +189,7 @@ def demo(
         return
     actor = _actor("demo")
     items = [
-        svc.gate.prepare("potential_borrower", "contract", rec, "demo")
+        svc.gate.prepare("potential_borrower", "contract", rec, "subject:demo")
         for rec in generate_people(count, seed)
     ]
     with svc.db.unit_of_work() as conn:
@@ -223,7 +223,13 @@ def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     purpose: Annotated[str, typer.Option(help="purpose code, e.g. contract")],
     category: Annotated[str, typer.Option(help="subject category code")],
-    source: Annotated[str, typer.Option(help="source recorded with each value")] = "import",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="typed source of every value: public_source:<reference>, partner:<code>, "
+            "staff:<id>, subject[:<how>]; default import:<job id>"
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
     fmt: Annotated[str | None, typer.Option("--format", help="csv or jsonl")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,

@@ -136,6 +136,9 @@ class SubjectCategory:
     code: str
     labels: Mapping[str, str] = field(hash=False)
     clause: str = "3.3"
+    #: The kind of data source its values must come from (``qorgau.vault.sources``), if
+    #: any: persons whose data is publicly available, from a public source (policy 4.2.2).
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

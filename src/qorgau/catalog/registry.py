@@ -264,7 +264,9 @@ USER_DATA_FIELDS: frozenset[str] = frozenset(
 
 SUBJECT_CATEGORIES: Mapping[str, SubjectCategory] = MappingProxyType(
     {
-        code: SubjectCategory(code, _labels(kk, ru, en))
+        code: SubjectCategory(
+            code, _labels(kk, ru, en), source="public_source" if code == "public_source" else None
+        )
         for code, kk, ru, en in (
             ("potential_borrower", "Әлеуетті қарыз алушылар", "Потенциальные заёмщики",
              "Potential borrowers"),

@@ -30,6 +30,7 @@ from qorgau.db import Database
 from qorgau.errors import DomainError
 from qorgau.importer import store
 from qorgau.security.actors import Actor
+from qorgau.vault import sources
 from qorgau.vault.gate import Gate, Prepared
 
 
@@ -128,12 +129,17 @@ def run_import(
     *,
     purpose: str,
     category: str,
-    source: str = "import",
+    source: str | None = None,
     batch_size: int = 2000,
     fmt: str | None = None,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> Summary:
     jid = job_id(path, purpose, category)
+    # Every value's typed source (policy 4.2.2): the one given (a public source, a
+    # partner), else this import job.
+    source = sources.require(source) if source else sources.typed("import", jid[:16])
+    required = gate.catalogue.subject_category(category).source
+    sources.check_category(category, required, source)
     done, accepted_before = _open_job(db, jid)
     summary = Summary(skipped=done, accepted=accepted_before)
     batch: list[Prepared] = []

@@ -31,7 +31,8 @@ from qorgau.i18n import LANGUAGES, t
 
 LEAD_CATEGORY = "potential_borrower"
 LEAD_PURPOSE = "contract"
-LEAD_SOURCE = "web"
+#: The person, on the site's form (a typed source: ``qorgau.vault.sources``).
+LEAD_SOURCE = "subject:web"
 
 #: The form's fields, in display order (catalogue codes).
 FIELDS: tuple[str, ...] = (

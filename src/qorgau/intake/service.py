@@ -510,7 +510,7 @@ class IntakeService:
             except (InvalidValue, SpecialCategoryFound):
                 continue
         if clean:
-            self.gate.clarify(conn, actor, sid, "statistics", clean, "web")
+            self.gate.clarify(conn, actor, sid, "statistics", clean, LEAD_SOURCE)
 
     # -- possible duplicates (staff) ----------------------------------------------------
 

@@ -12,8 +12,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 
+from qorgau.security.actors import Actor
 from qorgau.security.web_auth import CurrentActor
+from qorgau.vault import sources
 from qorgau.vault.model import ReadResult
+from qorgau.vault.sources import SOURCE_MAX
 from qorgau.web.deps import ServicesDep, run_db
 from qorgau.web.openapi import API_RESPONSES
 
@@ -24,10 +27,34 @@ FieldCode = Annotated[str, Field(min_length=1, max_length=40)]
 SearchKind = Literal["phone", "iin", "email", "id_document_number"]
 
 
+class SourceIn(BaseModel):
+    """Where the values came from (policy 4.2.2): the person, a public source with its
+    reference, a partner by its recipient code, staff by id or role, an import job."""
+
+    kind: Literal["subject", "public_source", "partner", "staff", "import"]
+    reference: str | None = Field(default=None, max_length=120, examples=["egov.kz/register"])
+
+
+#: A typed source, as an object or its canonical string (``public_source:<reference>``);
+#: omitted, the calling key or staff member (``staff:<id>``).
+SourceField = Annotated[
+    SourceIn | Annotated[str, Field(max_length=SOURCE_MAX)] | None,
+    Field(default=None, examples=[{"kind": "public_source", "reference": "stat.gov.kz"}]),
+]
+
+
+def _source(given: SourceIn | str | None, actor: Actor) -> str:
+    if given is None:
+        return sources.staff(actor.id)
+    if isinstance(given, SourceIn):
+        return sources.typed(given.kind, given.reference)
+    return sources.require(given)
+
+
 class SubjectCreate(BaseModel):
     category: str = Field(examples=["potential_borrower"])
     purpose: Purpose
-    source: str = Field(default="api", max_length=40)
+    source: SourceField = None
     values: dict[FieldCode, Annotated[str, Field(max_length=2000)]]
 
 
@@ -45,9 +72,19 @@ class SearchRequest(ReadRequest):
     value: str = Field(max_length=320)
 
 
+class SourcePublic(BaseModel):
+    kind: str = Field(
+        description="subject, public_source, partner, staff, import; "
+        "unspecified for a legacy label that names none"
+    )
+    reference: str | None
+    legacy: bool = Field(description="a free label written before sources were typed")
+
+
 class ValueMetaPublic(BaseModel):
     purpose: str
-    source: str
+    source: str = Field(description="as stored: <kind> or <kind>:<reference>, or a legacy label")
+    source_type: SourcePublic
     collected_at: datetime
     version: int
 
@@ -68,7 +105,7 @@ class SubjectList(BaseModel):
 
 class ClarifyRequest(BaseModel):
     purpose: Purpose
-    source: str = Field(default="api", max_length=40)
+    source: SourceField = None
     values: dict[FieldCode, Annotated[str, Field(max_length=2000)]]
 
 
@@ -95,6 +132,11 @@ class Destroyed(BaseModel):
     fields: list[str]
 
 
+def _typed(stored: str) -> SourcePublic:
+    src = sources.parse(stored)
+    return SourcePublic(kind=src.kind.value, reference=src.reference, legacy=src.legacy is not None)
+
+
 def _public(r: ReadResult) -> SubjectPublic:
     return SubjectPublic(
         id=r.subject_id,
@@ -104,7 +146,11 @@ def _public(r: ReadResult) -> SubjectPublic:
         masked=r.masked,
         meta={
             f: ValueMetaPublic(
-                purpose=m.purpose, source=m.source, collected_at=m.collected_at, version=m.version
+                purpose=m.purpose,
+                source=m.source,
+                source_type=_typed(m.source),
+                collected_at=m.collected_at,
+                version=m.version,
             )
             for f, m in r.meta.items()
         },
@@ -116,7 +162,8 @@ async def create_subject(
     body: SubjectCreate, actor: CurrentActor, services: ServicesDep
 ) -> SubjectCreated:
     """Collect a subject's values under one purpose (policy 2.1, 3.2, 5.1)."""
-    item = services.gate.prepare(body.category, body.purpose, body.values, body.source)
+    source = _source(body.source, actor)
+    item = services.gate.prepare(body.category, body.purpose, body.values, source)
     sid = await run_db(services, lambda conn: services.gate.collect(conn, actor, item))
     return SubjectCreated(id=sid)
 
@@ -158,10 +205,11 @@ async def clarify_subject(
     services: ServicesDep,
 ) -> Clarified:
     """Clarify (update) values; earlier versions stay encrypted in history (policy 7.3.7)."""
+    source = _source(body.source, actor)
     fields = await run_db(
         services,
         lambda conn: services.gate.clarify(
-            conn, actor, subject_id, body.purpose, body.values, body.source
+            conn, actor, subject_id, body.purpose, body.values, source
         ),
     )
     return Clarified(fields=fields)

@@ -82,7 +82,7 @@ from qorgau.db import db_time
 from qorgau.errors import DomainError, Refusal
 from qorgau.security.access import AccessPolicy, Capability, Decision, OperationNotPermitted
 from qorgau.security.actors import Actor
-from qorgau.vault import contacts, state
+from qorgau.vault import contacts, sources, state
 from qorgau.vault.boxes import Boxes
 from qorgau.vault.keys import hold_kek
 from qorgau.vault.model import (
@@ -222,9 +222,11 @@ class Gate:
     def prepare(
         self, category: str, purpose: str, values: Mapping[str, str], source: str
     ) -> Prepared:
-        """Validate and normalise (special categories refused, policy 3.2). Pure."""
-        self.catalogue.subject_category(category)
+        """Validate and normalise (special categories refused, policy 3.2); the source must
+        be a typed one (:func:`qorgau.vault.sources.require`, policy 4.2.2). Pure."""
+        cat = self.catalogue.subject_category(category)
         self.catalogue.purpose(purpose)
+        sources.check_category(category, cat.source, sources.require(source))
         return Prepared(category, purpose, source, self.catalogue.normalise_record(purpose, values))
 
     def collect(self, conn: Connection, actor: Actor, item: Prepared) -> str:
@@ -307,6 +309,7 @@ class Gate:
 
         Clarification is the one processing a block allows (appendix: blocking).
         """
+        sources.require(source)
         self._require_op(conn, actor, Capability.CLARIFY, subject_id, purpose)
         self._require_purpose(conn, actor, purpose, subject_id)
         normalised = self.catalogue.normalise_record(purpose, values)

@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from qorgau.errors import DomainError, Refusal
+from qorgau.vault.sources import Source
+from qorgau.vault.sources import parse as parse_source
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -22,9 +24,15 @@ class Status(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ValueMeta:
     purpose: str
+    #: As stored (and bound by the value's associated data); ``typed_source`` reads it.
     source: str
     collected_at: datetime
     version: int
+
+    @property
+    def typed_source(self) -> Source:
+        """The source as a typed one, legacy labels included (policy 4.2.2)."""
+        return parse_source(self.source)
 
 
 @dataclass(slots=True)

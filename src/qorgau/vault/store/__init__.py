@@ -60,7 +60,8 @@ history = Table(
     Column("field", String(40), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("purpose", String(40), nullable=False),
-    Column("source", String(40), nullable=False),
+    # A typed source (qorgau.vault.sources: up to SOURCE_MAX) or a legacy label.
+    Column("source", String(200), nullable=False),
     Column("collected_at", Instant(), nullable=False),
     Column("superseded_at", Instant(), nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
