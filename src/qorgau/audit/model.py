@@ -58,6 +58,8 @@ ACTIONS = frozenset(
         "request.refused",
         "request.closed",
         "request.restricted",
+        "restriction.set",
+        "restriction.lift",
         "request.due_soon",
         "request.overdue",
         "request.extended",

@@ -1,5 +1,6 @@
 """The access report: everything held about a subject, read through the gate under the
-subject-request purpose (policy 4.2.1, 4.2.2), or a statement that access is restricted.
+subject-request purpose (policy 4.2.1, 4.2.2), each value with its typed source, limited by
+the person's standing access restrictions, which it says are there.
 
 Its audit trail (issue 13, must-have 7) lists the events about the person, each with its
 inclusion proof against the partition's signed tree head, which the person can check with
@@ -20,11 +21,15 @@ from sqlalchemy import Connection
 
 from qorgau.catalog import Catalogue
 from qorgau.consent.ledger import Ledger
+from qorgau.dsr import restriction
+from qorgau.dsr.restrictions import ACTIONS as RESTRICTION_ACTIONS
+from qorgau.dsr.restrictions import Restrictions
 from qorgau.dsr.store import RequestRow
 from qorgau.law.deadlines import TERMS
 from qorgau.security.actors import Actor
 from qorgau.transfers.model import TransferView
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
+from qorgau.vault.sources import Source, SourceKind
 
 TransferLog = Callable[[Connection, str], Sequence[TransferView]]
 #: The audit events about a subject as proof bundles, oldest first, the newest ``limit`` of
@@ -110,8 +115,12 @@ def access_report(
     law_profile: str,
     transfer_log: TransferLog | None,
     trail: AuditTrail | None = None,
+    restrictions: Restrictions | None = None,
 ) -> dict[str, Any]:
-    """The report for the verified request ``row``."""
+    """The report for the verified request ``row``, limited by the person's standing
+    ``restrictions`` (policy 4.2.2): withheld whole, or without the values of the data
+    categories they cover and the transfers and audit events naming only those; either
+    way ``restricted`` says so, as ``restriction.notice`` allows."""
     sid = str(row.subject_id)
     now = datetime.now(UTC)
     report: dict[str, Any] = {
@@ -120,12 +129,22 @@ def access_report(
         "law_profile": law_profile,
         "operator": {"name": ledger.operator.name, "bin": ledger.operator.bin},
     }
-    if row.restriction_ground:
-        report["restricted"] = {"ground": row.restriction_ground}
-        return report
+    effect = (
+        restriction.applied(law_profile, restrictions.of_subject(conn, sid, active_only=True))
+        if restrictions is not None
+        else None
+    )
+    if effect is not None:
+        report["restricted"] = restriction.notice(effect)
+        if effect.all:
+            report["rights"] = rights(law_profile)
+            return report
+    hidden = effect.fields if effect is not None else frozenset()
     result = gate.read(conn, actor, sid, SUBJECT_REQUEST)
     values = []
     for field, value in sorted(result.values.items()):
+        if field in hidden:
+            continue
         meta = result.meta[field]
         purpose = catalogue.purpose(meta.purpose)
         values.append(
@@ -135,7 +154,8 @@ def access_report(
                 "value": value,
                 "purpose": meta.purpose,
                 "legal_basis": purpose.legal_basis.value,
-                "source": meta.source,
+                # Where it came from, as the person has the right to know (policy 4.2.2).
+                "source": source_for_subject(meta.typed_source),
                 "collected_at": meta.collected_at.isoformat(),
                 "retained_until": (
                     meta.collected_at + timedelta(days=purpose.retention_days)
@@ -162,13 +182,17 @@ def access_report(
         }
         for c in ledger.consents(conn, sid)
     ]
-    transfers = transfer_log(conn, sid) if transfer_log else []
+    transfers = [
+        t
+        for t in (transfer_log(conn, sid) if transfer_log else [])
+        if not t.fields or set(t.fields) - hidden
+    ]
     report["transfers"] = [
         {
             "recipient": t.recipient_name,
             "recipient_code": t.recipient,
             "purpose": t.purpose,
-            "fields": list(t.fields),
+            "fields": [f for f in t.fields if f not in hidden],
             "at": t.at.isoformat(),
             "basis": t.basis_kind,
             "status": t.status,
@@ -181,5 +205,30 @@ def access_report(
     report["rights"] = rights(law_profile)
     if trail is not None:
         # Last: the events of this very report (its read) are in it, not yet checkpointed.
-        report["audit_trail"] = audit_trail(trail(conn, sid, TRAIL_PROOFS))
+        report["audit_trail"] = audit_trail(
+            [b for b in trail(conn, sid, TRAIL_PROOFS) if _shown(b, hidden)]
+        )
     return report
+
+
+def source_for_subject(source: Source) -> dict[str, Any]:
+    """A value's source as the person is told it: its kind, and the reference of a public
+    source, a partner, an import or the person's own channel; never a staff member's id."""
+    shown = source.kind is not SourceKind.STAFF
+    return {
+        "kind": source.kind.value,
+        "reference": source.reference if shown else None,
+        "legacy": source.legacy is not None,
+    }
+
+
+def _shown(bundle: Mapping[str, Any], hidden: frozenset[str]) -> bool:
+    """Whether the person's trail shows this event: never a restriction's own events
+    (telling may be what the law forbids), nor one naming only withheld categories."""
+    entry = bundle["entry"]
+    if entry["action"] in RESTRICTION_ACTIONS:
+        return False
+    if not hidden:
+        return True
+    fields = orjson.loads(entry["body"]).get("f")
+    return not (isinstance(fields, list) and fields and set(fields) <= hidden)

@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 from qorgau.consent.document_pdf import consent_pdf
 from qorgau.dsr.model import Channel, Kind
 from qorgau.dsr.report_pdf import report_pdf
+from qorgau.dsr.restriction import GROUNDS, Restriction
+from qorgau.dsr.restrictions import as_dict
 from qorgau.dsr.views import RequestView
 from qorgau.security.access import Capability
 from qorgau.security.actors import Actor
@@ -75,8 +77,59 @@ class ExtendIn(BaseModel):
     )
 
 
-class GroundIn(BaseModel):
-    ground: str = Field(min_length=1, max_length=200, examples=["AML/CFT law, art. 5"])
+class RestrictIn(BaseModel):
+    ground: str = Field(
+        min_length=1, max_length=32, examples=["aml_cft"],
+        description="one of the law profile's grounds (GET /restrictions/grounds)",
+    )  # fmt: skip
+    reference: str = Field(
+        min_length=1, max_length=200, examples=["AFM request No. 12-3/456 of 2026-11-02"],
+        description="the document the restriction rests on (never shown to the person)",
+    )  # fmt: skip
+    fields: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=100,
+        description="the data categories it covers; omitted: the whole report",
+    )  # fmt: skip
+
+
+class PersonRestrictIn(RestrictIn):
+    subject_id: str = Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")
+
+
+class LiftIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class RestrictionPublic(BaseModel):
+    id: str
+    subject_id: str | None
+    ground: str
+    legal_source: str
+    reference: str
+    fields: list[str] | None
+    set_at: datetime
+    set_by: str
+    request_id: str | None
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+    active: bool
+    review: bool = Field(description="migrated with a free-text ground: to be reviewed")
+
+
+class RestrictionList(BaseModel):
+    data: list[RestrictionPublic]
+    count: int
+
+
+class GroundPublic(BaseModel):
+    ground: str
+    legal_source: str
+    told_to_the_person: bool
+
+
+def _restriction(r: Restriction, law_profile: str) -> RestrictionPublic:
+    return RestrictionPublic.model_validate(as_dict(r, law_profile))
 
 
 class RequestPublic(BaseModel):
@@ -93,7 +146,7 @@ class RequestPublic(BaseModel):
     answered_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
-    restriction_ground: str | None
+    restricted: bool = Field(description="the subject's access stands restricted (4.2.2)")
     due_soon: bool
     overdue: bool
 
@@ -172,9 +225,16 @@ async def get_request(
 
     def load(conn: Connection) -> dict[str, Any]:
         view = services.requests.get(conn, request_id)
+        held = (
+            services.requests.restrictions.of_subject(conn, view.subject_id)
+            if view.subject_id
+            else []
+        )
+        profile = services.requests.law_profile
         return {
             "request": _public(view).model_dump(mode="json"),
             "events": services.requests.events(conn, request_id),
+            "restrictions": [_restriction(r, profile).model_dump(mode="json") for r in held],
         }
 
     return await run_db(services, load)
@@ -218,16 +278,92 @@ async def start(request_id: str, actor: CurrentActor, services: ServicesDep) -> 
 
 @router.post("/requests/{request_id}/restrict")
 async def restrict(
-    request_id: str, body: GroundIn, actor: CurrentActor, services: ServicesDep
+    request_id: str, body: RestrictIn, actor: CurrentActor, services: ServicesDep
 ) -> RequestPublic:
-    """Restrict access under AML/CFT law or third parties' rights (policy 4.2.2)."""
+    """Restrict the requester's access on a typed legal ground (policy 4.2.2), from an
+    open, verified request: the person stays restricted, in this and every later
+    request, until the restriction is lifted."""
     _require(actor, services)
 
     def work(conn: Connection) -> RequestView:
-        services.requests.restrict(conn, actor, request_id, body.ground)
+        services.requests.restrict(
+            conn, actor, request_id, body.ground, body.reference, body.fields
+        )
         return services.requests.get(conn, request_id)
 
     return _public(await run_db(services, work))
+
+
+@router.get("/restrictions/grounds")
+async def restriction_grounds(actor: CurrentActor, services: ServicesDep) -> list[GroundPublic]:
+    """The law profile's grounds for restricting access, each with its legal source."""
+    _require(actor, services)
+    return [
+        GroundPublic(ground=r.ground.value, legal_source=r.source, told_to_the_person=r.disclosed)
+        for r in GROUNDS.get(services.requests.law_profile, ())
+    ]
+
+
+@router.get("/restrictions")
+async def list_restrictions(
+    actor: CurrentActor,
+    services: ServicesDep,
+    subject_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    include_lifted: bool = False,
+    review: Annotated[bool, Query(description="only those migrated for review")] = False,
+) -> RestrictionList:
+    """Standing restrictions (``include_lifted``: lifted ones too), of one person or all."""
+    _require(actor, services)
+    rs = services.requests.restrictions
+
+    def load(conn: Connection) -> list[Restriction]:
+        if subject_id is not None:
+            found = rs.of_subject(conn, subject_id, active_only=not include_lifted)
+            return [r for r in found if r.review or not review]
+        return rs.listing(conn, active_only=not include_lifted, review_only=review)
+
+    found = await run_db(services, load)
+    profile = services.requests.law_profile
+    return RestrictionList(data=[_restriction(r, profile) for r in found], count=len(found))
+
+
+@router.post("/restrictions", status_code=status.HTTP_201_CREATED)
+async def restrict_person(
+    body: PersonRestrictIn, actor: CurrentActor, services: ServicesDep
+) -> RestrictionPublic:
+    """Restrict a person's access directly, on a typed legal ground (policy 4.2.2)."""
+    _require(actor, services)
+    r = await run_db(
+        services,
+        lambda conn: services.requests.restrictions.set(
+            conn, actor, body.subject_id, body.ground, body.reference, fields=body.fields
+        ),
+    )
+    return _restriction(r, services.requests.law_profile)
+
+
+@router.get("/restrictions/{restriction_id}")
+async def get_restriction(
+    restriction_id: str, actor: CurrentActor, services: ServicesDep
+) -> RestrictionPublic:
+    _require(actor, services)
+    r = await run_db(
+        services, lambda conn: services.requests.restrictions.get(conn, restriction_id)
+    )
+    return _restriction(r, services.requests.law_profile)
+
+
+@router.post("/restrictions/{restriction_id}/lift")
+async def lift_restriction(
+    restriction_id: str, body: LiftIn, actor: CurrentActor, services: ServicesDep
+) -> RestrictionPublic:
+    """Lift a standing restriction, with the reason (by whom and when are recorded)."""
+    _require(actor, services)
+    r = await run_db(
+        services,
+        lambda conn: services.requests.restrictions.lift(conn, actor, restriction_id, body.reason),
+    )
+    return _restriction(r, services.requests.law_profile)
 
 
 @router.post("/requests/{request_id}/answer")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from qorgau.consent.document_pdf import consent_pdf
 from qorgau.dsr.model import Kind, Status, is_open
 from qorgau.dsr.pages import consent_page_view, terms
 from qorgau.dsr.report_view import report_view
+from qorgau.dsr.restriction import GROUNDS, Restriction, rule_of
 from qorgau.dsr.service import RequestService
 from qorgau.dsr.views import RequestView
 from qorgau.errors import DomainError
@@ -33,6 +35,7 @@ from qorgau.law.calendar import calendar_for
 from qorgau.law.deadlines import Action, Term, Unit
 from qorgau.security.actors import Actor
 from qorgau.security.console_kit import (
+    ID,
     console_form,
     error_page,
     form_value,
@@ -127,7 +130,7 @@ def _allowed_actions(view: RequestView, extendable: bool = False) -> list[str]:
     status = Status(view.status)
     extend = ["extend"] if extendable and view.subject_id else []
     if status is Status.RECEIVED:
-        return ["verify", "restrict", "refuse"]
+        return ["verify", "refuse"]
     if status is Status.VERIFIED:
         return ["start", "restrict", *extend, "answer", "refuse"]
     if status is Status.IN_PROGRESS:
@@ -150,25 +153,26 @@ async def _detail(
     services = site.services
     lang = lang_of(request)
 
-    def load(conn: Connection) -> tuple[RequestView, list[dict[str, Any]], Term, Term | None]:
+    def load(
+        conn: Connection,
+    ) -> tuple[RequestView, list[dict[str, Any]], Term, Term | None, list[Restriction]]:
         req = services.requests
+        view = req.get(conn, request_id)
+        held = req.restrictions.of_subject(conn, view.subject_id) if view.subject_id else []
         return (
-            req.get(conn, request_id),
+            view,
             req.events(conn, request_id),
             req.term_of(conn, request_id),
             req.extension(conn, request_id),
+            held,
         )
 
     try:
-        view, events, term, extension = await read(services, load)
+        view, events, term, extension, held = await read(services, load)
     except DomainError as exc:
         return error_page(request, STATUS.get(exc.kind, 400), str(exc), user=user)
     state = _deadline_states(services, [view])[view.id]
-    fields = [
-        (code, f.labels[lang])
-        for code, f in services.catalogue.fields.items()
-        if code not in USER_DATA_FIELDS
-    ]
+    fields = _fields(services, lang)
     purposes = [
         (
             code,
@@ -200,7 +204,44 @@ async def _detail(
         fields=fields,
         purposes=purposes,
         rows=range(1, ANSWER_ROWS + 1),
+        restrictions=[_restriction_row(services, r, site.zone) for r in held],
+        grounds=_grounds(services, lang),
     )
+
+
+def _fields(services: Container, lang: str) -> list[tuple[str, str]]:
+    return [
+        (code, f.labels[lang])
+        for code, f in services.catalogue.fields.items()
+        if code not in USER_DATA_FIELDS
+    ]
+
+
+def _grounds(services: Container, lang: str) -> list[tuple[str, str]]:
+    """The law profile's restriction grounds, by name with their legal source."""
+    return [
+        (r.ground.value, f"{t(lang, f'restriction.ground.{r.ground.value}')} ({r.source})")
+        for r in GROUNDS.get(services.requests.law_profile, ())
+    ]
+
+
+def _restriction_row(services: Container, r: Restriction, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "subject_id": r.subject_id,
+        "ground": r.ground,
+        "source": rule_of(services.requests.law_profile, r.ground).source,
+        "reference": r.reference,
+        "fields": ", ".join(sorted(r.fields)) if r.fields else None,
+        "set_at": when(r.set_at, zone),
+        "set_by": r.set_by,
+        "request_id": r.request_id,
+        "lifted_at": when(r.lifted_at, zone),
+        "lifted_by": r.lifted_by,
+        "lift_reason": r.lift_reason,
+        "active": r.active,
+        "review": r.review,
+    }
 
 
 @router.get("/requests/{request_id}")
@@ -251,7 +292,16 @@ def _start(conn: Connection, req: RequestService, actor: Actor, rid: str, form: 
 
 
 def _restrict(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
-    req.restrict(conn, actor, rid, _required(form, "ground", 200))
+    req.restrict(
+        conn, actor, rid, _required(form, "ground", 32), _required(form, "reference", 200),
+        _covered(form),
+    )  # fmt: skip
+
+
+def _covered(form: Form) -> list[str] | None:
+    """The data categories a restriction covers (none chosen: the whole report)."""
+    chosen = [v.strip()[:64] for v in form.get("fields") or () if v.strip()]
+    return chosen or None
 
 
 def _answer(conn: Connection, req: RequestService, actor: Actor, rid: str, form: Form) -> None:
@@ -400,3 +450,103 @@ async def consent_document_page(request: Request, request_id: str, consent_id: s
         consent_id=consent_id,
         doc=consent_page_view(doc, lang_of(request), services.settings.timezone),
     )
+
+
+# -- restrictions of a person's access (policy 4.2.2) ------------------------------------------
+
+
+@router.get("/restrictions")
+async def restrictions_page(request: Request) -> Response:
+    """Standing restrictions, those migrated with a free-text ground first (to review:
+    give each a typed ground, or lift it); a form to restrict a person directly."""
+    user, refused = await handler(request)
+    if refused is not None:
+        return refused
+    assert user is not None
+    return await _restrictions(request, user)
+
+
+async def _restrictions(
+    request: Request, user: StaffUser, *, error: str | None = None, status: int = 200
+) -> Response:
+    site = site_of(request)
+    services = site.services
+    lang = lang_of(request)
+    show_all = request.query_params.get("all") == "1"
+    rs = services.requests.restrictions
+    held: list[Restriction] = await read(
+        services, lambda conn: rs.listing(conn, active_only=not show_all)
+    )
+    held.sort(key=lambda r: (not r.review, not r.active, r.set_at))
+    return render(
+        request,
+        "console_restrictions.html",
+        user=user,
+        status=status,
+        error=error,
+        show_all=show_all,
+        restrictions=[_restriction_row(services, r, site.zone) for r in held],
+        review=sum(r.review and r.active for r in held),
+        grounds=_grounds(services, lang),
+        fields=_fields(services, lang),
+        zone=site.zone,
+    )
+
+
+@router.post("/restrictions")
+async def restrict_person(request: Request) -> Response:
+    """Restrict a person's access directly (no request in hand)."""
+    user, refused = await handler(request)
+    if refused is not None:
+        return refused
+    assert user is not None
+    form, refused = await console_form(request, "console-restriction", user)
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = site_of(request).services
+    actor = staff_actor(user)
+
+    def work(conn: Connection) -> None:
+        services.requests.restrictions.set(
+            conn, actor, _required(form, "subject_id", 32), _required(form, "ground", 32),
+            _required(form, "reference", 200), fields=_covered(form),
+        )  # fmt: skip
+
+    try:
+        await run_db(services, work)
+    except DomainError as exc:
+        return await _restrictions(request, user, error=str(exc), status=STATUS.get(exc.kind, 400))
+    except UnknownField as exc:
+        return await _restrictions(request, user, error=str(exc), status=422)
+    return RedirectResponse("/console/restrictions", status_code=303)
+
+
+@router.post("/restrictions/{restriction_id}/lift")
+async def lift_restriction(request: Request, restriction_id: str) -> Response:
+    """Lift a restriction, with the reason; back to the request it was lifted from."""
+    user, refused = await handler(request, restriction_id)
+    if refused is not None:
+        return refused
+    assert user is not None
+    form, refused = await console_form(request, "console-lift", user)
+    if refused is not None:
+        return refused
+    assert form is not None
+    services = site_of(request).services
+    actor = staff_actor(user)
+    back = form_value(form, "request", 32)
+    try:
+        await run_db(
+            services,
+            lambda conn: services.requests.restrictions.lift(
+                conn, actor, restriction_id, form_value(form, "reason", 300)
+            ),
+        )
+    except DomainError as exc:
+        status = STATUS.get(exc.kind, 400)
+        if ID.fullmatch(back):
+            return await _detail(request, user, back, error=str(exc), status=status)
+        return await _restrictions(request, user, error=str(exc), status=status)
+    target = f"/console/requests/{back}" if ID.fullmatch(back) else "/console/restrictions"
+    return RedirectResponse(target, status_code=303)

@@ -390,7 +390,7 @@ async def rights_confirm(request: Request, lang: str) -> Response:
     assert view.subject_id is not None
     sid = view.subject_id
     kind = Kind(view.kind)
-    if view.restriction_ground is not None:
+    if view.restricted:
         return _done_page(request, lang, view)  # access restricted: staff answer (4.2.2)
     try:
         if kind is Kind.ACCESS:

@@ -47,6 +47,35 @@ def _action(code: str, lang: str) -> str:
     return gettext("messages", _lang(lang), key) if key in MESSAGES else code
 
 
+def _message(key: str, lang: str, fallback: str) -> str:
+    """A word the site's pages use too (``messages``), else ``fallback``."""
+    return gettext("messages", _lang(lang), key) if key in MESSAGES else fallback
+
+
+def _source(source: Mapping[str, Any] | str, lang: str) -> str:
+    """A value's typed source: its kind by name, and its reference where told."""
+    if isinstance(source, str):
+        return source
+    kind = str(source.get("kind", ""))
+    text = _message(f"source.kind.{kind}", lang, kind)
+    return f"{text} ({source['reference']})" if source.get("reference") else text
+
+
+def _restricted(doc: Document, restricted: Mapping[str, Any], language: str) -> None:
+    """The restriction notice: whole or partial, the grounds that may be told, the
+    general provision otherwise (policy 4.2.2)."""
+    if restricted.get("scope") == "all":
+        doc.line(_t("report.restricted", language), 12)
+    else:
+        doc.line(_t("report.restricted.partial", language), 12)
+    for g in restricted.get("grounds", ()):
+        name = _message(f"restriction.ground.{g['ground']}", language, g["ground"])
+        doc.line(f"{_t('report.ground', language)}: {name} ({g['source']})")
+    if restricted.get("general"):
+        doc.line(f"{_t('report.ground', language)}: {restricted['general']}")
+    doc.gap(2)
+
+
 def _trail(doc: Document, trail: Mapping[str, Any], language: str, zone: str | None) -> None:
     line = doc.line
     line(_t("report.trail", language), 13, 2)
@@ -91,16 +120,17 @@ def report_pdf(report: Mapping[str, Any], language: str, zone: str | None = None
         gap=4,
     )
     if "restricted" in report:
-        line(_t("report.restricted", language), 12)
-        line(f"{_t('report.ground', language)}: {report['restricted'].get('ground', '')}")
-        return doc.bytes()
+        _restricted(doc, report["restricted"], language)
+        if report["restricted"].get("scope") == "all":
+            return doc.bytes()
     line(_t("report.values", language), 13, 2)
     for v in report.get("values", []):
         label = v.get("label", {}).get(language) or v["field"]
         line(f"{label}: {v['value']}", 10, 0.5)
         line(
             f"   {_t('report.purpose', language)} {v['purpose']}; {_t('report.basis', language)} "
-            f"{v['legal_basis']}; {_t('report.source', language)} {v['source']}; "
+            f"{v['legal_basis']}; "
+            f"{_t('report.source', language)} {_source(v['source'], language)}; "
             f"{_t('report.collected', language)} {_day(v['collected_at'], language)}; "
             f"{_t('report.until', language)} {_day(v['retained_until'], language)}",
             8,

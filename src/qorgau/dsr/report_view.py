@@ -111,6 +111,41 @@ def trail_view(
     }
 
 
+def source_label(source: Mapping[str, Any] | str, lang: str, terms: Terms) -> str:
+    """A value's source for the person (``access_report.source_for_subject``): its kind
+    by name, and its reference where there is one to tell."""
+    if isinstance(source, str):
+        return source
+    kind = str(source.get("kind", ""))
+    text = _term(terms, f"source.kind.{kind}", lang, kind)
+    ref = source.get("reference")
+    return f"{text} ({ref})" if ref else text
+
+
+def restricted_view(
+    restricted: Mapping[str, Any] | None, lang: str, terms: Terms
+) -> dict[str, Any] | None:
+    """The restriction notice for a page: whole or partial, the grounds that may be told
+    by name with their legal source, and the general provision otherwise (policy 4.2.2)."""
+    if not restricted:
+        return None
+    return {
+        "all": restricted.get("scope") == "all",
+        "grounds": [
+            _term(
+                terms,
+                "rights.report.restricted.ground",
+                lang,
+                g["ground"],
+                ground=_term(terms, f"restriction.ground.{g['ground']}", lang, g["ground"]),
+                source=g["source"],
+            )
+            for g in restricted.get("grounds", ())
+        ],
+        "general": restricted.get("general"),
+    }
+
+
 def report_view(
     report: Mapping[str, Any], lang: str, services: Container, zone: ZoneInfo, terms: Terms
 ) -> dict[str, Any]:
@@ -125,7 +160,7 @@ def report_view(
             "value": v["value"],
             "purpose": purpose_label(services, v["purpose"], lang, terms),
             "basis": _term(terms, f"basis.{v['legal_basis']}", lang, v["legal_basis"]),
-            "source": v["source"],
+            "source": source_label(v["source"], lang, terms),
             "collected": _when(v["collected_at"], lang, zone),
             "retained": _when(v["retained_until"], lang, zone, date_only=True),
         }
@@ -152,13 +187,12 @@ def report_view(
         for r in report.get("rights", ())
         if r["action"] not in ("breach_notice", "breach_results")
     ]
-    restricted = report.get("restricted")
     names = {t["recipient_code"]: t["recipient"] for t in report.get("transfers", ())}
     return {
         "reference": report.get("request", ""),
         "generated": _when(report.get("generated_at"), lang, zone),
         "operator_name": report.get("operator", {}).get("name", ""),
-        "restricted": restricted["ground"] if restricted else None,
+        "restricted": restricted_view(report.get("restricted"), lang, terms),
         "values": values,
         "consents": consents,
         "recipients": [

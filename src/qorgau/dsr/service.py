@@ -21,7 +21,7 @@ through staff (``verify_by_staff``). Codes per contact are limited in the databa
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +52,8 @@ from qorgau.dsr.model import (
     destruction_act,
     is_open,
 )
+from qorgau.dsr.restriction import RequestNotOpen, Restriction
+from qorgau.dsr.restrictions import Restrictions
 from qorgau.dsr.store import RequestRow
 from qorgau.dsr.views import RequestView, view_of
 from qorgau.intake import limits
@@ -60,7 +62,9 @@ from qorgau.intake.otp import code_matches, hash_code, new_code
 from qorgau.law.calendar import CalendarOverrides, calendar_for, deadline
 from qorgau.law.deadlines import Term, term
 from qorgau.security.actors import Actor
+from qorgau.vault import sources
 from qorgau.vault.gate import SUBJECT_REQUEST, Gate
+from qorgau.vault.sources import SourceKind
 
 CODE_TTL = timedelta(minutes=10)
 #: How long a verified request grounds reads under the subject-request purpose.
@@ -122,6 +126,8 @@ class RequestService:
         #: Recipient code -> name (the transfers registry's), for consent documents.
         self.recipient_names = recipient_names
         self.overrides = overrides
+        #: Restrictions of a person's access (policy 4.2.2), applied by every report.
+        self.restrictions = Restrictions(gate=gate, audit=audit, law_profile=law_profile)
         self._zone = calendar_for(law_profile, overrides).tz
         self._secret = secret
         #: One-time codes per contact, shared with the loan form (``intake/limits.py``).
@@ -233,12 +239,28 @@ class RequestService:
     def start(self, conn: Connection, actor: Actor, request_id: str) -> None:
         self._move(conn, actor, request_id, Status.IN_PROGRESS, "started", None)
 
-    def restrict(self, conn: Connection, actor: Actor, request_id: str, ground: str) -> None:
-        """Restrict the subject's access under AML/CFT law or third parties' rights
-        (policy 4.2.2): the report then says access is restricted, not what was withheld."""
-        self._row(conn, request_id)
-        store.set_restriction(conn, request_id, ground[:200])
-        self._event(conn, actor, request_id, None, "restricted", ground[:300], datetime.now(UTC))
+    def restrict(
+        self,
+        conn: Connection,
+        actor: Actor,
+        request_id: str,
+        ground: str,
+        reference: str,
+        fields: Iterable[str] | None = None,
+    ) -> Restriction:
+        """Restrict the requester's access, from an open, verified request (policy 4.2.2):
+        a restriction of the person (``restrictions.py``), standing for this request and
+        every later one until lifted."""
+        row = self._row(conn, request_id, lock=True)
+        if not is_open(Status(row.status)):
+            raise RequestNotOpen(request_id, row.status)
+        if row.subject_id is None:
+            raise RequestNotVerified(request_id)
+        r = self.restrictions.set(
+            conn, actor, row.subject_id, ground, reference, fields=fields, request_id=request_id
+        )
+        store.insert_event(conn, request_id, r.set_at, actor.id, "restricted", r.ground)
+        return r
 
     def answer(
         self,
@@ -416,6 +438,7 @@ class RequestService:
             law_profile=self.law_profile,
             transfer_log=self.transfer_log,
             trail=self.audit_trail,
+            restrictions=self.restrictions,
         )
 
     # -- deadline watch and compliance --------------------------------------------------
@@ -424,7 +447,9 @@ class RequestService:
         self, conn: Connection, *, due_within_days: int | None = None, open_only: bool = True
     ) -> list[RequestView]:
         deadline_watch.check_horizon(due_within_days)
-        views = [view_of(r, self._zone) for r in store.all_requests(conn, by_due=True)]
+        rows = store.all_requests(conn, by_due=True)
+        restricted = store.restricted_subjects(conn, [r.subject_id for r in rows if r.subject_id])
+        views = [view_of(r, self._zone, r.subject_id in restricted) for r in rows]
         return deadline_watch.queue(
             views,
             calendar_for(self.law_profile, self.overrides),
@@ -480,7 +505,9 @@ class RequestService:
         )
 
     def get(self, conn: Connection, request_id: str) -> RequestView:
-        return view_of(self._row(conn, request_id), self._zone)
+        row = self._row(conn, request_id)
+        sid = row.subject_id
+        return view_of(row, self._zone, bool(sid and store.restricted_subjects(conn, [sid])))
 
     def events(self, conn: Connection, request_id: str) -> list[dict[str, Any]]:
         self._row(conn, request_id)
@@ -504,7 +531,9 @@ class RequestService:
             by_purpose.setdefault(purpose, {})[field] = value
         changed: list[str] = []
         for purpose, vals in by_purpose.items():
-            changed += self.gate.clarify(conn, actor, sid, purpose, vals, f"dsr:{reference}")
+            # The person is the source, through this request (policy 4.2.2).
+            source = sources.typed(SourceKind.SUBJECT, reference)
+            changed += self.gate.clarify(conn, actor, sid, purpose, vals, source)
         return sorted(changed)
 
     def _bind(
@@ -520,6 +549,7 @@ class RequestService:
         check_transition(request_id, Status(row.status), Status.VERIFIED)
         store.bind_subject(conn, request_id, subject_id, Status.VERIFIED.value, now)
         self._event(conn, actor, request_id, subject_id, "verified", how, now)
+        self.restrictions.attach(conn, actor, request_id, subject_id)
         # The verified request is the legal ground for reading under the subject-request
         # purpose (Art. 25), for as long as answering may take.
         self.ledger.record_basis(

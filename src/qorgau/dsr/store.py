@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 )
 
 from qorgau.db import Instant, aware, metadata
+from qorgau.dsr.restriction import Ground, Restriction
 
 dsr_request = Table(
     "dsr_request",
@@ -55,7 +57,6 @@ dsr_request = Table(
     Column("answered_at", Instant(), nullable=True),
     Column("closed_at", Instant(), nullable=True),
     Column("outcome", Text, nullable=True),  # reason codes and grounds, never values
-    Column("restriction_ground", String(200), nullable=True),
     Column("due_soon_at", Instant(), nullable=True),
     Column("overdue_at", Instant(), nullable=True),
     Index("ix_dsr_request_status_due_at", "status", "due_at"),
@@ -72,6 +73,29 @@ dsr_event = Table(
     Column("kind", String(24), nullable=False),
     Column("note", String(300), nullable=True),
     Index("ix_dsr_event_request_id", "request_id"),
+)
+
+
+#: Restrictions of a person's access to their own data (policy 4.2.2; ``restriction.py``):
+#: until lifted, every access report of the person applies them.
+dsr_restriction = Table(
+    "dsr_restriction",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # NULL only for one migrated from a request not verified yet (set when it is).
+    Column("subject_id", String(32), ForeignKey("subject.id"), nullable=True),
+    Column("ground", String(32), nullable=False),
+    Column("reference", String(200), nullable=False),
+    # The data categories it covers, as a JSON list; NULL: the whole report.
+    Column("fields", Text, nullable=True),
+    Column("set_at", Instant(), nullable=False),
+    Column("set_by", String(80), nullable=False),
+    Column("request_id", String(32), ForeignKey("dsr_request.id"), nullable=True),
+    Column("lifted_at", Instant(), nullable=True),
+    Column("lifted_by", String(80), nullable=True),
+    Column("lift_reason", String(300), nullable=True),
+    Index("ix_dsr_restriction_subject_id", "subject_id"),
+    Index("ix_dsr_restriction_request_id", "request_id"),
 )
 
 
@@ -102,7 +126,6 @@ class RequestRow:
     answered_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
-    restriction_ground: str | None
     due_soon_at: datetime | None
     overdue_at: datetime | None
 
@@ -128,7 +151,6 @@ def _request(r: Any) -> RequestRow:
         answered_at=aware(r["answered_at"]),
         closed_at=aware(r["closed_at"]),
         outcome=r["outcome"],
-        restriction_ground=r["restriction_ground"],
         due_soon_at=aware(r["due_soon_at"]),
         overdue_at=aware(r["overdue_at"]),
     )
@@ -232,12 +254,6 @@ def set_payload(conn: Connection, request_id: str, sealed: bytes) -> None:
     )
 
 
-def set_restriction(conn: Connection, request_id: str, ground: str) -> None:
-    conn.execute(
-        update(dsr_request).where(dsr_request.c.id == request_id).values(restriction_ground=ground)
-    )
-
-
 def bind_subject(
     conn: Connection, request_id: str, subject_id: str, status: str, at: datetime
 ) -> None:
@@ -337,3 +353,102 @@ def events_of(conn: Connection, request_id: str) -> list[EventRow]:
             select(e.at, e.actor, e.kind, e.note).where(e.request_id == request_id).order_by(e.id)
         )
     ]
+
+
+# -- restrictions ----------------------------------------------------------------------------
+
+
+def _restriction(r: Any) -> Restriction:
+    fields = r["fields"]
+    return Restriction(
+        id=r["id"],
+        subject_id=r["subject_id"],
+        ground=r["ground"],
+        reference=r["reference"],
+        fields=None if fields is None else frozenset(orjson.loads(fields)),
+        set_at=aware(r["set_at"]),
+        set_by=r["set_by"],
+        request_id=r["request_id"],
+        lifted_at=aware(r["lifted_at"]),
+        lifted_by=r["lifted_by"],
+        lift_reason=r["lift_reason"],
+    )
+
+
+def insert_restriction(conn: Connection, r: Restriction) -> None:
+    conn.execute(
+        insert(dsr_restriction).values(
+            id=r.id,
+            subject_id=r.subject_id,
+            ground=r.ground,
+            reference=r.reference,
+            fields=None if r.fields is None else orjson.dumps(sorted(r.fields)).decode(),
+            set_at=r.set_at,
+            set_by=r.set_by,
+            request_id=r.request_id,
+        )
+    )
+
+
+def restriction_by_id(
+    conn: Connection, restriction_id: str, *, lock: bool = False
+) -> Restriction | None:
+    q = select(dsr_restriction).where(dsr_restriction.c.id == restriction_id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).mappings().one_or_none()
+    return None if row is None else _restriction(row)
+
+
+def restrictions(
+    conn: Connection,
+    *,
+    subject_id: str | None = None,
+    active_only: bool = False,
+    review_only: bool = False,
+) -> list[Restriction]:
+    """Restrictions, oldest first: of one subject, standing ones, migrated ones."""
+    c = dsr_restriction.c
+    q = select(dsr_restriction)
+    if subject_id is not None:
+        q = q.where(c.subject_id == subject_id)
+    if active_only:
+        q = q.where(c.lifted_at.is_(None))
+    if review_only:
+        q = q.where(c.ground == Ground.UNSPECIFIED.value)
+    return [_restriction(r) for r in conn.execute(q.order_by(c.set_at, c.id)).mappings()]
+
+
+def restricted_subjects(conn: Connection, subject_ids: list[str]) -> set[str]:
+    """Which of ``subject_ids`` have a standing restriction."""
+    if not subject_ids:
+        return set()
+    c = dsr_restriction.c
+    q = select(c.subject_id).where(c.subject_id.in_(subject_ids), c.lifted_at.is_(None))
+    return {str(s) for s in conn.execute(q.distinct()).scalars()}
+
+
+def lift_restriction(
+    conn: Connection, restriction_id: str, at: datetime, by: str, reason: str
+) -> bool:
+    """Lift it unless lifted already (one statement): whether this call lifted it."""
+    c = dsr_restriction.c
+    done = conn.execute(
+        update(dsr_restriction)
+        .where(c.id == restriction_id, c.lifted_at.is_(None))
+        .values(lifted_at=at, lifted_by=by, lift_reason=reason)
+    )
+    return bool(done.rowcount)
+
+
+def attach_restrictions(conn: Connection, request_id: str, subject_id: str) -> list[str]:
+    """Restrictions waiting on the request's verification now stand for its subject."""
+    c = dsr_restriction.c
+    ids = list(
+        conn.execute(
+            select(c.id).where(c.request_id == request_id, c.subject_id.is_(None))
+        ).scalars()
+    )
+    if ids:
+        conn.execute(update(dsr_restriction).where(c.id.in_(ids)).values(subject_id=subject_id))
+    return ids

@@ -24,14 +24,15 @@ class RequestView:
     answered_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
-    restriction_ground: str | None
+    #: The subject has a standing access restriction (policy 4.2.2).
+    restricted: bool
     due_soon: bool
     overdue: bool
 
 
-def view_of(r: RequestRow, zone: tzinfo) -> RequestView:
+def view_of(r: RequestRow, zone: tzinfo, restricted: bool = False) -> RequestView:
     """The request's view; its instants shown in the operator's ``zone`` (the deadline
-    reads 23:59 on its day there)."""
+    reads 23:59 on its day there); ``restricted``: its subject's access is."""
     return RequestView(
         id=r.id,
         reference=r.reference,
@@ -46,7 +47,7 @@ def view_of(r: RequestRow, zone: tzinfo) -> RequestView:
         answered_at=r.answered_at,
         closed_at=r.closed_at,
         outcome=r.outcome,
-        restriction_ground=r.restriction_ground,
+        restricted=restricted,
         due_soon=r.due_soon_at is not None,
         overdue=r.overdue_at is not None,
     )
