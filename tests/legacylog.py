@@ -1,5 +1,6 @@
 """The audit log as the code before migration 0012 wrote it (issue 13, must-have 6): events
-chained without the leaf prefix and without a MAC, checkpoints signing only the heads.
+chained without the leaf prefix and without a MAC, checkpoints signing only the heads; and
+values' sources as free labels, as before 0018 (issue 14).
 
 Tests that build a database at an older revision with today's services use
 :func:`old_audit_code`, so what they write is what that revision's code wrote.
@@ -21,6 +22,7 @@ from qorgau.audit import store
 from qorgau.audit.anchor import AnchorFile
 from qorgau.container import Container
 from qorgau.db import Sql, chain_hash
+from qorgau.vault import sources
 
 _OLD_INSERT = Sql(
     "INSERT INTO audit_event (part, seq, at, action, subject_id, state, body, hash) "
@@ -69,6 +71,8 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )  # fmt: skip
     monkeypatch.setattr(Container, "checkpoint", _old_checkpoint)
+    # Before 0018 a value's source was any free label ("web", "call"): the gate took it.
+    monkeypatch.setattr(sources, "require", lambda text: text)
     monkeypatch.setattr(store, "chain", _old_chain)
     monkeypatch.setattr(
         store, "chain_batches", lambda conn, size=10_000: iter([list(_old_chain(conn))])

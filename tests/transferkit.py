@@ -70,7 +70,9 @@ def person(services: Container, n: int, *, actor: Actor = DPO) -> str:
     }
     with services.db.unit_of_work() as conn:
         return services.gate.collect(
-            conn, actor, services.gate.prepare("potential_borrower", "contract", values, "test")
+            conn,
+            actor,
+            services.gate.prepare("potential_borrower", "contract", values, "staff:test"),
         )
 
 

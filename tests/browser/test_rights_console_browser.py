@@ -82,7 +82,7 @@ def people(site: BrowserSite) -> dict[str, Person]:
                 "income": "350000",
                 "city": "Өскемен",
             }
-            item = services.gate.prepare("potential_borrower", "contract", values, "browser")
+            item = services.gate.prepare("potential_borrower", "contract", values, "staff:browser")
             made[key] = Person(services.gate.collect(conn, SEED, item), values)
             services.gate.confirm_contact(
                 conn, SEED, made[key].subject_id, "phone", phone, "otp:phone"

@@ -386,7 +386,7 @@ def test_keys_rotate_while_reading(ready: Cli) -> None:
     svc = ready.services()
     try:
         items = [
-            svc.gate.prepare("potential_borrower", "contract", rec, "e2e")
+            svc.gate.prepare("potential_borrower", "contract", rec, "staff:e2e")
             for rec in generate_people(30, seed=21)
         ]
         with svc.db.unit_of_work() as conn:
@@ -445,7 +445,7 @@ def test_audit_verify_names_a_tampered_event(ready: Cli) -> None:
     svc = ready.services()
     try:
         items = [
-            svc.gate.prepare("potential_borrower", "contract", rec, "demo")
+            svc.gate.prepare("potential_borrower", "contract", rec, "subject:demo")
             for rec in generate_people(20, seed=31)
         ]
         with svc.db.unit_of_work() as conn:
@@ -459,7 +459,7 @@ def test_audit_verify_names_a_tampered_event(ready: Cli) -> None:
                 .offset(10)
                 .limit(1)
             ).one()
-            forged = bytes(body).replace(b'"source":"demo"', b'"source":"dem0"')
+            forged = bytes(body).replace(b'"source":"subject:demo"', b'"source":"subject:dem0"')
             assert forged != bytes(body)
             if svc.db.dialect == "postgresql":
                 # The append-only trigger stands in the way of honest code, not of an

@@ -211,7 +211,7 @@ def test_a_known_iin_and_an_own_phone_never_open_the_persons_data(
     with services.db.unit_of_work() as conn:
         services.gate.clarify(
             conn, DPO, victim, "contract",
-            {"bank_account": iban, "registration_address": address}, "office",
+            {"bank_account": iban, "registration_address": address}, "staff:office",
         )  # fmt: skip
         if blocked:
             services.gate.block(conn, DPO, victim, "complaint")

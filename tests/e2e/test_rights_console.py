@@ -143,7 +143,7 @@ def _seed(services: Container, srv: Server) -> None:
                 "income": "350000",
                 "city": "Семей",
             }
-            item = services.gate.prepare("potential_borrower", "contract", values, "e2e")
+            item = services.gate.prepare("potential_borrower", "contract", values, "staff:e2e")
             sid = services.gate.collect(conn, DPO, item)
             # As the loan form's code would have (the rights page codes only such contacts).
             for kind in ("phone", "email"):
@@ -173,7 +173,7 @@ def _seed(services: Container, srv: Server) -> None:
                     "potential_borrower",
                     "contract",
                     {"last_name": "Таймингова", "first_name": "Гүл", "phone": phone},
-                    "e2e",
+                    "staff:e2e",
                 )
             )
         for sid, item in zip(services.gate.collect_many(conn, DPO, items), items, strict=True):

@@ -32,11 +32,13 @@ def seed(services: Container, actor: Actor, n: int = 6) -> list[str]:
             "iin": make_iin(date(1980 + i, 1 + i, 10), "male", 100 + i),
             "phone": f"+7701555{i:04d}",
         }
-        item = services.gate.prepare("potential_borrower", "contract", rec, "t")
+        item = services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
         with services.db.unit_of_work() as conn:
             ids.append(services.gate.collect(conn, actor, item))
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, actor, ids[0], "contract", {"phone": "+77015559999"}, "t")
+        services.gate.clarify(
+            conn, actor, ids[0], "contract", {"phone": "+77015559999"}, "staff:test"
+        )
         services.gate.read(conn, actor, ids[1], "contract")
     services.checkpoint()
     with services.db.unit_of_work() as conn:

@@ -29,7 +29,9 @@ def _collect(services: Container, n: int) -> None:
         for i in range(n):
             values = {"first_name": "Айгерім", "iin": make_iin(date(1990, 1, 1 + i), "female", i)}
             services.gate.collect(
-                conn, DPO, services.gate.prepare("potential_borrower", "contract", values, "t")
+                conn,
+                DPO,
+                services.gate.prepare("potential_borrower", "contract", values, "staff:test"),
             )
 
 

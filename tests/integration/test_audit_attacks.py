@@ -32,7 +32,7 @@ def _collect(services: Container, n: int, day: int = 1) -> list[str]:
                     "potential_borrower",
                     "contract",
                     {"first_name": "Ержан", "iin": make_iin(date(1991, 2, day + i), "male", i)},
-                    "t",
+                    "staff:test",
                 ),
             )
             for i in range(n)

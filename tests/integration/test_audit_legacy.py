@@ -30,7 +30,9 @@ def _collect(services: Container, n: int, day: int) -> None:
         for i in range(n):
             values = {"first_name": "Асель", "iin": make_iin(date(1993, 4, day + i), "female", i)}
             services.gate.collect(
-                conn, DPO, services.gate.prepare("potential_borrower", "contract", values, "t")
+                conn,
+                DPO,
+                services.gate.prepare("potential_borrower", "contract", values, "staff:test"),
             )
 
 

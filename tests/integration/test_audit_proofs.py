@@ -124,7 +124,8 @@ def test_a_person_gets_every_event_about_them_with_a_proof(services: Container) 
             dpo,
             services.gate.prepare(
                 "potential_borrower", "contract",
-                {"first_name": "Гүлнар", "iin": make_iin(date(1990, 5, 5), "female", 7)}, "t",
+                {"first_name": "Гүлнар", "iin": make_iin(date(1990, 5, 5), "female", 7)},
+                "staff:test",
             ),
         )  # fmt: skip
     services.checkpoint()

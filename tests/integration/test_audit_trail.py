@@ -47,7 +47,7 @@ def log_key(services: Container) -> str:
 
 def person(services: Container, dpo: Actor) -> str:
     """Collected, contact confirmed, a consent given: events about the person."""
-    item = services.gate.prepare("potential_borrower", "contract", VALUES, "test")
+    item = services.gate.prepare("potential_borrower", "contract", VALUES, "staff:test")
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(conn, dpo, item)
         services.gate.confirm_contact(conn, dpo, sid, "phone", PHONE, "otp:phone")

@@ -37,7 +37,7 @@ def test_restored_copy_cannot_decrypt_a_destroyed_subject(
     }
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(
-            conn, DPO, services.gate.prepare("potential_borrower", "contract", rec, "t")
+            conn, DPO, services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
         )
         keep = services.gate.collect(
             conn,
@@ -46,7 +46,7 @@ def test_restored_copy_cannot_decrypt_a_destroyed_subject(
                 "potential_borrower",
                 "contract",
                 {"first_name": "Жанна", "phone": "+77015553232"},
-                "t",
+                "staff:test",
             ),
         )
     db_file = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
@@ -105,7 +105,7 @@ def test_verify_passes_after_a_destruction_and_names_a_key_put_back(settings: Se
                 conn,
                 DPO,
                 services.gate.prepare(
-                    "potential_borrower", "contract", {"first_name": "Әсел"}, "t"
+                    "potential_borrower", "contract", {"first_name": "Әсел"}, "staff:test"
                 ),
             )
             kept = conn.execute(

@@ -31,7 +31,7 @@ def _people(services: Container) -> list[str]:
                     {"last_name": "Параллелова", "first_name": "Дана",
                      "phone": f"+7701444{n:04d}",
                      "iin": make_iin(date(1991, 1, 1) + timedelta(days=n), "female", n)},
-                    "test",
+                    "staff:test",
                 )
                 for n in range(SUBJECTS)
             ],
@@ -61,7 +61,7 @@ def _race(calls: list[Callable[[], object]]) -> list[BaseException]:
 def _clarify(services: Container, sid: str, values: dict[str, str]) -> Callable[[], object]:
     def call() -> object:
         with services.db.unit_of_work() as conn:
-            return services.gate.clarify(conn, DPO, sid, "contract", values, "test")
+            return services.gate.clarify(conn, DPO, sid, "contract", values, "staff:test")
 
     return call
 

@@ -39,7 +39,7 @@ def subject(services: Container, actor: Actor) -> str:
         "email": "arman@example.com",
         "income": "420000",
     }
-    item = services.gate.prepare("potential_borrower", "contract", rec, "test")
+    item = services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
     with services.db.unit_of_work() as conn:
         return services.gate.collect(conn, actor, item)
 

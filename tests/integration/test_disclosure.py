@@ -147,7 +147,9 @@ def test_the_analyst_reads_no_raw_value(services: Container) -> None:
     values = {"phone": "+77015550008", "birth_date": "1990-01-09", "sex": "female"}
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(
-            conn, DPO, services.gate.prepare("potential_borrower", "contract", values, "web")
+            conn,
+            DPO,
+            services.gate.prepare("potential_borrower", "contract", values, "subject:web"),
         )
     with services.db.unit_of_work() as conn, pytest.raises(FieldDenied):
         services.gate.read(conn, analyst, sid, "statistics")
@@ -229,7 +231,9 @@ def test_a_search_names_a_blocked_match_without_values_and_audits_it(
 ) -> None:
     blocked, active = person(services, 11), person(services, 12)
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, DPO, active, "contract", {"phone": "+77015550011"}, "t")
+        services.gate.clarify(
+            conn, DPO, active, "contract", {"phone": "+77015550011"}, "staff:test"
+        )
         services.gate.block(conn, DPO, blocked, "complaint")
     operator = Actor("operator", "test:operator")
     with services.db.unit_of_work() as conn:

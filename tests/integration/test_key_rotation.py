@@ -28,7 +28,7 @@ def _item(services: Container, n: int):  # type: ignore[no-untyped-def]
         "last_name": "Ротациева", "first_name": "Айна", "phone": f"+7701333{n % 10_000:04d}",
         "iin": make_iin(date(1980, 1, 1) + timedelta(days=n % 9000), "female", n % 997),
     }  # fmt: skip
-    return services.gate.prepare("potential_borrower", "contract", values, "test")
+    return services.gate.prepare("potential_borrower", "contract", values, "staff:test")
 
 
 def _backup(services: Container, sid: str) -> tuple[object, ...]:

@@ -235,7 +235,7 @@ def test_the_application_role_serves(split: Settings) -> None:
             got = services.gate.read(conn, operator, done.subject_id, "contract", ["phone"])
             assert got.values["phone"] == "+77055550707"
             services.gate.clarify(
-                conn, operator, done.subject_id, "contract", {"phone": "+77055550708"}, "t"
+                conn, operator, done.subject_id, "contract", {"phone": "+77055550708"}, "staff:test"
             )
         assert services.checkpoint() is not None
         assert services.verify_audit().ok

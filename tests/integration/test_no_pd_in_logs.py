@@ -191,7 +191,9 @@ def _workload(
     # Collection, and values the catalogue refuses.
     with db.unit_of_work() as conn:
         ids = gate.collect_many(
-            conn, dpo, [gate.prepare("potential_borrower", "contract", r, "test") for r in stored]
+            conn,
+            dpo,
+            [gate.prepare("potential_borrower", "contract", r, "staff:test") for r in stored],
         )
     for i, rec in enumerate(refused_here + extra):
         prepare = partial(gate.prepare, "potential_borrower", "contract", rec, "t")
@@ -225,7 +227,7 @@ def _workload(
     # Clarification (history kept, policy 7.3.7), block, destruction.
     def clarify(sid: str, new: dict[str, str]) -> Any:
         with db.unit_of_work() as conn:
-            return gate.clarify(conn, dpo, sid, "contract", new, "test")
+            return gate.clarify(conn, dpo, sid, "contract", new, "staff:test")
 
     clarify(
         ids[0], {"phone": spare[1]["phone"], "residential_address": spare[1]["residential_address"]}

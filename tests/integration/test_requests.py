@@ -42,7 +42,7 @@ def subject(services: Container, actor: Actor, *, confirmed: bool = True) -> str
         "email": "gulnar@example.org",
         "income": "510000",
     }
-    item = services.gate.prepare("potential_borrower", "contract", rec, "test")
+    item = services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(conn, actor, item)
         if confirmed:
@@ -95,7 +95,8 @@ def test_access_report_holds_everything_and_no_code_at_rest(
     fields = {v["field"]: v for v in report["values"]}
     assert fields["phone"]["value"] == PHONE
     assert fields["iin"]["legal_basis"] == "contract"
-    assert fields["iin"]["source"] == "test"
+    # Entered by staff: the person is told so, not which staff member (policy 4.2.2).
+    assert fields["iin"]["source"] == {"kind": "staff", "reference": None, "legacy": False}
     assert "retained_until" in fields["iin"]
     assert [c["purpose"] for c in report["consents"]] == ["offers"]
     assert report["recipients"] == []
@@ -142,14 +143,14 @@ def test_only_a_confirmed_current_contact_gets_a_code(services: Container, dpo: 
         assert services.requests.verify(conn, dpo, got.request_id, got.code)
         assert services.requests.get(conn, got.request_id).subject_id == sid
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77015559911"}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77015559911"}, "staff:call")
     assert receive(services, dpo, Kind.ACCESS).code is None  # replaced: not current
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "staff:call")
     assert receive(services, dpo, Kind.ACCESS, "+7 701 555 77 88").code is not None
     with services.db.unit_of_work() as conn:
         services.gate.destroy_values(conn, dpo, sid, ["phone"], "test")
-        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": PHONE}, "staff:call")
     # Destroying the value destroyed its confirmation: typed in again, it is not confirmed.
     assert receive(services, dpo, Kind.ACCESS).code is None
     with services.db.unit_of_work() as conn:
@@ -169,10 +170,12 @@ def test_restricted_access_says_so_without_values(services: Container, dpo: Acto
     subject(services, dpo)
     rid = verified(services, dpo, Kind.ACCESS)
     with services.db.unit_of_work() as conn:
-        services.requests.restrict(conn, dpo, rid, "AML/CFT law: ongoing check")
+        services.requests.restrict(conn, dpo, rid, "aml_cft", "AFM request 12-3/456")
         report = services.requests.access_report(conn, dpo, rid)
-    assert report["restricted"] == {"ground": "AML/CFT law: ongoing check"}
+    # AML/CFT: no tipping-off, so only the general provision is cited (policy 4.2.2).
+    assert report["restricted"] == {"scope": "all", "grounds": [], "general": "policy 4.2.2"}
     assert "values" not in report
+    assert "AFM" not in str(report)
 
 
 def test_rectify_block_withdraw_destroy(services: Container, dpo: Actor) -> None:

@@ -29,7 +29,9 @@ def collect(services: Container, actor: Actor, n: int, purpose: str = "contract"
                 rec["income"] = "300000"
             ids.append(
                 services.gate.collect(
-                    conn, actor, services.gate.prepare("potential_borrower", purpose, rec, "test")
+                    conn,
+                    actor,
+                    services.gate.prepare("potential_borrower", purpose, rec, "staff:test"),
                 )
             )
     return ids
@@ -111,7 +113,9 @@ def test_partial_destruction_keeps_what_a_purpose_still_needs(
                 sid, "direct_marketing", "P5 consent.", Evidence("api"), channel=Channel.API
             ),
         )
-        services.gate.clarify(conn, dpo, sid, "direct_marketing", {"interests": "рыбалка"}, "web")
+        services.gate.clarify(
+            conn, dpo, sid, "direct_marketing", {"interests": "рыбалка"}, "subject:web"
+        )
     act = services.retention.run(services.db, dpo, datetime.now(UTC) + 2 * YEAR)
     assert act["categories"] == {"destroy_value": {"interests": 1}}
     with services.db.engine.connect() as conn:

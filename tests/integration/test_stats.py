@@ -232,7 +232,7 @@ PEOPLE = 12
 def _collect(services: Container, dpo: Actor) -> list[str]:
     ids = []
     for i, person in enumerate(generate_people(PEOPLE, seed=41)):
-        item = services.gate.prepare(CATEGORIES[i % 2], "contract", person, "test")
+        item = services.gate.prepare(CATEGORIES[i % 2], "contract", person, "staff:test")
         with services.db.unit_of_work() as conn:
             ids.append(services.gate.collect(conn, dpo, item))
     return ids

@@ -173,7 +173,9 @@ def test_a_real_witness_cosignatures_are_published_and_prove(
     """Every published tree head carries the witness's cosignature, which verifies with the
     witness key the page publishes; a person's proof bundle carries it too, and checks with
     both keys, by qorgau's check and by the single-file checker."""
-    item = witnessed.gate.prepare("potential_borrower", "contract", {"first_name": "Ая"}, "t")
+    item = witnessed.gate.prepare(
+        "potential_borrower", "contract", {"first_name": "Ая"}, "staff:test"
+    )
     with witnessed.db.unit_of_work() as conn:
         sid = witnessed.gate.collect(conn, dpo, item)
     witnessed.checkpoint()

@@ -50,14 +50,14 @@ def _person(n: int = 1) -> dict[str, str]:
 
 def _collect(services: Container, dpo: Actor, purpose: str = "contract", **rec: str) -> str:
     values = rec or _person()
-    item = services.gate.prepare("potential_borrower", purpose, values, "web")
+    item = services.gate.prepare("potential_borrower", purpose, values, "subject:web")
     with services.db.unit_of_work() as conn:
         return services.gate.collect(conn, dpo, item)
 
 
 def _clarify_phone(services: Container, dpo: Actor, sid: str) -> None:
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"phone": NEW_PHONE}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": NEW_PHONE}, "staff:call")
 
 
 def _read_phone(services: Container, dpo: Actor, sid: str) -> str:
@@ -155,7 +155,7 @@ def test_a_tampered_record_is_not_resealed_by_a_later_write(
         entries["phone"] = replace(entries["phone"], purpose="offers")
         _set_entries(conn, sid, entries)
     with pytest.raises(IntegrityFailure), services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"income": "1"}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"income": "1"}, "staff:call")
     with pytest.raises(IntegrityFailure), services.db.unit_of_work() as conn:
         services.gate.destroy_values(conn, dpo, sid, ["income"], "no longer needed")
     _refused(services, dpo, sid)
@@ -297,7 +297,7 @@ def _legacy_collect(svc: Container, conn: Connection, values: dict[str, str]) ->
     """A subject as the code before revision 0013 stored it: each value under the older
     associated data (subject, field, version), a bare packed record, its blind indexes and
     its ``collect`` event with the state digest."""
-    item = svc.gate.prepare("potential_borrower", "contract", values, "web")
+    item = svc.gate.prepare("potential_borrower", "contract", values, "subject:web")
     sid = new_subject_id()
     dk = aead.new_data_key()
     kek_id, wrapped = svc.gate.keys.wrap(dk, sid)

@@ -45,7 +45,7 @@ def person(**over: str) -> dict[str, str]:
 
 
 def create(services: Container, actor: Actor, **over: str) -> str:
-    item = services.gate.prepare("potential_borrower", "contract", person(**over), "test")
+    item = services.gate.prepare("potential_borrower", "contract", person(**over), "staff:test")
     with services.db.unit_of_work() as conn:
         return services.gate.collect(conn, actor, item)
 
@@ -72,7 +72,7 @@ def test_collect_encrypts_and_reads_back_normalised(services: Container, dpo: Ac
     assert got.values["phone"] == "+77015551234"
     assert got.values["iin"] == IIN
     assert got.meta["phone"].purpose == "contract"
-    assert got.meta["phone"].source == "test"
+    assert got.meta["phone"].source == "staff:test"
     assert got.masked == []
     assert events(services, "collect") == 1
     assert events(services, "retrieve") == 1
@@ -152,7 +152,9 @@ def test_search_by_blind_index_any_format(services: Container, dpo: Actor) -> No
 
 def test_invalid_and_special_values_store_nothing(services: Container, dpo: Actor) -> None:
     with pytest.raises(InvalidValue) as bad:
-        services.gate.prepare("potential_borrower", "contract", person(iin="900417450001"), "t")
+        services.gate.prepare(
+            "potential_borrower", "contract", person(iin="900417450001"), "staff:test"
+        )
     assert bad.value.field == "iin"
     assert "900417450001" not in str(bad.value)
     with pytest.raises(SpecialCategoryFound) as special:
@@ -160,11 +162,11 @@ def test_invalid_and_special_values_store_nothing(services: Container, dpo: Acto
             "potential_borrower",
             "contract",
             person(note="клиент сказал, что у него есть судимость"),
-            "t",
+            "staff:test",
         )
     assert special.value.category == "criminal_record"
     with pytest.raises(FieldNotAllowed):
-        services.gate.prepare("potential_borrower", "service_info", person(), "t")
+        services.gate.prepare("potential_borrower", "service_info", person(), "staff:test")
     with services.db.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(subject)).scalar_one() == 0
 
@@ -172,7 +174,7 @@ def test_invalid_and_special_values_store_nothing(services: Container, dpo: Acto
 def test_clarify_keeps_encrypted_history(services: Container, dpo: Actor) -> None:
     sid = create(services, dpo)
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77025550101"}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"phone": "+77025550101"}, "staff:call")
     with services.db.unit_of_work() as conn:
         got = services.gate.read(conn, dpo, sid, "contract", ["phone"])
         assert got.values["phone"] == "+77025550101"
@@ -193,7 +195,7 @@ def test_block_unblock_destroy(services: Container, dpo: Actor, operator: Actor)
         services.gate.read(conn, dpo, sid, "contract")
     # Clarification is the one processing a block allows (appendix: blocking).
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, sid, "contract", {"income": "400000"}, "call")
+        services.gate.clarify(conn, dpo, sid, "contract", {"income": "400000"}, "staff:call")
         services.gate.unblock(conn, dpo, sid, "breach not confirmed")
         assert (
             services.gate.read(conn, dpo, sid, "contract", ["income"]).values["income"] == "400000"
@@ -227,7 +229,7 @@ def test_destroy_many_shreds_a_batch_and_the_audit_reconciles(
     with services.db.unit_of_work() as conn, pytest.raises(OperationNotPermitted):
         services.gate.destroy_many(conn, operator, {ids[0]: "retention"})
     with services.db.unit_of_work() as conn:
-        services.gate.clarify(conn, dpo, ids[0], "contract", {"income": "1"}, "call")
+        services.gate.clarify(conn, dpo, ids[0], "contract", {"income": "1"}, "staff:call")
         gone = services.gate.destroy_many(conn, dpo, {sid: "retention" for sid in ids})
         assert services.gate.destroy_many(conn, dpo, {ids[0]: "again"}) == {}
     assert set(gone) == set(ids)

@@ -90,7 +90,9 @@ def _collect(services: Container, n: int, day: int) -> None:
         for i in range(n):
             values = {"first_name": "Бауыржан", "iin": make_iin(date(1988, 3, day + i), "male", i)}
             services.gate.collect(
-                conn, DPO, services.gate.prepare("potential_borrower", "contract", values, "t")
+                conn,
+                DPO,
+                services.gate.prepare("potential_borrower", "contract", values, "staff:test"),
             )
 
 

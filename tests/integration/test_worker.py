@@ -17,7 +17,7 @@ def test_worker_round_expires_consents_and_checkpoints(services: Container, dpo:
         "iin": make_iin(date(1999, 9, 9), "female", 9),
         "phone": "+77015550909",
     }
-    item = services.gate.prepare("potential_borrower", "contract", rec, "test")
+    item = services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(conn, dpo, item)
         services.ledger.grant(

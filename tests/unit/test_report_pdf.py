@@ -19,7 +19,7 @@ REPORT = {
             "value": "Тестжан",
             "purpose": "contract",
             "legal_basis": "contract",
-            "source": "web",
+            "source": {"kind": "public_source", "reference": "stat.gov.kz", "legacy": False},
             "collected_at": "2026-11-20T10:00:00+00:00",
             "retained_until": "2031-11-19T10:00:00+00:00",
         },
@@ -70,9 +70,14 @@ def _text_lines(pdf: bytes) -> int:
 def test_restricted_report_draws_no_values() -> None:
     full = _text_lines(report_pdf(REPORT, "en"))
     empty = _text_lines(report_pdf({**REPORT, "values": [], "consents": [], "rights": []}, "en"))
-    restricted = _text_lines(report_pdf({**REPORT, "restricted": {"ground": "AML/CFT"}}, "en"))
+    whole = {"scope": "all", "grounds": [], "general": "policy 4.2.2"}
+    restricted = _text_lines(report_pdf({**REPORT, "restricted": whole}, "en"))
     # A restricted report says so and stops: not even the empty sections are drawn.
     assert restricted < empty < full
+    # A partial restriction (policy 4.2.2) says so, with the ground it may tell, and goes on.
+    told = [{"ground": "third_party_rights", "source": "policy 4.2.2"}]
+    partial = {"scope": "partial", "grounds": told, "general": None}
+    assert _text_lines(report_pdf({**REPORT, "restricted": partial}, "en")) > full
 
 
 def test_missing_font_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
