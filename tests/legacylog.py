@@ -3,7 +3,8 @@ chained without the leaf prefix and without a MAC, checkpoints signing only the 
 values' sources as free labels, as before 0018 (issue 14).
 
 Tests that build a database at an older revision with today's services use
-:func:`old_audit_code`, so what they write is what that revision's code wrote.
+:func:`old_audit_code` (before 0012) or :func:`free_sources` (0012 to 0017), so what they
+write is what that revision's code wrote.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )  # fmt: skip
     monkeypatch.setattr(Container, "checkpoint", _old_checkpoint)
-    # Before 0018 a value's source was any free label ("web", "call"): the gate took it.
-    monkeypatch.setattr(sources, "require", lambda text: text)
+    free_sources(monkeypatch)
     monkeypatch.setattr(store, "chain", _old_chain)
     monkeypatch.setattr(
         store, "chain_batches", lambda conn, size=10_000: iter([list(_old_chain(conn))])
@@ -81,3 +81,9 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         store, "legacy_heads", lambda conn: {h.part: (h.seq, h.hash) for h in store.heads(conn)}
     )
+
+
+def free_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until undone, the gate takes any free label as a value's source ("web", "call"), as
+    the code before 0018 did (issue 14); :func:`old_audit_code` includes it."""
+    monkeypatch.setattr(sources, "require", lambda text: text)

@@ -694,14 +694,46 @@ def test_report_preview_restrict_refuse_and_rectify(server: Server) -> None:
         assert person.values["last_name"] in text
         assert person.values["iin"] in text
         assert t("ru", "rights.col.retained") in text
-        # Restricted access (policy 4.2.2): the report says so, without values.
-        assert act(http, rid, "restrict", ground="AML/CFT law: check").status_code == 303
+        # Restricted access (policy 4.2.2): a typed ground and its reference, never free text.
+        free = act(http, rid, "restrict", ground="AML/CFT law: check", reference="AFM 5/2026")
+        assert free.status_code == 422
+        assert 'id="action-error"' in free.text
+        done = act(http, rid, "restrict", ground="aml_cft", reference="AFM request 5/2026")
+        assert done.status_code == 303, main_text(done.text)
+        page = http.get(f"/console/requests/{rid}")
+        assert 'data-restricted="yes"' in page.text
+        assert "AFM request 5/2026" in page.text  # staff see the reference
         restricted = http.get(f"/console/requests/{rid}/report")
         assert 'id="report-restricted"' in restricted.text
         assert person.values["iin"] not in restricted.text
+        assert "AFM" not in main_text(restricted.text)  # the person never does
         refused = act(http, rid, "refuse", reason="AML/CFT law: access restricted")
         assert refused.status_code == 303
         assert 'data-status="refused"' in http.get(f"/console/requests/{rid}").text
+        # The restriction is of the person: their next request is restricted too ...
+        again, again_code = _receive(server, Kind.ACCESS, person.values["phone"])
+        assert again_code is not None
+        with server.services.db.unit_of_work() as conn:
+            assert server.services.requests.verify(conn, DPO, again, again_code)
+        assert 'id="report-restricted"' in http.get(f"/console/requests/{again}/report").text
+        # ... until staff lift it, from the request's page.
+        page = http.get(f"/console/requests/{again}")
+        found = re.search(r'data-restriction="([0-9a-f]{32})" data-active="yes"', page.text)
+        assert found is not None
+        rest = found.group(1)
+        listed = http.get("/console/restrictions")
+        assert listed.status_code == 200
+        assert f'data-restriction="{rest}"' in listed.text
+        lift = {"csrf": token(page.text, f"lift-{rest}"), "reason": "AFM check closed",
+                "request": again}  # fmt: skip
+        lifted = http.post(f"/console/restrictions/{rest}/lift", data=lift)
+        assert lifted.status_code == 303
+        assert lifted.headers["location"] == f"/console/requests/{again}"
+        twice = http.post(f"/console/restrictions/{rest}/lift", data=lift)
+        assert twice.status_code == 409
+        open_again = http.get(f"/console/requests/{again}/report")
+        assert 'id="report-restricted"' not in open_again.text
+        assert person.values["iin"] in open_again.text
         # Rectification applied by staff.
         empty = act(http, fix_id, "answer")
         assert empty.status_code == 422

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from test_requests import IIN, receive, subject, verified
 from typer.testing import CliRunner
 
 from qorgau.audit.store import audit_event
@@ -30,7 +31,6 @@ from qorgau.dsr.restrictions import LiftReasonRequired
 from qorgau.intake.limits import CodeLimits
 from qorgau.security.actors import Actor
 from qorgau.server import create_app
-from test_requests import IIN, receive, subject, verified
 
 PROBLEM = "application/problem+json"
 
@@ -63,7 +63,8 @@ def test_a_restriction_set_on_one_request_stands_for_the_next_until_lifted(
     first = verified(services, dpo, Kind.ACCESS)
     with services.db.unit_of_work() as conn:
         r = services.requests.restrict(conn, dpo, first, "aml_cft", "  AFM  request 12-3/456 ")
-        assert r.subject_id == sid and r.reference == "AFM request 12-3/456"
+        assert r.subject_id == sid
+        assert r.reference == "AFM request 12-3/456"
         assert services.requests.get(conn, first).restricted
         services.requests.answer(conn, dpo, first)
         services.requests.close(conn, dpo, first)
@@ -71,7 +72,8 @@ def test_a_restriction_set_on_one_request_stands_for_the_next_until_lifted(
     # The next request of the same person: restricted too, though nobody restricted it.
     later = report_of(services, dpo)
     assert later["restricted"] == {"scope": "all", "grounds": [], "general": "policy 4.2.2"}
-    assert "values" not in later and "transfers" not in later
+    assert "values" not in later
+    assert "transfers" not in later
     assert "AFM" not in orjson.dumps(later).decode()
     assert later["rights"]  # the person still learns their rights
 
@@ -79,7 +81,8 @@ def test_a_restriction_set_on_one_request_stands_for_the_next_until_lifted(
         with pytest.raises(LiftReasonRequired):
             services.requests.restrictions.lift(conn, dpo, r.id, "  ")
         lifted = services.requests.restrictions.lift(conn, dpo, r.id, "AFM check closed")
-    assert not lifted.active and lifted.lifted_by == dpo.id
+    assert not lifted.active
+    assert lifted.lifted_by == dpo.id
     with services.db.unit_of_work() as conn, pytest.raises(AlreadyLifted):
         services.requests.restrictions.lift(conn, dpo, r.id, "again")
 
@@ -88,9 +91,11 @@ def test_a_restriction_set_on_one_request_stands_for_the_next_until_lifted(
     assert {v["field"] for v in after["values"]} >= {"iin", "phone"}
     # The changes are audited about the person; the person's own trail does not show them.
     done = actions(services, sid)
-    assert done.count("restriction.set") == 1 and done.count("restriction.lift") == 1
+    assert done.count("restriction.set") == 1
+    assert done.count("restriction.lift") == 1
     trail = [e["action"] for e in after["audit_trail"]["events"]]
-    assert trail and not any(a.startswith("restriction.") for a in trail)
+    assert trail
+    assert not any(a.startswith("restriction.") for a in trail)
     assert services.verify_audit().ok
 
 
@@ -105,7 +110,8 @@ def test_a_partial_restriction_withholds_what_it_covers_and_tells_a_ground_it_ma
         )  # fmt: skip
     report = report_of(services, dpo)
     told = report["restricted"]
-    assert told["scope"] == "partial" and told["general"] is None
+    assert told["scope"] == "partial"
+    assert told["general"] is None
     assert told["grounds"] == [
         {
             "ground": "third_party_rights",
@@ -114,7 +120,8 @@ def test_a_partial_restriction_withholds_what_it_covers_and_tells_a_ground_it_ma
         }
     ]
     fields = {v["field"] for v in report["values"]}
-    assert "income" not in fields and {"iin", "phone"} <= fields
+    assert "income" not in fields
+    assert {"iin", "phone"} <= fields
     # No event of the trail names the withheld category alone.
     assert all(e["fields"] != ["income"] for e in report["audit_trail"]["events"])
 
@@ -226,10 +233,9 @@ def test_api_sets_lists_and_lifts_and_refuses_a_free_ground(
         f"/api/v1/restrictions/{first}/lift", json={"reason": "investigation closed"},
         headers=staff,
     )  # fmt: skip
-    assert lifted.status_code == 200 and lifted.json()["active"] is False
-    again = api.post(
-        f"/api/v1/restrictions/{first}/lift", json={"reason": "again"}, headers=staff
-    )
+    assert lifted.status_code == 200
+    assert lifted.json()["active"] is False
+    again = api.post(f"/api/v1/restrictions/{first}/lift", json={"reason": "again"}, headers=staff)
     assert again.status_code == 409
     assert api.get(f"/api/v1/restrictions/{'0' * 32}", headers=staff).status_code == 404
     standing = api.get("/api/v1/restrictions", headers=staff).json()
@@ -257,7 +263,8 @@ def test_cli_restricts_lists_and_lifts(
     free = runner.invoke(
         cli_app, ["requests", "restrict", sid, "--ground", "x", "--reference", "AFM 1"], env=env
     )
-    assert free.exit_code == 2 and "aml_cft" in free.output
+    assert free.exit_code == 2
+    assert "aml_cft" in free.output
     set_ = runner.invoke(
         cli_app,
         ["requests", "restrict", sid, "--ground", "aml_cft", "--reference", "AFM 12/3"],
@@ -274,5 +281,6 @@ def test_cli_restricts_lists_and_lifts(
     assert lifted.exit_code == 0, lifted.output
     assert "lifted" in lifted.stdout
     twice = runner.invoke(cli_app, ["requests", "lift", rid, "--reason", "closed"], env=env)
-    assert twice.exit_code == 2 and "lifted already" in twice.output
+    assert twice.exit_code == 2
+    assert "lifted already" in twice.output
     assert IIN not in listed.stdout + lifted.stdout

@@ -124,7 +124,7 @@ def _problem(kind: SourceKind, reference: str | None) -> str | None:
     if not reference:
         return "the reference is empty"
     if kind is SourceKind.PARTNER:
-        return None if _PARTNER.fullmatch(reference) else "a partner is named by its code"
+        return None if _PARTNER.fullmatch(reference) else "a partner is named by its recipient code"
     if kind is SourceKind.STAFF:
         return None if _STAFF.fullmatch(reference) else "staff are named by id or role"
     if kind is SourceKind.IMPORT:

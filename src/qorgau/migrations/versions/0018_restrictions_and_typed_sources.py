@@ -100,7 +100,9 @@ def upgrade() -> None:
                 "request_id": rid,
             },
         )
-    with op.batch_alter_table("dsr_request") as batch:
+    # In place (SQLite 3.35+): a copied dsr_request could not replace the one dsr_event and
+    # dsr_restriction refer to.
+    with op.batch_alter_table("dsr_request", recreate="never") as batch:
         batch.drop_column("restriction_ground")
     with op.batch_alter_table("vault_history") as batch:
         batch.alter_column(
@@ -115,7 +117,7 @@ def downgrade() -> None:
             "source", existing_type=sa.String(length=200), type_=sa.String(length=40),
             existing_nullable=False,
         )  # fmt: skip
-    with op.batch_alter_table("dsr_request") as batch:
+    with op.batch_alter_table("dsr_request", recreate="never") as batch:
         batch.add_column(sa.Column("restriction_ground", sa.String(length=200), nullable=True))
     conn = op.get_bind()
     standing = conn.execute(
