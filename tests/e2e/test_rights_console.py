@@ -184,6 +184,7 @@ def _seed(services: Container, srv: Server) -> None:
             ("oper.one", "operator"),
             ("analyst.one", "analyst"),
             ("oper.two", "operator"),  # locked out by a stranger in one test
+            ("dpo.two", "dpo"),  # restrictions, late in the module (dpo.one's logins count)
         )
         for name, role in staff:
             services.staff.create_user(conn, name, PASSWORD, role)
@@ -834,6 +835,39 @@ def test_stats_page_draws_the_chart_and_withholds_small_cells(server: Server) ->
         refused = http.get("/console/stats")
         assert refused.status_code == 403
         assert t("en", "console.stats.forbidden") in refused.text
+
+
+def test_console_restricts_a_person_directly_and_lists_them_for_review(server: Server) -> None:
+    """Policy 4.2.2: a restriction of the person, set without a request in hand, covering
+    one data category; the restrictions page lists it and lifts it."""
+    person = server.people["console"]
+    with server.browser("en") as http:
+        assert login(http, "dpo.two").status_code == 303
+        page = http.get("/console/restrictions")
+        assert page.status_code == 200
+        assert 'id="nav-restrictions"' in page.text
+        form = {"csrf": token(page.text, "action-restriction"), "subject_id": person.subject_id,
+                "ground": "x", "reference": "Claim 12/2026"}  # fmt: skip
+        free = http.post("/console/restrictions", data=form)
+        assert free.status_code == 422
+        assert 'id="action-error"' in free.text
+        form.update(ground="third_party_rights", fields=["income"])
+        done = http.post("/console/restrictions", data=form)
+        assert done.status_code == 303
+        page = http.get("/console/restrictions")
+        found = re.search(r'data-restriction="([0-9a-f]{32})" data-active="yes"', page.text)
+        assert found is not None
+        assert "Claim 12/2026" in page.text
+        lift = {"csrf": token(page.text, f"lift-{found.group(1)}"), "reason": "claim withdrawn"}
+        lifted = http.post(f"/console/restrictions/{found.group(1)}/lift", data=lift)
+        assert lifted.status_code == 303
+        assert lifted.headers["location"] == "/console/restrictions"
+        assert f'data-restriction="{found.group(1)}"' not in http.get("/console/restrictions").text
+        shown = http.get("/console/restrictions", params={"all": "1"}).text
+        assert f'data-restriction="{found.group(1)}" data-active="no"' in shown
+    with server.browser("en") as http:
+        assert login(http, "oper.one").status_code == 303
+        assert http.get("/console/restrictions").status_code == 403
 
 
 # -- keep this last ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ label before read as they were, as typed sources."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +27,14 @@ from qorgau.vault.store import history
 from qorgau.vault.store import subject as subject_table
 
 PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def api(services: Container) -> Iterator[TestClient]:
+    """One client (one event loop) for the test: the SQLite connections of its worker
+    threads are reused, not one set per request."""
+    with TestClient(create_app(services)) as client:
+        yield client
 
 
 def person(n: int = 1) -> dict[str, str]:
@@ -75,8 +84,7 @@ def _key(services: Container, role: str) -> tuple[str, dict[str, str]]:
     return key.id, {"Authorization": f"Bearer {token}"}
 
 
-def test_the_api_takes_and_shows_typed_sources(services: Container) -> None:
-    api = TestClient(create_app(services))
+def test_the_api_takes_and_shows_typed_sources(services: Container, api: TestClient) -> None:
     key_id, auth = _key(services, "dpo")
     made = api.post(
         "/api/v1/subjects",

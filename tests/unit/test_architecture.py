@@ -128,11 +128,13 @@ def test_data_keys_are_unwrapped_only_in_the_vault() -> None:
 PURE = {
     "qorgau.consent.document",
     "qorgau.consent.document_view",
+    "qorgau.dsr.restriction",
     "qorgau.i18n",
     "qorgau.stats.facts",
     "qorgau.stats.suppression",
     "qorgau.stats.export",
     "qorgau.vault.record",
+    "qorgau.vault.sources",
     "qorgau.witness.service",
 }
 

@@ -119,8 +119,11 @@ def access_report(
 ) -> dict[str, Any]:
     """The report for the verified request ``row``, limited by the person's standing
     ``restrictions`` (policy 4.2.2): withheld whole, or without the values of the data
-    categories they cover and the transfers and audit events naming only those; either
-    way ``restricted`` says so, as ``restriction.notice`` allows."""
+    categories they cover, the transfers naming only those and the audit events naming
+    any; either
+    way ``restricted`` says so, as ``restriction.notice`` allows. (The gate's read takes
+    every field the purpose and role allow; the withheld ones are dropped here, and the
+    read's own event, naming them, stays out of the person's trail.)"""
     sid = str(row.subject_id)
     now = datetime.now(UTC)
     report: dict[str, Any] = {
@@ -224,11 +227,12 @@ def source_for_subject(source: Source) -> dict[str, Any]:
 
 def _shown(bundle: Mapping[str, Any], hidden: frozenset[str]) -> bool:
     """Whether the person's trail shows this event: never a restriction's own events
-    (telling may be what the law forbids), nor one naming only withheld categories."""
+    (telling may be what the law forbids), nor one naming a withheld category (its proof
+    bundle carries the event's body, field names and all)."""
     entry = bundle["entry"]
     if entry["action"] in RESTRICTION_ACTIONS:
         return False
     if not hidden:
         return True
     fields = orjson.loads(entry["body"]).get("f")
-    return not (isinstance(fields, list) and fields and set(fields) <= hidden)
+    return not (isinstance(fields, list) and hidden.intersection(fields))

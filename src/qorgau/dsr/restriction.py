@@ -4,11 +4,12 @@ A restriction is a fact about the person, not about one request: staff set it wi
 typed legal ground from a closed list and a reference (the document it rests on, e.g. the
 number of the authorised body's request), it lasts until staff lift it, and every access
 report made while it stands applies it (``access_report.py``): either the whole report is
-withheld, or the values of the data categories it covers and every transfer and audit entry
-naming only them. The report tells the person that access is restricted and, where the law
-allows telling it, on which ground; where telling would itself be what the law forbids
-(AML/CFT: no tipping-off; defence, security and investigations: secrecy) it cites only the
-general provision (:data:`GENERAL`). The reference is never shown to the person.
+withheld, or the values of the data categories it covers, every transfer naming only them
+and every audit entry naming any of them. The report tells the person that access is
+restricted and, where the law allows telling it, on which ground; where telling would
+itself be what the law forbids (AML/CFT: no tipping-off; defence, security and
+investigations: secrecy) it cites only the general provision (:data:`GENERAL`). The
+reference is never shown to the person.
 
 The grounds and their legal sources per law profile: policy 4.2.2 names AML/CFT law and
 third parties' rights; RF 152-FZ Art. 14 p.8 lists five. Where a Kazakh ground rests on
