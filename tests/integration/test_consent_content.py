@@ -229,7 +229,7 @@ def test_consents_before_0017_stay_valid_and_read_without_a_name(
         leakguard.register("Ескіева")
         with svc.db.unit_of_work() as conn:
             sid = svc.gate.collect(
-                conn, DPO, svc.gate.prepare("potential_borrower", "contract", values, "web")
+                conn, DPO, svc.gate.prepare("potential_borrower", "contract", values, "subject:web")
             )
             old = svc.ledger.grant(
                 conn,

@@ -1,9 +1,10 @@
 """Migration 0018 (issue 14, must-have 8; policy 4.2.2), on SQLite and PostgreSQL: a database
-made at 0013 with request-level, free-text restrictions and free-text value sources, upgraded:
-each restriction stands for its person, ground ``unspecified`` and the old text as reference,
-listed for review, and the person's next request is restricted; one set on a request not
-verified yet stands for whoever it is verified as; the values' free labels read as typed
-sources and ``audit verify`` stays green; downgrading puts the text back on the request."""
+made at the revision before it, with request-level free-text restrictions and free-text value
+sources, upgraded: each restriction stands for its person, ground ``unspecified`` and the old
+text as reference, listed for review, and the person's next request is restricted; one set on
+a request not verified yet stands for whoever it is verified as; the values' free labels read
+as typed sources and ``audit verify`` stays green; downgrading puts the text back on the
+request."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 
 from legacylog import free_sources
@@ -27,6 +29,14 @@ from qorgau.security.actors import Actor
 from qorgau.vault.sources import SourceKind
 
 DPO = Actor("dpo", "test:dpo")
+
+
+def _before_0018(url: str) -> str:
+    """The revision 0018 follows (wherever the chain puts it)."""
+    rev = ScriptDirectory.from_config(alembic_config(url)).get_revision("0018")
+    return str(rev.down_revision)
+
+
 PHONE = "+77015550818"
 OLD_GROUND = "AML/CFT law: ongoing check"
 
@@ -43,7 +53,7 @@ def _verify(svc: Container, rid: str, code: str) -> None:
         assert svc.requests.verify(conn, DPO, rid, code)
 
 
-def _restrict_as_0013(svc: Container, rid: str, ground: str) -> None:
+def _restrict_before_0018(svc: Container, rid: str, ground: str) -> None:
     """What ``restrict`` did before 0018: the request's column and its event."""
     with svc.db.unit_of_work() as conn:
         conn.execute(
@@ -65,9 +75,9 @@ def test_upgrade_to_0018_carries_restrictions_to_the_person_and_reads_old_source
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = settings.resolved_database_url
-    command.downgrade(alembic_config(url), "0013")
-    free_sources(monkeypatch)  # 0013's code took any label (its audit log is today's)
-    monkeypatch.setattr(Restrictions, "attach", lambda *a, **k: None)  # no such table at 0013
+    command.downgrade(alembic_config(url), _before_0018(url))
+    free_sources(monkeypatch)  # the code before 0018 took any label (its audit is today's)
+    monkeypatch.setattr(Restrictions, "attach", lambda *a, **k: None)  # no such table yet
     svc = build_container(settings)
     svc.requests.code_limits = CodeLimits(20, 20)
     try:
@@ -79,9 +89,9 @@ def test_upgrade_to_0018_carries_restrictions_to_the_person_and_reads_old_source
             svc.gate.confirm_contact(conn, DPO, sid, "phone", PHONE, "otp:phone")
         restricted, code = _receive(svc)
         _verify(svc, restricted, code)
-        _restrict_as_0013(svc, restricted, OLD_GROUND)
+        _restrict_before_0018(svc, restricted, OLD_GROUND)
         pending, pending_code = _receive(svc)  # restricted before anyone verified it
-        _restrict_as_0013(svc, pending, "third parties' rights")
+        _restrict_before_0018(svc, pending, "third parties' rights")
         svc.checkpoint()
     finally:
         svc.close()
@@ -163,7 +173,7 @@ def test_downgrade_from_0018_puts_the_text_back_on_the_request(settings: Setting
             svc.requests.restrict(conn, DPO, rid, "aml_cft", "AFM request 8/2026")
     finally:
         svc.close()
-    command.downgrade(alembic_config(url), "0013")
+    command.downgrade(alembic_config(url), _before_0018(url))
     svc = build_container(settings)
     try:
         with svc.db.engine.connect() as conn:

@@ -58,7 +58,7 @@ def person(services: Container, actor: Actor, n: int = 0, *, contacts: bool = Tr
     }
     if contacts:
         rec |= {"phone": phone, "email": f"maria{n}@example.org"}
-    item = services.gate.prepare("potential_borrower", "contract", rec, "test")
+    item = services.gate.prepare("potential_borrower", "contract", rec, "staff:test")
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(conn, actor, item)
         if contacts:
@@ -303,7 +303,10 @@ def test_the_kz_console_offers_no_extension(services: Container, dpo: Actor) -> 
 
 def _marketing_subject(services: Container, actor: Actor) -> str:
     item = services.gate.prepare(
-        "potential_borrower", "direct_marketing", {"first_name": "Тест", "phone": PHONE}, "test"
+        "potential_borrower",
+        "direct_marketing",
+        {"first_name": "Тест", "phone": PHONE},
+        "staff:test",
     )
     with services.db.unit_of_work() as conn:
         sid = services.gate.collect(conn, actor, item)

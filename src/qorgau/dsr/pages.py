@@ -571,7 +571,7 @@ async def rights_consent(request: Request, lang: str) -> Response:
         return error_page(request, lang, 403, expired)
 
     def load(conn: Connection) -> dict[str, Any] | None:
-        if services.requests.get(conn, rid).restriction_ground is not None:
+        if services.requests.get(conn, rid).restricted:
             return None  # access restricted (policy 4.2.2): staff answer
         return services.requests.consent_document(conn, RIGHTS_ACTOR, rid, cid)
 

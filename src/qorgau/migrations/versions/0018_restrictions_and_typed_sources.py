@@ -1,7 +1,7 @@
 """restrictions per person; typed data sources
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-08
 
 Issue 14, must-have 8 (policy 4.2.2).
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0013"
+down_revision = "0017"  # written on 0013; follows main's head (0017) since it merged
 branch_labels = None
 depends_on = None
 
