@@ -17,6 +17,7 @@ import orjson
 import pytest
 from sqlalchemy import Connection, select
 
+from qorgau import container as container_module
 from qorgau import db as db_module
 from qorgau.audit import log as log_module
 from qorgau.audit import store
@@ -72,6 +73,8 @@ def old_audit_code(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )  # fmt: skip
     monkeypatch.setattr(Container, "checkpoint", _old_checkpoint)
+    # Nor did it reconcile the security tables (whose rows today's code reads in full).
+    monkeypatch.setattr(container_module, "SECURITY_ROWS", ())
     free_sources(monkeypatch)
     monkeypatch.setattr(store, "chain", _old_chain)
     monkeypatch.setattr(
