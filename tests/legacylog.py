@@ -36,7 +36,8 @@ def _old_checkpoint(self: Container, *, if_moved: bool = False) -> int | None:
     with self.db.unit_of_work() as conn:
         store.lock_checkpoints(conn)
         heads = store.heads(conn)
-        prev = store.last_checkpoint_signature(conn)
+        newest = store.last_checkpoint(conn)
+        prev = newest.signature if newest else None
         now = datetime.now(UTC)
         doc = {
             "at": now.isoformat(),

@@ -149,8 +149,8 @@ class AuditLog:
     @staticmethod
     def heads_signed(conn: Connection) -> bool:
         """Whether the latest checkpoint already covers every partition's head."""
-        body = store.last_checkpoint_body(conn)
-        if body is None:
+        newest = store.last_checkpoint(conn)
+        if newest is None:
             return False
-        signed = {int(p): int(s) for p, s, _h in orjson.loads(body)["heads"]}
+        signed = {int(p): int(s) for p, s, _h in orjson.loads(newest.body)["heads"]}
         return signed == store.head_seqs(conn)

@@ -257,18 +257,6 @@ def lock_checkpoints(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('qorgau.checkpoint'))"))
 
 
-def last_checkpoint_signature(conn: Connection) -> bytes | None:
-    c = audit_checkpoint.c
-    sig = conn.execute(select(c.signature).order_by(c.id.desc()).limit(1)).scalar_one_or_none()
-    return None if sig is None else bytes(sig)
-
-
-def last_checkpoint_body(conn: Connection) -> bytes | None:
-    c = audit_checkpoint.c
-    body = conn.execute(select(c.body).order_by(c.id.desc()).limit(1)).scalar_one_or_none()
-    return None if body is None else bytes(body)
-
-
 def insert_checkpoint(
     conn: Connection, at: datetime, key_id: str, body: bytes, signature: bytes
 ) -> int:
@@ -419,10 +407,10 @@ def _tree_row(r: Any) -> TreeHeadRow:
 def latest_tree_heads(conn: Connection) -> dict[int, TreeHeadRow]:
     """Each partition's newest tree head: those the newest checkpoint names (it lists every
     partition's tree), fetched by key, so the cost does not grow with the log's age."""
-    body = last_checkpoint_body(conn)
-    if body is None:
+    newest = last_checkpoint(conn)
+    if newest is None:
         return {}
-    named = [(int(p), int(s)) for p, s, _r in orjson.loads(body).get("trees", ()) if s]
+    named = [(int(p), int(s)) for p, s, _r in orjson.loads(newest.body).get("trees", ()) if s]
     if not named:
         return {}
     t = audit_tree_head.c
